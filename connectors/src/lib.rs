@@ -1,0 +1,1 @@
+//! Sources, sinks and payload mappers (json, csv, log …) for Sluice.

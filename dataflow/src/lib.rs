@@ -1,0 +1,1 @@
+//! Values, expression evaluation and the dataflow that runs Sluice apps.

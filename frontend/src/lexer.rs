@@ -1,0 +1,1 @@
+//! Tokens of the stream-worker language (work in progress).

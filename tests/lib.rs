@@ -1,0 +1,1 @@
+//! Integration tests of Sluice live in `tests/*.rs`; this library is empty.
