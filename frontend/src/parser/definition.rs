@@ -1,0 +1,378 @@
+//! Definitions in both spellings: `define stream|table|window|aggregation|function|
+//! trigger …` and `CREATE STREAM|SOURCE|SINK|TABLE|INDEX|WINDOW|AGGREGATION|TRIGGER|
+//! FUNCTION …`.
+//!
+//! Macrometa's `WITH (…)` options become the annotations the classic spelling would
+//! have written: `CREATE SOURCE S WITH (type='http', map.type='json')` is
+//! `@source(type='http', @map(type='json')) define stream S`.
+
+use super::{PResult, Parser};
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::TokenKind;
+
+/// One `key = value` of a `WITH (…)` clause.
+struct WithOption {
+    key: String,
+    value: String,
+    value_expr: Option<Expr>,
+    span: Span,
+}
+
+impl Parser {
+    /// `define …`.
+    pub(crate) fn define(&mut self, annotations: Vec<Annotation>) -> PResult<Definition> {
+        let start = annotations.first().map_or(self.peek().span, |a| a.span);
+        self.expect_kw("define", "")?;
+        if self.eat_kw("stream") {
+            let name = self.ident("a stream name")?;
+            let attributes = self.attribute_list()?;
+            return Ok(Definition::Stream(StreamDef { annotations, name, attributes, span: start.to(self.prev_span()) }));
+        }
+        if self.eat_kw("table") {
+            let name = self.ident("a table name")?;
+            let attributes = self.attribute_list()?;
+            return Ok(Definition::Table(TableDef { annotations, name, attributes, global: false, span: start.to(self.prev_span()) }));
+        }
+        if self.eat_kw("window") {
+            return self.window_def(annotations, start);
+        }
+        if self.eat_kw("trigger") {
+            let name = self.ident("a trigger name")?;
+            self.expect_kw("at", "after the trigger name (`at every 5 sec`, `at 'start'`)")?;
+            let at = if self.eat_kw("every") {
+                TriggerAt::Every(self.expr()?)
+            } else {
+                match &self.peek().kind {
+                    TokenKind::Str(s) if s.eq_ignore_ascii_case("start") => {
+                        self.advance();
+                        TriggerAt::Start
+                    }
+                    TokenKind::Str(s) => {
+                        let s = s.clone();
+                        self.advance();
+                        TriggerAt::Cron(s)
+                    }
+                    _ => return Err(self.unexpected("`every <time>`, `'start'` or a quoted cron expression")),
+                }
+            };
+            return Ok(Definition::Trigger(TriggerDef { annotations, name, at, span: start.to(self.prev_span()) }));
+        }
+        if self.eat_kw("function") {
+            return self.function_def(annotations, start);
+        }
+        if self.eat_kw("aggregation") {
+            let name = self.ident("an aggregation name")?;
+            self.expect_kw("from", "after the aggregation name")?;
+            let input = self.single_input(false)?;
+            self.expect_kw("select", "in the aggregation")?;
+            return self.aggregation_rest(annotations, name, input, start);
+        }
+        Err(self.unexpected("`stream`, `table`, `window`, `aggregation`, `function` or `trigger` after `define`"))
+    }
+
+    /// After `define aggregation A from S select`: the selection, `group by`,
+    /// `aggregate [by attr] every …`.
+    fn aggregation_rest(&mut self, annotations: Vec<Annotation>, name: Ident, input: SingleInput, start: Span) -> PResult<Definition> {
+        let items = self.aggregation_items()?;
+        let mut selector = Selector { items, ..Selector::default() };
+        if self.is_kw("group") && self.is_kw_at(1, "by") {
+            self.advance();
+            self.advance();
+            selector.group_by = self.expr_list()?;
+        }
+        self.aggregation_tail(annotations, name, input, selector, start)
+    }
+
+    fn aggregation_items(&mut self) -> PResult<Option<Vec<OutputAttribute>>> {
+        if self.eat_sym("*") {
+            return Ok(None);
+        }
+        let mut items = Vec::new();
+        loop {
+            let expr = self.expr()?;
+            let alias = if self.eat_kw("as") { Some(self.ident("a name after `as`")?) } else { None };
+            items.push(OutputAttribute { expr, alias });
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        Ok(Some(items))
+    }
+
+    fn aggregation_tail(
+        &mut self,
+        annotations: Vec<Annotation>,
+        name: Ident,
+        input: SingleInput,
+        selector: Selector,
+        start: Span,
+    ) -> PResult<Definition> {
+        self.expect_kw("aggregate", "(`aggregate by ts every sec ... year`)")?;
+        let aggregate_by = if self.eat_kw("by") { Some(self.expr()?) } else { None };
+        self.expect_kw("every", "before the aggregation's durations")?;
+        let first = self.duration()?;
+        let durations = if self.eat_sym("...") {
+            AggregationDurations::Range(first, self.duration()?)
+        } else {
+            let mut list = vec![first];
+            while self.eat_sym(",") {
+                list.push(self.duration()?);
+            }
+            AggregationDurations::List(list)
+        };
+        Ok(Definition::Aggregation(AggregationDef { annotations, name, input, selector, aggregate_by, durations, span: start.to(self.prev_span()) }))
+    }
+
+    /// A granularity word (`sec`, `minutes`, `year` …).
+    fn duration(&mut self) -> PResult<Ident> {
+        if super::expr::time_unit_ms(self.peek()).is_none() {
+            return Err(self.unexpected("a duration (`sec`, `min`, `hours`, `days`, `months`, `years`)"));
+        }
+        self.ident("a duration")
+    }
+
+    /// `W (attrs) fn(args) [output … events]` after `define window`.
+    fn window_def(&mut self, annotations: Vec<Annotation>, start: Span) -> PResult<Definition> {
+        let name = self.ident("a window name")?;
+        let attributes = self.attribute_list()?;
+        self.eat_kw("window");
+        let window = self.function_call("the window function (`time(1 min)`, `length(10)`)")?;
+        let mut output = None;
+        if self.eat_kw("output") {
+            output = Some(if self.eat_kw("current") {
+                OutputEventType::Current
+            } else if self.eat_kw("expired") {
+                OutputEventType::Expired
+            } else if self.eat_kw("all") {
+                OutputEventType::All
+            } else {
+                return Err(self.unexpected("`current`, `expired` or `all` after `output`"));
+            });
+            self.expect_kw("events", "after the output event type")?;
+        }
+        Ok(Definition::Window(WindowDef { annotations, name, attributes, window, output, span: start.to(self.prev_span()) }))
+    }
+
+    /// `f[lang] return type { body }` after `define function` / `CREATE FUNCTION`.
+    fn function_def(&mut self, annotations: Vec<Annotation>, start: Span) -> PResult<Definition> {
+        let name = self.ident("a function name")?;
+        self.expect_sym("[", "before the script language (`[javascript]`)")?;
+        let language = self.ident("a script language")?;
+        self.expect_sym("]", "after the script language")?;
+        self.expect_kw("return", "and the return type")?;
+        let return_type = self.attr_type()?.0;
+        let body = match &self.peek().kind {
+            TokenKind::Block(b) => b.clone(),
+            _ => return Err(self.unexpected("the function body in `{ … }`")),
+        };
+        self.advance();
+        Ok(Definition::Function(FunctionDef { annotations, name, language, return_type, body, span: start.to(self.prev_span()) }))
+    }
+
+    /// `(name type, …)`.
+    fn attribute_list(&mut self) -> PResult<Vec<AttributeDef>> {
+        self.expect_sym("(", "before the attributes")?;
+        let mut attributes = Vec::new();
+        if !self.is_sym(")") {
+            loop {
+                let name = self.ident("an attribute name")?;
+                let (ty, ty_span) = self.attr_type()?;
+                attributes.push(AttributeDef { name, ty, ty_span });
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        self.expect_sym(")", "after the attributes")?;
+        Ok(attributes)
+    }
+
+    fn attr_type(&mut self) -> PResult<(AttrType, Span)> {
+        let t = self.peek().clone();
+        if let TokenKind::Word(w) = &t.kind {
+            if let Some(ty) = AttrType::parse(w) {
+                self.advance();
+                return Ok((ty, t.span));
+            }
+            return Err(Diagnostic::error(
+                t.span,
+                format!("unknown type `{w}`; the types are string, int, long, float, double, bool and object"),
+            ));
+        }
+        Err(self.unexpected("an attribute type"))
+    }
+
+    // ---- Macrometa's CREATE … --------------------------------------------------------
+
+    /// `CREATE …`.
+    pub(crate) fn create(&mut self, mut annotations: Vec<Annotation>) -> PResult<Definition> {
+        let start = annotations.first().map_or(self.peek().span, |a| a.span);
+        self.expect_kw("create", "")?;
+        if self.is_kw("stream") || (self.is_kw("sink") && self.is_kw_at(1, "stream")) {
+            self.eat_kw("sink");
+            self.advance();
+            let name = self.ident("a stream name")?;
+            if self.is_kw("with") {
+                let options = self.with_options()?;
+                annotations.push(options_to_annotation("store", options, Span::new(name.span.start, self.prev_span().end)));
+            }
+            let attributes = self.attribute_list()?;
+            return Ok(Definition::Stream(StreamDef { annotations, name, attributes, span: start.to(self.prev_span()) }));
+        }
+        if self.is_kw("source") || self.is_kw("sink") {
+            let kind = if self.is_kw("source") { "source" } else { "sink" };
+            self.advance();
+            let name = self.ident(&format!("a {kind} name"))?;
+            let with_start = self.peek().span;
+            let options = if self.is_kw("with") { self.with_options()? } else { Vec::new() };
+            annotations.push(options_to_annotation(kind, options, with_start.to(self.prev_span())));
+            let attributes = self.attribute_list()?;
+            return Ok(Definition::Stream(StreamDef { annotations, name, attributes, span: start.to(self.prev_span()) }));
+        }
+        if self.eat_kw("table") {
+            let global = self.eat_kw("global");
+            let name = self.ident("a table name")?;
+            if self.is_kw("with") {
+                let with_start = self.peek().span;
+                let options = self.with_options()?;
+                annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
+            }
+            let attributes = self.attribute_list()?;
+            return Ok(Definition::Table(TableDef { annotations, name, attributes, global, span: start.to(self.prev_span()) }));
+        }
+        if self.is_kw("index") || (self.is_kw("unique") && self.is_kw_at(1, "index")) {
+            let unique = self.eat_kw("unique");
+            self.advance();
+            let name = self.ident("an index name")?;
+            self.expect_kw("on", "and the indexed table (`ON TABLE T (a)`)")?;
+            self.eat_kw("table");
+            let table = self.ident("the indexed table")?;
+            self.expect_sym("(", "before the indexed attributes")?;
+            let mut attributes = vec![self.ident("an attribute name")?];
+            while self.eat_sym(",") {
+                attributes.push(self.ident("an attribute name")?);
+            }
+            self.expect_sym(")", "after the indexed attributes")?;
+            return Ok(Definition::Index(IndexDef { name, unique, table, attributes, span: start.to(self.prev_span()) }));
+        }
+        if self.eat_kw("window") {
+            return self.window_def(annotations, start);
+        }
+        if self.eat_kw("function") {
+            return self.function_def(annotations, start);
+        }
+        if self.eat_kw("trigger") {
+            let name = self.ident("a trigger name")?;
+            let options = self.with_options()?;
+            let mut at = None;
+            for o in options {
+                match o.key.to_ascii_lowercase().as_str() {
+                    "interval" => at = Some(TriggerAt::Every(o.value_expr.unwrap_or_else(|| Expr::new(ExprKind::Literal(Literal::String(o.value.clone())), o.span)))),
+                    "expression" if o.value.eq_ignore_ascii_case("start") => at = Some(TriggerAt::Start),
+                    "expression" => at = Some(TriggerAt::Cron(o.value)),
+                    other => return Err(Diagnostic::error(o.span, format!("unknown trigger option `{other}`; use `interval` or `expression`"))),
+                }
+            }
+            let span = start.to(self.prev_span());
+            let at = at.ok_or_else(|| Diagnostic::error(span, "a trigger needs `interval = <time>` or `expression = 'start' | '<cron>'`"))?;
+            return Ok(Definition::Trigger(TriggerDef { annotations, name, at, span }));
+        }
+        if self.eat_kw("aggregation") {
+            let name = self.ident("an aggregation name")?;
+            if self.is_kw("with") {
+                let with_start = self.peek().span;
+                let options = self.with_options()?;
+                annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
+            }
+            self.expect_kw("select", "in the aggregation (`CREATE AGGREGATION A SELECT … FROM S …`)")?;
+            let items = self.aggregation_items()?;
+            self.expect_kw("from", "after the aggregation's selection")?;
+            let input = self.single_input(false)?;
+            let mut selector = Selector { items, ..Selector::default() };
+            if self.is_kw("group") && self.is_kw_at(1, "by") {
+                self.advance();
+                self.advance();
+                selector.group_by = self.expr_list()?;
+            }
+            return self.aggregation_tail(annotations, name, input, selector, start);
+        }
+        Err(self.unexpected("STREAM, SOURCE, SINK, TABLE, INDEX, WINDOW, AGGREGATION, TRIGGER or FUNCTION after CREATE"))
+    }
+
+    /// `WITH (key = value, …)`.
+    fn with_options(&mut self) -> PResult<Vec<WithOption>> {
+        self.expect_kw("with", "")?;
+        self.expect_sym("(", "after WITH")?;
+        let mut options = Vec::new();
+        if !self.is_sym(")") {
+            loop {
+                let start = self.peek().span;
+                let mut key = self.ident("an option name")?.name;
+                while self.eat_sym(".") {
+                    key.push('.');
+                    key.push_str(&self.ident("the rest of the option name")?.name);
+                }
+                self.expect_sym("=", &format!("after option `{key}`"))?;
+                let value_start = self.pos;
+                let value_expr = match &self.peek().kind {
+                    TokenKind::Number(_) | TokenKind::Sym("-") => Some(self.expr()?),
+                    _ => None,
+                };
+                let value = match &value_expr {
+                    Some(_) => self.tokens[value_start..self.pos]
+                        .iter()
+                        .map(|t| match &t.kind {
+                            TokenKind::Number(n) | TokenKind::Word(n) => n.clone(),
+                            TokenKind::Sym(s) => s.to_string(),
+                            _ => String::new(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .replace("- ", "-"),
+                    None => self.property_value()?,
+                };
+                options.push(WithOption { key, value, value_expr, span: start.to(self.prev_span()) });
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        self.expect_sym(")", "to close WITH (…)")?;
+        Ok(options)
+    }
+}
+
+/// Turns `WITH` options into the annotation the classic spelling writes:
+/// `map.type` → `@map(type)`, `map.payload` → `@map(@payload(…))`,
+/// `map.attributes.x` → `@map(@attributes(x = …))`, the rest stay on `@kind(…)`.
+fn options_to_annotation(kind: &str, options: Vec<WithOption>, span: Span) -> Annotation {
+    let mut elements = Vec::new();
+    let mut map = Vec::new();
+    let mut attributes = Vec::new();
+    let mut payload = Vec::new();
+    for o in options {
+        let lower = o.key.to_ascii_lowercase();
+        let property = |key: Option<String>| AnnotationElement::Property { key, value: o.value.clone(), span: o.span };
+        if let Some(attr) = lower.strip_prefix("map.attributes.") {
+            let _ = attr;
+            attributes.push(property(Some(o.key["map.attributes.".len()..].to_string())));
+        } else if lower == "map.payload" {
+            payload.push(property(None));
+        } else if lower.starts_with("map.") {
+            map.push(property(Some(o.key["map.".len()..].to_string())));
+        } else {
+            elements.push(property(Some(o.key.clone())));
+        }
+    }
+    if !attributes.is_empty() {
+        map.push(AnnotationElement::Nested(Annotation { name: "attributes".into(), elements: attributes, span }));
+    }
+    if !payload.is_empty() {
+        map.push(AnnotationElement::Nested(Annotation { name: "payload".into(), elements: payload, span }));
+    }
+    if !map.is_empty() {
+        elements.push(AnnotationElement::Nested(Annotation { name: "map".into(), elements: map, span }));
+    }
+    Annotation { name: kind.to_string(), elements, span }
+}

@@ -1,0 +1,301 @@
+//! Expressions, with Siddhi's precedence: `or` < `and` < `in` < `== !=` <
+//! `< <= > >=` < `+ -` < `* / %` < unary `not`/`-` < postfix `is null`.
+
+use super::{PResult, Parser};
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::lexer::{Token, TokenKind};
+
+/// Milliseconds in one unit of a time-unit word (`sec`, `minutes`, …), if it is one.
+pub(crate) fn time_unit_ms(token: &Token) -> Option<i64> {
+    let TokenKind::Word(w) = &token.kind else { return None };
+    unit_ms(w)
+}
+
+/// Milliseconds in one unit named `word` (case-insensitive).
+pub fn unit_ms(word: &str) -> Option<i64> {
+    const SEC: i64 = 1000;
+    Some(match word.to_ascii_lowercase().as_str() {
+        "millisecond" | "milliseconds" | "millisec" | "millis" | "ms" => 1,
+        "second" | "seconds" | "sec" => SEC,
+        "minute" | "minutes" | "min" => 60 * SEC,
+        "hour" | "hours" => 3600 * SEC,
+        "day" | "days" => 86_400 * SEC,
+        "week" | "weeks" => 7 * 86_400 * SEC,
+        "month" | "months" => 30 * 86_400 * SEC,
+        "year" | "years" => 365 * 86_400 * SEC,
+        _ => return None,
+    })
+}
+
+impl Parser {
+    /// A full expression.
+    pub(crate) fn expr(&mut self) -> PResult<Expr> {
+        self.expr_bp(0)
+    }
+
+    fn binary_op(&self) -> Option<(BinaryOp, usize)> {
+        let op = match &self.peek().kind {
+            TokenKind::Word(w) if w.eq_ignore_ascii_case("or") => BinaryOp::Or,
+            TokenKind::Word(w) if w.eq_ignore_ascii_case("and") => BinaryOp::And,
+            TokenKind::Sym("==") | TokenKind::Sym("=") => BinaryOp::Eq,
+            TokenKind::Sym("!=") | TokenKind::Sym("<>") => BinaryOp::Ne,
+            TokenKind::Sym("<") => BinaryOp::Lt,
+            TokenKind::Sym("<=") => BinaryOp::Le,
+            TokenKind::Sym(">") => BinaryOp::Gt,
+            TokenKind::Sym(">=") => BinaryOp::Ge,
+            TokenKind::Sym("+") => BinaryOp::Add,
+            TokenKind::Sym("-") => BinaryOp::Sub,
+            TokenKind::Sym("*") => BinaryOp::Mul,
+            TokenKind::Sym("/") => BinaryOp::Div,
+            TokenKind::Sym("%") => BinaryOp::Mod,
+            _ => return None,
+        };
+        Some((op, 1))
+    }
+
+    pub(crate) fn expr_bp(&mut self, min_prec: u8) -> PResult<Expr> {
+        self.enter()?;
+        let mut lhs = self.unary()?;
+        loop {
+            if self.is_kw("in") && IN_PRECEDENCE > min_prec {
+                self.advance();
+                let table = self.ident("a table name after `in`")?;
+                let span = lhs.span.to(table.span);
+                lhs = Expr::new(ExprKind::In(Box::new(lhs), table), span);
+                continue;
+            }
+            let Some((op, len)) = self.binary_op() else { break };
+            let prec = op.precedence();
+            if prec <= min_prec {
+                break;
+            }
+            for _ in 0..len {
+                self.advance();
+            }
+            let rhs = self.expr_bp(prec)?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+        }
+        self.leave();
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let start = self.peek().span;
+        if self.eat_kw("not") {
+            self.enter()?;
+            let operand = self.unary()?;
+            self.leave();
+            let span = start.to(operand.span);
+            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(operand)), span));
+        }
+        if self.is_sym("-") || self.is_sym("+") {
+            let negative = self.is_sym("-");
+            self.advance();
+            if matches!(self.peek().kind, TokenKind::Number(_)) && !self.is_time_constant() {
+                let mut lit = self.number(negative)?;
+                lit.span = start.to(lit.span);
+                return self.postfix(lit);
+            }
+            self.enter()?;
+            let operand = self.unary()?;
+            self.leave();
+            if !negative {
+                return Ok(operand);
+            }
+            let span = start.to(operand.span);
+            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Neg, Box::new(operand)), span));
+        }
+        let primary = self.primary()?;
+        self.postfix(primary)
+    }
+
+    /// `x is null`.
+    fn postfix(&mut self, mut e: Expr) -> PResult<Expr> {
+        while self.is_kw("is") {
+            self.advance();
+            self.expect_kw("null", "after `is`")?;
+            let span = e.span.to(self.prev_span());
+            e = Expr::new(ExprKind::IsNull(Box::new(e)), span);
+        }
+        Ok(e)
+    }
+
+    /// Whether the next tokens are `<number> <time unit>`.
+    fn is_time_constant(&self) -> bool {
+        matches!(self.peek().kind, TokenKind::Number(_)) && time_unit_ms(self.peek_at(1)).is_some()
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let token = self.peek().clone();
+        match &token.kind {
+            TokenKind::Number(_) if self.is_time_constant() => self.time_constant(),
+            TokenKind::Number(_) => self.number(false),
+            TokenKind::Str(s) => {
+                self.advance();
+                Ok(Expr::new(ExprKind::Literal(Literal::String(s.clone())), token.span))
+            }
+            TokenKind::Sym("(") => {
+                self.advance();
+                let e = self.expr()?;
+                self.expect_sym(")", "to close the parenthesis")?;
+                Ok(e)
+            }
+            TokenKind::Sym("#") => {
+                self.advance();
+                let name = self.ident("an inner stream name after `#`")?;
+                self.reference(name, true, token.span)
+            }
+            TokenKind::Word(w) => {
+                let lower = w.to_ascii_lowercase();
+                let next_is_call = self.is_sym_at(1, "(") || self.is_sym_at(1, ".") || self.is_sym_at(1, "[") || self.is_sym_at(1, ":");
+                if !next_is_call {
+                    let literal = match lower.as_str() {
+                        "true" => Some(Literal::Bool(true)),
+                        "false" => Some(Literal::Bool(false)),
+                        "null" => Some(Literal::Null),
+                        _ => None,
+                    };
+                    if let Some(l) = literal {
+                        self.advance();
+                        return Ok(Expr::new(ExprKind::Literal(l), token.span));
+                    }
+                }
+                let name = self.ident("a name")?;
+                if self.is_sym(":") && self.is_ident_at(1) && self.is_sym_at(2, "(") {
+                    self.advance();
+                    let fname = self.ident("a function name")?;
+                    let call = self.call_args(Some(name), fname)?;
+                    let span = call.span;
+                    return Ok(Expr::new(ExprKind::Call(call), span));
+                }
+                if self.is_sym("(") {
+                    let call = self.call_args(None, name)?;
+                    let span = call.span;
+                    return Ok(Expr::new(ExprKind::Call(call), span));
+                }
+                self.reference(name, false, token.span)
+            }
+            TokenKind::QuotedName(_) => {
+                let name = self.ident("a name")?;
+                self.reference(name, false, token.span)
+            }
+            _ => Err(self.unexpected("an expression")),
+        }
+    }
+
+    /// After a name: `name`, `name.attr`, `name[i].attr`, `name[last]`.
+    fn reference(&mut self, name: Ident, inner: bool, start: Span) -> PResult<Expr> {
+        let mut index = None;
+        if self.is_sym("[") {
+            self.advance();
+            index = Some(self.event_index()?);
+            self.expect_sym("]", "to close the event index")?;
+        }
+        if self.eat_sym(".") {
+            let attr = self.ident("an attribute name after `.`")?;
+            let span = start.to(attr.span);
+            let stream = StreamRef { inner, name, index };
+            return Ok(Expr::new(ExprKind::Attribute { stream: Some(stream), name: attr }, span));
+        }
+        let span = start.to(self.prev_span());
+        if inner || index.is_some() {
+            return Ok(Expr::new(ExprKind::StreamRef(StreamRef { inner, name, index }), span));
+        }
+        Ok(Expr::new(ExprKind::Attribute { stream: None, name }, span))
+    }
+
+    /// `0`, `last`, `last - 1`.
+    fn event_index(&mut self) -> PResult<EventIndex> {
+        if self.eat_kw("last") {
+            if self.eat_sym("-") {
+                return Ok(EventIndex::Last(self.small_int("a number after `last -`")?));
+            }
+            return Ok(EventIndex::Last(0));
+        }
+        Ok(EventIndex::Nth(self.small_int("an event index (a number or `last`)")?))
+    }
+
+    /// A non-negative integer that fits `u32`.
+    pub(crate) fn small_int(&mut self, what: &str) -> PResult<u32> {
+        match &self.peek().kind {
+            TokenKind::Number(n) => {
+                let span = self.peek().span;
+                let v = n.parse::<u32>().map_err(|_| Diagnostic::error(span, format!("expected {what}, found {n}")))?;
+                self.advance();
+                Ok(v)
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    /// `(args)` after a function name.
+    pub(crate) fn call_args(&mut self, namespace: Option<Ident>, name: Ident) -> PResult<FunctionCall> {
+        let start = namespace.as_ref().map_or(name.span, |n| n.span);
+        self.expect_sym("(", "to open the arguments")?;
+        let mut args = Vec::new();
+        if !self.is_sym(")") {
+            loop {
+                if self.is_sym("*") && (self.is_sym_at(1, ")")) {
+                    // `count(*)` is `count()`.
+                    self.advance();
+                } else {
+                    args.push(self.expr()?);
+                }
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        self.expect_sym(")", "to close the arguments")?;
+        Ok(FunctionCall { namespace, name, args, span: start.to(self.prev_span()) })
+    }
+
+    /// `1 min 30 sec`: one or more `<int> <unit>` pairs.
+    pub(crate) fn time_constant(&mut self) -> PResult<Expr> {
+        let start = self.peek().span;
+        let mut total: i64 = 0;
+        while self.is_time_constant() {
+            let t = self.advance();
+            let TokenKind::Number(n) = &t.kind else { unreachable!() };
+            let value: i64 = n
+                .parse()
+                .map_err(|_| Diagnostic::error(t.span, format!("a time constant needs a whole number, found {n}")))?;
+            let unit = time_unit_ms(self.peek()).unwrap_or(1);
+            self.advance();
+            total = value
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| Diagnostic::error(start.to(self.prev_span()), "this time constant is too large"))?;
+        }
+        Ok(Expr::new(ExprKind::Literal(Literal::Time(total)), start.to(self.prev_span())))
+    }
+
+    /// A number literal, typed by its form and suffix.
+    fn number(&mut self, negative: bool) -> PResult<Expr> {
+        let t = self.advance();
+        let TokenKind::Number(text) = &t.kind else {
+            return Err(Diagnostic::error(t.span, "expected a number"));
+        };
+        let (body, suffix) = match text.chars().last() {
+            Some(c) if c.is_ascii_alphabetic() && !text.ends_with(['e', 'E']) => (&text[..text.len() - 1], Some(c.to_ascii_lowercase())),
+            _ => (text.as_str(), None),
+        };
+        let signed = if negative { format!("-{body}") } else { body.to_string() };
+        let is_float = body.contains(['.', 'e', 'E']);
+        let bad = |what: &str| Diagnostic::error(t.span, format!("{text} is not a valid {what}"));
+        let lit = match suffix {
+            Some('l') if !is_float => Literal::Long(signed.parse().map_err(|_| bad("long"))?),
+            Some('l') => return Err(bad("long")),
+            Some('f') => Literal::Float(signed.parse().map_err(|_| bad("float"))?),
+            Some('d') => Literal::Double(signed.parse().map_err(|_| bad("double"))?),
+            _ if is_float => Literal::Double(signed.parse().map_err(|_| bad("double"))?),
+            _ => match signed.parse::<i32>() {
+                Ok(v) => Literal::Int(v),
+                Err(_) => Literal::Long(signed.parse().map_err(|_| bad("number (it is too large)"))?),
+            },
+        };
+        Ok(Expr::new(ExprKind::Literal(lit), t.span))
+    }
+}

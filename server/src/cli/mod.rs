@@ -1,0 +1,17 @@
+//! The subcommands of the `sluice` binary, one file each.
+
+pub mod check;
+pub mod fmt;
+
+use std::path::Path;
+
+/// Reads an app file, or prints why not.
+pub fn read_app(path: &Path) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", path.display());
+            None
+        }
+    }
+}
