@@ -76,7 +76,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
         if text[i..].starts_with("/*") {
             match text[i + 2..].find("*/") {
                 Some(n) => i += n + 4,
-                None => return Err(Diagnostic::error(Span::new(i, i + 2), "this comment is never closed with `*/`")),
+                None => {
+                    return Err(Diagnostic::error(
+                        Span::new(i, i + 2),
+                        "this comment is never closed with `*/`",
+                    ))
+                }
             }
             continue;
         }
@@ -85,16 +90,23 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                 i += 1;
             }
             TokenKind::Word(text[start..i].to_string())
-        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i = scan_number(bytes, i);
             if i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 let mut end = i;
-                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                {
                     end += 1;
                 }
                 return Err(Diagnostic::error(
                     Span::new(start, end),
-                    format!("`{}` is not a number (suffixes are L, f and d)", &text[start..end]),
+                    format!(
+                        "`{}` is not a number (suffixes are L, f and d)",
+                        &text[start..end]
+                    ),
                 ));
             }
             TokenKind::Number(text[start..i].to_string())
@@ -104,7 +116,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                     i += n + 6;
                     TokenKind::Str(text[start + 3..i - 3].to_string())
                 }
-                None => return Err(Diagnostic::error(Span::new(i, i + 3), "this string is never closed with `\"\"\"`")),
+                None => {
+                    return Err(Diagnostic::error(
+                        Span::new(i, i + 3),
+                        "this string is never closed with `\"\"\"`",
+                    ))
+                }
             }
         } else if c == b'\'' || c == b'"' {
             let quote = c as char;
@@ -128,7 +145,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                     i += n + 2;
                     TokenKind::QuotedName(text[start + 1..i - 1].to_string())
                 }
-                _ => return Err(Diagnostic::error(Span::new(i, i + 1), "this backquoted name is never closed with '`'")),
+                _ => {
+                    return Err(Diagnostic::error(
+                        Span::new(i, i + 1),
+                        "this backquoted name is never closed with '`'",
+                    ))
+                }
             }
         } else if c == b'{' {
             i = scan_block(text, i)?;
@@ -143,9 +165,15 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                 format!("unexpected character `{ch}`"),
             ));
         };
-        tokens.push(Token { kind, span: Span::new(start, i) });
+        tokens.push(Token {
+            kind,
+            span: Span::new(start, i),
+        });
     }
-    tokens.push(Token { kind: TokenKind::Eof, span: Span::new(text.len(), text.len()) });
+    tokens.push(Token {
+        kind: TokenKind::Eof,
+        span: Span::new(text.len(), text.len()),
+    });
     Ok(tokens)
 }
 
@@ -217,7 +245,10 @@ fn scan_block(text: &str, open: usize) -> Result<usize, Diagnostic> {
         }
         i += 1;
     }
-    Err(Diagnostic::error(Span::new(open, open + 1), "this `{` is never closed with `}`"))
+    Err(Diagnostic::error(
+        Span::new(open, open + 1),
+        "this `{` is never closed with `}`",
+    ))
 }
 
 #[cfg(test)]
@@ -225,7 +256,11 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<TokenKind> {
-        tokenize(text).unwrap().into_iter().map(|t| t.kind).collect()
+        tokenize(text)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     #[test]

@@ -25,27 +25,89 @@ impl Rng {
 }
 
 const FRAGMENTS: &[&str] = &[
-    "define stream ", "from ", " select ", " insert into ", "#window.", "time(1 sec)", "length(", "[", "]", "(", ")", ",", ";",
-    "->", "every ", "not ", " for ", " within ", "<2:5>", "+", "*", "?", "e1=", "e2[last].", " join ", " on ", " as ",
-    "@info(name='q')", "@app:name('x')", "'str'", "\"\"\"", "10L", "1.5f", "2e9", "-", "==", "!=", " and ", " or ",
-    " is null", " in T", "partition with (a of S) begin ", " end", "CREATE SOURCE S WITH (type='http') ", "INSERT INTO ",
-    " SELECT ", " FROM ", " WINDOW SLIDING_TIME(", " GROUP BY ", " output last every 5 events ", " update T set T.a = a on ",
-    "{ return 1; }", "define function f[javascript] return int ", "`", "/*", "--", "\n", "\u{e9}", "\u{1F600}", "...",
+    "define stream ",
+    "from ",
+    " select ",
+    " insert into ",
+    "#window.",
+    "time(1 sec)",
+    "length(",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    ";",
+    "->",
+    "every ",
+    "not ",
+    " for ",
+    " within ",
+    "<2:5>",
+    "+",
+    "*",
+    "?",
+    "e1=",
+    "e2[last].",
+    " join ",
+    " on ",
+    " as ",
+    "@info(name='q')",
+    "@app:name('x')",
+    "'str'",
+    "\"\"\"",
+    "10L",
+    "1.5f",
+    "2e9",
+    "-",
+    "==",
+    "!=",
+    " and ",
+    " or ",
+    " is null",
+    " in T",
+    "partition with (a of S) begin ",
+    " end",
+    "CREATE SOURCE S WITH (type='http') ",
+    "INSERT INTO ",
+    " SELECT ",
+    " FROM ",
+    " WINDOW SLIDING_TIME(",
+    " GROUP BY ",
+    " output last every 5 events ",
+    " update T set T.a = a on ",
+    "{ return 1; }",
+    "define function f[javascript] return int ",
+    "`",
+    "/*",
+    "--",
+    "\n",
+    "\u{e9}",
+    "\u{1F600}",
+    "...",
 ];
 
 fn corpus() -> Vec<String> {
     let mut apps = Vec::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack = vec![root.join("../../shared/conformance"), root.join("../tests/apps"), root.join("../examples")];
+    let mut stack = vec![
+        root.join("../../shared/conformance"),
+        root.join("../tests/apps"),
+        root.join("../examples"),
+    ];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&p) else { continue };
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
             match p.extension().and_then(|x| x.to_str()) {
                 Some("yaml") => {
                     if let Ok(v) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
@@ -109,8 +171,14 @@ fn mutate(rng: &mut Rng, apps: &[String]) -> String {
 
 #[test]
 fn parser_never_panics_on_mutated_apps() {
-    let secs: u64 = std::env::var("SLUICE_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let seed: u64 = std::env::var("SLUICE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_1234_ABCD);
+    let secs: u64 = std::env::var("SLUICE_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let seed: u64 = std::env::var("SLUICE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5EED_1234_ABCD);
     let apps = corpus();
     let mut rng = Rng(seed);
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -122,9 +190,15 @@ fn parser_never_panics_on_mutated_apps() {
             match result {
                 Ok(Ok(_)) => accepted += 1,
                 Ok(Err(errors)) => {
-                    assert!(!errors.is_empty(), "a refused app must carry at least one error:\n{text}");
+                    assert!(
+                        !errors.is_empty(),
+                        "a refused app must carry at least one error:\n{text}"
+                    );
                     for e in &errors {
-                        assert!(e.span.start <= text.len(), "error span outside the text:\n{text}");
+                        assert!(
+                            e.span.start <= text.len(),
+                            "error span outside the text:\n{text}"
+                        );
                         let _ = e.render("fuzz", &text);
                     }
                 }

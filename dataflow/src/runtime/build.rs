@@ -1,0 +1,271 @@
+//! Builds the timely operators of a [`Graph`] inside one worker.
+//!
+//! Every node becomes one operator that buffers its input until the frontier has
+//! passed a logical time, then hands that time's messages to its processor sorted
+//! by `(time, order)`: the processor sees events exactly in sequencer order, whatever
+//! the number of workers. Stateless nodes run where their data is; stateful ones on
+//! one worker (by node index) or, when keyed, one processor per key spread by the
+//! key's hash, with clock ticks broadcast to every worker.
+
+use super::graph::{Forward, Graph, Placement, Processor};
+use super::message::{Kind, Msg, StreamId, TICK};
+use super::time::Time;
+use crate::value::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::mpsc::Sender;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::vec::{Broadcast, Filter, Map};
+use timely::dataflow::operators::{Concatenate, Probe};
+use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
+
+/// Where a collected output came from.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum Dest {
+    /// Events inserted into a stream.
+    Stream(StreamId),
+    /// A node's own output (a query callback).
+    Node(usize),
+}
+
+/// One collected output event, in logical-time order.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Where it came from.
+    pub dest: Dest,
+    /// The logical time of the input that caused it.
+    pub time: Time,
+    /// The event.
+    pub msg: Msg,
+}
+
+/// Messages of one logical time waiting for the frontier, with their capability and
+/// input numbers.
+type Pending = (
+    timely::dataflow::operators::Capability<Time>,
+    Vec<(u32, Msg)>,
+);
+
+fn hash_of<T: Hash>(v: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+/// Builds `graph` in `scope` reading `input`; observed outputs go to `sink` (on
+/// worker 0 only, in logical-time order). Returns the probe that tells when all
+/// outputs up to a time have been produced.
+pub fn build_graph<'s>(
+    scope: &Scope<'s, Time>,
+    input: &mut InputHandleVec<Time, Msg>,
+    graph: &Graph,
+    sink: Option<Sender<Output>>,
+) -> Result<ProbeHandle<Time>, String> {
+    let ingress: StreamVec<'s, Time, Msg> = input.to_stream(*scope);
+    let order = graph
+        .topological_order()
+        .map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
+    // The producers of every stream: the ingress, then node outputs.
+    let mut producers: HashMap<StreamId, Vec<StreamVec<'s, Time, Msg>>> = HashMap::new();
+    let mut observed: Vec<StreamVec<'s, Time, (Dest, Msg)>> = Vec::new();
+    let ticks = ingress.clone().filter(|m| m.is_tick());
+    for &index in &order {
+        let node = &graph.nodes[index];
+        let inputs = node.inputs.clone();
+        let mut sources = Vec::new();
+        for (i, s) in node.inputs.iter().enumerate() {
+            let wanted = *s;
+            let slot = i as u32;
+            // Tag each message with its input number in the otherwise unused first
+            // order slot of ingress events is not possible, so carry it in a pair.
+            let from_ingress = ingress
+                .clone()
+                .filter(move |m| m.stream == wanted)
+                .map(move |m| (slot, m));
+            sources.push(from_ingress);
+            for p in producers.get(s).into_iter().flatten() {
+                sources.push(p.clone().map(move |m| (slot, m)));
+            }
+        }
+        let _ = inputs;
+        let data = scope.concatenate(sources);
+        let node_index = index as u32;
+        let placement = node.placement.clone();
+        let factory = node.factory.clone();
+        let peers = scope.peers() as u64;
+        let routed = match &placement {
+            Placement::Anywhere => data,
+            Placement::Single => {
+                let ticks = ticks.clone().map(|m| (u32::MAX, m));
+                scope
+                    .concatenate([data, ticks])
+                    .exchange_by(move |_| index as u64)
+            }
+            Placement::Keyed(key_of) => {
+                let key_of = key_of.clone();
+                let data = data.exchange_by(move |(slot, m): &(u32, Msg)| {
+                    key_of(*slot as usize, m).map_or(0, |k| hash_of(&k))
+                });
+                let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, m));
+                scope.concatenate([data, ticks])
+            }
+        };
+        let _ = peers;
+        let keyed = match &placement {
+            Placement::Keyed(k) => Some(k.clone()),
+            _ => None,
+        };
+        let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
+            let mut pending: BTreeMap<Time, Pending> = BTreeMap::new();
+            let mut single: Option<Box<dyn Processor>> = None;
+            let mut per_key: BTreeMap<Value, Box<dyn Processor>> = BTreeMap::new();
+            let mut emitted = Vec::new();
+            move |(input, frontier), output| {
+                input.for_each_stamp(|cap, data| {
+                    if let Some(cap) = cap.retain_least(output.output_index()) {
+                        let time = *cap.time();
+                        let entry = pending.entry(time).or_insert_with(|| (cap, Vec::new()));
+                        for batch in data {
+                            entry.1.append(batch);
+                        }
+                    }
+                });
+                while let Some((&time, _)) = pending.iter().next() {
+                    if frontier.less_equal(&time) {
+                        break;
+                    }
+                    let (cap, mut msgs) = pending.remove(&time).expect("present");
+                    msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
+                    let mut session = output.session(&cap);
+                    let mut k = 0u32;
+                    for (slot, msg) in msgs {
+                        let base = if msg.is_tick() {
+                            Vec::new()
+                        } else {
+                            msg.order.clone()
+                        };
+                        let mut run =
+                            |key: Option<&Value>, p: &mut Box<dyn Processor>, k: &mut u32| {
+                                if msg.is_tick() {
+                                    p.on_tick(msg.ts, &mut emitted);
+                                } else {
+                                    p.on_event(slot as usize, &msg, &mut emitted);
+                                }
+                                for e in emitted.drain(..) {
+                                    let mut order = base.clone();
+                                    order.push(node_index);
+                                    if let Some(key) = key {
+                                        let h = hash_of(key);
+                                        order.push((h >> 32) as u32);
+                                        order.push(h as u32);
+                                    }
+                                    order.push(*k);
+                                    *k += 1;
+                                    session.give(Msg {
+                                        stream: TICK,
+                                        order,
+                                        ts: e.ts,
+                                        kind: e.kind,
+                                        row: e.row,
+                                    });
+                                }
+                            };
+                        match &keyed {
+                            Some(key_of) => {
+                                if msg.is_tick() {
+                                    for (key, p) in per_key.iter_mut() {
+                                        let mut k = 0;
+                                        run(Some(key), p, &mut k);
+                                    }
+                                } else if let Some(key) = key_of(slot as usize, &msg) {
+                                    let p = per_key.entry(key.clone()).or_insert_with(|| factory());
+                                    run(Some(&key), p, &mut k);
+                                }
+                            }
+                            None => {
+                                let p = single.get_or_insert_with(|| factory());
+                                run(None, p, &mut k);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        if graph.observed_nodes.contains(&index) {
+            observed.push(out.clone().map(move |m| (Dest::Node(index), m)));
+        }
+        if let Some((target, forward)) = node.target {
+            let forwarded = out
+                .filter(move |m| match forward {
+                    Forward::Current => m.kind == Kind::Current,
+                    Forward::Expired => m.kind == Kind::Expired,
+                    Forward::All => true,
+                })
+                .map(move |mut m| {
+                    m.stream = target;
+                    m.kind = Kind::Current;
+                    m
+                });
+            producers.entry(target).or_default().push(forwarded);
+        }
+    }
+    for s in &graph.observed_streams {
+        let s = *s;
+        observed.push(
+            ingress
+                .clone()
+                .filter(move |m| m.stream == s)
+                .map(move |m| (Dest::Stream(s), m)),
+        );
+        for p in producers.get(&s).into_iter().flatten() {
+            observed.push(p.clone().map(move |m| (Dest::Stream(s), m)));
+        }
+    }
+    let all = scope.concatenate(observed);
+    let collected = all
+        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<()>>, _, _, _>(
+            Exchange::new(|_: &(Dest, Msg)| 0u64),
+            "Collect",
+            move |_cap, _info| {
+                let mut pending: BTreeMap<Time, Vec<(Dest, Msg)>> = BTreeMap::new();
+                move |(input, frontier), _output| {
+                    input.for_each_stamp(|cap, data| {
+                        let Some(&time) = cap.least() else { return };
+                        let entry = pending.entry(time).or_default();
+                        for batch in data {
+                            entry.append(batch);
+                        }
+                    });
+                    while let Some((&time, _)) = pending.iter().next() {
+                        if frontier.less_equal(&time) {
+                            break;
+                        }
+                        let mut msgs = pending.remove(&time).expect("present");
+                        msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
+                        if let Some(sink) = &sink {
+                            for (dest, msg) in msgs {
+                                let _ = sink.send(Output { dest, time, msg });
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    let (probe, _) = collected.probe();
+    Ok(probe)
+}
+
+/// Exchanges a stream by a routing function.
+trait ExchangeBy<D> {
+    fn exchange_by(self, route: impl Fn(&D) -> u64 + 'static) -> Self;
+}
+
+impl<D: timely::ExchangeData> ExchangeBy<D> for StreamVec<'_, Time, D> {
+    fn exchange_by(self, route: impl Fn(&D) -> u64 + 'static) -> Self {
+        use timely::dataflow::operators::Exchange as _;
+        self.exchange(move |d: &D| route(d))
+    }
+}

@@ -1,0 +1,103 @@
+//! Runs a [`Graph`] over a finite, already sequenced input on N workers, handing
+//! what the observed streams and nodes produce to a callback in logical-time order.
+
+use super::build::{build_graph, Output};
+use super::graph::Graph;
+use super::message::Msg;
+use super::time::Time;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use timely::dataflow::InputHandleVec;
+
+/// One input step: an event or a clock tick, at its logical time.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// Its logical time (strictly increasing along the input).
+    pub time: Time,
+    /// The message (`stream == TICK` for a tick).
+    pub msg: Msg,
+}
+
+/// How many input steps worker 0 sends before letting the dataflow catch up, which
+/// bounds the memory held in flight.
+const CATCH_UP_EVERY: usize = 4096;
+
+/// Runs `graph` over `steps` with `workers` threads; returns the observed outputs
+/// in logical-time order.
+pub fn run_to_completion(
+    graph: Graph,
+    steps: Vec<Step>,
+    workers: usize,
+) -> Result<Vec<Output>, String> {
+    let mut outputs = Vec::new();
+    run_streaming(graph, steps.into_iter(), workers, |o| outputs.push(o))?;
+    Ok(outputs)
+}
+
+/// Runs `graph` over the steps an iterator produces (lazily, on worker 0) and calls
+/// `on_output` for each observed output, in logical-time order, on this thread.
+pub fn run_streaming<I>(
+    graph: Graph,
+    steps: I,
+    workers: usize,
+    mut on_output: impl FnMut(Output),
+) -> Result<(), String>
+where
+    I: Iterator<Item = Step> + Send + 'static,
+{
+    let graph = Arc::new(GraphCell(graph));
+    let steps = Arc::new(Mutex::new(Some(steps)));
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(Some(tx));
+    let errors = Arc::new(Mutex::new(None::<String>));
+    let worker_errors = errors.clone();
+    let config = timely::Config::process(workers.max(1));
+    let guards = timely::execute(config, move |worker| {
+        let index = worker.index();
+        let sink = if index == 0 {
+            tx.lock().expect("sender").take()
+        } else {
+            None
+        };
+        let mut input = InputHandleVec::new();
+        let built =
+            worker.dataflow::<Time, _, _>(|scope| build_graph(&scope, &mut input, &graph.0, sink));
+        let probe = match built {
+            Ok(p) => p,
+            Err(e) => {
+                *worker_errors.lock().expect("errors") = Some(e);
+                return;
+            }
+        };
+        if index == 0 {
+            let iter = steps.lock().expect("steps").take();
+            for (n, step) in iter.into_iter().flatten().enumerate() {
+                input.advance_to(step.time);
+                input.send(step.msg);
+                if n % CATCH_UP_EVERY == CATCH_UP_EVERY - 1 {
+                    input.advance_to(step.time + 1);
+                    while probe.less_than(input.time()) {
+                        worker.step();
+                    }
+                }
+            }
+        }
+        input.close();
+        while worker.step() {}
+    })
+    .map_err(|e| format!("the dataflow could not start: {e}"))?;
+    for output in rx {
+        on_output(output);
+    }
+    let results = guards.join();
+    if let Some(e) = errors.lock().expect("errors").take() {
+        return Err(e);
+    }
+    for r in results {
+        r.map_err(|e| format!("a worker failed: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Lets a graph (whose processor factories are `Send + Sync`) cross into workers.
+struct GraphCell(Graph);

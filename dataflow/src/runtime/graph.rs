@@ -1,0 +1,113 @@
+//! The graph the plan compiler hands to the runtime: which nodes read and write
+//! which streams, where each runs, and the processor doing its work.
+
+use super::message::{Kind, Msg, StreamId};
+use crate::value::Row;
+use std::sync::Arc;
+
+/// An event a processor emits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Emit {
+    /// Current or expired.
+    pub kind: Kind,
+    /// The output row.
+    pub row: Row,
+    /// The timestamp it carries.
+    pub ts: i64,
+}
+
+/// The stateful (or stateless) work of one node, fed in logical-time order.
+pub trait Processor {
+    /// Event `msg` arrived on the node's input number `input`.
+    fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>);
+    /// The clock moved to `ts` (ms) with no event.
+    fn on_tick(&mut self, _ts: i64, _out: &mut Vec<Emit>) {}
+}
+
+/// Makes a fresh processor (one per worker, or one per partition key).
+pub type ProcessorFactory = Arc<dyn Fn() -> Box<dyn Processor> + Send + Sync>;
+
+/// The partition key of an event on input number `usize`, if it has one.
+pub type KeyFn = Arc<dyn Fn(usize, &Msg) -> Option<crate::value::Value> + Send + Sync>;
+
+/// Where a node's instances run.
+#[derive(Clone)]
+pub enum Placement {
+    /// Stateless: wherever its input is; ticks are not delivered.
+    Anywhere,
+    /// On one worker, chosen by the node's index.
+    Single,
+    /// One processor per key, spread over workers by the key's hash; the function
+    /// returns the key of an event, or `None` when the event belongs to no partition.
+    Keyed(KeyFn),
+}
+
+/// Which of a node's output events go to its target stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forward {
+    /// Current events only.
+    Current,
+    /// Expired events only (delivered as current events).
+    Expired,
+    /// Both (delivered as current events).
+    All,
+}
+
+/// One node: a query (or part of one).
+#[derive(Clone)]
+pub struct Node {
+    /// A name for logs and query callbacks.
+    pub name: String,
+    /// The streams it reads; input number `i` is `inputs[i]`.
+    pub inputs: Vec<StreamId>,
+    /// The stream its output goes to, if any, and which events.
+    pub target: Option<(StreamId, Forward)>,
+    /// Where it runs.
+    pub placement: Placement,
+    /// Makes its processor.
+    pub factory: ProcessorFactory,
+}
+
+/// A whole app's graph.
+#[derive(Clone, Default)]
+pub struct Graph {
+    /// The nodes; a node may read the streams other nodes write.
+    pub nodes: Vec<Node>,
+    /// Streams whose events are collected as outputs.
+    pub observed_streams: Vec<StreamId>,
+    /// Nodes whose own output (current and expired) is collected (query callbacks).
+    pub observed_nodes: Vec<usize>,
+}
+
+impl Graph {
+    /// The nodes in an order where every node comes after the producers of the
+    /// streams it reads; `Err(name)` names a node on a cycle.
+    pub fn topological_order(&self) -> Result<Vec<usize>, String> {
+        let n = self.nodes.len();
+        let mut done = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        while order.len() < n {
+            let before = order.len();
+            for i in 0..n {
+                if done[i] {
+                    continue;
+                }
+                let ready = self.nodes[i].inputs.iter().all(|s| {
+                    self.nodes
+                        .iter()
+                        .enumerate()
+                        .all(|(j, p)| done[j] || j == i || p.target.map(|t| t.0) != Some(*s))
+                });
+                if ready {
+                    done[i] = true;
+                    order.push(i);
+                }
+            }
+            if order.len() == before {
+                let stuck = (0..n).find(|i| !done[*i]).unwrap_or(0);
+                return Err(self.nodes[stuck].name.clone());
+            }
+        }
+        Ok(order)
+    }
+}

@@ -1,0 +1,46 @@
+//! What travels on the dataflow's edges.
+
+use crate::value::Row;
+use serde::{Deserialize, Serialize};
+
+/// Identifies a stream (or a table/window junction) within one app's graph.
+pub type StreamId = u32;
+
+/// The pseudo-stream of clock ticks.
+pub const TICK: StreamId = StreamId::MAX;
+
+/// Orders messages that share a logical time: the events a query emits for one
+/// input get the input's order plus `[node, k]`, which reproduces the depth-first
+/// order in which the reference implementation delivers derived events.
+pub type Order = Vec<u32>;
+
+/// Whether an event enters or leaves a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Kind {
+    /// An arriving event (Siddhi's CURRENT).
+    Current,
+    /// An event leaving a window (Siddhi's EXPIRED).
+    Expired,
+}
+
+/// One message: an event of a stream, or a clock tick (`stream == TICK`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Msg {
+    /// The stream it belongs to.
+    pub stream: StreamId,
+    /// Its place among messages of the same logical time.
+    pub order: Order,
+    /// The event's own timestamp (ms); for a tick, the time the clock moved to.
+    pub ts: i64,
+    /// Current or expired.
+    pub kind: Kind,
+    /// The attribute values (empty for ticks).
+    pub row: Row,
+}
+
+impl Msg {
+    /// Whether this is a clock tick.
+    pub fn is_tick(&self) -> bool {
+        self.stream == TICK
+    }
+}
