@@ -119,8 +119,7 @@ fn keyed_processors_count_per_key() {
     let one = render(graph(keyed.clone()), 1);
     let last_of_key_0 = one
         .iter()
-        .filter(|l| l.starts_with("Stream(1)") && l.contains("[Long(0),"))
-        .next_back()
+        .rfind(|l| l.starts_with("Stream(1)") && l.contains("[Long(0),"))
         .unwrap()
         .clone();
     assert!(last_of_key_0.ends_with("Long(8)]"), "{last_of_key_0}");
