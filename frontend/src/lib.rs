@@ -6,7 +6,10 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod lexer;
+pub mod logical;
 pub mod parser;
+pub mod semantic;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use parser::parse;
+pub use semantic::analyze;

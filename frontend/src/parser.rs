@@ -17,6 +17,8 @@ use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{tokenize, Token, TokenKind};
 
+pub use expr::unit_ms;
+
 /// Parses app text in either spelling into an [`App`], or returns every error found.
 pub fn parse(text: &str) -> Result<App, Vec<Diagnostic>> {
     let tokens = tokenize(text).map_err(|e| vec![e])?;

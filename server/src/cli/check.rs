@@ -1,11 +1,11 @@
 //! `sluice check APP...`: validate apps and summarise them.
 
-use sluice_frontend::ast::{App, Definition, Element};
+use sluice_frontend::logical::{AppPlan, EntryKind, OutputPlan};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Checks every app; prints a summary for valid ones and located errors for the
-/// rest. Fails when any app has an error.
+/// rest (warnings too). Fails when any app has an error.
 pub fn run(paths: &[impl AsRef<Path>]) -> ExitCode {
     let mut failed = false;
     for path in paths {
@@ -15,8 +15,13 @@ pub fn run(paths: &[impl AsRef<Path>]) -> ExitCode {
             continue;
         };
         let file = path.display().to_string();
-        match sluice_frontend::parse(&text) {
-            Ok(app) => println!("{file}: ok\n{}", summary(&app)),
+        match sluice_frontend::parse(&text).and_then(|app| sluice_frontend::analyze(&app)) {
+            Ok(plan) => {
+                for w in &plan.warnings {
+                    eprint!("{}", w.render(&file, &text));
+                }
+                println!("{file}: ok\n{}", summary(&plan));
+            }
             Err(errors) => {
                 failed = true;
                 for e in errors {
@@ -32,25 +37,35 @@ pub fn run(paths: &[impl AsRef<Path>]) -> ExitCode {
     }
 }
 
-fn summary(app: &App) -> String {
-    let mut out = String::new();
-    for element in &app.elements {
-        match element {
-            Element::Definition(d) => {
-                let kind = match d {
-                    Definition::Stream(_) => "stream",
-                    Definition::Table(_) => "table",
-                    Definition::Window(_) => "window",
-                    Definition::Aggregation(_) => "aggregation",
-                    Definition::Function(_) => "function",
-                    Definition::Trigger(_) => "trigger",
-                    Definition::Index(_) => "index",
-                };
-                out.push_str(&format!("  {kind} {}\n", d.name()));
-            }
-            Element::Query(q) => out.push_str(&format!("  query {}\n", q.name().unwrap_or("(unnamed)"))),
-            Element::Partition(p) => out.push_str(&format!("  partition with {} queries\n", p.queries.len())),
-        }
+/// One line per relation and per query, with schemas.
+fn summary(plan: &AppPlan) -> String {
+    let mut out = format!(
+        "  app {}{}\n",
+        plan.name,
+        if plan.playback { " (playback)" } else { "" }
+    );
+    for e in &plan.catalog.entries {
+        let kind = match e.kind {
+            EntryKind::Stream if e.declared => "stream",
+            EntryKind::Stream => "stream (implicit)",
+            EntryKind::Table => "table",
+            EntryKind::Window => "window",
+            EntryKind::Aggregation => "aggregation",
+        };
+        out.push_str(&format!("  {kind} {} {}\n", e.name, e.schema.describe()));
+    }
+    let partitioned = plan.partitions.iter().flat_map(|p| p.queries.iter());
+    for q in plan.queries.iter().chain(partitioned) {
+        let target = match &q.output {
+            OutputPlan::Insert { target, .. } => format!(" -> {target}"),
+            OutputPlan::TableAction { table, .. } => format!(" -> table {table}"),
+            OutputPlan::Return { .. } => String::new(),
+        };
+        out.push_str(&format!(
+            "  query {}{target} {}\n",
+            q.name,
+            q.output_schema.describe()
+        ));
     }
     out
 }

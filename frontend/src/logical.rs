@@ -1,0 +1,326 @@
+//! The typed logical plan: what semantic analysis hands to the dataflow compiler.
+//!
+//! Names are resolved (every attribute is a position in the row the expression
+//! will see), types are known, window names are the classic ones, and each query
+//! knows its output schema.
+
+use crate::ast::{AttrType, BinaryOp, Literal, OutputEventType, RateWhich, Span, UnaryOp};
+use crate::diagnostic::Diagnostic;
+
+/// An ordered list of named, typed attributes.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Schema {
+    /// `(name, type)` in order.
+    pub attrs: Vec<(String, AttrType)>,
+}
+
+impl Schema {
+    /// The attribute names.
+    pub fn names(&self) -> Vec<String> {
+        self.attrs.iter().map(|(n, _)| n.clone()).collect()
+    }
+    /// The attribute types.
+    pub fn types(&self) -> Vec<AttrType> {
+        self.attrs.iter().map(|(_, t)| *t).collect()
+    }
+    /// The position and type of attribute `name` (names are case-sensitive).
+    pub fn find(&self, name: &str) -> Option<(usize, AttrType)> {
+        self.attrs
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| (i, self.attrs[i].1))
+    }
+    /// The number of attributes.
+    pub fn len(&self) -> usize {
+        self.attrs.len()
+    }
+    /// Whether it has no attributes.
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty()
+    }
+    /// `(a int, b string)`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self.attrs.iter().map(|(n, t)| format!("{n} {t}")).collect();
+        format!("({})", parts.join(", "))
+    }
+}
+
+/// What kind of thing a name in the catalog is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A stream (defined, implicit from `insert into`, or a trigger's).
+    Stream,
+    /// A table.
+    Table,
+    /// A named window.
+    Window,
+    /// A named aggregation.
+    Aggregation,
+}
+
+/// One named relation of an app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// Its name.
+    pub name: String,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Its attributes.
+    pub schema: Schema,
+    /// Where it was defined (or first inserted into).
+    pub span: Span,
+    /// Whether a `define`/`CREATE` declared it (rather than an `insert into`).
+    pub declared: bool,
+}
+
+/// Everything an app defines, in definition order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Catalog {
+    /// Streams, tables, windows and aggregations.
+    pub entries: Vec<Entry>,
+    /// Script functions: name and return type.
+    pub functions: Vec<(String, AttrType)>,
+}
+
+impl Catalog {
+    /// The entry named `name`.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+    /// The streams with their schemas, in definition order.
+    pub fn streams(&self) -> impl Iterator<Item = (&str, &Schema)> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Stream)
+            .map(|e| (e.name.as_str(), &e.schema))
+    }
+}
+
+/// A whole app, checked.
+#[derive(Clone, Debug)]
+pub struct AppPlan {
+    /// `@app:name`, or `SluiceApp`.
+    pub name: String,
+    /// `@app:playback`: event timestamps drive the clock.
+    pub playback: bool,
+    /// What it defines.
+    pub catalog: Catalog,
+    /// Its top-level queries, in order.
+    pub queries: Vec<QueryPlan>,
+    /// Its partitions (each with its queries).
+    pub partitions: Vec<PartitionPlan>,
+    /// Things the app asks for that are accepted but not honoured yet.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A partition and its queries.
+#[derive(Clone, Debug)]
+pub struct PartitionPlan {
+    /// The queries inside.
+    pub queries: Vec<QueryPlan>,
+}
+
+/// One query, checked.
+#[derive(Clone, Debug)]
+pub struct QueryPlan {
+    /// `@info(name)` or `query<N>`.
+    pub name: String,
+    /// What it reads.
+    pub input: InputPlan,
+    /// Output attributes over `input row ++ aggregate values`.
+    pub projection: Vec<(String, TypedExpr)>,
+    /// Aggregate calls, in order of appearance.
+    pub aggregates: Vec<AggregateCall>,
+    /// `group by` over the input row.
+    pub group_by: Vec<TypedExpr>,
+    /// `having` over the output row.
+    pub having: Option<TypedExpr>,
+    /// `order by` over the output row, descending flag.
+    pub order_by: Vec<(TypedExpr, bool)>,
+    /// `limit`.
+    pub limit: Option<u64>,
+    /// `offset`.
+    pub offset: Option<u64>,
+    /// `output … every …`.
+    pub output_rate: Option<OutputRatePlan>,
+    /// Where the output goes.
+    pub output: OutputPlan,
+    /// The output attributes.
+    pub output_schema: Schema,
+    /// Where the query is.
+    pub span: Span,
+}
+
+/// What a query reads.
+#[derive(Clone, Debug)]
+pub enum InputPlan {
+    /// One stream, table or window with its handlers.
+    Single(SingleInputPlan),
+    /// A join (checked; not compiled yet).
+    Join,
+    /// A pattern or sequence (checked; not compiled yet).
+    Pattern,
+}
+
+/// A single input.
+#[derive(Clone, Debug)]
+pub struct SingleInputPlan {
+    /// The name read.
+    pub name: String,
+    /// What it is.
+    pub kind: EntryKind,
+    /// Its attributes.
+    pub schema: Schema,
+    /// Filters, stream functions and the window, in order.
+    pub handlers: Vec<HandlerPlan>,
+}
+
+impl SingleInputPlan {
+    /// The stream read, when the input is a stream.
+    pub fn source_stream(&self) -> Option<&str> {
+        (self.kind == EntryKind::Stream).then_some(self.name.as_str())
+    }
+}
+
+/// One handler of a single input.
+#[derive(Clone, Debug)]
+pub enum HandlerPlan {
+    /// A filter over the input row.
+    Filter(TypedExpr),
+    /// A window: classic name and arguments (over the input row).
+    Window {
+        /// The classic name (`time`, `lengthBatch`, `unique:time` …).
+        name: String,
+        /// The arguments.
+        args: Vec<TypedExpr>,
+    },
+    /// A stream function.
+    StreamFunction {
+        /// Its qualified name.
+        name: String,
+        /// Its arguments.
+        args: Vec<TypedExpr>,
+    },
+}
+
+/// A typed expression.
+#[derive(Clone, Debug)]
+pub struct TypedExpr {
+    /// What it is.
+    pub kind: TypedExprKind,
+    /// Its type.
+    pub ty: AttrType,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// The forms of typed expression.
+#[derive(Clone, Debug)]
+pub enum TypedExprKind {
+    /// A constant.
+    Literal(Literal),
+    /// An input attribute: input number (join side / pattern event) and position.
+    Attribute {
+        /// Which input.
+        input: usize,
+        /// Its position in that input's row.
+        position: usize,
+    },
+    /// An output attribute (in `having` / `order by`).
+    OutputAttribute(usize),
+    /// The value of aggregate call number `index`, at `position` of the
+    /// `input ++ aggregates` row.
+    Aggregate {
+        /// Which aggregate.
+        index: usize,
+        /// Its position in the extended row.
+        position: usize,
+    },
+    /// A scalar function call (lower-case qualified name).
+    Call {
+        /// The name.
+        name: String,
+        /// The arguments.
+        args: Vec<TypedExpr>,
+    },
+    /// A unary operator.
+    Unary(UnaryOp, Box<TypedExpr>),
+    /// A binary operator.
+    Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
+    /// `x is null`.
+    IsNull(Box<TypedExpr>),
+    /// Something checked but not compilable yet (event references, `in T`, script calls).
+    Unsupported(String),
+}
+
+/// One aggregate call.
+#[derive(Clone, Debug)]
+pub struct AggregateCall {
+    /// The lower-case name.
+    pub name: String,
+    /// Its arguments over the input row.
+    pub args: Vec<TypedExpr>,
+    /// Its result type.
+    pub ty: AttrType,
+}
+
+/// Output rate limiting.
+#[derive(Clone, Debug)]
+pub enum OutputRatePlan {
+    /// Every N events.
+    Events {
+        /// Which events.
+        which: RateWhich,
+        /// N.
+        count: u64,
+    },
+    /// Every period.
+    Time {
+        /// Which events.
+        which: RateWhich,
+        /// The period in ms.
+        period_ms: i64,
+    },
+    /// Snapshot every period.
+    Snapshot {
+        /// The period in ms.
+        period_ms: i64,
+    },
+}
+
+/// Where a query's output goes.
+#[derive(Clone, Debug)]
+pub enum OutputPlan {
+    /// Into a stream, table or window.
+    Insert {
+        /// The target name.
+        target: String,
+        /// What the target is.
+        kind: EntryKind,
+        /// Which events.
+        events: OutputEventType,
+    },
+    /// Delete, update or upsert on a table (checked; not compiled yet).
+    TableAction {
+        /// The table.
+        table: String,
+        /// Which events.
+        events: OutputEventType,
+    },
+    /// The query's own output only.
+    Return {
+        /// Which events.
+        events: OutputEventType,
+    },
+}
+
+impl OutputPlan {
+    /// Which events the output takes.
+    pub fn events(&self) -> OutputEventType {
+        match self {
+            OutputPlan::Insert { events, .. }
+            | OutputPlan::TableAction { events, .. }
+            | OutputPlan::Return { events } => *events,
+        }
+    }
+}

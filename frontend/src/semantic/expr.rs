@@ -1,0 +1,537 @@
+//! Resolving and typing expressions against the inputs in scope.
+
+use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs};
+use super::Analyzer;
+use crate::ast::*;
+use crate::logical::*;
+
+/// One input a query can name: a stream (with its alias) or a pattern event.
+#[derive(Clone)]
+pub(crate) struct InputScope {
+    /// The stream (or event alias) name.
+    pub name: String,
+    /// `as alias`.
+    pub alias: Option<String>,
+    /// Its attributes.
+    pub schema: Schema,
+    /// Whether it is a pattern event that may be indexed (`e2[0]`).
+    pub indexable: bool,
+}
+
+/// The names an expression can see.
+#[derive(Clone)]
+pub(crate) struct Scope {
+    /// The inputs, in order.
+    pub inputs: Vec<InputScope>,
+    /// For bare names in a pattern filter: the event being filtered.
+    pub current: Option<usize>,
+    /// For `having` / `order by`: the output attributes, seen first.
+    pub output: Option<Schema>,
+}
+
+impl Scope {
+    /// The scope of a single input.
+    pub fn single(name: &str, alias: Option<&str>, schema: &Schema) -> Scope {
+        Scope {
+            inputs: vec![InputScope {
+                name: name.to_string(),
+                alias: alias.map(str::to_string),
+                schema: schema.clone(),
+                indexable: false,
+            }],
+            current: None,
+            output: None,
+        }
+    }
+}
+
+/// Whether aggregates may appear, and where they are collected.
+pub(crate) struct Ctx {
+    /// `Some` where aggregate calls are allowed (select, having).
+    pub aggregates: Option<Vec<AggregateCall>>,
+    /// The width of the input row (aggregate values follow it).
+    pub input_len: usize,
+}
+
+impl Ctx {
+    /// No aggregates allowed.
+    pub fn plain() -> Ctx {
+        Ctx {
+            aggregates: None,
+            input_len: 0,
+        }
+    }
+    /// Aggregates allowed.
+    pub fn aggregating() -> Ctx {
+        Ctx {
+            aggregates: Some(Vec::new()),
+            input_len: 0,
+        }
+    }
+}
+
+/// The name an unaliased select item takes: a plain attribute's own name.
+pub(crate) fn plain_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Attribute { name, .. } => Some(name.name.clone()),
+        _ => None,
+    }
+}
+
+/// Parses `'100 millisec'`-style durations in annotation values.
+pub(crate) fn parse_duration(text: &str) -> Option<i64> {
+    let mut total = 0i64;
+    let mut words = text.split_whitespace();
+    let mut any = false;
+    while let Some(n) = words.next() {
+        let n: i64 = n.parse().ok()?;
+        let unit = words.next().map_or(Some(1), crate::parser::unit_ms)?;
+        total += n * unit;
+        any = true;
+    }
+    any.then_some(total)
+}
+
+const POISON: &str = "<error>";
+
+fn poison(span: Span) -> TypedExpr {
+    TypedExpr {
+        kind: TypedExprKind::Unsupported(POISON.into()),
+        ty: AttrType::Object,
+        span,
+    }
+}
+
+fn is_poison(e: &TypedExpr) -> bool {
+    matches!(&e.kind, TypedExprKind::Unsupported(s) if s == POISON)
+}
+
+fn literal_type(l: &Literal) -> AttrType {
+    match l {
+        Literal::String(_) => AttrType::String,
+        Literal::Int(_) => AttrType::Int,
+        Literal::Long(_) | Literal::Time(_) => AttrType::Long,
+        Literal::Float(_) => AttrType::Float,
+        Literal::Double(_) => AttrType::Double,
+        Literal::Bool(_) => AttrType::Bool,
+        Literal::Null => AttrType::Object,
+    }
+}
+
+fn promote(a: AttrType, b: AttrType) -> AttrType {
+    use AttrType::*;
+    match (a, b) {
+        (Double, _) | (_, Double) => Double,
+        (Float, _) | (_, Float) => Float,
+        (Long, _) | (_, Long) => Long,
+        _ => Int,
+    }
+}
+
+impl Analyzer {
+    /// Types `e` as a condition: it must be bool.
+    pub(crate) fn condition(&mut self, e: &Expr, scope: &Scope) -> TypedExpr {
+        let t = self.typed(e, scope, &mut Ctx::plain());
+        if !is_poison(&t) && t.ty != AttrType::Bool {
+            self.error(
+                e.span,
+                format!("a condition must be bool, but this is {}", t.ty),
+            );
+        }
+        t
+    }
+
+    /// Resolves and types `e`; errors are recorded and a poison value returned.
+    pub(crate) fn typed(&mut self, e: &Expr, scope: &Scope, ctx: &mut Ctx) -> TypedExpr {
+        let span = e.span;
+        let mk = |kind, ty| TypedExpr { kind, ty, span };
+        match &e.kind {
+            ExprKind::Literal(l) => mk(TypedExprKind::Literal(l.clone()), literal_type(l)),
+            ExprKind::Attribute { stream: None, name } => {
+                if let Some(out) = &scope.output {
+                    if let Some((i, ty)) = out.find(&name.name) {
+                        return mk(TypedExprKind::OutputAttribute(i), ty);
+                    }
+                }
+                let order: Vec<usize> = match scope.current {
+                    Some(c) => std::iter::once(c)
+                        .chain((0..scope.inputs.len()).filter(|i| *i != c))
+                        .collect(),
+                    None => (0..scope.inputs.len()).collect(),
+                };
+                if let Some(c) = scope.current {
+                    if let Some((p, ty)) = scope.inputs[c].schema.find(&name.name) {
+                        return mk(
+                            TypedExprKind::Attribute {
+                                input: c,
+                                position: p,
+                            },
+                            ty,
+                        );
+                    }
+                }
+                let hits: Vec<(usize, usize, AttrType)> = order
+                    .into_iter()
+                    .filter_map(|i| {
+                        scope.inputs[i]
+                            .schema
+                            .find(&name.name)
+                            .map(|(p, t)| (i, p, t))
+                    })
+                    .collect();
+                match hits.as_slice() {
+                    [(i, p, t)] => mk(
+                        TypedExprKind::Attribute {
+                            input: *i,
+                            position: *p,
+                        },
+                        *t,
+                    ),
+                    [] if scope
+                        .inputs
+                        .iter()
+                        .any(|s| s.indexable && s.name == name.name) =>
+                    {
+                        mk(
+                            TypedExprKind::Unsupported(format!("event reference {}", name.name)),
+                            AttrType::Object,
+                        )
+                    }
+                    [] => {
+                        let names: Vec<&str> =
+                            scope.inputs.iter().map(|s| s.name.as_str()).collect();
+                        self.error(
+                            name.span,
+                            format!(
+                                "'{}' is not an attribute of {}",
+                                name.name,
+                                names.join(" or ")
+                            ),
+                        );
+                        poison(span)
+                    }
+                    _ => {
+                        self.error(
+                            name.span,
+                            format!(
+                                "'{}' is ambiguous: more than one input has it; write S.{}",
+                                name.name, name.name
+                            ),
+                        );
+                        poison(span)
+                    }
+                }
+            }
+            ExprKind::Attribute {
+                stream: Some(r),
+                name,
+            } => {
+                let Some(i) = self.resolve_ref(r, scope) else {
+                    return poison(span);
+                };
+                match scope.inputs[i].schema.find(&name.name) {
+                    Some((p, t)) => {
+                        if r.index.is_some() {
+                            mk(
+                                TypedExprKind::Unsupported(format!(
+                                    "{}[…].{}",
+                                    r.name.name, name.name
+                                )),
+                                t,
+                            )
+                        } else {
+                            mk(
+                                TypedExprKind::Attribute {
+                                    input: i,
+                                    position: p,
+                                },
+                                t,
+                            )
+                        }
+                    }
+                    None => {
+                        self.error(
+                            name.span,
+                            format!("'{}' has no attribute '{}'", r.name.name, name.name),
+                        );
+                        poison(span)
+                    }
+                }
+            }
+            ExprKind::StreamRef(r) => {
+                if self.resolve_ref(r, scope).is_none() {
+                    return poison(span);
+                }
+                mk(
+                    TypedExprKind::Unsupported(format!("event reference {}", r.name.name)),
+                    AttrType::Object,
+                )
+            }
+            ExprKind::Call(call) => self.call(call, scope, ctx, span),
+            ExprKind::Unary(op, x) => {
+                let t = self.typed(x, scope, ctx);
+                if is_poison(&t) {
+                    return poison(span);
+                }
+                let ty = match op {
+                    UnaryOp::Not if t.ty == AttrType::Bool => AttrType::Bool,
+                    UnaryOp::Neg if t.ty.is_numeric() => t.ty,
+                    UnaryOp::Not => {
+                        self.error(x.span, format!("`not` needs a bool, found {}", t.ty));
+                        return poison(span);
+                    }
+                    UnaryOp::Neg => {
+                        self.error(x.span, format!("`-` needs a number, found {}", t.ty));
+                        return poison(span);
+                    }
+                };
+                mk(TypedExprKind::Unary(*op, Box::new(t)), ty)
+            }
+            ExprKind::Binary(op, l, r) => {
+                let lt = self.typed(l, scope, ctx);
+                let rt = self.typed(r, scope, ctx);
+                if is_poison(&lt) || is_poison(&rt) {
+                    return poison(span);
+                }
+                let ty = match op {
+                    BinaryOp::And | BinaryOp::Or => {
+                        for (side, t) in [(l, &lt), (r, &rt)] {
+                            if t.ty != AttrType::Bool {
+                                self.error(
+                                    side.span,
+                                    format!(
+                                        "`{}` needs bool operands, but this is {}",
+                                        op.symbol(),
+                                        t.ty
+                                    ),
+                                );
+                                return poison(span);
+                            }
+                        }
+                        AttrType::Bool
+                    }
+                    BinaryOp::Eq | BinaryOp::Ne => {
+                        let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
+                            || lt.ty == rt.ty
+                            || lt.ty == AttrType::Object
+                            || rt.ty == AttrType::Object;
+                        if !ok {
+                            self.error(span, format!("cannot compare {} with {}", lt.ty, rt.ty));
+                            return poison(span);
+                        }
+                        AttrType::Bool
+                    }
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                        let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
+                            || (lt.ty == AttrType::String && rt.ty == AttrType::String);
+                        if !ok {
+                            self.error(
+                                span,
+                                format!(
+                                    "`{}` cannot compare {} with {}",
+                                    op.symbol(),
+                                    lt.ty,
+                                    rt.ty
+                                ),
+                            );
+                            return poison(span);
+                        }
+                        AttrType::Bool
+                    }
+                    _ => {
+                        if !lt.ty.is_numeric() || !rt.ty.is_numeric() {
+                            self.error(
+                                span,
+                                format!(
+                                    "`{}` needs numbers, found {} and {}",
+                                    op.symbol(),
+                                    lt.ty,
+                                    rt.ty
+                                ),
+                            );
+                            return poison(span);
+                        }
+                        promote(lt.ty, rt.ty)
+                    }
+                };
+                mk(TypedExprKind::Binary(*op, Box::new(lt), Box::new(rt)), ty)
+            }
+            ExprKind::IsNull(x) => {
+                let t = self.typed(x, scope, ctx);
+                if is_poison(&t) {
+                    return poison(span);
+                }
+                mk(TypedExprKind::IsNull(Box::new(t)), AttrType::Bool)
+            }
+            ExprKind::In(x, table) => {
+                let tschema = match self.catalog.get(&table.name) {
+                    Some(e) if e.kind == EntryKind::Table || e.kind == EntryKind::Window => {
+                        e.schema.clone()
+                    }
+                    _ => {
+                        self.error(
+                            table.span,
+                            format!("'{}' is not a defined table", table.name),
+                        );
+                        return poison(span);
+                    }
+                };
+                // The condition may name the table's attributes (`T.symbol == symbol in T`).
+                let mut with_table = scope.clone();
+                with_table.inputs.push(InputScope {
+                    name: table.name.clone(),
+                    alias: None,
+                    schema: tschema,
+                    indexable: false,
+                });
+                if with_table.current.is_none() {
+                    with_table.current = Some(0);
+                }
+                let t = self.typed(x, &with_table, ctx);
+                if is_poison(&t) {
+                    return poison(span);
+                }
+                mk(
+                    TypedExprKind::Unsupported(format!("in {}", table.name)),
+                    AttrType::Bool,
+                )
+            }
+        }
+    }
+
+    /// Finds the input a `S.` / `e1.` / `e2[0].` prefix names.
+    fn resolve_ref(&mut self, r: &StreamRef, scope: &Scope) -> Option<usize> {
+        let by_alias = scope
+            .inputs
+            .iter()
+            .position(|s| s.alias.as_deref() == Some(r.name.name.as_str()));
+        let by_name = scope
+            .inputs
+            .iter()
+            .position(|s| s.alias.is_none() && s.name == r.name.name);
+        let found = by_alias.or(by_name);
+        match found {
+            Some(i) => {
+                if r.index.is_some() && !scope.inputs[i].indexable {
+                    self.error(
+                        r.name.span,
+                        format!(
+                            "'{}' is not a counted pattern event, so it cannot be indexed",
+                            r.name.name
+                        ),
+                    );
+                    return None;
+                }
+                Some(i)
+            }
+            None => {
+                let hint = if scope.inputs.iter().any(|s| s.name == r.name.name) {
+                    " (it has an alias; use the alias)"
+                } else {
+                    ""
+                };
+                self.error(
+                    r.name.span,
+                    format!("'{}' is not an input of this query{hint}", r.name.name),
+                );
+                None
+            }
+        }
+    }
+
+    fn call(&mut self, call: &FunctionCall, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
+        let name = call.qualified_name();
+        if call.namespace.is_none() && is_aggregate(&name) {
+            if ctx.aggregates.is_none() {
+                self.error(
+                    call.span,
+                    format!(
+                        "aggregate function '{}' can only be used in select or having",
+                        call.name.name
+                    ),
+                );
+                return poison(span);
+            }
+            let args: Vec<TypedExpr> = call
+                .args
+                .iter()
+                .map(|a| self.typed(a, scope, &mut Ctx::plain()))
+                .collect();
+            if args.iter().any(is_poison) {
+                return poison(span);
+            }
+            let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+            return match aggregate_type(&name, &types) {
+                Ok(ty) => {
+                    let list = ctx.aggregates.as_mut().expect("checked");
+                    let index = list.len();
+                    list.push(AggregateCall { name, args, ty });
+                    TypedExpr {
+                        kind: TypedExprKind::Aggregate {
+                            index,
+                            position: ctx.input_len + index,
+                        },
+                        ty,
+                        span,
+                    }
+                }
+                Err(m) => {
+                    self.error(call.span, m);
+                    poison(span)
+                }
+            };
+        }
+        let args: Vec<TypedExpr> = call
+            .args
+            .iter()
+            .map(|a| self.typed(a, scope, ctx))
+            .collect();
+        if args.iter().any(is_poison) {
+            return poison(span);
+        }
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let consts: Vec<Option<String>> = call
+            .args
+            .iter()
+            .map(|a| match &a.kind {
+                ExprKind::Literal(Literal::String(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        if call.namespace.is_none() {
+            if let Some((_, ty)) = self
+                .catalog
+                .functions
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name))
+            {
+                return TypedExpr {
+                    kind: TypedExprKind::Unsupported(format!("script function {}", call.name.name)),
+                    ty: *ty,
+                    span,
+                };
+            }
+        }
+        match scalar_type(
+            &name,
+            &CallArgs {
+                types: &types,
+                const_strings: &consts,
+            },
+        ) {
+            Some(Ok(ty)) => TypedExpr {
+                kind: TypedExprKind::Call { name, args },
+                ty,
+                span,
+            },
+            Some(Err(m)) => {
+                self.error(call.span, m);
+                poison(span)
+            }
+            None => {
+                self.error(call.span, format!("function '{}' is not defined", name));
+                poison(span)
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Signatures of the built-in functions: how many arguments each takes, of what
+//! types, and what it returns. The dataflow crate implements the same names.
+
+use crate::ast::AttrType;
+
+/// Whether `name` (lower-case) is an aggregate function.
+pub fn is_aggregate(name: &str) -> bool {
+    matches!(
+        name,
+        "sum"
+            | "avg"
+            | "stddev"
+            | "count"
+            | "distinctcount"
+            | "min"
+            | "max"
+            | "minforever"
+            | "maxforever"
+            | "and"
+            | "or"
+            | "unionset"
+    )
+}
+
+/// The result type of aggregate `name` over `args`, or what is wrong.
+pub fn aggregate_type(name: &str, args: &[AttrType]) -> Result<AttrType, String> {
+    let one = || -> Result<AttrType, String> {
+        match args {
+            [t] => Ok(*t),
+            _ => Err(format!("{name}() takes 1 argument, found {}", args.len())),
+        }
+    };
+    let numeric = |t: AttrType| -> Result<AttrType, String> {
+        if t.is_numeric() {
+            Ok(t)
+        } else {
+            Err(format!("{name}() needs a numeric argument, found {t}"))
+        }
+    };
+    Ok(match name {
+        "sum" => match numeric(one()?)? {
+            AttrType::Int | AttrType::Long => AttrType::Long,
+            _ => AttrType::Double,
+        },
+        "avg" | "stddev" => {
+            numeric(one()?)?;
+            AttrType::Double
+        }
+        "count" => {
+            if args.len() > 1 {
+                return Err(format!(
+                    "count() takes at most 1 argument, found {}",
+                    args.len()
+                ));
+            }
+            AttrType::Long
+        }
+        "distinctcount" => {
+            one()?;
+            AttrType::Long
+        }
+        "min" | "max" | "minforever" | "maxforever" => numeric(one()?)?,
+        "and" | "or" => {
+            if one()? != AttrType::Bool {
+                return Err(format!("{name}() needs a bool argument"));
+            }
+            AttrType::Bool
+        }
+        "unionset" => {
+            if one()? != AttrType::Object {
+                return Err("unionSet() needs a set (object) argument".into());
+            }
+            AttrType::Object
+        }
+        _ => return Err(format!("'{name}' is not an aggregate function")),
+    })
+}
+
+/// The arguments of a scalar call as the checker sees them.
+pub struct CallArgs<'a> {
+    /// Their types.
+    pub types: &'a [AttrType],
+    /// The value of each argument that is a constant string (type names of `cast`).
+    pub const_strings: &'a [Option<String>],
+}
+
+/// The result type of scalar function `name` (lower-case, `ns:name`), `None` when
+/// no such function exists, `Some(Err)` when the arguments do not fit.
+pub fn scalar_type(name: &str, args: &CallArgs<'_>) -> Option<Result<AttrType, String>> {
+    let t = args.types;
+    let count = |n: usize| -> Result<(), String> {
+        if t.len() == n {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name}() takes {n} argument{}, found {}",
+                if n == 1 { "" } else { "s" },
+                t.len()
+            ))
+        }
+    };
+    let same = |what: &str| -> Result<AttrType, String> {
+        let first = *t.first().ok_or(format!("{name}() needs arguments"))?;
+        if let Some(other) = t.iter().find(|x| **x != first) {
+            return Err(format!(
+                "{name}() needs {what} of one type, found {first} and {other}"
+            ));
+        }
+        Ok(first)
+    };
+    let type_arg = || -> Result<AttrType, String> {
+        count(2)?;
+        let s = args.const_strings[1].as_ref().ok_or(format!(
+            "{name}()'s second argument must be a quoted type name"
+        ))?;
+        AttrType::parse(s).ok_or(format!(
+            "{name}(): '{s}' is not a type (string, int, long, float, double, bool, object)"
+        ))
+    };
+    let result = match name {
+        "ifthenelse" => (|| {
+            count(3)?;
+            if t[0] != AttrType::Bool {
+                return Err(format!(
+                    "ifThenElse()'s condition must be bool, found {}",
+                    t[0]
+                ));
+            }
+            if t[1] != t[2] {
+                return Err(format!(
+                    "ifThenElse() must return one type in both branches, found {} and {}",
+                    t[1], t[2]
+                ));
+            }
+            Ok(t[1])
+        })(),
+        "cast" => type_arg(),
+        "convert" => type_arg().and_then(|ty| {
+            if ty == AttrType::Object {
+                Err("convert() cannot convert to object".into())
+            } else {
+                Ok(ty)
+            }
+        }),
+        "coalesce" => same("arguments"),
+        "default" => count(2).and_then(|_| same("a value and a default")),
+        "instanceofboolean" | "instanceofdouble" | "instanceoffloat" | "instanceofinteger"
+        | "instanceoflong" | "instanceofstring" => count(1).map(|_| AttrType::Bool),
+        "maximum" | "minimum" => same("arguments").and_then(|ty| {
+            if ty.is_numeric() {
+                Ok(ty)
+            } else {
+                Err(format!("{name}() needs numeric arguments, found {ty}"))
+            }
+        }),
+        "uuid" => count(0).map(|_| AttrType::String),
+        "eventtimestamp" => count(0).map(|_| AttrType::Long),
+        "currenttimemillis" => count(0).map(|_| AttrType::Long),
+        "createset" => count(1).map(|_| AttrType::Object),
+        "sizeofset" => count(1).and_then(|_| {
+            if t[0] == AttrType::Object {
+                Ok(AttrType::Int)
+            } else {
+                Err(format!("sizeOfSet() needs a set (object), found {}", t[0]))
+            }
+        }),
+        "str:concat" => Ok(AttrType::String),
+        "str:upper" | "str:lower" | "str:trim" => count(1).map(|_| AttrType::String),
+        "str:length" => count(1).map(|_| AttrType::Int),
+        "str:contains" => count(2).map(|_| AttrType::Bool),
+        "math:abs" | "math:ceil" | "math:floor" | "math:sqrt" => count(1).map(|_| AttrType::Double),
+        "math:round" => count(1).map(|_| AttrType::Long),
+        "math:power" => count(2).map(|_| AttrType::Double),
+        _ => return None,
+    };
+    Some(result)
+}

@@ -1,0 +1,503 @@
+//! Semantic analysis: builds the catalog of an app, resolves and types every
+//! expression, checks what users get wrong (undefined names, wrong arity, type
+//! mismatches, duplicate definitions, conflicting `insert into` schemas, bad
+//! window parameters …) and produces the typed [`logical`](crate::logical) plan.
+//!
+//! Errors are collected, not thrown: one run reports every mistake it can find,
+//! each at the span of the offending node.
+
+mod expr;
+pub mod functions;
+mod query;
+pub mod windows;
+
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+use crate::logical::*;
+
+/// Checks `app` and returns its plan, or every error found (warnings ride along
+/// in the plan).
+pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
+    let mut a = Analyzer {
+        catalog: Catalog::default(),
+        diags: Vec::new(),
+        query_count: 0,
+    };
+    a.definitions(app);
+    let mut queries = Vec::new();
+    let mut partitions = Vec::new();
+    // Queries may read streams that later queries create with `insert into`:
+    // analyse those later queries first by deferring, up to a fixed point.
+    let mut pending: Vec<(usize, &Element)> = app
+        .elements
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !matches!(e, Element::Definition(_)))
+        .collect();
+    let mut results: Vec<(usize, Option<QueryPlan>, Option<PartitionPlan>)> = Vec::new();
+    let mut numbers = std::collections::HashMap::new();
+    for (i, _) in &pending {
+        a.query_count += 1;
+        numbers.insert(*i, a.query_count);
+    }
+    loop {
+        let before = pending.len();
+        let mut still = Vec::new();
+        for (i, element) in pending {
+            let deferrable = before > 0;
+            match element {
+                Element::Query(q) => {
+                    if deferrable && a.reads_unknown_stream(q) {
+                        still.push((i, element));
+                        continue;
+                    }
+                    results.push((i, a.query(q, numbers[&i], None), None));
+                }
+                Element::Partition(p) => {
+                    if deferrable
+                        && p.queries.iter().any(|q| a.reads_unknown_stream(q))
+                        && !p.queries.iter().any(|q| query_reads_inner(q))
+                    {
+                        still.push((i, element));
+                        continue;
+                    }
+                    results.push((i, None, Some(a.partition(p))));
+                }
+                Element::Definition(_) => {}
+            }
+        }
+        if still.is_empty() {
+            break;
+        }
+        if still.len() == before {
+            // No progress: analyse the rest in order so their errors are reported.
+            for (i, element) in still {
+                match element {
+                    Element::Query(q) => results.push((i, a.query(q, numbers[&i], None), None)),
+                    Element::Partition(p) => results.push((i, None, Some(a.partition(p)))),
+                    Element::Definition(_) => {}
+                }
+            }
+            break;
+        }
+        pending = still;
+    }
+    results.sort_by_key(|r| r.0);
+    for (_, q, p) in results {
+        if let Some(q) = q {
+            queries.push(q);
+        }
+        if let Some(p) = p {
+            partitions.push(p);
+        }
+    }
+    let errors: Vec<Diagnostic> = a.diags.iter().filter(|d| d.is_error()).cloned().collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let name = find_annotation(&app.annotations, "app:name")
+        .and_then(|an| an.positional().first().map(|s| s.to_string()))
+        .unwrap_or_else(|| "SluiceApp".to_string());
+    let playback = find_annotation(&app.annotations, "app:playback").is_some();
+    Ok(AppPlan {
+        name,
+        playback,
+        catalog: a.catalog,
+        queries,
+        partitions,
+        warnings: a.diags,
+    })
+}
+
+fn query_reads_inner(q: &Query) -> bool {
+    match &q.input {
+        InputStream::Single(s) => s.inner,
+        _ => false,
+    }
+}
+
+/// The analysis state.
+pub(crate) struct Analyzer {
+    pub(crate) catalog: Catalog,
+    pub(crate) diags: Vec<Diagnostic>,
+    query_count: usize,
+}
+
+impl Analyzer {
+    pub(crate) fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diags.push(Diagnostic::error(span, message));
+    }
+
+    fn warn(&mut self, span: Span, message: impl Into<String>) {
+        self.diags.push(Diagnostic::warning(span, message));
+    }
+
+    /// Registers a named relation, refusing a second definition of the name.
+    pub(crate) fn define(&mut self, name: &Ident, kind: EntryKind, schema: Schema, declared: bool) {
+        if let Some(prev) = self.catalog.get(&name.name) {
+            let what = match prev.kind {
+                EntryKind::Stream => "stream",
+                EntryKind::Table => "table",
+                EntryKind::Window => "window",
+                EntryKind::Aggregation => "aggregation",
+            };
+            self.error(
+                name.span,
+                format!("'{}' is already defined as a {what}", name.name),
+            );
+            return;
+        }
+        self.catalog.entries.push(Entry {
+            name: name.name.clone(),
+            kind,
+            schema,
+            span: name.span,
+            declared,
+        });
+    }
+
+    fn schema_of(&mut self, attributes: &[AttributeDef]) -> Schema {
+        let mut schema = Schema::default();
+        for a in attributes {
+            if schema.find(&a.name.name).is_some() {
+                self.error(
+                    a.name.span,
+                    format!("attribute '{}' is defined twice", a.name.name),
+                );
+                continue;
+            }
+            schema.attrs.push((a.name.name.clone(), a.ty));
+        }
+        schema
+    }
+
+    /// First pass: every definition, so queries can refer to any of them.
+    fn definitions(&mut self, app: &App) {
+        for a in &app.annotations {
+            if a.name.eq_ignore_ascii_case("app:playback") {
+                for key in ["idle.time", "increment"] {
+                    if let Some(v) = a.property(key) {
+                        if crate::semantic::expr::parse_duration(v).is_none() {
+                            self.error(a.span, format!("@app:playback {key} '{v}' is not a time such as '100 millisec'"));
+                        }
+                    }
+                }
+            }
+        }
+        for element in &app.elements {
+            let Element::Definition(d) = element else {
+                continue;
+            };
+            match d {
+                Definition::Stream(s) => {
+                    let schema = self.schema_of(&s.attributes);
+                    self.io_annotations(&s.annotations);
+                    self.define(&s.name, EntryKind::Stream, schema, true);
+                }
+                Definition::Table(t) => {
+                    let schema = self.schema_of(&t.attributes);
+                    self.table_annotations(t, &schema);
+                    self.define(&t.name, EntryKind::Table, schema, true);
+                }
+                Definition::Window(w) => {
+                    let schema = self.schema_of(&w.attributes);
+                    self.define(&w.name, EntryKind::Window, schema.clone(), true);
+                    let scope = expr::Scope::single(&w.name.name, None, &schema);
+                    self.window_call(&w.window, &scope);
+                }
+                Definition::Trigger(t) => {
+                    if let TriggerAt::Every(e) = &t.at {
+                        if !matches!(
+                            e.kind,
+                            ExprKind::Literal(
+                                Literal::Time(_) | Literal::Int(_) | Literal::Long(_)
+                            )
+                        ) {
+                            self.error(e.span, "a trigger's period must be a time such as `5 sec`");
+                        }
+                    }
+                    let schema = Schema {
+                        attrs: vec![("triggered_time".into(), AttrType::Long)],
+                    };
+                    self.define(&t.name, EntryKind::Stream, schema, true);
+                }
+                Definition::Function(f) => {
+                    if !f.language.name.eq_ignore_ascii_case("javascript") {
+                        self.warn(
+                            f.language.span,
+                            format!(
+                                "script language '{}' is not available; only javascript is planned",
+                                f.language.name
+                            ),
+                        );
+                    }
+                    if self
+                        .catalog
+                        .functions
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(&f.name.name))
+                    {
+                        self.error(
+                            f.name.span,
+                            format!("function '{}' is already defined", f.name.name),
+                        );
+                    }
+                    self.catalog
+                        .functions
+                        .push((f.name.name.clone(), f.return_type));
+                }
+                Definition::Aggregation(agg) => self.aggregation(agg),
+                Definition::Index(_) => {}
+            }
+        }
+        // Indexes refer to tables, which may be defined after them.
+        for element in &app.elements {
+            if let Element::Definition(Definition::Index(ix)) = element {
+                match self.catalog.get(&ix.table.name).cloned() {
+                    Some(e) if e.kind == EntryKind::Table => {
+                        for a in &ix.attributes {
+                            if e.schema.find(&a.name).is_none() {
+                                self.error(
+                                    a.span,
+                                    format!(
+                                        "table '{}' has no attribute '{}'",
+                                        ix.table.name, a.name
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    _ => self.error(
+                        ix.table.span,
+                        format!("'{}' is not a defined table", ix.table.name),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// `@source` / `@sink`: types other than those available get a warning.
+    fn io_annotations(&mut self, annotations: &[Annotation]) {
+        for a in annotations {
+            let kind = a.name.to_ascii_lowercase();
+            if kind != "source" && kind != "sink" {
+                continue;
+            }
+            match a.property("type") {
+                None => self.error(a.span, format!("@{} needs a `type`", a.name)),
+                Some(t) if t.eq_ignore_ascii_case("log") || t.eq_ignore_ascii_case("inMemory") => {}
+                Some(t) => self.warn(
+                    a.span,
+                    format!(
+                        "{kind} type '{t}' is not available yet; its events are not {}",
+                        if kind == "source" { "received" } else { "sent" }
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn table_annotations(&mut self, t: &TableDef, schema: &Schema) {
+        let mut primary = 0;
+        let mut indexed: Vec<String> = Vec::new();
+        for a in &t.annotations {
+            let name = a.name.to_ascii_lowercase();
+            if name == "primarykey" || name == "index" {
+                let values = a.positional();
+                if values.is_empty() || values.iter().any(|v| v.is_empty()) {
+                    self.error(a.span, format!("@{} needs attribute names", a.name));
+                    continue;
+                }
+                for v in &values {
+                    if schema.find(v).is_none() {
+                        self.error(
+                            a.span,
+                            format!(
+                                "table '{}' has no attribute '{v}' (names are case-sensitive)",
+                                t.name.name
+                            ),
+                        );
+                    }
+                }
+                if name == "primarykey" {
+                    primary += 1;
+                    if primary > 1 {
+                        self.error(a.span, "a table has at most one @primaryKey");
+                    }
+                } else {
+                    if values.len() > 1 {
+                        self.error(
+                            a.span,
+                            "@index takes one attribute; write one @index per attribute",
+                        );
+                    }
+                    for v in values {
+                        if indexed.iter().any(|x| x == v) {
+                            self.error(a.span, format!("attribute '{v}' is indexed twice"));
+                        }
+                        indexed.push(v.to_string());
+                    }
+                }
+            } else if name == "store" {
+                match a.property("type") {
+                    Some(ty) if ty.eq_ignore_ascii_case("inMemory") => {}
+                    Some(ty) => self.warn(
+                        a.span,
+                        format!(
+                            "store type '{ty}' is not available yet; the table is kept in memory"
+                        ),
+                    ),
+                    None => self.error(
+                        a.span,
+                        "@store needs a `type` (a store `ref` is not configured in Sluice)",
+                    ),
+                }
+            }
+        }
+    }
+
+    fn aggregation(&mut self, agg: &AggregationDef) {
+        let Some(entry) = self.catalog.get(&agg.input.stream.name).cloned() else {
+            self.error(
+                agg.input.stream.span,
+                format!("stream '{}' is not defined", agg.input.stream.name),
+            );
+            return;
+        };
+        let scope = expr::Scope::single(&entry.name, None, &entry.schema);
+        for h in &agg.input.handlers {
+            if let StreamHandler::Filter(f) = h {
+                self.condition(f, &scope);
+            }
+        }
+        let mut ctx = expr::Ctx::aggregating();
+        let mut schema = Schema::default();
+        if let Some(items) = &agg.selector.items {
+            for item in items {
+                let te = self.typed(&item.expr, &scope, &mut ctx);
+                let name = item
+                    .alias
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .or_else(|| expr::plain_name(&item.expr));
+                schema.attrs.push((name.unwrap_or_default(), te.ty));
+            }
+        } else {
+            schema = entry.schema.clone();
+        }
+        for g in &agg.selector.group_by {
+            self.typed(g, &scope, &mut expr::Ctx::plain());
+        }
+        if let Some(by) = &agg.aggregate_by {
+            let te = self.typed(by, &scope, &mut expr::Ctx::plain());
+            if te.ty != AttrType::Long && te.ty != AttrType::String {
+                self.error(
+                    by.span,
+                    format!(
+                        "`aggregate by` needs a long (or string) timestamp, found {}",
+                        te.ty
+                    ),
+                );
+            }
+        }
+        let durations: Vec<&Ident> = match &agg.durations {
+            AggregationDurations::Range(a, b) => vec![a, b],
+            AggregationDurations::List(l) => l.iter().collect(),
+        };
+        const ORDER: [&str; 6] = ["sec", "min", "hour", "day", "month", "year"];
+        let unit = |w: &str| -> Option<usize> {
+            let w = w.to_ascii_lowercase();
+            ORDER.iter().position(|u| {
+                w.starts_with(u)
+                    || (*u == "sec" && w.starts_with("second"))
+                    || (*u == "min" && w.starts_with("minute"))
+            })
+        };
+        let mut granularities: Vec<usize> = Vec::new();
+        for d in &durations {
+            match unit(&d.name) {
+                Some(u) => granularities.push(u),
+                None => self.error(
+                    d.span,
+                    format!(
+                        "aggregations support sec, min, hours, days, months and years, not '{}'",
+                        d.name
+                    ),
+                ),
+            }
+        }
+        if let (AggregationDurations::Range(..), [from, to]) =
+            (&agg.durations, granularities.as_slice())
+        {
+            granularities = (*from..=*to).collect();
+        }
+        for purge in agg
+            .annotations
+            .iter()
+            .filter(|a| a.name.eq_ignore_ascii_case("purge"))
+        {
+            for retention in purge.nested("retentionPeriod") {
+                for e in &retention.elements {
+                    if let AnnotationElement::Property {
+                        key: Some(k), span, ..
+                    } = e
+                    {
+                        if !unit(k).is_some_and(|u| granularities.contains(&u)) {
+                            self.error(*span, format!("retention period '{k}' is not a granularity of aggregation '{}'", agg.name.name));
+                        }
+                    }
+                }
+            }
+        }
+        self.define(&agg.name, EntryKind::Aggregation, schema, true);
+    }
+
+    /// Whether a query reads a stream nobody has defined yet.
+    fn reads_unknown_stream(&self, q: &Query) -> bool {
+        let names: Vec<&SingleInput> = match &q.input {
+            InputStream::Single(s) => vec![s],
+            InputStream::Join(j) => vec![&j.left, &j.right],
+            InputStream::State(_) => return false,
+        };
+        names
+            .iter()
+            .any(|s| !s.inner && !s.fault && self.catalog.get(&s.stream.name).is_none())
+    }
+
+    /// `partition with (…) begin … end`.
+    fn partition(&mut self, p: &Partition) -> PartitionPlan {
+        for key in &p.keys {
+            let (stream, exprs): (&Ident, Vec<&Expr>) = match key {
+                PartitionKey::Value { expr, stream } => (stream, vec![expr]),
+                PartitionKey::Range { ranges, stream } => {
+                    (stream, ranges.iter().map(|(e, _)| e).collect())
+                }
+            };
+            match self.catalog.get(&stream.name).cloned() {
+                Some(e) if e.kind == EntryKind::Stream => {
+                    let scope = expr::Scope::single(&e.name, None, &e.schema);
+                    for x in exprs {
+                        let te = self.typed(x, &scope, &mut expr::Ctx::plain());
+                        if matches!(key, PartitionKey::Range { .. }) && te.ty != AttrType::Bool {
+                            self.error(x.span, "a range partition's condition must be bool");
+                        }
+                    }
+                }
+                _ => self.error(
+                    stream.span,
+                    format!("stream '{}' is not defined", stream.name),
+                ),
+            }
+        }
+        let mut inner: Vec<(String, Schema)> = Vec::new();
+        let mut queries = Vec::new();
+        for q in &p.queries {
+            self.query_count += 1;
+            let n = self.query_count;
+            if let Some(plan) = self.query(q, n, Some(&mut inner)) {
+                queries.push(plan);
+            }
+        }
+        PartitionPlan { queries }
+    }
+}

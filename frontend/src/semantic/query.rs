@@ -1,0 +1,782 @@
+//! Checking one query: its input, selection, rate limiting and output.
+
+use super::expr::{plain_name, Ctx, InputScope, Scope};
+use super::windows;
+use super::Analyzer;
+use crate::ast::*;
+use crate::logical::*;
+
+impl Analyzer {
+    /// Checks query `q` (number `n`, for its default name); `inner` holds the
+    /// partition's inner streams when inside a partition.
+    pub(crate) fn query(
+        &mut self,
+        q: &Query,
+        n: usize,
+        mut inner: Option<&mut Vec<(String, Schema)>>,
+    ) -> Option<QueryPlan> {
+        let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
+        let name = q
+            .name()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("query{n}"));
+        let (input, scope) = match &q.input {
+            InputStream::Single(s) => {
+                let (plan, scope) = self.single_input(s, inner.as_deref(), true)?;
+                (InputPlan::Single(plan), scope)
+            }
+            InputStream::Join(j) => (InputPlan::Join, self.join(j, inner.as_deref())?),
+            InputStream::State(st) => (InputPlan::Pattern, self.pattern(st, inner.as_deref())?),
+        };
+        let input_len: usize = scope.inputs.iter().map(|i| i.schema.len()).sum();
+        // Select.
+        let mut ctx = Ctx::aggregating();
+        ctx.input_len = input_len;
+        let mut projection = Vec::new();
+        match &q.selector.items {
+            None => {
+                let mut offset = 0;
+                for (i, inp) in scope.inputs.iter().enumerate() {
+                    for (p, (n, t)) in inp.schema.attrs.iter().enumerate() {
+                        let kind = TypedExprKind::Attribute {
+                            input: i,
+                            position: if scope.inputs.len() == 1 {
+                                p
+                            } else {
+                                offset + p
+                            },
+                        };
+                        projection.push((
+                            n.clone(),
+                            TypedExpr {
+                                kind,
+                                ty: *t,
+                                span: q.span,
+                            },
+                        ));
+                    }
+                    offset += inp.schema.len();
+                }
+            }
+            Some(items) => {
+                for item in items {
+                    let te = self.typed(&item.expr, &scope, &mut ctx);
+                    let out_name = match (&item.alias, plain_name(&item.expr)) {
+                        (Some(a), _) => a.name.clone(),
+                        (None, Some(n)) => n,
+                        (None, None) => {
+                            self.error(item.expr.span, "give this expression a name with `as`");
+                            continue;
+                        }
+                    };
+                    projection.push((out_name, te));
+                }
+            }
+        }
+        let mut output_schema = Schema::default();
+        for (n, e) in &projection {
+            if output_schema.find(n).is_some() {
+                self.error(
+                    q.span,
+                    format!("the query outputs two attributes named '{n}'; rename one with `as`"),
+                );
+            }
+            output_schema.attrs.push((n.clone(), e.ty));
+        }
+        let group_by: Vec<TypedExpr> = q
+            .selector
+            .group_by
+            .iter()
+            .map(|g| self.typed(g, &scope, &mut Ctx::plain()))
+            .collect();
+        let out_scope = Scope {
+            inputs: scope_clone(&scope),
+            current: None,
+            output: Some(output_schema.clone()),
+        };
+        let having = q.selector.having.as_ref().map(|h| {
+            let t = self.typed(h, &out_scope, &mut ctx);
+            if t.ty != AttrType::Bool && !matches!(t.kind, TypedExprKind::Unsupported(_)) {
+                self.error(
+                    h.span,
+                    format!("`having` must be bool, but this is {}", t.ty),
+                );
+            }
+            t
+        });
+        let order_by: Vec<(TypedExpr, bool)> = q
+            .selector
+            .order_by
+            .iter()
+            .map(|o| {
+                (
+                    self.typed(&o.expr, &out_scope, &mut Ctx::plain()),
+                    o.descending,
+                )
+            })
+            .collect();
+        let limit = q
+            .selector
+            .limit
+            .as_ref()
+            .and_then(|e| self.count_constant(e, "limit"));
+        let offset = q
+            .selector
+            .offset
+            .as_ref()
+            .and_then(|e| self.count_constant(e, "offset"));
+        let output_rate = q.output_rate.as_ref().and_then(|r| self.output_rate(r));
+        let aggregates = ctx.aggregates.take().unwrap_or_default();
+        let output = self.output(q, &output_schema, &scope, inner.as_deref_mut());
+        let errors_after = self.diags.iter().filter(|d| d.is_error()).count();
+        if errors_after > errors_before {
+            return None;
+        }
+        Some(QueryPlan {
+            name,
+            input,
+            projection,
+            aggregates,
+            group_by,
+            having,
+            order_by,
+            limit,
+            offset,
+            output_rate,
+            output: output?,
+            output_schema,
+            span: q.span,
+        })
+    }
+
+    fn count_constant(&mut self, e: &Expr, what: &str) -> Option<u64> {
+        match &e.kind {
+            ExprKind::Literal(Literal::Int(v)) if *v >= 0 => Some(*v as u64),
+            ExprKind::Literal(Literal::Long(v)) if *v >= 0 => Some(*v as u64),
+            _ => {
+                self.error(
+                    e.span,
+                    format!("{what} must be a constant that is not negative"),
+                );
+                None
+            }
+        }
+    }
+
+    fn time_constant(&mut self, e: &Expr, what: &str) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Literal(Literal::Time(v) | Literal::Long(v)) if *v > 0 => Some(*v),
+            ExprKind::Literal(Literal::Int(v)) if *v > 0 => Some(*v as i64),
+            _ => {
+                self.error(
+                    e.span,
+                    format!("{what} must be a positive time such as `5 sec`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn output_rate(&mut self, r: &OutputRate) -> Option<OutputRatePlan> {
+        Some(match r {
+            OutputRate::Events { which, count, .. } => OutputRatePlan::Events {
+                which: *which,
+                count: *count,
+            },
+            OutputRate::Time { which, period, .. } => OutputRatePlan::Time {
+                which: *which,
+                period_ms: self.time_constant(period, "the output period")?,
+            },
+            OutputRate::Snapshot { period, .. } => OutputRatePlan::Snapshot {
+                period_ms: self.time_constant(period, "the snapshot period")?,
+            },
+        })
+    }
+
+    /// Resolves a single input and checks its handlers.
+    fn single_input(
+        &mut self,
+        s: &SingleInput,
+        inner: Option<&Vec<(String, Schema)>>,
+        allow_window: bool,
+    ) -> Option<(SingleInputPlan, Scope)> {
+        let (kind, schema) = if s.inner {
+            match inner.and_then(|v| v.iter().find(|(n, _)| *n == s.stream.name)) {
+                Some((_, schema)) => (EntryKind::Stream, schema.clone()),
+                None => {
+                    self.error(
+                        s.stream.span,
+                        format!(
+                            "inner stream '#{}' is not defined in this partition",
+                            s.stream.name
+                        ),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            match self.catalog.get(&s.stream.name) {
+                Some(e) => {
+                    let mut schema = e.schema.clone();
+                    if s.fault {
+                        schema.attrs.push(("_error".into(), AttrType::Object));
+                    }
+                    (e.kind, schema)
+                }
+                None => {
+                    self.error(
+                        s.stream.span,
+                        format!("stream '{}' is not defined", s.stream.name),
+                    );
+                    return None;
+                }
+            }
+        };
+        let mut schema = schema;
+        let mut scope = Scope::single(
+            &s.stream.name,
+            s.alias.as_ref().map(|a| a.name.as_str()),
+            &schema,
+        );
+        let mut handlers = Vec::new();
+        let mut windows_seen = 0;
+        for h in &s.handlers {
+            match h {
+                StreamHandler::Filter(f) => {
+                    handlers.push(HandlerPlan::Filter(self.condition(f, &scope)))
+                }
+                StreamHandler::Window(w) => {
+                    windows_seen += 1;
+                    if !allow_window {
+                        self.error(w.span, "a window is not allowed here");
+                    } else if kind == EntryKind::Window {
+                        self.error(
+                            w.span,
+                            format!(
+                                "'{}' is a named window; it cannot take another window",
+                                s.stream.name
+                            ),
+                        );
+                    } else if windows_seen > 1 {
+                        self.error(w.span, "an input takes at most one window");
+                    }
+                    if let Some((name, args)) = self.window_call(w, &scope) {
+                        handlers.push(HandlerPlan::Window { name, args });
+                    }
+                }
+                StreamHandler::Function(f) => {
+                    let name = f.qualified_name();
+                    let args: Vec<TypedExpr> = f
+                        .args
+                        .iter()
+                        .map(|a| self.typed(a, &scope, &mut Ctx::plain()))
+                        .collect();
+                    if name == "log" {
+                        self.check_log(f, &args);
+                    } else if name == "pol2cart" {
+                        // pol2Cart(theta, rho[, elevation]) adds x, y[, z].
+                        let n = if f.args.len() == 1
+                            && matches!(f.args[0].kind, ExprKind::Attribute { .. })
+                        {
+                            2
+                        } else {
+                            f.args.len()
+                        };
+                        if !(2..=3).contains(&n) && !f.args.is_empty() {
+                            self.error(f.span, "pol2Cart takes (theta, rho[, elevation])");
+                        }
+                        for axis in ["x", "y", "z"].iter().take(n.max(2)) {
+                            schema.attrs.push((axis.to_string(), AttrType::Double));
+                        }
+                        scope = Scope::single(
+                            &s.stream.name,
+                            s.alias.as_ref().map(|a| a.name.as_str()),
+                            &schema,
+                        );
+                    } else {
+                        self.error(f.span, format!("stream function '{name}' is not defined"));
+                    }
+                    handlers.push(HandlerPlan::StreamFunction { name, args });
+                }
+            }
+        }
+        if kind == EntryKind::Table && allow_window {
+            // Tables are read by joins and on-demand queries, not as a query's stream.
+            self.error(
+                s.stream.span,
+                format!(
+                    "'{}' is a table; a query can read it only in a join (or an on-demand query)",
+                    s.stream.name
+                ),
+            );
+        }
+        if kind == EntryKind::Aggregation && allow_window {
+            self.error(
+                s.stream.span,
+                format!(
+                    "'{}' is an aggregation; read it with a join `… within … per …`",
+                    s.stream.name
+                ),
+            );
+        }
+        Some((
+            SingleInputPlan {
+                name: s.stream.name.clone(),
+                kind,
+                schema,
+                handlers,
+            },
+            scope,
+        ))
+    }
+
+    /// `#log([priority,] [message,] [is.event.logged])`.
+    fn check_log(&mut self, f: &FunctionCall, args: &[TypedExpr]) {
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let ok = match types.as_slice() {
+            []
+            | [AttrType::String]
+            | [AttrType::Bool]
+            | [AttrType::String, AttrType::String]
+            | [AttrType::String, AttrType::Bool] => true,
+            [AttrType::String, AttrType::String, AttrType::Bool] => true,
+            _ => false,
+        };
+        if !ok {
+            self.error(
+                f.span,
+                "#log takes ([priority string,] [message string,] [log event bool])",
+            );
+        }
+    }
+
+    /// Checks a window call; returns its classic name and typed arguments.
+    pub(crate) fn window_call(
+        &mut self,
+        w: &FunctionCall,
+        scope: &Scope,
+    ) -> Option<(String, Vec<TypedExpr>)> {
+        let written = w.qualified_name();
+        let Some(name) = windows::classic_name(&written) else {
+            self.error(w.span, format!("'{}' is not a window", written));
+            return None;
+        };
+        let typed: Vec<TypedExpr> = w
+            .args
+            .iter()
+            .map(|a| self.typed(a, scope, &mut Ctx::plain()))
+            .collect();
+        let args: Vec<windows::Arg<'_>> = w
+            .args
+            .iter()
+            .zip(&typed)
+            .map(|(expr, t)| windows::Arg { expr, ty: t.ty })
+            .collect();
+        if let Err((i, m)) = windows::check(name, &args) {
+            let span = w.args.get(i).map_or(w.span, |a| a.span);
+            self.error(span, m);
+            return None;
+        }
+        Some((name.to_string(), typed))
+    }
+
+    fn join(&mut self, j: &JoinInput, inner: Option<&Vec<(String, Schema)>>) -> Option<Scope> {
+        let (lp, ls) = self.single_input_for_join(&j.left, inner)?;
+        let (rp, rs) = self.single_input_for_join(&j.right, inner)?;
+        let _ = (lp, rp);
+        let mut inputs = ls.inputs;
+        inputs.extend(rs.inputs);
+        if inputs.len() == 2
+            && inputs[0].alias.is_none()
+            && inputs[1].alias.is_none()
+            && inputs[0].name == inputs[1].name
+        {
+            self.error(
+                j.right.span,
+                "joining a stream with itself needs an alias on each side (`as a`, `as b`)",
+            );
+        }
+        let scope = Scope {
+            inputs,
+            current: None,
+            output: None,
+        };
+        if let Some(on) = &j.on {
+            self.condition(on, &scope);
+        }
+        let right_is_aggregation = self
+            .catalog
+            .get(&j.right.stream.name)
+            .is_some_and(|e| e.kind == EntryKind::Aggregation);
+        if !j.within.is_empty() && !right_is_aggregation {
+            let left_is_aggregation = self
+                .catalog
+                .get(&j.left.stream.name)
+                .is_some_and(|e| e.kind == EntryKind::Aggregation);
+            if !left_is_aggregation {
+                self.error(
+                    j.span,
+                    "`within … per …` applies to joins with an aggregation",
+                );
+            }
+        }
+        Some(scope)
+    }
+
+    fn single_input_for_join(
+        &mut self,
+        s: &SingleInput,
+        inner: Option<&Vec<(String, Schema)>>,
+    ) -> Option<(SingleInputPlan, Scope)> {
+        // Tables, windows and aggregations may be joined.
+        let entry = if s.inner {
+            None
+        } else {
+            self.catalog.get(&s.stream.name).cloned()
+        };
+        if let Some(e) = &entry {
+            if e.kind != EntryKind::Stream {
+                let scope = Scope::single(
+                    &s.stream.name,
+                    s.alias.as_ref().map(|a| a.name.as_str()),
+                    &e.schema,
+                );
+                for h in &s.handlers {
+                    match h {
+                        StreamHandler::Filter(f) => {
+                            self.condition(f, &scope);
+                        }
+                        StreamHandler::Window(w) if e.kind == EntryKind::Window => {
+                            self.error(
+                                w.span,
+                                format!(
+                                    "'{}' is a named window; it cannot take another window",
+                                    s.stream.name
+                                ),
+                            );
+                        }
+                        StreamHandler::Window(w) => {
+                            self.window_call(w, &scope);
+                        }
+                        StreamHandler::Function(_) => {}
+                    }
+                }
+                let plan = SingleInputPlan {
+                    name: e.name.clone(),
+                    kind: e.kind,
+                    schema: e.schema.clone(),
+                    handlers: Vec::new(),
+                };
+                return Some((plan, scope));
+            }
+        }
+        self.single_input(s, inner, true)
+    }
+
+    /// Checks a pattern or sequence; the scope has one input per event alias (or
+    /// stream) in order of appearance.
+    fn pattern(&mut self, st: &StateInput, inner: Option<&Vec<(String, Schema)>>) -> Option<Scope> {
+        let mut scope = Scope {
+            inputs: Vec::new(),
+            current: None,
+            output: None,
+        };
+        self.state_element(&st.element, &mut scope, inner, false);
+        Some(scope)
+    }
+
+    fn state_element(
+        &mut self,
+        e: &StateElement,
+        scope: &mut Scope,
+        inner: Option<&Vec<(String, Schema)>>,
+        counted: bool,
+    ) {
+        match e {
+            StateElement::Stream(s) => self.state_stream(s, scope, inner, counted),
+            StateElement::Absent { stream, for_time } => {
+                self.state_stream(stream, scope, inner, false);
+                if let Some(t) = for_time {
+                    self.time_constant(t, "`for`");
+                }
+            }
+            StateElement::Logical { left, right, .. } => {
+                self.state_element(left, scope, inner, counted);
+                self.state_element(right, scope, inner, counted);
+            }
+            StateElement::Count { stream, .. } => self.state_stream(stream, scope, inner, true),
+            StateElement::Next(a, b) => {
+                self.state_element(a, scope, inner, counted);
+                self.state_element(b, scope, inner, counted);
+            }
+            StateElement::Every(x) => self.state_element(x, scope, inner, counted),
+            StateElement::Within(x, t) => {
+                self.state_element(x, scope, inner, counted);
+                self.time_constant(t, "`within`");
+            }
+        }
+    }
+
+    fn state_stream(
+        &mut self,
+        s: &StateStream,
+        scope: &mut Scope,
+        inner: Option<&Vec<(String, Schema)>>,
+        counted: bool,
+    ) {
+        let schema = if s.input.inner {
+            inner
+                .and_then(|v| v.iter().find(|(n, _)| *n == s.input.stream.name))
+                .map(|(_, sc)| sc.clone())
+        } else {
+            self.catalog
+                .get(&s.input.stream.name)
+                .map(|e| e.schema.clone())
+        };
+        let Some(schema) = schema else {
+            self.error(
+                s.input.stream.span,
+                format!("stream '{}' is not defined", s.input.stream.name),
+            );
+            return;
+        };
+        let name = s
+            .alias
+            .as_ref()
+            .map_or(s.input.stream.name.clone(), |a| a.name.clone());
+        let _ = counted;
+        scope.inputs.push(InputScope {
+            name,
+            alias: None,
+            schema,
+            indexable: true,
+        });
+        let current = scope.inputs.len() - 1;
+        scope.current = Some(current);
+        for h in &s.input.handlers {
+            match h {
+                StreamHandler::Filter(f) => {
+                    self.condition(f, scope);
+                }
+                StreamHandler::Window(w) => {
+                    self.error(w.span, "a pattern's streams cannot have windows")
+                }
+                StreamHandler::Function(_) => {}
+            }
+        }
+        scope.current = None;
+    }
+
+    /// Checks the output clause against the target's schema, creating implicit
+    /// streams.
+    fn output(
+        &mut self,
+        q: &Query,
+        schema: &Schema,
+        scope: &Scope,
+        inner: Option<&mut Vec<(String, Schema)>>,
+    ) -> Option<OutputPlan> {
+        let events_of = |e: &Option<OutputEventType>| e.unwrap_or(OutputEventType::Current);
+        match &q.output {
+            OutputAction::Insert {
+                events,
+                target,
+                inner: is_inner,
+                fault,
+            } => {
+                if *is_inner {
+                    let Some(inner) = inner else {
+                        self.error(
+                            target.span,
+                            "inner streams (`#S`) exist only inside a partition",
+                        );
+                        return None;
+                    };
+                    match inner.iter().find(|(n, _)| *n == target.name) {
+                        Some((_, existing)) => self.same_schema(target, existing, schema),
+                        None => inner.push((target.name.clone(), schema.clone())),
+                    }
+                    return Some(OutputPlan::Insert {
+                        target: target.name.clone(),
+                        kind: EntryKind::Stream,
+                        events: events_of(events),
+                    });
+                }
+                if *fault {
+                    return Some(OutputPlan::Insert {
+                        target: format!("!{}", target.name),
+                        kind: EntryKind::Stream,
+                        events: events_of(events),
+                    });
+                }
+                let kind = match self.catalog.get(&target.name).cloned() {
+                    Some(existing) => {
+                        if existing.kind == EntryKind::Aggregation {
+                            self.error(
+                                target.span,
+                                format!(
+                                    "'{}' is an aggregation; it cannot be inserted into",
+                                    target.name
+                                ),
+                            );
+                            return None;
+                        }
+                        self.same_schema(target, &existing.schema, schema);
+                        existing.kind
+                    }
+                    None => {
+                        self.define(target, EntryKind::Stream, schema.clone(), false);
+                        EntryKind::Stream
+                    }
+                };
+                Some(OutputPlan::Insert {
+                    target: target.name.clone(),
+                    kind,
+                    events: events_of(events),
+                })
+            }
+            OutputAction::Return { events } => Some(OutputPlan::Return {
+                events: events_of(events),
+            }),
+            OutputAction::Delete { events, table, on } => {
+                self.table_condition(table, on, schema)?;
+                Some(OutputPlan::TableAction {
+                    table: table.name.clone(),
+                    events: events_of(events),
+                })
+            }
+            OutputAction::Update {
+                events,
+                table,
+                set,
+                on,
+            }
+            | OutputAction::UpdateOrInsert {
+                events,
+                table,
+                set,
+                on,
+            } => {
+                let tschema = self.table_condition(table, on, schema)?;
+                if matches!(q.output, OutputAction::UpdateOrInsert { .. })
+                    && tschema.types() != schema.types()
+                {
+                    self.error(table.span, format!("update or insert into '{}' inserts the query's output {} into a table of {}", table.name, schema.describe(), tschema.describe()));
+                }
+                let both = Scope {
+                    inputs: vec![
+                        InputScope {
+                            name: String::new(),
+                            alias: Some("\u{0}output".into()),
+                            schema: schema.clone(),
+                            indexable: false,
+                        },
+                        InputScope {
+                            name: table.name.clone(),
+                            alias: None,
+                            schema: tschema,
+                            indexable: false,
+                        },
+                    ],
+                    current: Some(0),
+                    output: None,
+                };
+                for a in set {
+                    let target = self.typed(
+                        &a.target,
+                        &Scope {
+                            current: Some(1),
+                            ..scope_with(&both)
+                        },
+                        &mut Ctx::plain(),
+                    );
+                    let value = self.typed(&a.value, &both, &mut Ctx::plain());
+                    if target.ty != value.ty
+                        && !(target.ty.is_numeric() && value.ty.is_numeric())
+                        && target.ty != AttrType::Object
+                    {
+                        self.error(
+                            a.value.span,
+                            format!("cannot set a {} attribute to a {}", target.ty, value.ty),
+                        );
+                    }
+                }
+                let _ = scope;
+                Some(OutputPlan::TableAction {
+                    table: table.name.clone(),
+                    events: events_of(events),
+                })
+            }
+        }
+    }
+
+    /// Checks `on` of delete/update against the table and the query output.
+    fn table_condition(&mut self, table: &Ident, on: &Expr, schema: &Schema) -> Option<Schema> {
+        let tschema = match self.catalog.get(&table.name) {
+            Some(e) if e.kind == EntryKind::Table => e.schema.clone(),
+            _ => {
+                self.error(
+                    table.span,
+                    format!("'{}' is not a defined table", table.name),
+                );
+                return None;
+            }
+        };
+        let scope = Scope {
+            inputs: vec![
+                InputScope {
+                    name: String::new(),
+                    alias: Some("\u{0}output".into()),
+                    schema: schema.clone(),
+                    indexable: false,
+                },
+                InputScope {
+                    name: table.name.clone(),
+                    alias: None,
+                    schema: tschema.clone(),
+                    indexable: false,
+                },
+            ],
+            current: Some(0),
+            output: None,
+        };
+        self.condition(on, &scope);
+        Some(tschema)
+    }
+
+    /// An `insert into` must match the target's attribute types in order.
+    fn same_schema(&mut self, target: &Ident, existing: &Schema, produced: &Schema) {
+        let types_match = existing.len() == produced.len() && existing.types() == produced.types();
+        if !types_match {
+            self.error(
+                target.span,
+                format!(
+                    "'{}' is {} but the query produces {}",
+                    target.name,
+                    existing.describe(),
+                    produced.describe()
+                ),
+            );
+        }
+    }
+}
+
+fn scope_clone(s: &Scope) -> Vec<InputScope> {
+    s.inputs
+        .iter()
+        .map(|i| InputScope {
+            name: i.name.clone(),
+            alias: i.alias.clone(),
+            schema: i.schema.clone(),
+            indexable: i.indexable,
+        })
+        .collect()
+}
+
+fn scope_with(s: &Scope) -> Scope {
+    Scope {
+        inputs: scope_clone(s),
+        current: s.current,
+        output: s.output.clone(),
+    }
+}

@@ -1,0 +1,216 @@
+//! Window names (both spellings) and the parameters each window kind accepts.
+
+use crate::ast::{AttrType, Expr, ExprKind, Literal, UnaryOp};
+
+/// The classic name of a window written in either spelling, or `None` if unknown.
+pub fn classic_name(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().replace('_', "").as_str() {
+        "length" | "slidinglength" => "length",
+        "lengthbatch" | "tumblinglength" => "lengthBatch",
+        "time" | "slidingtime" => "time",
+        "timebatch" | "tumblingtime" => "timeBatch",
+        "timelength" | "slidingtimelength" => "timeLength",
+        "externaltime" | "slidingexternaltime" => "externalTime",
+        "externaltimebatch" | "tumblingexternaltime" => "externalTimeBatch",
+        "expression" | "slidingexpression" => "expression",
+        "expressionbatch" | "tumblingexpression" => "expressionBatch",
+        "batch" | "tumbling" => "batch",
+        "session" => "session",
+        "sort" => "sort",
+        "cron" => "cron",
+        "delay" => "delay",
+        "frequent" => "frequent",
+        "lossyfrequent" => "lossyFrequent",
+        "unique:length" => "unique:length",
+        "unique:lengthbatch" => "unique:lengthBatch",
+        "unique:time" => "unique:time",
+        "unique:timebatch" => "unique:timeBatch",
+        "unique:firstlength" => "unique:firstLength",
+        "unique:firstlengthbatch" => "unique:firstLengthBatch",
+        "unique:first" => "unique:first",
+        "unique:ever" => "unique:ever",
+        "unique:externaltimebatch" => "unique:externalTimeBatch",
+        _ => return None,
+    })
+}
+
+/// What one parameter position accepts.
+#[derive(Clone, Copy, Debug)]
+enum Param {
+    /// An int or long constant (a count or a time).
+    Int,
+    /// A non-negative int or long constant.
+    NonNegative,
+    /// A bool constant.
+    Bool,
+    /// A string constant.
+    Str,
+    /// An attribute of type long.
+    LongAttr,
+    /// Any attribute.
+    Attr,
+    /// An int/long constant or a long attribute.
+    IntOrLongAttr,
+}
+
+/// One argument as the checker sees it.
+pub struct Arg<'a> {
+    /// The expression.
+    pub expr: &'a Expr,
+    /// Its type.
+    pub ty: AttrType,
+}
+
+/// A constant literal (possibly negated), or `None` if the expression is not one.
+fn constant(e: &Expr) -> Option<&Literal> {
+    match &e.kind {
+        ExprKind::Literal(l) => Some(l),
+        ExprKind::Unary(UnaryOp::Neg, inner) => constant(inner),
+        _ => None,
+    }
+}
+
+fn is_attribute(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Attribute { .. })
+}
+
+fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
+    let lit = constant(a.expr);
+    let ok = match p {
+        Param::Int => matches!(
+            lit,
+            Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_))
+        ),
+        Param::NonNegative => match lit {
+            Some(Literal::Int(v)) => *v >= 0,
+            Some(Literal::Long(v) | Literal::Time(v)) => *v >= 0,
+            _ => false,
+        },
+        Param::Bool => matches!(lit, Some(Literal::Bool(_))),
+        Param::Str => matches!(lit, Some(Literal::String(_))),
+        Param::LongAttr => is_attribute(a.expr) && a.ty == AttrType::Long,
+        Param::Attr => is_attribute(a.expr),
+        Param::IntOrLongAttr => {
+            matches!(
+                lit,
+                Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_))
+            ) || (is_attribute(a.expr) && a.ty == AttrType::Long)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match p {
+            Param::Int => "a constant int or long (or a time such as `1 sec`)",
+            Param::NonNegative => "a constant that is not negative",
+            Param::Bool => "a constant bool",
+            Param::Str => "a quoted string",
+            Param::LongAttr => "an attribute of type long",
+            Param::Attr => "an attribute",
+            Param::IntOrLongAttr => "a constant or a long attribute",
+        }
+        .to_string())
+    }
+}
+
+/// Checks the arguments of window `name` (classic); `Err((index, message))` names
+/// the offending argument (`usize::MAX` for the whole call).
+pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
+    use Param::*;
+    let signatures: Vec<Vec<Param>> = match name {
+        "length" => vec![vec![NonNegative]],
+        "lengthBatch" => vec![vec![NonNegative], vec![NonNegative, Bool]],
+        "time" => vec![vec![NonNegative]],
+        "timeBatch" => vec![
+            vec![NonNegative],
+            vec![NonNegative, Int],
+            vec![NonNegative, Bool],
+            vec![NonNegative, Int, Bool],
+        ],
+        "timeLength" => vec![vec![NonNegative, NonNegative]],
+        "externalTime" => vec![vec![LongAttr, NonNegative]],
+        "externalTimeBatch" => vec![
+            vec![LongAttr, NonNegative],
+            vec![LongAttr, NonNegative, IntOrLongAttr],
+            vec![LongAttr, NonNegative, IntOrLongAttr, Int],
+            vec![LongAttr, NonNegative, IntOrLongAttr, Int, Bool],
+        ],
+        "batch" => vec![vec![], vec![NonNegative]],
+        "delay" => vec![vec![NonNegative]],
+        "session" => vec![
+            vec![NonNegative],
+            vec![NonNegative, Attr],
+            vec![NonNegative, Attr, NonNegative],
+        ],
+        "cron" => vec![vec![Str]],
+        "expression" => vec![vec![Str]],
+        "expressionBatch" => vec![vec![Str], vec![Str, Bool], vec![Str, Bool, Bool]],
+        "sort" => {
+            let n = args.len();
+            if n == 0 {
+                return Err((usize::MAX, "sort() needs the window length".into()));
+            }
+            fits(NonNegative, &args[0]).map_err(|m| (0, format!("sort's length must be {m}")))?;
+            let mut i = 1;
+            while i < n {
+                fits(Attr, &args[i])
+                    .map_err(|m| (i, format!("sort's parameter {} must be {m}", i + 1)))?;
+                i += 1;
+                if i < n {
+                    if let Some(Literal::String(s)) = constant(args[i].expr) {
+                        if !s.eq_ignore_ascii_case("asc") && !s.eq_ignore_ascii_case("desc") {
+                            return Err((
+                                i,
+                                format!("sort order must be 'asc' or 'desc', found '{s}'"),
+                            ));
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        // Variadic or rarely used windows: accept what the parser accepted.
+        _ => return Ok(()),
+    };
+    let arity_ok: Vec<&Vec<Param>> = signatures
+        .iter()
+        .filter(|s| s.len() == args.len())
+        .collect();
+    if arity_ok.is_empty() {
+        let counts: Vec<String> = signatures.iter().map(|s| s.len().to_string()).collect();
+        return Err((
+            usize::MAX,
+            format!(
+                "{name} takes {} parameters, found {}",
+                counts.join(" or "),
+                args.len()
+            ),
+        ));
+    }
+    let mut first_error = None;
+    for sig in arity_ok {
+        let mut failed = None;
+        for (i, (p, a)) in sig.iter().zip(args).enumerate() {
+            if let Err(m) = fits(*p, a) {
+                failed = Some((i, format!("{name}'s parameter {} must be {m}", i + 1)));
+                break;
+            }
+        }
+        match failed {
+            None => return Ok(()),
+            Some(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or((usize::MAX, format!("bad parameters for {name}"))))
+}
+
+/// Whether the classic window name releases batches.
+pub fn is_batch(name: &str) -> bool {
+    matches!(
+        name,
+        "lengthBatch" | "timeBatch" | "externalTimeBatch" | "batch" | "expressionBatch" | "cron"
+    ) || name.ends_with("Batch")
+}
