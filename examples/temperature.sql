@@ -11,5 +11,5 @@ FROM TempStream[temp > -50.0 and temp < 150.0];
 @info(name = 'room-average')
 INSERT INTO RoomAverageStream
 SELECT roomNo, avg(temp) AS avgTemp, count() AS readings
-FROM TempStream WINDOW SLIDING_LENGTH(3)
+FROM TempStream[temp < 150.0] WINDOW SLIDING_LENGTH(5)
 GROUP BY roomNo;

@@ -1,1 +1,17 @@
-//! Values, expression evaluation and the dataflow that runs Sluice apps.
+//! Values, expression evaluation and the timely dataflow that runs Sluice apps.
+//!
+//! * [`value`], [`eval`], [`functions`], [`aggregate`], [`window`]: the language's
+//!   values, operators, functions, aggregates and windows, independent of timely.
+//! * [`query`]: per-query processors with the reference per-event semantics.
+//! * [`runtime`]: the timely dataflow that feeds processors in logical-time order.
+//! * [`compile`] and [`app`]: from a logical plan to a runnable app.
+
+pub mod aggregate;
+pub mod app;
+pub mod compile;
+pub mod eval;
+pub mod functions;
+pub mod query;
+pub mod runtime;
+pub mod value;
+pub mod window;

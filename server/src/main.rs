@@ -29,6 +29,32 @@ enum Command {
         /// The app file.
         app: PathBuf,
     },
+    /// Run an app over events from a file or stdin; print output events as JSON lines.
+    Run {
+        /// The app file.
+        app: PathBuf,
+        /// The events (`-` or absent: stdin).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Timely worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// The input format.
+        #[arg(long, value_enum, default_value_t = cli::run::Format::Jsonl)]
+        format: cli::run::Format,
+    },
+    /// Run golden YAML cases; ends with `N passed, M failed`.
+    Test {
+        /// Case files or folders of them.
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+        /// Timely worker threads.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Also list the cases that pass.
+        #[arg(long)]
+        verbose: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -36,5 +62,16 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { apps } => cli::check::run(&apps),
         Command::Fmt { app } => cli::fmt::run(&app),
+        Command::Run {
+            app,
+            input,
+            workers,
+            format,
+        } => cli::run::run(&app, input.as_deref(), workers, format),
+        Command::Test {
+            cases,
+            workers,
+            verbose,
+        } => cli::test::run(&cases, workers, verbose),
     }
 }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 /// Parses the app and prints it back; errors are printed located, exit code 1.
 pub fn run(path: &Path) -> ExitCode {
-    let Some(text) = super::read_app(path) else { return ExitCode::FAILURE };
+    let Some(text) = super::read_app(path) else {
+        return ExitCode::FAILURE;
+    };
     match sluice_frontend::parse(&text) {
         Ok(app) => {
             print!("{app:?}"); // TODO(printer)

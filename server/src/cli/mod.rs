@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod fmt;
+pub mod run;
+pub mod test;
 
 use std::path::Path;
 

@@ -1,0 +1,184 @@
+//! A compiled app: the graph built from a logical plan, its stream ids and
+//! schemas, and running it over a finite input.
+
+use crate::runtime::build::Dest;
+use crate::runtime::execute::{run_streaming, Step};
+use crate::runtime::graph::Graph;
+use crate::runtime::message::{Kind, Msg, StreamId, TICK};
+use crate::runtime::time::Sequencer;
+use crate::value::{Row, Value};
+use sluice_frontend::ast::AttrType;
+use sluice_frontend::logical::AppPlan;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use crate::compile::compile;
+
+/// One item of input.
+#[derive(Clone, Debug)]
+pub enum InputItem {
+    /// An event of a stream, with its timestamp (ms).
+    Event {
+        /// The stream name.
+        stream: String,
+        /// Its values, typed as the stream declares.
+        values: Vec<Value>,
+        /// Its timestamp.
+        ts: i64,
+    },
+    /// The clock moves to this time (ms) with no event.
+    Tick(i64),
+}
+
+/// Where an output event was observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputSource {
+    /// Inserted into this stream.
+    Stream(String),
+    /// Emitted by this query (as its callback sees it).
+    Query(String),
+}
+
+/// An output event.
+#[derive(Clone, Debug)]
+pub struct OutputEvent {
+    /// Where it was observed.
+    pub source: OutputSource,
+    /// Current or expired.
+    pub kind: Kind,
+    /// The values.
+    pub row: Row,
+    /// The timestamp it carries.
+    pub ts: i64,
+}
+
+/// An app ready to run.
+pub struct CompiledApp {
+    /// The plan it came from.
+    pub plan: AppPlan,
+    /// Its dataflow graph.
+    pub graph: Graph,
+    /// Ids of every stream by name.
+    pub stream_ids: HashMap<String, StreamId>,
+    /// Schemas of the streams events may be sent to.
+    pub input_types: HashMap<String, Vec<AttrType>>,
+    /// Names of the queries by node index.
+    pub node_names: Vec<String>,
+    /// Attribute names of every stream.
+    pub attribute_names: HashMap<String, Vec<String>>,
+    /// The streams queries insert into, in definition order.
+    pub output_streams: Vec<String>,
+}
+
+impl CompiledApp {
+    /// The attribute types of stream `name`, if events can be sent to it.
+    pub fn input_schema(&self, name: &str) -> Option<&[AttrType]> {
+        self.input_types.get(name).map(|v| v.as_slice())
+    }
+
+    /// Runs the app over `items` on `workers` threads and returns what `observe`
+    /// names produced (`"S"` for a stream, `"query:q"` for a query's own output).
+    pub fn run(
+        &self,
+        items: Vec<InputItem>,
+        workers: usize,
+        observe: &[String],
+    ) -> Result<Vec<OutputEvent>, String> {
+        let mut outputs = Vec::new();
+        self.run_streaming(items.into_iter(), workers, observe, |o| outputs.push(o))?;
+        Ok(outputs)
+    }
+
+    /// Runs the app over the items an iterator yields (consumed lazily on worker 0)
+    /// and calls `on_output` for every observed output event, in logical-time order.
+    pub fn run_streaming<I>(
+        &self,
+        items: I,
+        workers: usize,
+        observe: &[String],
+        mut on_output: impl FnMut(OutputEvent),
+    ) -> Result<(), String>
+    where
+        I: Iterator<Item = InputItem> + Send + 'static,
+    {
+        let mut graph = self.graph.clone();
+        graph.observed_streams.clear();
+        graph.observed_nodes.clear();
+        for o in observe {
+            match o.strip_prefix("query:") {
+                Some(q) => {
+                    let idx = self
+                        .node_names
+                        .iter()
+                        .position(|n| n == q)
+                        .ok_or(format!("no query named '{q}'"))?;
+                    graph.observed_nodes.push(idx);
+                }
+                None => {
+                    let id = self
+                        .stream_ids
+                        .get(o)
+                        .ok_or(format!("no stream named '{o}'"))?;
+                    graph.observed_streams.push(*id);
+                }
+            }
+        }
+        let ids = self.stream_ids.clone();
+        let mut sequencer = Sequencer::new();
+        let steps = items.filter_map(move |item| match item {
+            InputItem::Event { stream, values, ts } => {
+                let id = *ids.get(&stream)?;
+                let time = sequencer.next(ts);
+                let row: Row = Arc::from(values);
+                Some(Step {
+                    time,
+                    msg: Msg {
+                        stream: id,
+                        order: Vec::new(),
+                        ts,
+                        kind: Kind::Current,
+                        row,
+                    },
+                })
+            }
+            InputItem::Tick(ts) => {
+                let time = sequencer.next(ts);
+                let row: Row = Arc::from(Vec::new());
+                Some(Step {
+                    time,
+                    msg: Msg {
+                        stream: TICK,
+                        order: Vec::new(),
+                        ts,
+                        kind: Kind::Current,
+                        row,
+                    },
+                })
+            }
+        });
+        let stream_names: HashMap<StreamId, String> = self
+            .stream_ids
+            .iter()
+            .map(|(k, v)| (*v, k.clone()))
+            .collect();
+        let node_names = self.node_names.clone();
+        run_streaming(graph, steps, workers, |o| {
+            on_output(OutputEvent {
+                source: match o.dest {
+                    Dest::Stream(s) => {
+                        OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default())
+                    }
+                    Dest::Node(n) => OutputSource::Query(node_names[n].clone()),
+                },
+                kind: o.msg.kind,
+                row: o.msg.row,
+                ts: o.msg.ts,
+            })
+        })
+    }
+
+    /// The attribute names of stream `name` (empty when unknown).
+    pub fn attribute_names(&self, name: &str) -> Vec<String> {
+        self.attribute_names.get(name).cloned().unwrap_or_default()
+    }
+}

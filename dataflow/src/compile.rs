@@ -1,0 +1,287 @@
+//! The plan compiler: turns a typed logical plan into the runtime's [`Graph`] of
+//! query processors, one node per query.
+//!
+//! What is not built yet is refused here with a one-line reason, never run wrongly:
+//! joins, patterns and sequences, partitions, tables and named windows as query
+//! targets, stream functions, `output snapshot`.
+
+use crate::app::CompiledApp;
+use crate::query::expr::{CExpr, Env, ScalarImpl};
+use crate::query::rate::{RateSpec, Which};
+use crate::query::selector::{AggregateSpec, SelectorSpec};
+use crate::query::single::{SingleQuery, SingleQuerySpec, WindowFactory};
+use crate::runtime::graph::{Forward, Graph, Node, Placement, Processor};
+use crate::runtime::message::StreamId;
+use crate::value::Value;
+use sluice_frontend::ast::{Literal, OutputEventType};
+use sluice_frontend::logical::{
+    AppPlan, HandlerPlan, InputPlan, OutputPlan, OutputRatePlan, QueryPlan, TypedExpr,
+    TypedExprKind,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Compiles `plan` into a runnable app, or says what is not built yet.
+pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
+    let mut stream_ids: HashMap<String, StreamId> = HashMap::new();
+    let mut input_types = HashMap::new();
+    let mut attribute_names = HashMap::new();
+    for (name, schema) in plan.catalog.streams() {
+        let id = stream_ids.len() as StreamId;
+        stream_ids.insert(name.to_string(), id);
+        input_types.insert(name.to_string(), schema.types());
+        attribute_names.insert(name.to_string(), schema.names());
+    }
+    if !plan.partitions.is_empty() {
+        return Err("partitions are not built yet".into());
+    }
+    let mut graph = Graph::default();
+    let mut node_names = Vec::new();
+    let mut output_streams = Vec::new();
+    for query in &plan.queries {
+        let node = compile_query(query, &stream_ids)?;
+        if let Some((target, _)) = node.target {
+            let name = stream_ids
+                .iter()
+                .find(|(_, v)| **v == target)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default();
+            if !output_streams.contains(&name) {
+                output_streams.push(name);
+            }
+        }
+        node_names.push(query.name.clone());
+        graph.nodes.push(node);
+    }
+    graph
+        .topological_order()
+        .map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
+    Ok(CompiledApp {
+        plan: plan.clone(),
+        graph,
+        stream_ids,
+        input_types,
+        node_names,
+        attribute_names,
+        output_streams,
+    })
+}
+
+fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<Node, String> {
+    let what = format!("query '{}'", query.name);
+    let InputPlan::Single(input) = &query.input else {
+        return Err(format!(
+            "{what}: joins, patterns and sequences are not built yet"
+        ));
+    };
+    let stream = input.source_stream().ok_or(format!(
+        "{what}: reading tables, windows or aggregations is not built yet"
+    ))?;
+    let input_id = *ids
+        .get(stream)
+        .ok_or(format!("{what}: unknown stream '{stream}'"))?;
+    let mut pre_filters = Vec::new();
+    let mut post_filters = Vec::new();
+    let mut window: Option<(WindowFactory, bool)> = None;
+    for h in &input.handlers {
+        match h {
+            HandlerPlan::Filter(e) => {
+                let c = compile_expr(e)?;
+                if window.is_some() {
+                    post_filters.push(c)
+                } else {
+                    pre_filters.push(c)
+                }
+            }
+            HandlerPlan::Window { name, args } => {
+                if window.is_some() {
+                    return Err(format!("{what}: only one window per input"));
+                }
+                window = Some(compile_window(name, args, query)?);
+            }
+            HandlerPlan::StreamFunction { name, .. } => {
+                return Err(format!("{what}: stream function '{name}' is not built yet"));
+            }
+        }
+    }
+    let (target, events) = match &query.output {
+        OutputPlan::Insert { target, events, .. } => {
+            let id = *ids.get(target).ok_or(format!(
+                "{what}: '{target}' is a table or window; writing to those is not built yet"
+            ))?;
+            (Some(id), *events)
+        }
+        OutputPlan::Return { events } => (None, *events),
+        _ => {
+            return Err(format!(
+                "{what}: delete/update outputs need tables, which are not built yet"
+            ))
+        }
+    };
+    let forward = match events {
+        OutputEventType::Current => Forward::Current,
+        OutputEventType::Expired => Forward::Expired,
+        OutputEventType::All => Forward::All,
+    };
+    let selector = SelectorSpec {
+        projection: query
+            .projection
+            .iter()
+            .map(|(_, e)| compile_expr(e))
+            .collect::<Result<_, _>>()?,
+        aggregates: query
+            .aggregates
+            .iter()
+            .map(|a| {
+                let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
+                let name = a.name.clone();
+                crate::aggregate::aggregator(&name, &arg_types)
+                    .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
+                let arg = a.args.first().map(compile_expr).transpose()?;
+                let factory: crate::query::selector::AggregatorFactory = Arc::new(move || {
+                    crate::aggregate::aggregator(&name, &arg_types)
+                        .expect("checked at compile time")
+                });
+                Ok(AggregateSpec { factory, arg })
+            })
+            .collect::<Result<_, String>>()?,
+        group_by: query
+            .group_by
+            .iter()
+            .map(compile_expr)
+            .collect::<Result<_, _>>()?,
+        having: query.having.as_ref().map(compile_expr).transpose()?,
+        order_by: query
+            .order_by
+            .iter()
+            .map(|(e, d)| Ok((compile_expr(e)?, *d)))
+            .collect::<Result<_, String>>()?,
+        limit: query.limit.map(|l| l as usize),
+        offset: query.offset.map(|o| o as usize),
+        current_on: events != OutputEventType::Expired,
+        expired_on: events != OutputEventType::Current,
+        batching: true,
+    };
+    let grouped = !query.group_by.is_empty();
+    let rate = match &query.output_rate {
+        None => RateSpec::PassThrough,
+        Some(OutputRatePlan::Events { which, count }) => RateSpec::Events {
+            which: which_of(*which),
+            n: *count,
+            grouped,
+        },
+        Some(OutputRatePlan::Time { which, period_ms }) => RateSpec::Time {
+            which: which_of(*which),
+            period: *period_ms,
+            grouped,
+        },
+        Some(OutputRatePlan::Snapshot { .. }) => {
+            return Err(format!("{what}: `output snapshot` is not built yet"))
+        }
+    };
+    let stateless =
+        window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let spec = Arc::new(SingleQuerySpec {
+        pre_filters,
+        window,
+        post_filters,
+        selector: Arc::new(selector),
+        rate,
+    });
+    let factory = Arc::new(move || Box::new(SingleQuery::new(spec.clone())) as Box<dyn Processor>);
+    Ok(Node {
+        name: query.name.clone(),
+        inputs: vec![input_id],
+        target: target.map(|t| (t, forward)),
+        placement: if stateless {
+            Placement::Anywhere
+        } else {
+            Placement::Single
+        },
+        factory,
+    })
+}
+
+fn which_of(w: sluice_frontend::ast::RateWhich) -> Which {
+    match w {
+        sluice_frontend::ast::RateWhich::All => Which::All,
+        sluice_frontend::ast::RateWhich::First => Which::First,
+        sluice_frontend::ast::RateWhich::Last => Which::Last,
+    }
+}
+
+/// Builds the window factory: constant arguments are evaluated once, attribute
+/// arguments become per-event extractors.
+fn compile_window(
+    name: &str,
+    args: &[TypedExpr],
+    query: &QueryPlan,
+) -> Result<(WindowFactory, bool), String> {
+    let mut compiled = Vec::new();
+    for a in args {
+        compiled.push(compile_expr(a)?);
+    }
+    let name = name.to_string();
+    let expects_expired = query.output.events() != OutputEventType::Current;
+    let window_args: Vec<crate::window::WindowArg> = compiled
+        .into_iter()
+        .map(|c| match c {
+            CExpr::Const(v) => crate::window::WindowArg::Const(v),
+            other => crate::window::WindowArg::Attr(Arc::new(move |row: &[Value]| {
+                other.eval(row, &Env::default())
+            })),
+        })
+        .collect();
+    // Build one now so that bad parameters are refused before the app starts.
+    let first = crate::window::window(&name, &window_args, expects_expired)
+        .map_err(|e| format!("window {name}: {e}"))?;
+    let is_batch = first.is_batch();
+    let factory: WindowFactory = Arc::new(move || {
+        crate::window::window(&name, &window_args, expects_expired)
+            .expect("checked at compile time")
+    });
+    Ok((factory, is_batch))
+}
+
+/// Compiles a typed expression over the flat row it will be evaluated on.
+pub fn compile_expr(e: &TypedExpr) -> Result<CExpr, String> {
+    Ok(match &e.kind {
+        TypedExprKind::Literal(l) => CExpr::Const(literal(l)),
+        TypedExprKind::Attribute { position, .. } => CExpr::Col(*position),
+        TypedExprKind::OutputAttribute(i) => CExpr::Col(*i),
+        TypedExprKind::Aggregate { position, .. } => CExpr::Col(*position),
+        TypedExprKind::Call { name, args } => {
+            let arg_types: Vec<_> = args.iter().map(|a| a.ty).collect();
+            let f = crate::functions::scalar(name, &arg_types)
+                .ok_or(format!("function '{name}' is not built yet"))?;
+            let f: ScalarImpl = Arc::new(move |vals: &[Value], env: &Env| {
+                let ctx = crate::functions::FnContext {
+                    event_ts: env.event_ts,
+                    now: env.now,
+                };
+                f(vals, &ctx)
+            });
+            CExpr::Call(f, args.iter().map(compile_expr).collect::<Result<_, _>>()?)
+        }
+        TypedExprKind::Unary(op, x) => CExpr::Unary(*op, Box::new(compile_expr(x)?)),
+        TypedExprKind::Binary(op, l, r) => {
+            CExpr::Binary(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?))
+        }
+        TypedExprKind::IsNull(x) => CExpr::IsNull(Box::new(compile_expr(x)?)),
+        other => return Err(format!("expression {other:?} is not built yet")),
+    })
+}
+
+/// The value of a literal.
+pub fn literal(l: &Literal) -> Value {
+    match l {
+        Literal::String(s) => Value::String(Arc::from(s.as_str())),
+        Literal::Int(v) => Value::Int(*v),
+        Literal::Long(v) => Value::Long(*v),
+        Literal::Float(v) => Value::Float(*v),
+        Literal::Double(v) => Value::Double(*v),
+        Literal::Bool(v) => Value::Bool(*v),
+        Literal::Null => Value::Null,
+        Literal::Time(ms) => Value::Long(*ms),
+    }
+}

@@ -1,0 +1,99 @@
+//! Compiled expressions: a small tree evaluated over a flat row of values.
+//!
+//! The plan compiler resolves every attribute to a position in the row the
+//! expression will see (an input row, `input ++ aggregates` for projections, or the
+//! output row for `having`/`order by`), so evaluation never looks names up.
+
+use crate::value::Value;
+use sluice_frontend::ast::{BinaryOp, UnaryOp};
+use std::sync::Arc;
+
+/// What an expression may read besides its row: the event's timestamp and the clock.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// The timestamp of the event being evaluated (ms).
+    pub event_ts: i64,
+    /// The app's current time (ms).
+    pub now: i64,
+}
+
+impl Env {
+    /// This environment for an event at `ts`.
+    pub fn at(&self, ts: i64) -> Env {
+        Env {
+            event_ts: ts,
+            now: self.now.max(ts),
+        }
+    }
+}
+
+/// A scalar function: arguments and environment to value, or an error message.
+pub type ScalarImpl = Arc<dyn Fn(&[Value], &Env) -> Result<Value, String> + Send + Sync>;
+
+/// A compiled expression.
+#[derive(Clone)]
+pub enum CExpr {
+    /// A constant.
+    Const(Value),
+    /// The value at a position of the row.
+    Col(usize),
+    /// A function call.
+    Call(ScalarImpl, Vec<CExpr>),
+    /// `not`, `-`.
+    Unary(UnaryOp, Box<CExpr>),
+    /// Arithmetic, comparison, `and`, `or`.
+    Binary(BinaryOp, Box<CExpr>, Box<CExpr>),
+    /// `x is null`.
+    IsNull(Box<CExpr>),
+}
+
+impl std::fmt::Debug for CExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CExpr::Const(v) => write!(f, "{v:?}"),
+            CExpr::Col(i) => write!(f, "${i}"),
+            CExpr::Call(_, a) => write!(f, "call{a:?}"),
+            CExpr::Unary(op, e) => write!(f, "{op:?}({e:?})"),
+            CExpr::Binary(op, l, r) => write!(f, "({l:?} {op:?} {r:?})"),
+            CExpr::IsNull(e) => write!(f, "({e:?} is null)"),
+        }
+    }
+}
+
+impl CExpr {
+    /// Evaluates over `row`. Function errors yield null (the reference logs them and
+    /// carries on).
+    pub fn eval(&self, row: &[Value], env: &Env) -> Value {
+        match self {
+            CExpr::Const(v) => v.clone(),
+            CExpr::Col(i) => row.get(*i).cloned().unwrap_or(Value::Null),
+            CExpr::Call(f, args) => {
+                let values: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect();
+                f(&values, env).unwrap_or(Value::Null)
+            }
+            CExpr::Unary(UnaryOp::Not, e) => crate::eval::not(&e.eval(row, env)),
+            CExpr::Unary(UnaryOp::Neg, e) => crate::eval::neg(&e.eval(row, env)),
+            CExpr::Binary(BinaryOp::And, l, r) => {
+                if l.eval(row, env) != Value::Bool(true) {
+                    return Value::Bool(false);
+                }
+                Value::Bool(r.eval(row, env) == Value::Bool(true))
+            }
+            CExpr::Binary(BinaryOp::Or, l, r) => {
+                if l.eval(row, env) == Value::Bool(true) {
+                    return Value::Bool(true);
+                }
+                Value::Bool(r.eval(row, env) == Value::Bool(true))
+            }
+            CExpr::Binary(op, l, r) => {
+                crate::eval::binary(*op, &l.eval(row, env), &r.eval(row, env))
+            }
+            CExpr::IsNull(e) => Value::Bool(e.eval(row, env) == Value::Null),
+        }
+    }
+
+    /// Whether it evaluates to `true` (filters: null and false both reject).
+    pub fn test(&self, row: &[Value], env: &Env) -> bool {
+        self.eval(row, env) == Value::Bool(true)
+    }
+}

@@ -1,0 +1,8 @@
+//! Query processors: the per-event semantics of queries, independent of timely.
+//! The runtime feeds them events in logical-time order; they keep window,
+//! aggregate and rate-limit state and emit output events.
+
+pub mod expr;
+pub mod rate;
+pub mod selector;
+pub mod single;

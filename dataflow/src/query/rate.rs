@@ -1,0 +1,193 @@
+//! Output rate limiting (`output [all|first|last] every N events | <time>`), as
+//! the reference implementation's per-event and per-time rate limiters behave.
+//! `output snapshot every <time>` is not built yet; the compiler refuses it.
+
+use super::selector::Selected;
+use crate::value::Value;
+use std::collections::HashMap;
+
+/// Which events of each period go out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// All of them, together, at the end of the period.
+    All,
+    /// The first (per group, with `group by`).
+    First,
+    /// The last (per group, with `group by`).
+    Last,
+}
+
+/// The rate limiting of one query.
+#[derive(Clone, Copy, Debug)]
+pub enum RateSpec {
+    /// No limiting: everything passes.
+    PassThrough,
+    /// Every N events.
+    Events {
+        /// Which events.
+        which: Which,
+        /// N.
+        n: u64,
+        /// Whether the query groups (first/last then work per group).
+        grouped: bool,
+    },
+    /// Every period (ms).
+    Time {
+        /// Which events.
+        which: Which,
+        /// The period.
+        period: i64,
+        /// Whether the query groups.
+        grouped: bool,
+    },
+}
+
+/// The rate limiter's state.
+pub struct RateLimiter {
+    spec: RateSpec,
+    counter: u64,
+    buffer: Vec<Selected>,
+    last_per_group: Vec<(Vec<Value>, Selected)>,
+    first_seen: HashMap<Vec<Value>, u64>,
+    next_emit: Option<i64>,
+    last_output_time: Option<i64>,
+}
+
+impl RateLimiter {
+    /// A fresh limiter.
+    pub fn new(spec: RateSpec) -> RateLimiter {
+        RateLimiter {
+            spec,
+            counter: 0,
+            buffer: Vec::new(),
+            last_per_group: Vec::new(),
+            first_seen: HashMap::new(),
+            next_emit: None,
+            last_output_time: None,
+        }
+    }
+
+    /// Starts the period clock at `now` (the first time the query sees).
+    pub fn start(&mut self, now: i64) {
+        if let RateSpec::Time { period, .. } = self.spec {
+            if self.next_emit.is_none() {
+                self.next_emit = Some(now + period);
+            }
+        }
+    }
+
+    /// Passes one chunk of selected events; what may go out now is appended to `out`.
+    pub fn process(&mut self, chunk: Vec<Selected>, now: i64, out: &mut Vec<Selected>) {
+        match self.spec {
+            RateSpec::PassThrough => out.extend(chunk),
+            RateSpec::Events { which, n, grouped } => {
+                for s in chunk {
+                    match (which, grouped) {
+                        (Which::All, _) => {
+                            self.buffer.push(s);
+                            self.counter += 1;
+                            if self.counter == n {
+                                out.append(&mut self.buffer);
+                                self.counter = 0;
+                            }
+                        }
+                        (Which::First, false) => {
+                            self.counter += 1;
+                            if self.counter == 1 {
+                                out.push(s);
+                            } else if self.counter == n {
+                                self.counter = 0;
+                            }
+                            if n == 1 {
+                                self.counter = 0;
+                            }
+                        }
+                        (Which::First, true) => match self.first_seen.get(&s.group).copied() {
+                            None => {
+                                if n > 1 {
+                                    self.first_seen.insert(s.group.clone(), 1);
+                                }
+                                out.push(s);
+                            }
+                            Some(c) if c == n - 1 => {
+                                self.first_seen.remove(&s.group);
+                            }
+                            Some(c) => {
+                                self.first_seen.insert(s.group.clone(), c + 1);
+                            }
+                        },
+                        (Which::Last, false) => {
+                            self.counter += 1;
+                            if self.counter == n {
+                                out.push(s);
+                                self.counter = 0;
+                            }
+                        }
+                        (Which::Last, true) => {
+                            match self.last_per_group.iter_mut().find(|(k, _)| *k == s.group) {
+                                Some(slot) => slot.1 = s,
+                                None => self.last_per_group.push((s.group.clone(), s)),
+                            }
+                            self.counter += 1;
+                            if self.counter == n {
+                                self.counter = 0;
+                                out.extend(self.last_per_group.drain(..).map(|(_, s)| s));
+                            }
+                        }
+                    }
+                }
+            }
+            RateSpec::Time {
+                which,
+                period,
+                grouped,
+            } => {
+                self.start(now);
+                self.on_tick(now, out);
+                for s in chunk {
+                    match (which, grouped) {
+                        (Which::All, _) => self.buffer.push(s),
+                        (Which::First, false) => {
+                            if self.last_output_time.is_none_or(|t| t + period <= now) {
+                                self.last_output_time = Some(now);
+                                out.push(s);
+                            }
+                        }
+                        (Which::First, true) => {
+                            if !self.first_seen.contains_key(&s.group) {
+                                self.first_seen.insert(s.group.clone(), 1);
+                                out.push(s);
+                            }
+                        }
+                        (Which::Last, false) => {
+                            self.buffer.clear();
+                            self.buffer.push(s);
+                        }
+                        (Which::Last, true) => {
+                            match self.last_per_group.iter_mut().find(|(k, _)| *k == s.group) {
+                                Some(slot) => slot.1 = s,
+                                None => self.last_per_group.push((s.group.clone(), s)),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The clock moved to `now`: periods that ended release their events.
+    pub fn on_tick(&mut self, now: i64, out: &mut Vec<Selected>) {
+        let RateSpec::Time { period, .. } = self.spec else {
+            return;
+        };
+        while let Some(due) = self.next_emit {
+            if due > now {
+                break;
+            }
+            out.append(&mut self.buffer);
+            out.extend(self.last_per_group.drain(..).map(|(_, s)| s));
+            self.first_seen.clear();
+            self.next_emit = Some(due + period.max(1));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The processor of a query over one stream: filters, at most one window, the
+//! selector and the rate limiter, fed one event (or tick) at a time.
+
+use super::expr::{CExpr, Env};
+use super::rate::{RateLimiter, RateSpec};
+use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
+use crate::runtime::graph::{Emit, Processor};
+use crate::runtime::message::{Kind, Msg};
+use crate::window::{Emitted, StreamEvent, Window};
+use std::sync::Arc;
+
+/// Makes a fresh window for a processor.
+pub type WindowFactory = Arc<dyn Fn() -> Box<dyn Window> + Send + Sync>;
+
+/// The compiled form of a single-input query.
+#[derive(Clone)]
+pub struct SingleQuerySpec {
+    /// Filters applied to arriving events before the window.
+    pub pre_filters: Vec<CExpr>,
+    /// The window, and whether it releases batches.
+    pub window: Option<(WindowFactory, bool)>,
+    /// Filters applied to what the window releases.
+    pub post_filters: Vec<CExpr>,
+    /// The selector.
+    pub selector: Arc<SelectorSpec>,
+    /// The rate limiting.
+    pub rate: RateSpec,
+}
+
+/// A running single-input query.
+pub struct SingleQuery {
+    spec: Arc<SingleQuerySpec>,
+    window: Option<Box<dyn Window>>,
+    selector: Selector,
+    rate: RateLimiter,
+    now: i64,
+    emitted: Vec<Emitted>,
+}
+
+impl SingleQuery {
+    /// A query with empty state.
+    pub fn new(spec: Arc<SingleQuerySpec>) -> SingleQuery {
+        SingleQuery {
+            window: spec.window.as_ref().map(|(f, _)| f()),
+            selector: Selector::new(spec.selector.clone()),
+            rate: RateLimiter::new(spec.rate),
+            spec,
+            now: i64::MIN,
+            emitted: Vec::new(),
+        }
+    }
+
+    /// Runs what the window released through post-filters, selector and limiter.
+    fn release(&mut self, out: &mut Vec<Emit>) {
+        let env = Env {
+            event_ts: self.now,
+            now: self.now,
+        };
+        let mut chunk = Vec::with_capacity(self.emitted.len());
+        for e in self.emitted.drain(..) {
+            let (kind, ev) = match e {
+                Emitted::Current(ev) => (Kind::Current, ev),
+                Emitted::Expired(ev) => (Kind::Expired, ev),
+                Emitted::Reset => {
+                    chunk.push(ChunkEvent::Reset);
+                    continue;
+                }
+            };
+            let env = env.at(ev.ts);
+            if self.spec.post_filters.iter().all(|f| f.test(&ev.row, &env)) {
+                chunk.push(ChunkEvent::Event {
+                    kind,
+                    row: ev.row,
+                    ts: ev.ts,
+                });
+            }
+        }
+        let is_batch = self.spec.window.as_ref().is_some_and(|(_, b)| *b);
+        self.emit_chunk(&chunk, is_batch, out);
+    }
+
+    fn emit_chunk(&mut self, chunk: &[ChunkEvent], is_batch: bool, out: &mut Vec<Emit>) {
+        if chunk.is_empty() {
+            return;
+        }
+        let env = Env {
+            event_ts: self.now,
+            now: self.now,
+        };
+        let mut selected: Vec<Selected> = Vec::new();
+        self.selector.process(chunk, is_batch, &env, &mut selected);
+        let mut limited = Vec::new();
+        self.rate.process(selected, self.now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit {
+            kind: s.kind,
+            row: s.row,
+            ts: s.ts,
+        }));
+    }
+}
+
+impl Processor for SingleQuery {
+    fn on_event(&mut self, _input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+        self.now = self.now.max(msg.ts);
+        self.rate.start(self.now);
+        let env = Env {
+            event_ts: msg.ts,
+            now: self.now,
+        };
+        if !self.spec.pre_filters.iter().all(|f| f.test(&msg.row, &env)) {
+            return;
+        }
+        match &mut self.window {
+            Some(w) => {
+                w.on_event(
+                    StreamEvent {
+                        ts: msg.ts,
+                        row: msg.row.clone(),
+                    },
+                    &mut self.emitted,
+                );
+                self.release(out);
+            }
+            None => {
+                let chunk = [ChunkEvent::Event {
+                    kind: Kind::Current,
+                    row: msg.row.clone(),
+                    ts: msg.ts,
+                }];
+                let chunk: Vec<ChunkEvent> = if self
+                    .spec
+                    .post_filters
+                    .iter()
+                    .all(|f| f.test(&msg.row, &env))
+                {
+                    chunk.to_vec()
+                } else {
+                    Vec::new()
+                };
+                self.emit_chunk(&chunk, false, out);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        if let Some(w) = &mut self.window {
+            w.on_time(self.now, &mut self.emitted);
+            self.release(out);
+        }
+        let mut limited = Vec::new();
+        self.rate.on_tick(self.now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit {
+            kind: s.kind,
+            row: s.row,
+            ts: s.ts,
+        }));
+    }
+}
