@@ -1,1 +1,125 @@
-fn main() {}
+//! `cargo run --release -p sluice-benchmarks --bin engine-bench [-- --events N]`
+//!
+//! Runs the engine benchmarks of issue 3 over generated trade events
+//! (`Trades (symbol string, price double, volume long)`, 1,000 symbols, one event
+//! per millisecond of event time) and prints, per app and worker count, events/s
+//! and the peak resident memory of the process that ran it. Each configuration
+//! runs in a fresh child process so that peak memory is its own.
+
+use sluice_dataflow::app::InputItem;
+use sluice_dataflow::value::Value;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The benchmark apps: name and text.
+fn apps() -> Vec<(&'static str, String)> {
+    let head = "@app:playback define stream Trades (symbol string, price double, volume long);\n";
+    let mut apps = vec![
+        ("filter", format!("{head}from Trades[price > 90.0] select symbol, price insert into Out;")),
+        (
+            "time-window-sum",
+            format!("{head}from Trades#window.time(1 sec) select symbol, sum(volume) as total group by symbol insert into Out;"),
+        ),
+    ];
+    for n in [100, 1000, 100_000] {
+        let name: &'static str = Box::leak(format!("length-{n}-avg").into_boxed_str());
+        apps.push((
+            name,
+            format!("{head}from Trades#window.length({n}) select symbol, avg(price) as avgPrice group by symbol insert into Out;"),
+        ));
+    }
+    apps
+}
+
+fn events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
+    let symbols: Vec<Arc<str>> = (0..1000).map(|i| Arc::from(format!("S{i:03}"))).collect();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n).map(move |i| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let symbol = symbols[(state % 1000) as usize].clone();
+        let price = (state >> 20) % 10_000;
+        InputItem::Event {
+            stream: "Trades".to_string(),
+            values: vec![
+                Value::String(symbol),
+                Value::Double(price as f64 / 100.0),
+                Value::Long((state % 500) as i64),
+            ],
+            ts: i as i64,
+        }
+    })
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs one configuration in this process and prints one result line.
+fn run_one(app_name: &str, workers: usize, n: u64) {
+    let (_, text) = apps()
+        .into_iter()
+        .find(|(a, _)| *a == app_name)
+        .expect("known app");
+    let ast = sluice_frontend::parse(&text).expect("benchmark app parses");
+    let plan = sluice_frontend::analyze(&ast).expect("benchmark app checks");
+    let app = sluice_dataflow::app::compile(&plan).expect("benchmark app compiles");
+    let start = Instant::now();
+    let mut outputs = 0u64;
+    app.run_streaming(events(n), workers, &["Out".to_string()], |_| outputs += 1)
+        .expect("runs");
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{app_name:<18} workers={workers} events={n} outputs={outputs} {:>12.0} events/s  peak {:>7.1} MiB  ({secs:.2} s)",
+        n as f64 / secs,
+        peak_rss_kib() as f64 / 1024.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let n: u64 = arg("--events")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000_000);
+    if let (Some(app), Some(workers)) = (arg("--app"), arg("--workers")) {
+        run_one(&app, workers.parse().expect("--workers N"), n);
+        return;
+    }
+    let only = arg("--only");
+    let exe = std::env::current_exe().expect("own path");
+    for (app, _) in apps() {
+        if only.as_deref().is_some_and(|o| !app.contains(o)) {
+            continue;
+        }
+        for workers in [1, 2] {
+            let status = Command::new(&exe)
+                .args([
+                    "--app",
+                    app,
+                    "--workers",
+                    &workers.to_string(),
+                    "--events",
+                    &n.to_string(),
+                ])
+                .status()
+                .expect("child runs");
+            if !status.success() {
+                println!("{app:<18} workers={workers} failed: {status}");
+            }
+        }
+    }
+}

@@ -111,6 +111,8 @@ impl Processor for SingleQuery {
             return;
         }
         match &mut self.window {
+            // Windows take arriving events only.
+            Some(_) if msg.kind == Kind::Expired => {}
             Some(w) => {
                 w.on_event(
                     StreamEvent {

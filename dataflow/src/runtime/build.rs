@@ -205,6 +205,8 @@ pub fn build_graph<'s>(
                     Forward::All => true,
                 })
                 .map(move |mut m| {
+                    // As in the reference, an event inserted into a stream arrives
+                    // there as a current event, whatever it was in the query.
                     m.stream = target;
                     m.kind = Kind::Current;
                     m

@@ -163,22 +163,10 @@ fn compare(expect: &Yaml, outputs: &[OutputEvent]) -> Result<(), String> {
             Some(q) => OutputSource::Query(q.to_string()),
             None => OutputSource::Stream(key.to_string()),
         };
-        let of_kind = |kind: Kind| -> Vec<&OutputEvent> {
-            outputs
-                .iter()
-                .filter(|o| {
-                    o.source == source
-                        && (o.kind == kind
-                            || !matches!(source, OutputSource::Query(_)) && kind == Kind::Current)
-                })
-                .collect()
-        };
+        let of_kind =
+            |kind: Kind| -> Vec<&OutputEvent> { outputs.iter().filter(|o| o.source == source && o.kind == kind).collect() };
         let current = of_kind(Kind::Current);
-        let expired: Vec<&OutputEvent> = if matches!(source, OutputSource::Query(_)) {
-            of_kind(Kind::Expired)
-        } else {
-            Vec::new()
-        };
+        let expired = of_kind(Kind::Expired);
         let unordered = e.get("unordered").and_then(Yaml::as_bool).unwrap_or(false);
         if let Some(n) = e.get("count").and_then(Yaml::as_u64) {
             if current.len() as u64 != n {
