@@ -43,11 +43,7 @@ fn events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
         let price = (state >> 20) % 10_000;
         InputItem::Event {
             stream: "Trades".to_string(),
-            values: vec![
-                Value::String(symbol),
-                Value::Double(price as f64 / 100.0),
-                Value::Long((state % 500) as i64),
-            ],
+            values: vec![Value::String(symbol), Value::Double(price as f64 / 100.0), Value::Long((state % 500) as i64)],
             ts: i as i64,
         }
     })
@@ -65,17 +61,13 @@ fn peak_rss_kib() -> u64 {
 
 /// Runs one configuration in this process and prints one result line.
 fn run_one(app_name: &str, workers: usize, n: u64) {
-    let (_, text) = apps()
-        .into_iter()
-        .find(|(a, _)| *a == app_name)
-        .expect("known app");
+    let (_, text) = apps().into_iter().find(|(a, _)| *a == app_name).expect("known app");
     let ast = sluice_frontend::parse(&text).expect("benchmark app parses");
     let plan = sluice_frontend::analyze(&ast).expect("benchmark app checks");
     let app = sluice_dataflow::app::compile(&plan).expect("benchmark app compiles");
     let start = Instant::now();
     let mut outputs = 0u64;
-    app.run_streaming(events(n), workers, &["Out".to_string()], |_| outputs += 1)
-        .expect("runs");
+    app.run_streaming(events(n), workers, &["Out".to_string()], |_| outputs += 1).expect("runs");
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{app_name:<18} workers={workers} events={n} outputs={outputs} {:>12.0} events/s  peak {:>7.1} MiB  ({secs:.2} s)",
@@ -86,15 +78,8 @@ fn run_one(app_name: &str, workers: usize, n: u64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let n: u64 = arg("--events")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000_000);
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let n: u64 = arg("--events").and_then(|v| v.parse().ok()).unwrap_or(5_000_000);
     if let (Some(app), Some(workers)) = (arg("--app"), arg("--workers")) {
         run_one(&app, workers.parse().expect("--workers N"), n);
         return;
@@ -107,14 +92,7 @@ fn main() {
         }
         for workers in [1, 2] {
             let status = Command::new(&exe)
-                .args([
-                    "--app",
-                    app,
-                    "--workers",
-                    &workers.to_string(),
-                    "--events",
-                    &n.to_string(),
-                ])
+                .args(["--app", app, "--workers", &workers.to_string(), "--events", &n.to_string()])
                 .status()
                 .expect("child runs");
             if !status.success() {

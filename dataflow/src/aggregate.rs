@@ -47,10 +47,7 @@ pub fn return_type(name: &str, args: &[AttrType]) -> Result<AttrType, String> {
         }
         "count" => {
             if args.len() > 1 {
-                return Err(format!(
-                    "count() takes at most one argument, found {}",
-                    args.len()
-                ));
+                return Err(format!("count() takes at most one argument, found {}", args.len()));
             }
             AttrType::Long
         }
@@ -96,44 +93,17 @@ pub fn is_aggregate(name: &str) -> bool {
 pub fn aggregator(name: &str, args: &[AttrType]) -> Option<Box<dyn Aggregator>> {
     let out = return_type(name, args).ok()?;
     Some(match name.to_ascii_lowercase().as_str() {
-        "sum" => Box::new(Sum {
-            long: out == AttrType::Long,
-            ..Sum::default()
-        }),
+        "sum" => Box::new(Sum { long: out == AttrType::Long, ..Sum::default() }),
         "avg" => Box::new(Avg::default()),
         "stddev" => Box::new(StdDev::default()),
         "count" => Box::new(Count(0)),
         "distinctcount" => Box::new(Distinct(BTreeMap::new())),
-        "min" => Box::new(Extreme {
-            values: BTreeMap::new(),
-            max: false,
-            forever: false,
-        }),
-        "max" => Box::new(Extreme {
-            values: BTreeMap::new(),
-            max: true,
-            forever: false,
-        }),
-        "minforever" => Box::new(Extreme {
-            values: BTreeMap::new(),
-            max: false,
-            forever: true,
-        }),
-        "maxforever" => Box::new(Extreme {
-            values: BTreeMap::new(),
-            max: true,
-            forever: true,
-        }),
-        "and" => Box::new(Logic {
-            and: true,
-            trues: 0,
-            falses: 0,
-        }),
-        "or" => Box::new(Logic {
-            and: false,
-            trues: 0,
-            falses: 0,
-        }),
+        "min" => Box::new(Extreme { values: BTreeMap::new(), max: false, forever: false }),
+        "max" => Box::new(Extreme { values: BTreeMap::new(), max: true, forever: false }),
+        "minforever" => Box::new(Extreme { values: BTreeMap::new(), max: false, forever: true }),
+        "maxforever" => Box::new(Extreme { values: BTreeMap::new(), max: true, forever: true }),
+        "and" => Box::new(Logic { and: true, trues: 0, falses: 0 }),
+        "or" => Box::new(Logic { and: false, trues: 0, falses: 0 }),
         "unionset" => Box::new(Union(BTreeMap::new())),
         _ => return None,
     })
@@ -170,10 +140,7 @@ impl Aggregator for Sum {
         }
     }
     fn reset(&mut self) {
-        *self = Sum {
-            long: self.long,
-            ..Sum::default()
-        };
+        *self = Sum { long: self.long, ..Sum::default() };
     }
 }
 
@@ -314,11 +281,7 @@ impl Aggregator for Extreme {
         }
     }
     fn value(&self) -> Value {
-        let v = if self.max {
-            self.values.keys().next_back()
-        } else {
-            self.values.keys().next()
-        };
+        let v = if self.max { self.values.keys().next_back() } else { self.values.keys().next() };
         v.cloned().unwrap_or(Value::Null)
     }
     fn reset(&mut self) {

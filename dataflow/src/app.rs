@@ -78,12 +78,7 @@ impl CompiledApp {
 
     /// Runs the app over `items` on `workers` threads and returns what `observe`
     /// names produced (`"S"` for a stream, `"query:q"` for a query's own output).
-    pub fn run(
-        &self,
-        items: Vec<InputItem>,
-        workers: usize,
-        observe: &[String],
-    ) -> Result<Vec<OutputEvent>, String> {
+    pub fn run(&self, items: Vec<InputItem>, workers: usize, observe: &[String]) -> Result<Vec<OutputEvent>, String> {
         let mut outputs = Vec::new();
         self.run_streaming(items.into_iter(), workers, observe, |o| outputs.push(o))?;
         Ok(outputs)
@@ -107,18 +102,11 @@ impl CompiledApp {
         for o in observe {
             match o.strip_prefix("query:") {
                 Some(q) => {
-                    let idx = self
-                        .node_names
-                        .iter()
-                        .position(|n| n == q)
-                        .ok_or(format!("no query named '{q}'"))?;
+                    let idx = self.node_names.iter().position(|n| n == q).ok_or(format!("no query named '{q}'"))?;
                     graph.observed_nodes.push(idx);
                 }
                 None => {
-                    let id = self
-                        .stream_ids
-                        .get(o)
-                        .ok_or(format!("no stream named '{o}'"))?;
+                    let id = self.stream_ids.get(o).ok_or(format!("no stream named '{o}'"))?;
                     graph.observed_streams.push(*id);
                 }
             }
@@ -130,44 +118,20 @@ impl CompiledApp {
                 let id = *ids.get(&stream)?;
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(values);
-                Some(Step {
-                    time,
-                    msg: Msg {
-                        stream: id,
-                        order: Vec::new(),
-                        ts,
-                        kind: Kind::Current,
-                        row,
-                    },
-                })
+                Some(Step { time, msg: Msg { stream: id, order: Vec::new(), ts, kind: Kind::Current, row } })
             }
             InputItem::Tick(ts) => {
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(Vec::new());
-                Some(Step {
-                    time,
-                    msg: Msg {
-                        stream: TICK,
-                        order: Vec::new(),
-                        ts,
-                        kind: Kind::Current,
-                        row,
-                    },
-                })
+                Some(Step { time, msg: Msg { stream: TICK, order: Vec::new(), ts, kind: Kind::Current, row } })
             }
         });
-        let stream_names: HashMap<StreamId, String> = self
-            .stream_ids
-            .iter()
-            .map(|(k, v)| (*v, k.clone()))
-            .collect();
+        let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();
         let node_names = self.node_names.clone();
         run_streaming(graph, steps, workers, |o| {
             on_output(OutputEvent {
                 source: match o.dest {
-                    Dest::Stream(s) => {
-                        OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default())
-                    }
+                    Dest::Stream(s) => OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()),
                     Dest::Node(n) => OutputSource::Query(node_names[n].clone()),
                 },
                 kind: o.msg.kind,

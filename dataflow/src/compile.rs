@@ -9,14 +9,13 @@ use crate::app::CompiledApp;
 use crate::query::expr::{CExpr, Env, ScalarImpl};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
-use crate::query::single::{SingleQuery, SingleQuerySpec, WindowFactory};
+use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
 use crate::runtime::graph::{Forward, Graph, Node, Placement, Processor};
 use crate::runtime::message::StreamId;
 use crate::value::Value;
 use sluice_frontend::ast::{Literal, OutputEventType};
 use sluice_frontend::logical::{
-    AppPlan, HandlerPlan, InputPlan, OutputPlan, OutputRatePlan, QueryPlan, TypedExpr,
-    TypedExprKind,
+    AppPlan, HandlerPlan, InputPlan, OutputPlan, OutputRatePlan, QueryPlan, TypedExpr, TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,11 +40,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     for query in &plan.queries {
         let node = compile_query(query, &stream_ids)?;
         if let Some((target, _)) = node.target {
-            let name = stream_ids
-                .iter()
-                .find(|(_, v)| **v == target)
-                .map(|(k, _)| k.clone())
-                .unwrap_or_default();
+            let name = stream_ids.iter().find(|(_, v)| **v == target).map(|(k, _)| k.clone()).unwrap_or_default();
             if !output_streams.contains(&name) {
                 output_streams.push(name);
             }
@@ -53,34 +48,19 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         node_names.push(query.name.clone());
         graph.nodes.push(node);
     }
-    graph
-        .topological_order()
-        .map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
-    Ok(CompiledApp {
-        plan: plan.clone(),
-        graph,
-        stream_ids,
-        input_types,
-        node_names,
-        attribute_names,
-        output_streams,
-    })
+    graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
+    Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, node_names, attribute_names, output_streams })
 }
 
 fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<Node, String> {
     let what = format!("query '{}'", query.name);
     let InputPlan::Single(input) = &query.input else {
-        return Err(format!(
-            "{what}: joins, patterns and sequences are not built yet"
-        ));
+        return Err(format!("{what}: joins, patterns and sequences are not built yet"));
     };
-    let stream = input.source_stream().ok_or(format!(
-        "{what}: reading tables, windows or aggregations is not built yet"
-    ))?;
-    let input_id = *ids
-        .get(stream)
-        .ok_or(format!("{what}: unknown stream '{stream}'"))?;
-    let mut pre_filters = Vec::new();
+    let stream =
+        input.source_stream().ok_or(format!("{what}: reading tables, windows or aggregations is not built yet"))?;
+    let input_id = *ids.get(stream).ok_or(format!("{what}: unknown stream '{stream}'"))?;
+    let mut pre = Vec::new();
     let mut post_filters = Vec::new();
     let mut window: Option<(WindowFactory, bool)> = None;
     for h in &input.handlers {
@@ -90,7 +70,7 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
                 if window.is_some() {
                     post_filters.push(c)
                 } else {
-                    pre_filters.push(c)
+                    pre.push(Stage::Filter(c))
                 }
             }
             HandlerPlan::Window { name, args } => {
@@ -99,6 +79,9 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
                 }
                 window = Some(compile_window(name, args, query)?);
             }
+            HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() => {
+                pre.push(Stage::Map(pol2cart(args)?));
+            }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }
@@ -106,17 +89,13 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
     }
     let (target, events) = match &query.output {
         OutputPlan::Insert { target, events, .. } => {
-            let id = *ids.get(target).ok_or(format!(
-                "{what}: '{target}' is a table or window; writing to those is not built yet"
-            ))?;
+            let id = *ids
+                .get(target)
+                .ok_or(format!("{what}: '{target}' is a table or window; writing to those is not built yet"))?;
             (Some(id), *events)
         }
         OutputPlan::Return { events } => (None, *events),
-        _ => {
-            return Err(format!(
-                "{what}: delete/update outputs need tables, which are not built yet"
-            ))
-        }
+        _ => return Err(format!("{what}: delete/update outputs need tables, which are not built yet")),
     };
     let forward = match events {
         OutputEventType::Current => Forward::Current,
@@ -124,11 +103,7 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
         OutputEventType::All => Forward::All,
     };
     let selector = SelectorSpec {
-        projection: query
-            .projection
-            .iter()
-            .map(|(_, e)| compile_expr(e))
-            .collect::<Result<_, _>>()?,
+        projection: query.projection.iter().map(|(_, e)| compile_expr(e)).collect::<Result<_, _>>()?,
         aggregates: query
             .aggregates
             .iter()
@@ -138,24 +113,14 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
                 crate::aggregate::aggregator(&name, &arg_types)
                     .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
                 let arg = a.args.first().map(compile_expr).transpose()?;
-                let factory: crate::query::selector::AggregatorFactory = Arc::new(move || {
-                    crate::aggregate::aggregator(&name, &arg_types)
-                        .expect("checked at compile time")
-                });
+                let factory: crate::query::selector::AggregatorFactory =
+                    Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
                 Ok(AggregateSpec { factory, arg })
             })
             .collect::<Result<_, String>>()?,
-        group_by: query
-            .group_by
-            .iter()
-            .map(compile_expr)
-            .collect::<Result<_, _>>()?,
+        group_by: query.group_by.iter().map(compile_expr).collect::<Result<_, _>>()?,
         having: query.having.as_ref().map(compile_expr).transpose()?,
-        order_by: query
-            .order_by
-            .iter()
-            .map(|(e, d)| Ok((compile_expr(e)?, *d)))
-            .collect::<Result<_, String>>()?,
+        order_by: query.order_by.iter().map(|(e, d)| Ok((compile_expr(e)?, *d))).collect::<Result<_, String>>()?,
         limit: query.limit.map(|l| l as usize),
         offset: query.offset.map(|o| o as usize),
         current_on: events != OutputEventType::Expired,
@@ -165,39 +130,22 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
     let grouped = !query.group_by.is_empty();
     let rate = match &query.output_rate {
         None => RateSpec::PassThrough,
-        Some(OutputRatePlan::Events { which, count }) => RateSpec::Events {
-            which: which_of(*which),
-            n: *count,
-            grouped,
-        },
-        Some(OutputRatePlan::Time { which, period_ms }) => RateSpec::Time {
-            which: which_of(*which),
-            period: *period_ms,
-            grouped,
-        },
-        Some(OutputRatePlan::Snapshot { .. }) => {
-            return Err(format!("{what}: `output snapshot` is not built yet"))
+        Some(OutputRatePlan::Events { which, count }) => {
+            RateSpec::Events { which: which_of(*which), n: *count, grouped }
         }
+        Some(OutputRatePlan::Time { which, period_ms }) => {
+            RateSpec::Time { which: which_of(*which), period: *period_ms, grouped }
+        }
+        Some(OutputRatePlan::Snapshot { .. }) => return Err(format!("{what}: `output snapshot` is not built yet")),
     };
-    let stateless =
-        window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
-    let spec = Arc::new(SingleQuerySpec {
-        pre_filters,
-        window,
-        post_filters,
-        selector: Arc::new(selector),
-        rate,
-    });
+    let stateless = window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate });
     let factory = Arc::new(move || Box::new(SingleQuery::new(spec.clone())) as Box<dyn Processor>);
     Ok(Node {
         name: query.name.clone(),
         inputs: vec![input_id],
         target: target.map(|t| (t, forward)),
-        placement: if stateless {
-            Placement::Anywhere
-        } else {
-            Placement::Single
-        },
+        placement: if stateless { Placement::Anywhere } else { Placement::Single },
         factory,
     })
 }
@@ -212,11 +160,7 @@ fn which_of(w: sluice_frontend::ast::RateWhich) -> Which {
 
 /// Builds the window factory: constant arguments are evaluated once, attribute
 /// arguments become per-event extractors.
-fn compile_window(
-    name: &str,
-    args: &[TypedExpr],
-    query: &QueryPlan,
-) -> Result<(WindowFactory, bool), String> {
+fn compile_window(name: &str, args: &[TypedExpr], query: &QueryPlan) -> Result<(WindowFactory, bool), String> {
     let mut compiled = Vec::new();
     for a in args {
         compiled.push(compile_expr(a)?);
@@ -227,19 +171,15 @@ fn compile_window(
         .into_iter()
         .map(|c| match c {
             CExpr::Const(v) => crate::window::WindowArg::Const(v),
-            other => crate::window::WindowArg::Attr(Arc::new(move |row: &[Value]| {
-                other.eval(row, &Env::default())
-            })),
+            other => crate::window::WindowArg::Attr(Arc::new(move |row: &[Value]| other.eval(row, &Env::default()))),
         })
         .collect();
     // Build one now so that bad parameters are refused before the app starts.
-    let first = crate::window::window(&name, &window_args, expects_expired)
-        .map_err(|e| format!("window {name}: {e}"))?;
+    let first =
+        crate::window::window(&name, &window_args, expects_expired).map_err(|e| format!("window {name}: {e}"))?;
     let is_batch = first.is_batch();
-    let factory: WindowFactory = Arc::new(move || {
-        crate::window::window(&name, &window_args, expects_expired)
-            .expect("checked at compile time")
-    });
+    let factory: WindowFactory =
+        Arc::new(move || crate::window::window(&name, &window_args, expects_expired).expect("checked at compile time"));
     Ok((factory, is_batch))
 }
 
@@ -252,21 +192,15 @@ pub fn compile_expr(e: &TypedExpr) -> Result<CExpr, String> {
         TypedExprKind::Aggregate { position, .. } => CExpr::Col(*position),
         TypedExprKind::Call { name, args } => {
             let arg_types: Vec<_> = args.iter().map(|a| a.ty).collect();
-            let f = crate::functions::scalar(name, &arg_types)
-                .ok_or(format!("function '{name}' is not built yet"))?;
+            let f = crate::functions::scalar(name, &arg_types).ok_or(format!("function '{name}' is not built yet"))?;
             let f: ScalarImpl = Arc::new(move |vals: &[Value], env: &Env| {
-                let ctx = crate::functions::FnContext {
-                    event_ts: env.event_ts,
-                    now: env.now,
-                };
+                let ctx = crate::functions::FnContext { event_ts: env.event_ts, now: env.now };
                 f(vals, &ctx)
             });
             CExpr::Call(f, args.iter().map(compile_expr).collect::<Result<_, _>>()?)
         }
         TypedExprKind::Unary(op, x) => CExpr::Unary(*op, Box::new(compile_expr(x)?)),
-        TypedExprKind::Binary(op, l, r) => {
-            CExpr::Binary(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?))
-        }
+        TypedExprKind::Binary(op, l, r) => CExpr::Binary(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?)),
         TypedExprKind::IsNull(x) => CExpr::IsNull(Box::new(compile_expr(x)?)),
         other => return Err(format!("expression {other:?} is not built yet")),
     })
@@ -284,4 +218,25 @@ pub fn literal(l: &Literal) -> Value {
         Literal::Null => Value::Null,
         Literal::Time(ms) => Value::Long(*ms),
     }
+}
+
+/// `#pol2Cart(theta, rho[, elevation])`: appends `x`, `y` (and `z`) to the row,
+/// with theta in degrees.
+fn pol2cart(args: &[TypedExpr]) -> Result<RowMap, String> {
+    let args: Vec<CExpr> = if args.is_empty() {
+        vec![CExpr::Col(0), CExpr::Col(1)]
+    } else {
+        args.iter().map(compile_expr).collect::<Result<_, _>>()?
+    };
+    Ok(Arc::new(move |row: &crate::value::Row, env: &Env| {
+        let v: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect();
+        let (theta, rho) = (v[0].as_f64().unwrap_or(f64::NAN), v[1].as_f64().unwrap_or(f64::NAN));
+        let mut out: Vec<Value> = row.to_vec();
+        out.push(Value::Double(rho * theta.to_radians().cos()));
+        out.push(Value::Double(rho * theta.to_radians().sin()));
+        if let Some(z) = v.get(2) {
+            out.push(z.clone());
+        }
+        Arc::from(out)
+    }))
 }

@@ -26,9 +26,7 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Value {
         BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
             Value::Bool(compare(op, l, r))
         }
-        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
-            arithmetic(op, l, r)
-        }
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => arithmetic(op, l, r),
     }
 }
 
@@ -44,11 +42,7 @@ fn compare(op: BinaryOp, l: &Value, r: &Value) -> bool {
     let ord = if numeric {
         match (l.as_i64(), r.as_i64()) {
             (Some(a), Some(b)) => a.cmp(&b),
-            _ => l
-                .as_f64()
-                .unwrap_or(0.0)
-                .partial_cmp(&r.as_f64().unwrap_or(0.0))
-                .unwrap_or(Ordering::Less),
+            _ => l.as_f64().unwrap_or(0.0).partial_cmp(&r.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Less),
         }
     } else {
         l.cmp(r)
@@ -78,10 +72,7 @@ fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
     }
     match promote(lt, rt) {
         AttrType::Int => {
-            let (a, b) = (
-                l.as_i64().unwrap_or(0) as i32,
-                r.as_i64().unwrap_or(0) as i32,
-            );
+            let (a, b) = (l.as_i64().unwrap_or(0) as i32, r.as_i64().unwrap_or(0) as i32);
             match op {
                 BinaryOp::Add => Value::Int(a.wrapping_add(b)),
                 BinaryOp::Sub => Value::Int(a.wrapping_sub(b)),
@@ -101,10 +92,7 @@ fn arithmetic(op: BinaryOp, l: &Value, r: &Value) -> Value {
             }
         }
         AttrType::Float => {
-            let (a, b) = (
-                l.as_f64().unwrap_or(0.0) as f32,
-                r.as_f64().unwrap_or(0.0) as f32,
-            );
+            let (a, b) = (l.as_f64().unwrap_or(0.0) as f32, r.as_f64().unwrap_or(0.0) as f32);
             match op {
                 BinaryOp::Add => Value::Float(a + b),
                 BinaryOp::Sub => Value::Float(a - b),
@@ -153,29 +141,11 @@ mod tests {
 
     #[test]
     fn promotion_and_nulls() {
-        assert_eq!(
-            binary(BinaryOp::Div, &Value::Int(7), &Value::Int(2)),
-            Value::Int(3)
-        );
-        assert!(matches!(
-            binary(BinaryOp::Add, &Value::Int(1), &Value::Long(2)),
-            Value::Long(3)
-        ));
-        assert!(matches!(
-            binary(BinaryOp::Mul, &Value::Int(2), &Value::Float(1.5)),
-            Value::Float(_)
-        ));
-        assert_eq!(
-            binary(BinaryOp::Div, &Value::Long(1), &Value::Long(0)),
-            Value::Null
-        );
-        assert_eq!(
-            binary(BinaryOp::Gt, &Value::Null, &Value::Int(1)),
-            Value::Bool(false)
-        );
-        assert_eq!(
-            binary(BinaryOp::Lt, &Value::Float(60.5), &Value::Int(70)),
-            Value::Bool(true)
-        );
+        assert_eq!(binary(BinaryOp::Div, &Value::Int(7), &Value::Int(2)), Value::Int(3));
+        assert!(matches!(binary(BinaryOp::Add, &Value::Int(1), &Value::Long(2)), Value::Long(3)));
+        assert!(matches!(binary(BinaryOp::Mul, &Value::Int(2), &Value::Float(1.5)), Value::Float(_)));
+        assert_eq!(binary(BinaryOp::Div, &Value::Long(1), &Value::Long(0)), Value::Null);
+        assert_eq!(binary(BinaryOp::Gt, &Value::Null, &Value::Int(1)), Value::Bool(false));
+        assert_eq!(binary(BinaryOp::Lt, &Value::Float(60.5), &Value::Int(70)), Value::Bool(true));
     }
 }

@@ -25,26 +25,9 @@ pub type ScalarFn = Arc<dyn Fn(&[Value], &FnContext) -> Result<Value, String> + 
 pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
     let types = arg_types.to_vec();
     let f: ScalarFn = match name.to_ascii_lowercase().as_str() {
-        "ifthenelse" => Arc::new(|a, _| {
-            Ok(if a[0] == Value::Bool(true) {
-                a[1].clone()
-            } else {
-                a[2].clone()
-            })
-        }),
-        "coalesce" => Arc::new(|a, _| {
-            Ok(a.iter()
-                .find(|v| **v != Value::Null)
-                .cloned()
-                .unwrap_or(Value::Null))
-        }),
-        "default" => Arc::new(|a, _| {
-            Ok(if a[0] == Value::Null {
-                a[1].clone()
-            } else {
-                a[0].clone()
-            })
-        }),
+        "ifthenelse" => Arc::new(|a, _| Ok(if a[0] == Value::Bool(true) { a[1].clone() } else { a[2].clone() })),
+        "coalesce" => Arc::new(|a, _| Ok(a.iter().find(|v| **v != Value::Null).cloned().unwrap_or(Value::Null))),
+        "default" => Arc::new(|a, _| Ok(if a[0] == Value::Null { a[1].clone() } else { a[0].clone() })),
         "instanceofboolean" => Arc::new(|a, _| Ok(Value::Bool(matches!(a[0], Value::Bool(_))))),
         "instanceofinteger" => Arc::new(|a, _| Ok(Value::Bool(matches!(a[0], Value::Int(_))))),
         "instanceoflong" => Arc::new(|a, _| Ok(Value::Bool(matches!(a[0], Value::Long(_))))),
@@ -53,11 +36,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         "instanceofstring" => Arc::new(|a, _| Ok(Value::Bool(matches!(a[0], Value::String(_))))),
         "maximum" | "minimum" => {
             let max = name.eq_ignore_ascii_case("maximum");
-            let out = types
-                .iter()
-                .copied()
-                .reduce(crate::eval::promote)
-                .unwrap_or(AttrType::Double);
+            let out = types.iter().copied().reduce(crate::eval::promote).unwrap_or(AttrType::Double);
             Arc::new(move |a, _| {
                 let vals = a.iter().filter(|v| **v != Value::Null);
                 let best = if max { vals.max() } else { vals.min() };
@@ -97,23 +76,13 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
             Value::Set(s) => Ok(Value::Int(s.len() as i32)),
             _ => Ok(Value::Int(-1)),
         }),
-        "str:concat" => Arc::new(|a, _| {
-            Ok(Value::string(
-                &a.iter().map(|v| v.to_string()).collect::<String>(),
-            ))
-        }),
-        "str:length" => Arc::new(|a, _| {
-            Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::Int(s.chars().count() as i32)))
-        }),
-        "str:upper" => Arc::new(|a, _| {
-            Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(&s.to_uppercase())))
-        }),
-        "str:lower" => Arc::new(|a, _| {
-            Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(&s.to_lowercase())))
-        }),
-        "str:trim" => {
-            Arc::new(|a, _| Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(s.trim()))))
+        "str:concat" => Arc::new(|a, _| Ok(Value::string(&a.iter().map(|v| v.to_string()).collect::<String>()))),
+        "str:length" => {
+            Arc::new(|a, _| Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::Int(s.chars().count() as i32))))
         }
+        "str:upper" => Arc::new(|a, _| Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(&s.to_uppercase())))),
+        "str:lower" => Arc::new(|a, _| Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(&s.to_lowercase())))),
+        "str:trim" => Arc::new(|a, _| Ok(str_arg(&a[0]).map_or(Value::Null, |s| Value::string(s.trim())))),
         "str:contains" => Arc::new(|a, _| match (str_arg(&a[0]), str_arg(&a[1])) {
             (Some(s), Some(t)) => Ok(Value::Bool(s.contains(t))),
             _ => Ok(Value::Null),
@@ -122,11 +91,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         "math:ceil" => Arc::new(|a, _| Ok(math1(&a[0], f64::ceil))),
         "math:floor" => Arc::new(|a, _| Ok(math1(&a[0], f64::floor))),
         "math:sqrt" => Arc::new(|a, _| Ok(math1(&a[0], f64::sqrt))),
-        "math:round" => Arc::new(|a, _| {
-            Ok(a[0]
-                .as_f64()
-                .map_or(Value::Null, |x| Value::Long(x.round() as i64)))
-        }),
+        "math:round" => Arc::new(|a, _| Ok(a[0].as_f64().map_or(Value::Null, |x| Value::Long(x.round() as i64)))),
         "math:power" => Arc::new(|a, _| match (a[0].as_f64(), a[1].as_f64()) {
             (Some(x), Some(y)) => Ok(Value::Double(x.powf(y))),
             _ => Ok(Value::Null),
@@ -186,12 +151,8 @@ pub fn convert_to(v: &Value, ty: AttrType) -> Value {
         (Value::Bool(b), AttrType::Double) => Value::Double(*b as i32 as f64),
         (Value::Bool(b), AttrType::Bool) => Value::Bool(*b),
         (v, AttrType::Bool) => Value::Bool(v.as_f64() == Some(1.0)),
-        (v, AttrType::Int) => v.as_f64().map_or(Value::Null, |x| {
-            Value::Int(v.as_i64().map_or(x as i32, |i| i as i32))
-        }),
-        (v, AttrType::Long) => v
-            .as_f64()
-            .map_or(Value::Null, |x| Value::Long(v.as_i64().unwrap_or(x as i64))),
+        (v, AttrType::Int) => v.as_f64().map_or(Value::Null, |x| Value::Int(v.as_i64().map_or(x as i32, |i| i as i32))),
+        (v, AttrType::Long) => v.as_f64().map_or(Value::Null, |x| Value::Long(v.as_i64().unwrap_or(x as i64))),
         (v, AttrType::Float) => v.as_f64().map_or(Value::Null, |x| Value::Float(x as f32)),
         (v, AttrType::Double) => match v {
             Value::Float(f) => Value::Double(*f as f64),
@@ -208,11 +169,7 @@ pub fn java_string(v: &Value) -> String {
             return "NaN".into();
         }
         if x.is_infinite() {
-            return if x > 0.0 {
-                "Infinity".into()
-            } else {
-                "-Infinity".into()
-            };
+            return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
         }
         let a = x.abs();
         if a == 0.0 || (1e-3..1e7).contains(&a) {
@@ -225,11 +182,7 @@ pub fn java_string(v: &Value) -> String {
         } else {
             let s = format!("{x:e}");
             let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-            let m = if m.contains('.') {
-                m.to_string()
-            } else {
-                format!("{m}.0")
-            };
+            let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
             format!("{m}E{e}")
         }
     }
@@ -255,24 +208,13 @@ fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];
     for chunk in bytes.chunks_mut(8) {
         let mut h = RandomState::new().build_hasher();
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
+        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
         chunk.copy_from_slice(&h.finish().to_le_bytes());
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 #[cfg(test)]
@@ -281,22 +223,10 @@ mod tests {
 
     #[test]
     fn convert_follows_the_reference() {
-        assert_eq!(
-            convert_to(&Value::string("12"), AttrType::Int),
-            Value::Int(12)
-        );
-        assert_eq!(
-            convert_to(&Value::string("12.5"), AttrType::Int),
-            Value::Null
-        );
-        assert_eq!(
-            convert_to(&Value::Double(3.0), AttrType::String),
-            Value::string("3.0")
-        );
-        assert_eq!(
-            convert_to(&Value::Bool(true), AttrType::Long),
-            Value::Long(1)
-        );
+        assert_eq!(convert_to(&Value::string("12"), AttrType::Int), Value::Int(12));
+        assert_eq!(convert_to(&Value::string("12.5"), AttrType::Int), Value::Null);
+        assert_eq!(convert_to(&Value::Double(3.0), AttrType::String), Value::string("3.0"));
+        assert_eq!(convert_to(&Value::Bool(true), AttrType::Long), Value::Long(1));
     }
 
     #[test]

@@ -87,16 +87,12 @@ impl Value {
             (AttrType::String, J::Number(n)) => Value::string(&n.to_string()),
             (AttrType::String, J::Bool(b)) => Value::string(&b.to_string()),
             (AttrType::Bool, J::Bool(b)) => Value::Bool(*b),
-            (AttrType::Bool, J::String(s))
-                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
-            {
+            (AttrType::Bool, J::String(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
                 Value::Bool(s.eq_ignore_ascii_case("true"))
             }
-            (AttrType::Int, J::Number(n)) => Value::Int(
-                n.as_i64()
-                    .and_then(|v| i32::try_from(v).ok())
-                    .ok_or_else(bad)?,
-            ),
+            (AttrType::Int, J::Number(n)) => {
+                Value::Int(n.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(bad)?)
+            }
             (AttrType::Long, J::Number(n)) => Value::Long(n.as_i64().ok_or_else(bad)?),
             (AttrType::Float, J::Number(n)) => Value::Float(n.as_f64().ok_or_else(bad)? as f32),
             (AttrType::Double, J::Number(n)) => Value::Double(n.as_f64().ok_or_else(bad)?),
@@ -165,10 +161,7 @@ impl Ord for Value {
             (Value::Set(a), Value::Set(b)) => a.cmp(b),
             (a, b) if a.rank() == 2 && b.rank() == 2 => match (a.as_i64(), b.as_i64()) {
                 (Some(x), Some(y)) => x.cmp(&y),
-                _ => a
-                    .as_f64()
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.as_f64().unwrap_or(0.0)),
+                _ => a.as_f64().unwrap_or(0.0).total_cmp(&b.as_f64().unwrap_or(0.0)),
             },
             (a, b) => a.rank().cmp(&b.rank()),
         }
@@ -181,19 +174,17 @@ impl Hash for Value {
             Value::Null => 0u8.hash(state),
             Value::Bool(b) => b.hash(state),
             // Equal numbers of different types must hash alike.
-            Value::Int(_) | Value::Long(_) | Value::Float(_) | Value::Double(_) => {
-                match self.as_i64() {
-                    Some(i) => i.hash(state),
-                    None => {
-                        let f = self.as_f64().unwrap_or(0.0);
-                        if f.fract() == 0.0 && f.abs() < 9.0e18 {
-                            (f as i64).hash(state)
-                        } else {
-                            f.to_bits().hash(state)
-                        }
+            Value::Int(_) | Value::Long(_) | Value::Float(_) | Value::Double(_) => match self.as_i64() {
+                Some(i) => i.hash(state),
+                None => {
+                    let f = self.as_f64().unwrap_or(0.0);
+                    if f.fract() == 0.0 && f.abs() < 9.0e18 {
+                        (f as i64).hash(state)
+                    } else {
+                        f.to_bits().hash(state)
                     }
                 }
-            }
+            },
             Value::String(s) => s.hash(state),
             Value::Set(s) => s.hash(state),
         }
@@ -240,14 +231,8 @@ mod tests {
     #[test]
     fn json_is_coerced_to_the_declared_type() {
         let j = serde_json::json!(100);
-        assert_eq!(
-            Value::from_json(&j, AttrType::Long).unwrap(),
-            Value::Long(100)
-        );
-        assert!(matches!(
-            Value::from_json(&j, AttrType::Double).unwrap(),
-            Value::Double(_)
-        ));
+        assert_eq!(Value::from_json(&j, AttrType::Long).unwrap(), Value::Long(100));
+        assert!(matches!(Value::from_json(&j, AttrType::Double).unwrap(), Value::Double(_)));
         assert!(Value::from_json(&serde_json::json!("x"), AttrType::Int).is_err());
         assert!(Value::from_json(&serde_json::json!(1.5), AttrType::Int).is_err());
     }

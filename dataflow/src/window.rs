@@ -53,9 +53,7 @@ pub enum WindowArg {
 
 fn const_i64(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
-        Some(WindowArg::Const(v)) => v
-            .as_i64()
-            .ok_or(format!("{what} must be an int or long constant, found {v}")),
+        Some(WindowArg::Const(v)) => v.as_i64().ok_or(format!("{what} must be an int or long constant, found {v}")),
         Some(WindowArg::Attr(_)) => Err(format!("{what} must be a constant")),
         None => Err(format!("{what} is missing")),
     }
@@ -65,21 +63,13 @@ fn arity(args: &[WindowArg], allowed: &[usize]) -> Result<(), String> {
     if allowed.contains(&args.len()) {
         Ok(())
     } else {
-        Err(format!(
-            "takes {:?} parameters, found {}",
-            allowed,
-            args.len()
-        ))
+        Err(format!("takes {:?} parameters, found {}", allowed, args.len()))
     }
 }
 
 /// Builds window `name` (classic name, lower-case namespace allowed) from its
 /// arguments; `expects_expired` is true when the query outputs expired events.
-pub fn window(
-    name: &str,
-    args: &[WindowArg],
-    expects_expired: bool,
-) -> Result<Box<dyn Window>, String> {
+pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<Box<dyn Window>, String> {
     Ok(match name.to_ascii_lowercase().as_str() {
         "length" => {
             arity(args, &[1])?;
@@ -87,10 +77,7 @@ pub fn window(
             if n < 0 {
                 return Err("the length must not be negative".into());
             }
-            Box::new(Length {
-                n: n as usize,
-                held: VecDeque::new(),
-            })
+            Box::new(Length { n: n as usize, held: VecDeque::new() })
         }
         "lengthbatch" => {
             arity(args, &[1, 2])?;
@@ -98,43 +85,32 @@ pub fn window(
             if n <= 0 {
                 return Err("the length must be positive".into());
             }
-            if args.len() == 2 {
-                return Err("lengthBatch's stream.current.event flag is not built yet".into());
+            let stream_current = match args.get(1) {
+                Some(WindowArg::Const(Value::Bool(b))) => *b,
+                Some(_) => return Err("stream.current.event must be a bool constant".into()),
+                None => false,
+            };
+            if stream_current {
+                Box::new(LengthBatchStreaming { n: n as usize, count: 0, expired: Vec::new(), expects_expired })
+            } else {
+                Box::new(LengthBatch { n: n as usize, current: Vec::new(), expired: Vec::new(), expects_expired })
             }
-            Box::new(LengthBatch {
-                n: n as usize,
-                current: Vec::new(),
-                expired: Vec::new(),
-                expects_expired,
-            })
         }
         "time" => {
             arity(args, &[1])?;
-            Box::new(Time {
-                w: const_i64(args, 0, "the window time")?,
-                held: VecDeque::new(),
-                at: None,
-            })
+            Box::new(Time { w: const_i64(args, 0, "the window time")?, held: VecDeque::new(), at: None })
         }
         "externaltime" => {
             arity(args, &[2])?;
             let WindowArg::Attr(ts) = &args[0] else {
                 return Err("the first parameter must be the timestamp attribute".into());
             };
-            Box::new(Time {
-                w: const_i64(args, 1, "the window time")?,
-                held: VecDeque::new(),
-                at: Some(ts.clone()),
-            })
+            Box::new(Time { w: const_i64(args, 1, "the window time")?, held: VecDeque::new(), at: Some(ts.clone()) })
         }
         "timebatch" => {
             arity(args, &[1, 2])?;
             let w = const_i64(args, 0, "the window time")?;
-            let start = if args.len() == 2 {
-                Some(const_i64(args, 1, "the start time")?)
-            } else {
-                None
-            };
+            let start = if args.len() == 2 { Some(const_i64(args, 1, "the start time")?) } else { None };
             Box::new(TimeBatch {
                 w,
                 start,
@@ -145,12 +121,65 @@ pub fn window(
                 reset_due: false,
             })
         }
+        "externaltimebatch" => {
+            arity(args, &[2, 3, 4, 5])?;
+            let WindowArg::Attr(ts) = &args[0] else {
+                return Err("the first parameter must be the timestamp attribute".into());
+            };
+            let keep = const_i64(args, 1, "the window time")?;
+            if keep <= 0 {
+                return Err("the window time must be positive".into());
+            }
+            let start = match args.get(2) {
+                None => StartTime::None,
+                Some(WindowArg::Const(v)) => {
+                    StartTime::Const(v.as_i64().ok_or("the start time must be an int or long")?)
+                }
+                Some(WindowArg::Attr(f)) => StartTime::Attr(f.clone()),
+            };
+            let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
+            if let Some(WindowArg::Const(Value::Bool(true))) = args.get(4) {
+                return Err("replacing the timestamp with the batch end time is not built yet".into());
+            }
+            Box::new(ExternalTimeBatch {
+                ts: ts.clone(),
+                keep,
+                start,
+                timeout,
+                expects_expired,
+                current: Vec::new(),
+                expired: (expects_expired || timeout > 0).then(Vec::new),
+                end_time: None,
+                start_time: 0,
+                last_scheduled: 0,
+                last_event_time: 0,
+                flushed: false,
+            })
+        }
+        "sort" => {
+            if args.is_empty() {
+                return Err("sort needs the number of events to keep".into());
+            }
+            let n = const_i64(args, 0, "the length")?;
+            let mut keys = Vec::new();
+            let mut i = 1;
+            while i < args.len() {
+                let WindowArg::Attr(f) = &args[i] else {
+                    return Err(format!("parameter {} must be an attribute", i + 1));
+                };
+                let mut descending = false;
+                if let Some(WindowArg::Const(Value::String(o))) = args.get(i + 1) {
+                    descending = o.eq_ignore_ascii_case("desc");
+                    i += 1;
+                }
+                keys.push((f.clone(), descending));
+                i += 1;
+            }
+            Box::new(Sort { n: n.max(0) as usize, keys, held: Vec::new() })
+        }
         "batch" => {
             arity(args, &[0])?;
-            Box::new(Batch {
-                expired: Vec::new(),
-                expects_expired,
-            })
+            Box::new(Batch { expired: Vec::new(), expects_expired })
         }
         other => return Err(format!("the window '{other}' is not built yet")),
     })
@@ -342,4 +371,211 @@ impl Window for Batch {
     fn is_batch(&self) -> bool {
         true
     }
+}
+
+/// `lengthBatch(n, true)`: events pass through as they arrive; every n events the
+/// previous batch expires and aggregates reset.
+struct LengthBatchStreaming {
+    n: usize,
+    count: usize,
+    expired: Vec<StreamEvent>,
+    expects_expired: bool,
+}
+
+impl Window for LengthBatchStreaming {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        self.count += 1;
+        if self.count == self.n + 1 {
+            if self.expects_expired {
+                out.extend(self.expired.drain(..).map(|mut e| {
+                    e.ts = ev.ts;
+                    Emitted::Expired(e)
+                }));
+            }
+            self.expired.clear();
+            out.push(Emitted::Reset);
+            self.count = 1;
+        }
+        if self.expects_expired {
+            self.expired.push(ev.clone());
+        }
+        out.push(Emitted::Current(ev));
+    }
+    fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+    fn is_batch(&self) -> bool {
+        true
+    }
+}
+
+/// Where an `externalTimeBatch` window's periods start.
+enum StartTime {
+    /// At the first event's timestamp.
+    None,
+    /// At a fixed time (periods are aligned to it).
+    Const(i64),
+    /// At the value of an attribute of the first event.
+    Attr(Extractor),
+}
+
+/// `externalTimeBatch(ts, t[, start[, timeout]])`: batches by an attribute's time;
+/// an event at or past the batch end flushes the batch; with a timeout, the clock
+/// flushes a batch whose end no event has crossed.
+struct ExternalTimeBatch {
+    ts: Extractor,
+    keep: i64,
+    start: StartTime,
+    timeout: i64,
+    expects_expired: bool,
+    current: Vec<StreamEvent>,
+    expired: Option<Vec<StreamEvent>>,
+    end_time: Option<i64>,
+    start_time: i64,
+    last_scheduled: i64,
+    last_event_time: i64,
+    flushed: bool,
+}
+
+impl ExternalTimeBatch {
+    fn find_end(&self, now: i64) -> i64 {
+        let elapsed = (now - self.start_time).rem_euclid(self.keep);
+        now + (self.keep - elapsed)
+    }
+
+    /// Releases the batch: previous batch expired, reset, the batch as current.
+    fn flush(&mut self, at: i64, preserve: bool, out: &mut Vec<Emitted>) {
+        if self.expects_expired {
+            if let Some(exp) = &mut self.expired {
+                out.extend(exp.drain(..).map(|mut e| {
+                    e.ts = at;
+                    Emitted::Expired(e)
+                }));
+            }
+        }
+        if let Some(exp) = &mut self.expired {
+            exp.clear();
+        }
+        if !self.current.is_empty() {
+            out.push(Emitted::Reset);
+            if preserve || self.expired.is_some() {
+                self.expired.get_or_insert_with(Vec::new).extend(self.current.iter().cloned());
+            }
+            out.extend(self.current.drain(..).map(Emitted::Current));
+        }
+    }
+
+    /// After a timeout flush: the late events join the already released batch.
+    fn append(&mut self, at: i64, preserve: bool, out: &mut Vec<Emitted>) {
+        if self.current.is_empty() {
+            return;
+        }
+        let mut resend = Vec::new();
+        if let Some(exp) = &self.expired {
+            for e in exp {
+                if self.expects_expired {
+                    let mut x = e.clone();
+                    x.ts = at;
+                    out.push(Emitted::Expired(x));
+                }
+                resend.push(Emitted::Current(e.clone()));
+            }
+        }
+        out.push(Emitted::Reset);
+        out.extend(resend);
+        if preserve || self.expired.is_some() {
+            self.expired.get_or_insert_with(Vec::new).extend(self.current.iter().cloned());
+        }
+        out.extend(self.current.drain(..).map(Emitted::Current));
+    }
+}
+
+impl Window for ExternalTimeBatch {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        let t = (self.ts)(&ev.row).as_i64().unwrap_or(ev.ts);
+        if self.end_time.is_none() {
+            let end = match &self.start {
+                StartTime::None => {
+                    self.start_time = t;
+                    t + self.keep
+                }
+                StartTime::Const(s) => {
+                    self.start_time = *s;
+                    self.find_end(t)
+                }
+                StartTime::Attr(f) => {
+                    self.start_time = f(&ev.row).as_i64().unwrap_or(t);
+                    self.start_time + self.keep
+                }
+            };
+            self.end_time = Some(end);
+            if self.timeout > 0 {
+                self.last_scheduled = ev.ts + self.timeout;
+            }
+        }
+        self.last_event_time = self.last_event_time.max(t);
+        if t < self.end_time.unwrap_or(i64::MAX) {
+            self.current.push(ev);
+            return;
+        }
+        let at = self.last_event_time;
+        if self.flushed {
+            self.append(at, false, out);
+            self.flushed = false;
+        } else {
+            self.flush(at, false, out);
+        }
+        self.end_time = Some(self.find_end(self.last_event_time));
+        self.current.push(ev.clone());
+        if self.timeout > 0 {
+            self.last_scheduled = ev.ts + self.timeout;
+        }
+    }
+    fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        if self.timeout <= 0 || self.end_time.is_none() || self.last_scheduled > now {
+            return;
+        }
+        let at = self.last_event_time;
+        if !self.flushed {
+            self.flush(at, true, out);
+            self.flushed = true;
+        } else {
+            self.append(at, true, out);
+        }
+        self.last_scheduled = now + self.timeout;
+    }
+    fn is_batch(&self) -> bool {
+        true
+    }
+}
+
+/// `sort(n, attr ['asc'|'desc'], …)`: keeps the n smallest events by the keys;
+/// the event that falls out expires after the arriving one.
+struct Sort {
+    n: usize,
+    keys: Vec<(Extractor, bool)>,
+    held: Vec<StreamEvent>,
+}
+
+impl Window for Sort {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        self.held.push(ev.clone());
+        out.push(Emitted::Current(ev.clone()));
+        if self.held.len() > self.n {
+            let keys = &self.keys;
+            self.held.sort_by(|a, b| {
+                for (f, desc) in keys {
+                    let o = f(&a.row).cmp(&f(&b.row));
+                    let o = if *desc { o.reverse() } else { o };
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            if let Some(mut last) = self.held.pop() {
+                last.ts = ev.ts;
+                out.push(Emitted::Expired(last));
+            }
+        }
+    }
+    fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
 }

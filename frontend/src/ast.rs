@@ -59,10 +59,7 @@ pub struct Ident {
 impl Ident {
     /// A name at `span`.
     pub fn new(name: impl Into<String>, span: Span) -> Ident {
-        Ident {
-            name: name.into(),
-            span,
-        }
+        Ident { name: name.into(), span }
     }
 }
 
@@ -123,11 +120,9 @@ impl Annotation {
     /// The value of property `key` (case-insensitive), if present.
     pub fn property(&self, key: &str) -> Option<&str> {
         self.elements.iter().find_map(|e| match e {
-            AnnotationElement::Property {
-                key: Some(k),
-                value,
-                ..
-            } if k.eq_ignore_ascii_case(key) => Some(value.as_str()),
+            AnnotationElement::Property { key: Some(k), value, .. } if k.eq_ignore_ascii_case(key) => {
+                Some(value.as_str())
+            }
             _ => None,
         })
     }
@@ -136,9 +131,7 @@ impl Annotation {
         self.elements
             .iter()
             .filter_map(|e| match e {
-                AnnotationElement::Property {
-                    key: None, value, ..
-                } => Some(value.as_str()),
+                AnnotationElement::Property { key: None, value, .. } => Some(value.as_str()),
                 _ => None,
             })
             .collect()
@@ -154,9 +147,7 @@ impl Annotation {
 
 /// Finds the first annotation named `name` (case-insensitive) in a list.
 pub fn find_annotation<'a>(annotations: &'a [Annotation], name: &str) -> Option<&'a Annotation> {
-    annotations
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
+    annotations.iter().find(|a| a.name.eq_ignore_ascii_case(name))
 }
 
 /// The attribute types of the language.
@@ -206,10 +197,7 @@ impl AttrType {
     }
     /// Whether it is one of the four numeric types.
     pub fn is_numeric(self) -> bool {
-        matches!(
-            self,
-            AttrType::Int | AttrType::Long | AttrType::Float | AttrType::Double
-        )
+        matches!(self, AttrType::Int | AttrType::Long | AttrType::Float | AttrType::Double)
     }
 }
 
@@ -485,11 +473,7 @@ impl FunctionCall {
     /// `ns:name` or `name`, lower-cased, for registry lookups.
     pub fn qualified_name(&self) -> String {
         match &self.namespace {
-            Some(ns) => format!(
-                "{}:{}",
-                ns.name.to_ascii_lowercase(),
-                self.name.name.to_ascii_lowercase()
-            ),
+            Some(ns) => format!("{}:{}", ns.name.to_ascii_lowercase(), self.name.name.to_ascii_lowercase()),
             None => self.name.name.to_ascii_lowercase(),
         }
     }

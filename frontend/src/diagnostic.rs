@@ -28,19 +28,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            span,
-        }
+        Diagnostic { severity: Severity::Error, message: message.into(), span }
     }
     /// A warning at `span`.
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            message: message.into(),
-            span,
-        }
+        Diagnostic { severity: Severity::Warning, message: message.into(), span }
     }
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
@@ -60,9 +52,7 @@ impl Diagnostic {
         let mut out = format!("{file}:{line}:{col}: {kind}: {}\n", self.message);
         let start = self.span.start.min(source.len());
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..]
-            .find('\n')
-            .map_or(source.len(), |i| start + i);
+        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
         let text = &source[line_start..line_end];
         let width = source[start..line_end.max(start)]
             .chars()

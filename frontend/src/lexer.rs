@@ -53,8 +53,8 @@ impl Token {
 }
 
 const SYMBOLS: &[&str] = &[
-    "...", "==", "!=", "<>", "<=", ">=", "->", "(", ")", "[", "]", ",", ";", ".", ":", "#", "!",
-    "@", "=", "<", ">", "+", "-", "*", "/", "%", "?",
+    "...", "==", "!=", "<>", "<=", ">=", "->", "(", ")", "[", "]", ",", ";", ".", ":", "#", "!", "@", "=", "<", ">",
+    "+", "-", "*", "/", "%", "?",
 ];
 
 /// Tokenizes `text`; the last token is always [`TokenKind::Eof`].
@@ -76,12 +76,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
         if text[i..].starts_with("/*") {
             match text[i + 2..].find("*/") {
                 Some(n) => i += n + 4,
-                None => {
-                    return Err(Diagnostic::error(
-                        Span::new(i, i + 2),
-                        "this comment is never closed with `*/`",
-                    ))
-                }
+                None => return Err(Diagnostic::error(Span::new(i, i + 2), "this comment is never closed with `*/`")),
             }
             continue;
         }
@@ -90,23 +85,16 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                 i += 1;
             }
             TokenKind::Word(text[start..i].to_string())
-        } else if c.is_ascii_digit()
-            || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
+        } else if c.is_ascii_digit() || (c == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
             i = scan_number(bytes, i);
             if i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 let mut end = i;
-                while end < bytes.len()
-                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
-                {
+                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
                     end += 1;
                 }
                 return Err(Diagnostic::error(
                     Span::new(start, end),
-                    format!(
-                        "`{}` is not a number (suffixes are L, f and d)",
-                        &text[start..end]
-                    ),
+                    format!("`{}` is not a number (suffixes are L, f and d)", &text[start..end]),
                 ));
             }
             TokenKind::Number(text[start..i].to_string())
@@ -117,10 +105,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                     TokenKind::Str(text[start + 3..i - 3].to_string())
                 }
                 None => {
-                    return Err(Diagnostic::error(
-                        Span::new(i, i + 3),
-                        "this string is never closed with `\"\"\"`",
-                    ))
+                    return Err(Diagnostic::error(Span::new(i, i + 3), "this string is never closed with `\"\"\"`"))
                 }
             }
         } else if c == b'\'' || c == b'"' {
@@ -146,10 +131,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
                     TokenKind::QuotedName(text[start + 1..i - 1].to_string())
                 }
                 _ => {
-                    return Err(Diagnostic::error(
-                        Span::new(i, i + 1),
-                        "this backquoted name is never closed with '`'",
-                    ))
+                    return Err(Diagnostic::error(Span::new(i, i + 1), "this backquoted name is never closed with '`'"))
                 }
             }
         } else if c == b'{' {
@@ -160,20 +142,11 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, Diagnostic> {
             TokenKind::Sym(sym)
         } else {
             let ch = text[i..].chars().next().unwrap_or(' ');
-            return Err(Diagnostic::error(
-                Span::new(i, i + ch.len_utf8()),
-                format!("unexpected character `{ch}`"),
-            ));
+            return Err(Diagnostic::error(Span::new(i, i + ch.len_utf8()), format!("unexpected character `{ch}`")));
         };
-        tokens.push(Token {
-            kind,
-            span: Span::new(start, i),
-        });
+        tokens.push(Token { kind, span: Span::new(start, i) });
     }
-    tokens.push(Token {
-        kind: TokenKind::Eof,
-        span: Span::new(text.len(), text.len()),
-    });
+    tokens.push(Token { kind: TokenKind::Eof, span: Span::new(text.len(), text.len()) });
     Ok(tokens)
 }
 
@@ -245,10 +218,7 @@ fn scan_block(text: &str, open: usize) -> Result<usize, Diagnostic> {
         }
         i += 1;
     }
-    Err(Diagnostic::error(
-        Span::new(open, open + 1),
-        "this `{` is never closed with `}`",
-    ))
+    Err(Diagnostic::error(Span::new(open, open + 1), "this `{` is never closed with `}`"))
 }
 
 #[cfg(test)]
@@ -256,11 +226,7 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<TokenKind> {
-        tokenize(text)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.kind)
-            .collect()
+        tokenize(text).unwrap().into_iter().map(|t| t.kind).collect()
     }
 
     #[test]

@@ -25,10 +25,7 @@ impl Schema {
     }
     /// The position and type of attribute `name` (names are case-sensitive).
     pub fn find(&self, name: &str) -> Option<(usize, AttrType)> {
-        self.attrs
-            .iter()
-            .position(|(n, _)| n == name)
-            .map(|i| (i, self.attrs[i].1))
+        self.attrs.iter().position(|(n, _)| n == name).map(|i| (i, self.attrs[i].1))
     }
     /// The number of attributes.
     pub fn len(&self) -> usize {
@@ -89,10 +86,7 @@ impl Catalog {
     }
     /// The streams with their schemas, in definition order.
     pub fn streams(&self) -> impl Iterator<Item = (&str, &Schema)> {
-        self.entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::Stream)
-            .map(|e| (e.name.as_str(), &e.schema))
+        self.entries.iter().filter(|e| e.kind == EntryKind::Stream).map(|e| (e.name.as_str(), &e.schema))
     }
 }
 

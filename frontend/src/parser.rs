@@ -22,12 +22,7 @@ pub use expr::unit_ms;
 /// Parses app text in either spelling into an [`App`], or returns every error found.
 pub fn parse(text: &str) -> Result<App, Vec<Diagnostic>> {
     let tokens = tokenize(text).map_err(|e| vec![e])?;
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        errors: Vec::new(),
-        depth: 0,
-    };
+    let mut parser = Parser { tokens, pos: 0, errors: Vec::new(), depth: 0 };
     let app = parser.app();
     if parser.errors.is_empty() {
         Ok(app)
@@ -154,20 +149,14 @@ impl Parser {
     }
 
     pub(crate) fn is_ident_at(&self, ahead: usize) -> bool {
-        matches!(
-            self.peek_at(ahead).kind,
-            TokenKind::Word(_) | TokenKind::QuotedName(_)
-        )
+        matches!(self.peek_at(ahead).kind, TokenKind::Word(_) | TokenKind::QuotedName(_))
     }
 
     /// Enters one level of nesting, refusing input nested absurdly deep.
     pub(crate) fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Diagnostic::error(
-                self.peek().span,
-                "the app nests too deeply here",
-            ));
+            return Err(Diagnostic::error(self.peek().span, "the app nests too deeply here"));
         }
         Ok(())
     }
@@ -237,10 +226,7 @@ impl Parser {
             if let Some(a) = annotations.first() {
                 return Err(Diagnostic::error(
                     a.span,
-                    format!(
-                        "annotation @{} is not followed by a definition or query",
-                        a.name
-                    ),
+                    format!("annotation @{} is not followed by a definition or query", a.name),
                 ));
             }
             return Ok(None);
@@ -259,7 +245,9 @@ impl Parser {
         {
             Element::Query(self.query(annotations)?)
         } else {
-            return Err(self.unexpected("a definition (`define …`, `CREATE …`), a query (`from …`, `INSERT INTO …`) or `partition`"));
+            return Err(self.unexpected(
+                "a definition (`define …`, `CREATE …`), a query (`from …`, `INSERT INTO …`) or `partition`",
+            ));
         };
         Ok(Some(element))
     }
@@ -292,11 +280,7 @@ impl Parser {
             self.expect_sym(")", "to close the annotation")?;
         }
         self.leave();
-        Ok(Annotation {
-            name,
-            elements,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Annotation { name, elements, span: start.to(self.prev_span()) })
     }
 
     /// `key = 'value'`, `key.sub = 'value'` or `'value'`.
@@ -317,11 +301,7 @@ impl Parser {
             key = Some(k);
         }
         let value = self.property_value()?;
-        Ok(AnnotationElement::Property {
-            key,
-            value,
-            span: start.to(self.prev_span()),
-        })
+        Ok(AnnotationElement::Property { key, value, span: start.to(self.prev_span()) })
     }
 
     /// A property value: a string, or leniently a number, word or time constant.

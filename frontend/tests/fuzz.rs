@@ -90,11 +90,7 @@ const FRAGMENTS: &[&str] = &[
 fn corpus() -> Vec<String> {
     let mut apps = Vec::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack = vec![
-        root.join("../../shared/conformance"),
-        root.join("../tests/apps"),
-        root.join("../examples"),
-    ];
+    let mut stack = vec![root.join("../../shared/conformance"), root.join("../tests/apps"), root.join("../examples")];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -171,14 +167,8 @@ fn mutate(rng: &mut Rng, apps: &[String]) -> String {
 
 #[test]
 fn parser_never_panics_on_mutated_apps() {
-    let secs: u64 = std::env::var("SLUICE_FUZZ_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    let seed: u64 = std::env::var("SLUICE_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_1234_ABCD);
+    let secs: u64 = std::env::var("SLUICE_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let seed: u64 = std::env::var("SLUICE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_1234_ABCD);
     let apps = corpus();
     let mut rng = Rng(seed);
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -190,15 +180,9 @@ fn parser_never_panics_on_mutated_apps() {
             match result {
                 Ok(Ok(_)) => accepted += 1,
                 Ok(Err(errors)) => {
-                    assert!(
-                        !errors.is_empty(),
-                        "a refused app must carry at least one error:\n{text}"
-                    );
+                    assert!(!errors.is_empty(), "a refused app must carry at least one error:\n{text}");
                     for e in &errors {
-                        assert!(
-                            e.span.start <= text.len(),
-                            "error span outside the text:\n{text}"
-                        );
+                        assert!(e.span.start <= text.len(), "error span outside the text:\n{text}");
                         let _ = e.render("fuzz", &text);
                     }
                 }

@@ -62,16 +62,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { apps } => cli::check::run(&apps),
         Command::Fmt { app } => cli::fmt::run(&app),
-        Command::Run {
-            app,
-            input,
-            workers,
-            format,
-        } => cli::run::run(&app, input.as_deref(), workers, format),
-        Command::Test {
-            cases,
-            workers,
-            verbose,
-        } => cli::test::run(&cases, workers, verbose),
+        Command::Run { app, input, workers, format } => cli::run::run(&app, input.as_deref(), workers, format),
+        Command::Test { cases, workers, verbose } => cli::test::run(&cases, workers, verbose),
     }
 }

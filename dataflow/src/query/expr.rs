@@ -20,10 +20,7 @@ pub struct Env {
 impl Env {
     /// This environment for an event at `ts`.
     pub fn at(&self, ts: i64) -> Env {
-        Env {
-            event_ts: ts,
-            now: self.now.max(ts),
-        }
+        Env { event_ts: ts, now: self.now.max(ts) }
     }
 }
 
@@ -85,9 +82,7 @@ impl CExpr {
                 }
                 Value::Bool(r.eval(row, env) == Value::Bool(true))
             }
-            CExpr::Binary(op, l, r) => {
-                crate::eval::binary(*op, &l.eval(row, env), &r.eval(row, env))
-            }
+            CExpr::Binary(op, l, r) => crate::eval::binary(*op, &l.eval(row, env), &r.eval(row, env)),
             CExpr::IsNull(e) => Value::Bool(e.eval(row, env) == Value::Null),
         }
     }

@@ -137,11 +137,7 @@ impl RateLimiter {
                     }
                 }
             }
-            RateSpec::Time {
-                which,
-                period,
-                grouped,
-            } => {
+            RateSpec::Time { which, period, grouped } => {
                 self.start(now);
                 self.on_tick(now, out);
                 for s in chunk {
@@ -163,12 +159,10 @@ impl RateLimiter {
                             self.buffer.clear();
                             self.buffer.push(s);
                         }
-                        (Which::Last, true) => {
-                            match self.last_per_group.iter_mut().find(|(k, _)| *k == s.group) {
-                                Some(slot) => slot.1 = s,
-                                None => self.last_per_group.push((s.group.clone(), s)),
-                            }
-                        }
+                        (Which::Last, true) => match self.last_per_group.iter_mut().find(|(k, _)| *k == s.group) {
+                            Some(slot) => slot.1 = s,
+                            None => self.last_per_group.push((s.group.clone(), s)),
+                        },
                     }
                 }
             }

@@ -88,21 +88,11 @@ pub struct Selector {
 impl Selector {
     /// A selector with no state yet.
     pub fn new(spec: Arc<SelectorSpec>) -> Selector {
-        Selector {
-            spec,
-            groups: HashMap::new(),
-            scratch: Vec::new(),
-        }
+        Selector { spec, groups: HashMap::new(), scratch: Vec::new() }
     }
 
     /// Processes one chunk; `is_batch` when a batch window released it.
-    pub fn process(
-        &mut self,
-        chunk: &[ChunkEvent],
-        is_batch: bool,
-        env: &Env,
-        out: &mut Vec<Selected>,
-    ) {
+    pub fn process(&mut self, chunk: &[ChunkEvent], is_batch: bool, env: &Env, out: &mut Vec<Selected>) {
         let spec = self.spec.clone();
         let grouped = !spec.group_by.is_empty();
         let batch_mode = is_batch && spec.batching && (grouped || !spec.aggregates.is_empty());
@@ -135,12 +125,7 @@ impl Selector {
                             continue;
                         }
                     }
-                    let s = Selected {
-                        kind: *kind,
-                        row: out_row,
-                        ts: *ts,
-                        group: key.clone(),
-                    };
+                    let s = Selected { kind: *kind, row: out_row, ts: *ts, group: key.clone() };
                     if batch_mode {
                         match last_per_group.iter_mut().find(|(k, _)| *k == key) {
                             Some(slot) => slot.1 = s,
@@ -176,15 +161,7 @@ impl Selector {
             let env = env.clone();
             let mut keyed: Vec<(Vec<Value>, Selected)> = selected
                 .into_iter()
-                .map(|s| {
-                    (
-                        spec.order_by
-                            .iter()
-                            .map(|(e, _)| e.eval(&s.row, &env))
-                            .collect(),
-                        s,
-                    )
-                })
+                .map(|s| (spec.order_by.iter().map(|(e, _)| e.eval(&s.row, &env)).collect(), s))
                 .collect();
             keyed.sort_by(|a, b| {
                 for (i, (_, desc)) in spec.order_by.iter().enumerate() {
@@ -207,14 +184,7 @@ impl Selector {
     }
 
     /// Updates the group's aggregates with the event and computes the output row.
-    fn project(
-        &mut self,
-        spec: &SelectorSpec,
-        key: &[Value],
-        kind: Kind,
-        row: &Row,
-        env: &Env,
-    ) -> Option<Row> {
+    fn project(&mut self, spec: &SelectorSpec, key: &[Value], kind: Kind, row: &Row, env: &Env) -> Option<Row> {
         self.scratch.clear();
         self.scratch.extend(row.iter().cloned());
         if !spec.aggregates.is_empty() {
@@ -223,10 +193,7 @@ impl Selector {
                 .entry(key.to_vec())
                 .or_insert_with(|| spec.aggregates.iter().map(|a| (a.factory)()).collect());
             for (agg, a) in aggs.iter_mut().zip(&spec.aggregates) {
-                let v = a
-                    .arg
-                    .as_ref()
-                    .map_or(Value::Bool(true), |e| e.eval(row, env));
+                let v = a.arg.as_ref().map_or(Value::Bool(true), |e| e.eval(row, env));
                 match kind {
                     Kind::Current => agg.add(&v),
                     Kind::Expired => agg.remove(&v),
@@ -236,11 +203,7 @@ impl Selector {
                 self.scratch.push(agg.value());
             }
         }
-        let out: Vec<Value> = spec
-            .projection
-            .iter()
-            .map(|p| p.eval(&self.scratch, env))
-            .collect();
+        let out: Vec<Value> = spec.projection.iter().map(|p| p.eval(&self.scratch, env)).collect();
         Some(Arc::from(out))
     }
 }

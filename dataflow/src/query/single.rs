@@ -6,17 +6,30 @@ use super::rate::{RateLimiter, RateSpec};
 use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
+use crate::value::Row;
 use crate::window::{Emitted, StreamEvent, Window};
 use std::sync::Arc;
 
 /// Makes a fresh window for a processor.
 pub type WindowFactory = Arc<dyn Fn() -> Box<dyn Window> + Send + Sync>;
 
+/// A row-to-row stream function (`#pol2Cart(theta, rho)`).
+pub type RowMap = Arc<dyn Fn(&Row, &Env) -> Row + Send + Sync>;
+
+/// What happens to an arriving event before the window, in order.
+#[derive(Clone)]
+pub enum Stage {
+    /// Keep it only if the condition holds.
+    Filter(CExpr),
+    /// Replace its row (stream functions that add attributes).
+    Map(RowMap),
+}
+
 /// The compiled form of a single-input query.
 #[derive(Clone)]
 pub struct SingleQuerySpec {
-    /// Filters applied to arriving events before the window.
-    pub pre_filters: Vec<CExpr>,
+    /// Filters and stream functions applied to arriving events before the window.
+    pub pre: Vec<Stage>,
     /// The window, and whether it releases batches.
     pub window: Option<(WindowFactory, bool)>,
     /// Filters applied to what the window releases.
@@ -52,10 +65,7 @@ impl SingleQuery {
 
     /// Runs what the window released through post-filters, selector and limiter.
     fn release(&mut self, out: &mut Vec<Emit>) {
-        let env = Env {
-            event_ts: self.now,
-            now: self.now,
-        };
+        let env = Env { event_ts: self.now, now: self.now };
         let mut chunk = Vec::with_capacity(self.emitted.len());
         for e in self.emitted.drain(..) {
             let (kind, ev) = match e {
@@ -68,11 +78,7 @@ impl SingleQuery {
             };
             let env = env.at(ev.ts);
             if self.spec.post_filters.iter().all(|f| f.test(&ev.row, &env)) {
-                chunk.push(ChunkEvent::Event {
-                    kind,
-                    row: ev.row,
-                    ts: ev.ts,
-                });
+                chunk.push(ChunkEvent::Event { kind, row: ev.row, ts: ev.ts });
             }
         }
         let is_batch = self.spec.window.as_ref().is_some_and(|(_, b)| *b);
@@ -83,19 +89,12 @@ impl SingleQuery {
         if chunk.is_empty() {
             return;
         }
-        let env = Env {
-            event_ts: self.now,
-            now: self.now,
-        };
+        let env = Env { event_ts: self.now, now: self.now };
         let mut selected: Vec<Selected> = Vec::new();
         self.selector.process(chunk, is_batch, &env, &mut selected);
         let mut limited = Vec::new();
         self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit {
-            kind: s.kind,
-            row: s.row,
-            ts: s.ts,
-        }));
+        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
     }
 }
 
@@ -103,43 +102,30 @@ impl Processor for SingleQuery {
     fn on_event(&mut self, _input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         self.now = self.now.max(msg.ts);
         self.rate.start(self.now);
-        let env = Env {
-            event_ts: msg.ts,
-            now: self.now,
-        };
-        if !self.spec.pre_filters.iter().all(|f| f.test(&msg.row, &env)) {
-            return;
+        let env = Env { event_ts: msg.ts, now: self.now };
+        let mut row = msg.row.clone();
+        for stage in &self.spec.pre {
+            match stage {
+                Stage::Filter(f) => {
+                    if !f.test(&row, &env) {
+                        return;
+                    }
+                }
+                Stage::Map(m) => row = m(&row, &env),
+            }
         }
         match &mut self.window {
             // Windows take arriving events only.
             Some(_) if msg.kind == Kind::Expired => {}
             Some(w) => {
-                w.on_event(
-                    StreamEvent {
-                        ts: msg.ts,
-                        row: msg.row.clone(),
-                    },
-                    &mut self.emitted,
-                );
+                w.on_event(StreamEvent { ts: msg.ts, row }, &mut self.emitted);
                 self.release(out);
             }
             None => {
-                let chunk = [ChunkEvent::Event {
-                    kind: Kind::Current,
-                    row: msg.row.clone(),
-                    ts: msg.ts,
-                }];
-                let chunk: Vec<ChunkEvent> = if self
-                    .spec
-                    .post_filters
-                    .iter()
-                    .all(|f| f.test(&msg.row, &env))
-                {
-                    chunk.to_vec()
-                } else {
-                    Vec::new()
-                };
-                self.emit_chunk(&chunk, false, out);
+                if self.spec.post_filters.iter().all(|f| f.test(&row, &env)) {
+                    let chunk = [ChunkEvent::Event { kind: msg.kind, row, ts: msg.ts }];
+                    self.emit_chunk(&chunk, false, out);
+                }
             }
         }
     }
@@ -152,10 +138,6 @@ impl Processor for SingleQuery {
         }
         let mut limited = Vec::new();
         self.rate.on_tick(self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit {
-            kind: s.kind,
-            row: s.row,
-            ts: s.ts,
-        }));
+        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
     }
 }

@@ -21,9 +21,7 @@ use timely::dataflow::operators::{Concatenate, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
 
 /// Where a collected output came from.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Dest {
     /// Events inserted into a stream.
     Stream(StreamId),
@@ -44,10 +42,7 @@ pub struct Output {
 
 /// Messages of one logical time waiting for the frontier, with their capability and
 /// input numbers.
-type Pending = (
-    timely::dataflow::operators::Capability<Time>,
-    Vec<(u32, Msg)>,
-);
+type Pending = (timely::dataflow::operators::Capability<Time>, Vec<(u32, Msg)>);
 
 fn hash_of<T: Hash>(v: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -65,9 +60,7 @@ pub fn build_graph<'s>(
     sink: Option<Sender<Output>>,
 ) -> Result<ProbeHandle<Time>, String> {
     let ingress: StreamVec<'s, Time, Msg> = input.to_stream(*scope);
-    let order = graph
-        .topological_order()
-        .map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
+    let order = graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     // The producers of every stream: the ingress, then node outputs.
     let mut producers: HashMap<StreamId, Vec<StreamVec<'s, Time, Msg>>> = HashMap::new();
     let mut observed: Vec<StreamVec<'s, Time, (Dest, Msg)>> = Vec::new();
@@ -81,10 +74,7 @@ pub fn build_graph<'s>(
             let slot = i as u32;
             // Tag each message with its input number in the otherwise unused first
             // order slot of ingress events is not possible, so carry it in a pair.
-            let from_ingress = ingress
-                .clone()
-                .filter(move |m| m.stream == wanted)
-                .map(move |m| (slot, m));
+            let from_ingress = ingress.clone().filter(move |m| m.stream == wanted).map(move |m| (slot, m));
             sources.push(from_ingress);
             for p in producers.get(s).into_iter().flatten() {
                 sources.push(p.clone().map(move |m| (slot, m)));
@@ -100,15 +90,12 @@ pub fn build_graph<'s>(
             Placement::Anywhere => data,
             Placement::Single => {
                 let ticks = ticks.clone().map(|m| (u32::MAX, m));
-                scope
-                    .concatenate([data, ticks])
-                    .exchange_by(move |_| index as u64)
+                scope.concatenate([data, ticks]).exchange_by(move |_| index as u64)
             }
             Placement::Keyed(key_of) => {
                 let key_of = key_of.clone();
-                let data = data.exchange_by(move |(slot, m): &(u32, Msg)| {
-                    key_of(*slot as usize, m).map_or(0, |k| hash_of(&k))
-                });
+                let data = data
+                    .exchange_by(move |(slot, m): &(u32, Msg)| key_of(*slot as usize, m).map_or(0, |k| hash_of(&k)));
                 let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, m));
                 scope.concatenate([data, ticks])
             }
@@ -142,37 +129,26 @@ pub fn build_graph<'s>(
                     let mut session = output.session(&cap);
                     let mut k = 0u32;
                     for (slot, msg) in msgs {
-                        let base = if msg.is_tick() {
-                            Vec::new()
-                        } else {
-                            msg.order.clone()
+                        let base = if msg.is_tick() { Vec::new() } else { msg.order.clone() };
+                        let mut run = |key: Option<&Value>, p: &mut Box<dyn Processor>, k: &mut u32| {
+                            if msg.is_tick() {
+                                p.on_tick(msg.ts, &mut emitted);
+                            } else {
+                                p.on_event(slot as usize, &msg, &mut emitted);
+                            }
+                            for e in emitted.drain(..) {
+                                let mut order = base.clone();
+                                order.push(node_index);
+                                if let Some(key) = key {
+                                    let h = hash_of(key);
+                                    order.push((h >> 32) as u32);
+                                    order.push(h as u32);
+                                }
+                                order.push(*k);
+                                *k += 1;
+                                session.give(Msg { stream: TICK, order, ts: e.ts, kind: e.kind, row: e.row });
+                            }
                         };
-                        let mut run =
-                            |key: Option<&Value>, p: &mut Box<dyn Processor>, k: &mut u32| {
-                                if msg.is_tick() {
-                                    p.on_tick(msg.ts, &mut emitted);
-                                } else {
-                                    p.on_event(slot as usize, &msg, &mut emitted);
-                                }
-                                for e in emitted.drain(..) {
-                                    let mut order = base.clone();
-                                    order.push(node_index);
-                                    if let Some(key) = key {
-                                        let h = hash_of(key);
-                                        order.push((h >> 32) as u32);
-                                        order.push(h as u32);
-                                    }
-                                    order.push(*k);
-                                    *k += 1;
-                                    session.give(Msg {
-                                        stream: TICK,
-                                        order,
-                                        ts: e.ts,
-                                        kind: e.kind,
-                                        row: e.row,
-                                    });
-                                }
-                            };
                         match &keyed {
                             Some(key_of) => {
                                 if msg.is_tick() {
@@ -216,46 +192,40 @@ pub fn build_graph<'s>(
     }
     for s in &graph.observed_streams {
         let s = *s;
-        observed.push(
-            ingress
-                .clone()
-                .filter(move |m| m.stream == s)
-                .map(move |m| (Dest::Stream(s), m)),
-        );
+        observed.push(ingress.clone().filter(move |m| m.stream == s).map(move |m| (Dest::Stream(s), m)));
         for p in producers.get(&s).into_iter().flatten() {
             observed.push(p.clone().map(move |m| (Dest::Stream(s), m)));
         }
     }
     let all = scope.concatenate(observed);
-    let collected = all
-        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<()>>, _, _, _>(
-            Exchange::new(|_: &(Dest, Msg)| 0u64),
-            "Collect",
-            move |_cap, _info| {
-                let mut pending: BTreeMap<Time, Vec<(Dest, Msg)>> = BTreeMap::new();
-                move |(input, frontier), _output| {
-                    input.for_each_stamp(|cap, data| {
-                        let Some(&time) = cap.least() else { return };
-                        let entry = pending.entry(time).or_default();
-                        for batch in data {
-                            entry.append(batch);
-                        }
-                    });
-                    while let Some((&time, _)) = pending.iter().next() {
-                        if frontier.less_equal(&time) {
-                            break;
-                        }
-                        let mut msgs = pending.remove(&time).expect("present");
-                        msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
-                        if let Some(sink) = &sink {
-                            for (dest, msg) in msgs {
-                                let _ = sink.send(Output { dest, time, msg });
-                            }
+    let collected = all.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<()>>, _, _, _>(
+        Exchange::new(|_: &(Dest, Msg)| 0u64),
+        "Collect",
+        move |_cap, _info| {
+            let mut pending: BTreeMap<Time, Vec<(Dest, Msg)>> = BTreeMap::new();
+            move |(input, frontier), _output| {
+                input.for_each_stamp(|cap, data| {
+                    let Some(&time) = cap.least() else { return };
+                    let entry = pending.entry(time).or_default();
+                    for batch in data {
+                        entry.append(batch);
+                    }
+                });
+                while let Some((&time, _)) = pending.iter().next() {
+                    if frontier.less_equal(&time) {
+                        break;
+                    }
+                    let mut msgs = pending.remove(&time).expect("present");
+                    msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
+                    if let Some(sink) = &sink {
+                        for (dest, msg) in msgs {
+                            let _ = sink.send(Output { dest, time, msg });
                         }
                     }
                 }
-            },
-        );
+            }
+        },
+    );
     let (probe, _) = collected.probe();
     Ok(probe)
 }

@@ -24,11 +24,7 @@ const CATCH_UP_EVERY: usize = 4096;
 
 /// Runs `graph` over `steps` with `workers` threads; returns the observed outputs
 /// in logical-time order.
-pub fn run_to_completion(
-    graph: Graph,
-    steps: Vec<Step>,
-    workers: usize,
-) -> Result<Vec<Output>, String> {
+pub fn run_to_completion(graph: Graph, steps: Vec<Step>, workers: usize) -> Result<Vec<Output>, String> {
     let mut outputs = Vec::new();
     run_streaming(graph, steps.into_iter(), workers, |o| outputs.push(o))?;
     Ok(outputs)
@@ -36,12 +32,7 @@ pub fn run_to_completion(
 
 /// Runs `graph` over the steps an iterator produces (lazily, on worker 0) and calls
 /// `on_output` for each observed output, in logical-time order, on this thread.
-pub fn run_streaming<I>(
-    graph: Graph,
-    steps: I,
-    workers: usize,
-    mut on_output: impl FnMut(Output),
-) -> Result<(), String>
+pub fn run_streaming<I>(graph: Graph, steps: I, workers: usize, mut on_output: impl FnMut(Output)) -> Result<(), String>
 where
     I: Iterator<Item = Step> + Send + 'static,
 {
@@ -54,14 +45,9 @@ where
     let config = timely::Config::process(workers.max(1));
     let guards = timely::execute(config, move |worker| {
         let index = worker.index();
-        let sink = if index == 0 {
-            tx.lock().expect("sender").take()
-        } else {
-            None
-        };
+        let sink = if index == 0 { tx.lock().expect("sender").take() } else { None };
         let mut input = InputHandleVec::new();
-        let built =
-            worker.dataflow::<Time, _, _>(|scope| build_graph(&scope, &mut input, &graph.0, sink));
+        let built = worker.dataflow::<Time, _, _>(|scope| build_graph(&scope, &mut input, &graph.0, sink));
         let probe = match built {
             Ok(p) => p,
             Err(e) => {

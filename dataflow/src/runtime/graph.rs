@@ -93,10 +93,7 @@ impl Graph {
                     continue;
                 }
                 let ready = self.nodes[i].inputs.iter().all(|s| {
-                    self.nodes
-                        .iter()
-                        .enumerate()
-                        .all(|(j, p)| done[j] || j == i || p.target.map(|t| t.0) != Some(*s))
+                    self.nodes.iter().enumerate().all(|(j, p)| done[j] || j == i || p.target.map(|t| t.0) != Some(*s))
                 });
                 if ready {
                     done[i] = true;

@@ -14,18 +14,10 @@ impl Processor for Counter {
     fn on_event(&mut self, _input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         self.0 += 1;
         let row: Row = Arc::from(vec![msg.row[0].clone(), Value::Long(self.0)]);
-        out.push(Emit {
-            kind: Kind::Current,
-            row,
-            ts: msg.ts,
-        });
+        out.push(Emit { kind: Kind::Current, row, ts: msg.ts });
     }
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        out.push(Emit {
-            kind: Kind::Expired,
-            row: Arc::from(vec![Value::Long(-1), Value::Long(self.0)]),
-            ts,
-        });
+        out.push(Emit { kind: Kind::Expired, row: Arc::from(vec![Value::Long(-1), Value::Long(self.0)]), ts });
     }
 }
 
@@ -44,11 +36,7 @@ fn graph(placement: Placement) -> Graph {
         placement: Placement::Single,
         factory: Arc::new(|| Box::new(Counter(100)) as Box<dyn Processor>),
     };
-    Graph {
-        nodes: vec![chained, counter],
-        observed_streams: vec![1, 2],
-        observed_nodes: vec![1],
-    }
+    Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_nodes: vec![1] }
 }
 
 fn steps() -> Vec<Step> {
@@ -56,27 +44,12 @@ fn steps() -> Vec<Step> {
     let mut steps = Vec::new();
     for i in 0..50i64 {
         let row: Row = Arc::from(vec![Value::Long(i % 7)]);
-        steps.push(Step {
-            time: seq.next(i),
-            msg: Msg {
-                stream: 0,
-                order: vec![],
-                ts: i,
-                kind: Kind::Current,
-                row,
-            },
-        });
+        steps.push(Step { time: seq.next(i), msg: Msg { stream: 0, order: vec![], ts: i, kind: Kind::Current, row } });
         if i % 10 == 9 {
             let row: Row = Arc::from(Vec::new());
             steps.push(Step {
                 time: seq.next(i),
-                msg: Msg {
-                    stream: TICK,
-                    order: vec![],
-                    ts: i,
-                    kind: Kind::Current,
-                    row,
-                },
+                msg: Msg { stream: TICK, order: vec![], ts: i, kind: Kind::Current, row },
             });
         }
     }
@@ -96,20 +69,10 @@ fn same_output_in_the_same_order_for_any_number_of_workers() {
     let one = render(graph(Placement::Single), 1);
     // 50 inputs counted, 5 ticks seen by the counter (observed as a node), and the chain.
     assert_eq!(one.iter().filter(|l| l.starts_with("Node(1)")).count(), 55);
-    assert_eq!(
-        one.iter().filter(|l| l.starts_with("Stream(1)")).count(),
-        50
-    );
-    assert_eq!(
-        one.iter().filter(|l| l.starts_with("Stream(2)")).count(),
-        55
-    );
+    assert_eq!(one.iter().filter(|l| l.starts_with("Stream(1)")).count(), 50);
+    assert_eq!(one.iter().filter(|l| l.starts_with("Stream(2)")).count(), 55);
     for workers in [2, 3] {
-        assert_eq!(
-            render(graph(Placement::Single), workers),
-            one,
-            "workers = {workers}"
-        );
+        assert_eq!(render(graph(Placement::Single), workers), one, "workers = {workers}");
     }
 }
 
@@ -117,11 +80,7 @@ fn same_output_in_the_same_order_for_any_number_of_workers() {
 fn keyed_processors_count_per_key() {
     let keyed = Placement::Keyed(Arc::new(|_, m: &Msg| Some(m.row[0].clone())));
     let one = render(graph(keyed.clone()), 1);
-    let last_of_key_0 = one
-        .iter()
-        .rfind(|l| l.starts_with("Stream(1)") && l.contains("[Long(0),"))
-        .unwrap()
-        .clone();
+    let last_of_key_0 = one.iter().rfind(|l| l.starts_with("Stream(1)") && l.contains("[Long(0),")).unwrap().clone();
     assert!(last_of_key_0.ends_with("Long(8)]"), "{last_of_key_0}");
     assert_eq!(render(graph(keyed), 2), one);
 }

@@ -50,10 +50,7 @@ impl Parser {
         }
         if self.eat_kw("trigger") {
             let name = self.ident("a trigger name")?;
-            self.expect_kw(
-                "at",
-                "after the trigger name (`at every 5 sec`, `at 'start'`)",
-            )?;
+            self.expect_kw("at", "after the trigger name (`at every 5 sec`, `at 'start'`)")?;
             let at = if self.eat_kw("every") {
                 TriggerAt::Every(self.expr()?)
             } else {
@@ -67,18 +64,10 @@ impl Parser {
                         self.advance();
                         TriggerAt::Cron(s)
                     }
-                    _ => {
-                        return Err(self
-                            .unexpected("`every <time>`, `'start'` or a quoted cron expression"))
-                    }
+                    _ => return Err(self.unexpected("`every <time>`, `'start'` or a quoted cron expression")),
                 }
             };
-            return Ok(Definition::Trigger(TriggerDef {
-                annotations,
-                name,
-                at,
-                span: start.to(self.prev_span()),
-            }));
+            return Ok(Definition::Trigger(TriggerDef { annotations, name, at, span: start.to(self.prev_span()) }));
         }
         if self.eat_kw("function") {
             return self.function_def(annotations, start);
@@ -90,9 +79,7 @@ impl Parser {
             self.expect_kw("select", "in the aggregation")?;
             return self.aggregation_rest(annotations, name, input, start);
         }
-        Err(self.unexpected(
-            "`stream`, `table`, `window`, `aggregation`, `function` or `trigger` after `define`",
-        ))
+        Err(self.unexpected("`stream`, `table`, `window`, `aggregation`, `function` or `trigger` after `define`"))
     }
 
     /// After `define aggregation A from S select`: the selection, `group by`,
@@ -105,10 +92,7 @@ impl Parser {
         start: Span,
     ) -> PResult<Definition> {
         let items = self.aggregation_items()?;
-        let mut selector = Selector {
-            items,
-            ..Selector::default()
-        };
+        let mut selector = Selector { items, ..Selector::default() };
         if self.is_kw("group") && self.is_kw_at(1, "by") {
             self.advance();
             self.advance();
@@ -124,11 +108,7 @@ impl Parser {
         let mut items = Vec::new();
         loop {
             let expr = self.expr()?;
-            let alias = if self.eat_kw("as") {
-                Some(self.ident("a name after `as`")?)
-            } else {
-                None
-            };
+            let alias = if self.eat_kw("as") { Some(self.ident("a name after `as`")?) } else { None };
             items.push(OutputAttribute { expr, alias });
             if !self.eat_sym(",") {
                 break;
@@ -146,11 +126,7 @@ impl Parser {
         start: Span,
     ) -> PResult<Definition> {
         self.expect_kw("aggregate", "(`aggregate by ts every sec ... year`)")?;
-        let aggregate_by = if self.eat_kw("by") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let aggregate_by = if self.eat_kw("by") { Some(self.expr()?) } else { None };
         self.expect_kw("every", "before the aggregation's durations")?;
         let first = self.duration()?;
         let durations = if self.eat_sym("...") {
@@ -176,9 +152,7 @@ impl Parser {
     /// A granularity word (`sec`, `minutes`, `year` …).
     fn duration(&mut self) -> PResult<Ident> {
         if super::expr::time_unit_ms(self.peek()).is_none() {
-            return Err(
-                self.unexpected("a duration (`sec`, `min`, `hours`, `days`, `months`, `years`)")
-            );
+            return Err(self.unexpected("a duration (`sec`, `min`, `hours`, `days`, `months`, `years`)"));
         }
         self.ident("a duration")
     }
@@ -295,24 +269,12 @@ impl Parser {
             }));
         }
         if self.is_kw("source") || self.is_kw("sink") {
-            let kind = if self.is_kw("source") {
-                "source"
-            } else {
-                "sink"
-            };
+            let kind = if self.is_kw("source") { "source" } else { "sink" };
             self.advance();
             let name = self.ident(&format!("a {kind} name"))?;
             let with_start = self.peek().span;
-            let options = if self.is_kw("with") {
-                self.with_options()?
-            } else {
-                Vec::new()
-            };
-            annotations.push(options_to_annotation(
-                kind,
-                options,
-                with_start.to(self.prev_span()),
-            ));
+            let options = if self.is_kw("with") { self.with_options()? } else { Vec::new() };
+            annotations.push(options_to_annotation(kind, options, with_start.to(self.prev_span())));
             let attributes = self.attribute_list()?;
             return Ok(Definition::Stream(StreamDef {
                 annotations,
@@ -327,11 +289,7 @@ impl Parser {
             if self.is_kw("with") {
                 let with_start = self.peek().span;
                 let options = self.with_options()?;
-                annotations.push(options_to_annotation(
-                    "store",
-                    options,
-                    with_start.to(self.prev_span()),
-                ));
+                annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
             }
             let attributes = self.attribute_list()?;
             return Ok(Definition::Table(TableDef {
@@ -376,60 +334,39 @@ impl Parser {
             for o in options {
                 match o.key.to_ascii_lowercase().as_str() {
                     "interval" => {
-                        at = Some(TriggerAt::Every(o.value_expr.unwrap_or_else(|| {
-                            Expr::new(ExprKind::Literal(Literal::String(o.value.clone())), o.span)
-                        })))
+                        at =
+                            Some(TriggerAt::Every(o.value_expr.unwrap_or_else(|| {
+                                Expr::new(ExprKind::Literal(Literal::String(o.value.clone())), o.span)
+                            })))
                     }
-                    "expression" if o.value.eq_ignore_ascii_case("start") => {
-                        at = Some(TriggerAt::Start)
-                    }
+                    "expression" if o.value.eq_ignore_ascii_case("start") => at = Some(TriggerAt::Start),
                     "expression" => at = Some(TriggerAt::Cron(o.value)),
                     other => {
                         return Err(Diagnostic::error(
                             o.span,
-                            format!(
-                                "unknown trigger option `{other}`; use `interval` or `expression`"
-                            ),
+                            format!("unknown trigger option `{other}`; use `interval` or `expression`"),
                         ))
                     }
                 }
             }
             let span = start.to(self.prev_span());
             let at = at.ok_or_else(|| {
-                Diagnostic::error(
-                    span,
-                    "a trigger needs `interval = <time>` or `expression = 'start' | '<cron>'`",
-                )
+                Diagnostic::error(span, "a trigger needs `interval = <time>` or `expression = 'start' | '<cron>'`")
             })?;
-            return Ok(Definition::Trigger(TriggerDef {
-                annotations,
-                name,
-                at,
-                span,
-            }));
+            return Ok(Definition::Trigger(TriggerDef { annotations, name, at, span }));
         }
         if self.eat_kw("aggregation") {
             let name = self.ident("an aggregation name")?;
             if self.is_kw("with") {
                 let with_start = self.peek().span;
                 let options = self.with_options()?;
-                annotations.push(options_to_annotation(
-                    "store",
-                    options,
-                    with_start.to(self.prev_span()),
-                ));
+                annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
             }
-            self.expect_kw(
-                "select",
-                "in the aggregation (`CREATE AGGREGATION A SELECT … FROM S …`)",
-            )?;
+            self.expect_kw("select", "in the aggregation (`CREATE AGGREGATION A SELECT … FROM S …`)")?;
             let items = self.aggregation_items()?;
             self.expect_kw("from", "after the aggregation's selection")?;
             let input = self.single_input(false)?;
-            let mut selector = Selector {
-                items,
-                ..Selector::default()
-            };
+            let mut selector = Selector { items, ..Selector::default() };
             if self.is_kw("group") && self.is_kw_at(1, "by") {
                 self.advance();
                 self.advance();
@@ -437,7 +374,8 @@ impl Parser {
             }
             return self.aggregation_tail(annotations, name, input, selector, start);
         }
-        Err(self.unexpected("STREAM, SOURCE, SINK, TABLE, INDEX, WINDOW, AGGREGATION, TRIGGER or FUNCTION after CREATE"))
+        Err(self
+            .unexpected("STREAM, SOURCE, SINK, TABLE, INDEX, WINDOW, AGGREGATION, TRIGGER or FUNCTION after CREATE"))
     }
 
     /// `WITH (key = value, …)`.
@@ -472,12 +410,7 @@ impl Parser {
                         .replace("- ", "-"),
                     None => self.property_value()?,
                 };
-                options.push(WithOption {
-                    key,
-                    value,
-                    value_expr,
-                    span: start.to(self.prev_span()),
-                });
+                options.push(WithOption { key, value, value_expr, span: start.to(self.prev_span()) });
                 if !self.eat_sym(",") {
                     break;
                 }
@@ -498,11 +431,7 @@ fn options_to_annotation(kind: &str, options: Vec<WithOption>, span: Span) -> An
     let mut payload = Vec::new();
     for o in options {
         let lower = o.key.to_ascii_lowercase();
-        let property = |key: Option<String>| AnnotationElement::Property {
-            key,
-            value: o.value.clone(),
-            span: o.span,
-        };
+        let property = |key: Option<String>| AnnotationElement::Property { key, value: o.value.clone(), span: o.span };
         if let Some(attr) = lower.strip_prefix("map.attributes.") {
             let _ = attr;
             attributes.push(property(Some(o.key["map.attributes.".len()..].to_string())));
@@ -515,29 +444,13 @@ fn options_to_annotation(kind: &str, options: Vec<WithOption>, span: Span) -> An
         }
     }
     if !attributes.is_empty() {
-        map.push(AnnotationElement::Nested(Annotation {
-            name: "attributes".into(),
-            elements: attributes,
-            span,
-        }));
+        map.push(AnnotationElement::Nested(Annotation { name: "attributes".into(), elements: attributes, span }));
     }
     if !payload.is_empty() {
-        map.push(AnnotationElement::Nested(Annotation {
-            name: "payload".into(),
-            elements: payload,
-            span,
-        }));
+        map.push(AnnotationElement::Nested(Annotation { name: "payload".into(), elements: payload, span }));
     }
     if !map.is_empty() {
-        elements.push(AnnotationElement::Nested(Annotation {
-            name: "map".into(),
-            elements: map,
-            span,
-        }));
+        elements.push(AnnotationElement::Nested(Annotation { name: "map".into(), elements: map, span }));
     }
-    Annotation {
-        name: kind.to_string(),
-        elements,
-        span,
-    }
+    Annotation { name: kind.to_string(), elements, span }
 }

@@ -92,10 +92,7 @@ impl Parser {
             let operand = self.unary()?;
             self.leave();
             let span = start.to(operand.span);
-            return Ok(Expr::new(
-                ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
-                span,
-            ));
+            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(operand)), span));
         }
         if self.is_sym("-") || self.is_sym("+") {
             let negative = self.is_sym("-");
@@ -112,10 +109,7 @@ impl Parser {
                 return Ok(operand);
             }
             let span = start.to(operand.span);
-            return Ok(Expr::new(
-                ExprKind::Unary(UnaryOp::Neg, Box::new(operand)),
-                span,
-            ));
+            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Neg, Box::new(operand)), span));
         }
         let primary = self.primary()?;
         self.postfix(primary)
@@ -144,10 +138,7 @@ impl Parser {
             TokenKind::Number(_) => self.number(false),
             TokenKind::Str(s) => {
                 self.advance();
-                Ok(Expr::new(
-                    ExprKind::Literal(Literal::String(s.clone())),
-                    token.span,
-                ))
+                Ok(Expr::new(ExprKind::Literal(Literal::String(s.clone())), token.span))
             }
             TokenKind::Sym("(") => {
                 self.advance();
@@ -213,20 +204,11 @@ impl Parser {
             let attr = self.ident("an attribute name after `.`")?;
             let span = start.to(attr.span);
             let stream = StreamRef { inner, name, index };
-            return Ok(Expr::new(
-                ExprKind::Attribute {
-                    stream: Some(stream),
-                    name: attr,
-                },
-                span,
-            ));
+            return Ok(Expr::new(ExprKind::Attribute { stream: Some(stream), name: attr }, span));
         }
         let span = start.to(self.prev_span());
         if inner || index.is_some() {
-            return Ok(Expr::new(
-                ExprKind::StreamRef(StreamRef { inner, name, index }),
-                span,
-            ));
+            return Ok(Expr::new(ExprKind::StreamRef(StreamRef { inner, name, index }), span));
         }
         Ok(Expr::new(ExprKind::Attribute { stream: None, name }, span))
     }
@@ -239,9 +221,7 @@ impl Parser {
             }
             return Ok(EventIndex::Last(0));
         }
-        Ok(EventIndex::Nth(
-            self.small_int("an event index (a number or `last`)")?,
-        ))
+        Ok(EventIndex::Nth(self.small_int("an event index (a number or `last`)")?))
     }
 
     /// A non-negative integer that fits `u32`.
@@ -249,9 +229,7 @@ impl Parser {
         match &self.peek().kind {
             TokenKind::Number(n) => {
                 let span = self.peek().span;
-                let v = n
-                    .parse::<u32>()
-                    .map_err(|_| Diagnostic::error(span, format!("expected {what}, found {n}")))?;
+                let v = n.parse::<u32>().map_err(|_| Diagnostic::error(span, format!("expected {what}, found {n}")))?;
                 self.advance();
                 Ok(v)
             }
@@ -260,11 +238,7 @@ impl Parser {
     }
 
     /// `(args)` after a function name.
-    pub(crate) fn call_args(
-        &mut self,
-        namespace: Option<Ident>,
-        name: Ident,
-    ) -> PResult<FunctionCall> {
+    pub(crate) fn call_args(&mut self, namespace: Option<Ident>, name: Ident) -> PResult<FunctionCall> {
         let start = namespace.as_ref().map_or(name.span, |n| n.span);
         self.expect_sym("(", "to open the arguments")?;
         let mut args = Vec::new();
@@ -282,12 +256,7 @@ impl Parser {
             }
         }
         self.expect_sym(")", "to close the arguments")?;
-        Ok(FunctionCall {
-            namespace,
-            name,
-            args,
-            span: start.to(self.prev_span()),
-        })
+        Ok(FunctionCall { namespace, name, args, span: start.to(self.prev_span()) })
     }
 
     /// `1 min 30 sec`: one or more `<int> <unit>` pairs.
@@ -296,31 +265,18 @@ impl Parser {
         let mut total: i64 = 0;
         while self.is_time_constant() {
             let t = self.advance();
-            let TokenKind::Number(n) = &t.kind else {
-                unreachable!()
-            };
-            let value: i64 = n.parse().map_err(|_| {
-                Diagnostic::error(
-                    t.span,
-                    format!("a time constant needs a whole number, found {n}"),
-                )
-            })?;
+            let TokenKind::Number(n) = &t.kind else { unreachable!() };
+            let value: i64 = n
+                .parse()
+                .map_err(|_| Diagnostic::error(t.span, format!("a time constant needs a whole number, found {n}")))?;
             let unit = time_unit_ms(self.peek()).unwrap_or(1);
             self.advance();
             total = value
                 .checked_mul(unit)
                 .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        start.to(self.prev_span()),
-                        "this time constant is too large",
-                    )
-                })?;
+                .ok_or_else(|| Diagnostic::error(start.to(self.prev_span()), "this time constant is too large"))?;
         }
-        Ok(Expr::new(
-            ExprKind::Literal(Literal::Time(total)),
-            start.to(self.prev_span()),
-        ))
+        Ok(Expr::new(ExprKind::Literal(Literal::Time(total)), start.to(self.prev_span())))
     }
 
     /// A number literal, typed by its form and suffix.
@@ -335,11 +291,7 @@ impl Parser {
             }
             _ => (text.as_str(), None),
         };
-        let signed = if negative {
-            format!("-{body}")
-        } else {
-            body.to_string()
-        };
+        let signed = if negative { format!("-{body}") } else { body.to_string() };
         let is_float = body.contains(['.', 'e', 'E']);
         let bad = |what: &str| Diagnostic::error(t.span, format!("{text} is not a valid {what}"));
         let lit = match suffix {
@@ -350,11 +302,7 @@ impl Parser {
             _ if is_float => Literal::Double(signed.parse().map_err(|_| bad("double"))?),
             _ => match signed.parse::<i32>() {
                 Ok(v) => Literal::Int(v),
-                Err(_) => Literal::Long(
-                    signed
-                        .parse()
-                        .map_err(|_| bad("number (it is too large)"))?,
-                ),
+                Err(_) => Literal::Long(signed.parse().map_err(|_| bad("number (it is too large)"))?),
             },
         };
         Ok(Expr::new(ExprKind::Literal(lit), t.span))

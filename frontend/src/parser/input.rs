@@ -64,22 +64,14 @@ impl Parser {
                 if self.is_kw("window") && self.is_sym_at(1, ".") {
                     self.advance();
                     self.advance();
-                    handlers.push(StreamHandler::Window(
-                        self.function_call("a window name after `#window.`")?,
-                    ));
+                    handlers.push(StreamHandler::Window(self.function_call("a window name after `#window.`")?));
                 } else {
-                    handlers.push(StreamHandler::Function(
-                        self.function_call("a stream function after `#`")?,
-                    ));
+                    handlers.push(StreamHandler::Function(self.function_call("a stream function after `#`")?));
                 }
-            } else if self.is_kw("window")
-                && self.is_ident_at(1)
-                && (self.is_sym_at(2, "(") || self.is_sym_at(2, ":"))
+            } else if self.is_kw("window") && self.is_ident_at(1) && (self.is_sym_at(2, "(") || self.is_sym_at(2, ":"))
             {
                 self.advance();
-                handlers.push(StreamHandler::Window(
-                    self.function_call("a window name after WINDOW")?,
-                ));
+                handlers.push(StreamHandler::Window(self.function_call("a window name after WINDOW")?));
             } else {
                 break;
             }
@@ -88,14 +80,7 @@ impl Parser {
         if allow_alias && self.eat_kw("as") {
             alias = Some(self.ident("an alias after `as`")?);
         }
-        Ok(SingleInput {
-            inner,
-            fault,
-            stream,
-            handlers,
-            alias,
-            span: start.to(self.prev_span()),
-        })
+        Ok(SingleInput { inner, fault, stream, handlers, alias, span: start.to(self.prev_span()) })
     }
 
     /// `name(args)` or `ns:name(args)`.
@@ -135,18 +120,11 @@ impl Parser {
         let right = self.single_input(true)?;
         if self.eat_kw("unidirectional") {
             if unidirectional.is_some() {
-                return Err(Diagnostic::error(
-                    self.prev_span(),
-                    "only one side of a join can be `unidirectional`",
-                ));
+                return Err(Diagnostic::error(self.prev_span(), "only one side of a join can be `unidirectional`"));
             }
             unidirectional = Some(JoinSide::Right);
         }
-        let on = if self.eat_kw("on") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let on = if self.eat_kw("on") { Some(self.expr()?) } else { None };
         let mut within = Vec::new();
         if self.eat_kw("within") {
             within.push(self.expr()?);
@@ -154,53 +132,26 @@ impl Parser {
                 within.push(self.expr()?);
             }
         }
-        let per = if self.eat_kw("per") {
-            Some(self.expr()?)
-        } else {
-            None
-        };
+        let per = if self.eat_kw("per") { Some(self.expr()?) } else { None };
         let span = start.to(self.prev_span());
-        Ok(InputStream::Join(Box::new(JoinInput {
-            left,
-            kind,
-            right,
-            unidirectional,
-            on,
-            within,
-            per,
-            span,
-        })))
+        Ok(InputStream::Join(Box::new(JoinInput { left, kind, right, unidirectional, on, within, per, span })))
     }
 
     // ---- patterns and sequences ----------------------------------------------------
 
     fn state_input(&mut self, start: Span) -> PResult<InputStream> {
         let (element, kind) = self.state_chain(None)?;
-        Ok(InputStream::State(Box::new(StateInput {
-            kind,
-            element,
-            span: start.to(self.prev_span()),
-        })))
+        Ok(InputStream::State(Box::new(StateInput { kind, element, span: start.to(self.prev_span()) })))
     }
 
     /// A pattern whose first stream was already read as a plain input.
     fn state_input_after(&mut self, first: SingleInput, start: Span) -> PResult<InputStream> {
         if first.alias.is_some() {
-            return Err(Diagnostic::error(
-                first.span,
-                "in a pattern, name an event with `e1=S`, not `S as e1`",
-            ));
+            return Err(Diagnostic::error(first.span, "in a pattern, name an event with `e1=S`, not `S as e1`"));
         }
-        let first = self.state_unit_tail(StateStream {
-            alias: None,
-            input: first,
-        })?;
+        let first = self.state_unit_tail(StateStream { alias: None, input: first })?;
         let (element, kind) = self.state_chain(Some(first))?;
-        Ok(InputStream::State(Box::new(StateInput {
-            kind,
-            element,
-            span: start.to(self.prev_span()),
-        })))
+        Ok(InputStream::State(Box::new(StateInput { kind, element, span: start.to(self.prev_span()) })))
     }
 
     /// Items separated by `->` (pattern) or `,` (sequence), then an optional `within`
@@ -277,11 +228,7 @@ impl Parser {
         };
         self.advance();
         let right = self.state_unit()?;
-        Ok(StateElement::Logical {
-            op,
-            left: Box::new(left),
-            right: Box::new(right),
-        })
+        Ok(StateElement::Logical { op, left: Box::new(left), right: Box::new(right) })
     }
 
     /// `( chain )`, `not S[…] [for t]`, or `[e=]S[…]` with an optional count.
@@ -293,15 +240,8 @@ impl Parser {
         }
         if self.eat_kw("not") {
             let input = self.single_input(false)?;
-            let for_time = if self.eat_kw("for") {
-                Some(self.expr()?)
-            } else {
-                None
-            };
-            return Ok(StateElement::Absent {
-                stream: StateStream { alias: None, input },
-                for_time,
-            });
+            let for_time = if self.eat_kw("for") { Some(self.expr()?) } else { None };
+            return Ok(StateElement::Absent { stream: StateStream { alias: None, input }, for_time });
         }
         let alias = if self.is_ident() && self.is_sym_at(1, "=") {
             let a = self.ident("an event name")?;
@@ -325,11 +265,8 @@ impl Parser {
             (0, Some(1), CountSyntax::Question)
         } else if self.is_sym("<") {
             let open = self.advance().span;
-            let min = if matches!(self.peek().kind, TokenKind::Number(_)) {
-                Some(self.small_int("a count")?)
-            } else {
-                None
-            };
+            let min =
+                if matches!(self.peek().kind, TokenKind::Number(_)) { Some(self.small_int("a count")?) } else { None };
             let max = if self.eat_sym(":") {
                 if matches!(self.peek().kind, TokenKind::Number(_)) {
                     Some(self.small_int("a count")?)
@@ -355,11 +292,6 @@ impl Parser {
         } else {
             return Ok(StateElement::Stream(stream));
         };
-        Ok(StateElement::Count {
-            stream,
-            min,
-            max,
-            syntax,
-        })
+        Ok(StateElement::Count { stream, min, max, syntax })
     }
 }

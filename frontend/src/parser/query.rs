@@ -21,25 +21,11 @@ impl Parser {
             let selector = self.selector(true)?;
             let output_rate = self.output_rate()?;
             let output = self.output_action()?;
-            return Ok(Query {
-                annotations,
-                input,
-                selector,
-                output_rate,
-                output,
-                span: start.to(self.prev_span()),
-            });
+            return Ok(Query { annotations, input, selector, output_rate, output, span: start.to(self.prev_span()) });
         }
         // Macrometa spelling: the output clause comes first.
-        let output = if self.is_kw("select") {
-            OutputAction::Return { events: None }
-        } else {
-            self.output_action()?
-        };
-        self.expect_kw(
-            "select",
-            "after the output clause (`INSERT INTO S SELECT … FROM …`)",
-        )?;
+        let output = if self.is_kw("select") { OutputAction::Return { events: None } } else { self.output_action()? };
+        self.expect_kw("select", "after the output clause (`INSERT INTO S SELECT … FROM …`)")?;
         let items = self.select_items()?;
         self.expect_kw("from", "after the selected attributes")?;
         let mut input = self.input_stream()?;
@@ -58,21 +44,17 @@ impl Parser {
                     })
                 }
                 InputStream::State(_) => {
-                    return Err(Diagnostic::error(where_span, "WHERE cannot follow a pattern or sequence; filter each event with `S[condition]`"))
+                    return Err(Diagnostic::error(
+                        where_span,
+                        "WHERE cannot follow a pattern or sequence; filter each event with `S[condition]`",
+                    ))
                 }
             }
         }
         let mut selector = self.selector(false)?;
         selector.items = items;
         let output_rate = self.output_rate()?;
-        Ok(Query {
-            annotations,
-            input,
-            selector,
-            output_rate,
-            output,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Query { annotations, input, selector, output_rate, output, span: start.to(self.prev_span()) })
     }
 
     /// `select …` (classic only) and the clauses after it.
@@ -123,11 +105,7 @@ impl Parser {
         let mut items = Vec::new();
         loop {
             let expr = self.expr()?;
-            let alias = if self.eat_kw("as") {
-                Some(self.ident("a name after `as`")?)
-            } else {
-                None
-            };
+            let alias = if self.eat_kw("as") { Some(self.ident("a name after `as`")?) } else { None };
             items.push(OutputAttribute { expr, alias });
             if !self.eat_sym(",") {
                 break;
@@ -168,16 +146,10 @@ impl Parser {
             self.advance();
             let span = start.to(self.prev_span());
             if snapshot {
-                return Err(Diagnostic::error(
-                    span,
-                    "`output snapshot` needs a time period, not a number of events",
-                ));
+                return Err(Diagnostic::error(span, "`output snapshot` needs a time period, not a number of events"));
             }
             if count == 0 {
-                return Err(Diagnostic::error(
-                    span,
-                    "the output rate must be at least 1 event",
-                ));
+                return Err(Diagnostic::error(span, "the output rate must be at least 1 event"));
             }
             return Ok(Some(OutputRate::Events { which, count, span }));
         }
@@ -186,11 +158,7 @@ impl Parser {
         Ok(Some(if snapshot {
             OutputRate::Snapshot { period, span }
         } else {
-            OutputRate::Time {
-                which,
-                period,
-                span,
-            }
+            OutputRate::Time { which, period, span }
         }))
     }
 
@@ -221,12 +189,7 @@ impl Parser {
             let inner = self.eat_sym("#");
             let fault = !inner && self.eat_sym("!");
             let target = self.ident("the stream to insert into")?;
-            return Ok(OutputAction::Insert {
-                events,
-                target,
-                inner,
-                fault,
-            });
+            return Ok(OutputAction::Insert { events, target, inner, fault });
         }
         if self.eat_kw("delete") {
             let table = self.ident("the table to delete from")?;
@@ -259,37 +222,20 @@ impl Parser {
             self.expect_kw("on", "with the condition of the rows to update")?;
             let on = self.expr()?;
             return Ok(if or_insert {
-                OutputAction::UpdateOrInsert {
-                    events,
-                    table,
-                    set,
-                    on,
-                }
+                OutputAction::UpdateOrInsert { events, table, set, on }
             } else {
-                OutputAction::Update {
-                    events,
-                    table,
-                    set,
-                    on,
-                }
+                OutputAction::Update { events, table, set, on }
             });
         }
         if self.eat_kw("return") {
-            return Ok(OutputAction::Return {
-                events: self.event_type(),
-            });
+            return Ok(OutputAction::Return { events: self.event_type() });
         }
-        Err(self.unexpected(
-            "the query output (`insert into S`, `delete T on …`, `update T … on …`, `return`)",
-        ))
+        Err(self.unexpected("the query output (`insert into S`, `delete T on …`, `update T … on …`, `return`)"))
     }
 
     /// `for current|expired|all events` after a table name.
     fn for_events(&mut self) -> Option<OutputEventType> {
-        if self.is_kw("for")
-            && (self.is_kw_at(1, "current")
-                || self.is_kw_at(1, "expired")
-                || self.is_kw_at(1, "all"))
+        if self.is_kw("for") && (self.is_kw_at(1, "current") || self.is_kw_at(1, "expired") || self.is_kw_at(1, "all"))
         {
             self.advance();
             return self.event_type();
@@ -303,27 +249,11 @@ impl Parser {
         if self.eat_sym(".") {
             let attr = self.ident("an attribute name after `.`")?;
             let span = first.span.to(attr.span);
-            let stream = StreamRef {
-                inner: false,
-                name: first,
-                index: None,
-            };
-            return Ok(Expr::new(
-                ExprKind::Attribute {
-                    stream: Some(stream),
-                    name: attr,
-                },
-                span,
-            ));
+            let stream = StreamRef { inner: false, name: first, index: None };
+            return Ok(Expr::new(ExprKind::Attribute { stream: Some(stream), name: attr }, span));
         }
         let span = first.span;
-        Ok(Expr::new(
-            ExprKind::Attribute {
-                stream: None,
-                name: first,
-            },
-            span,
-        ))
+        Ok(Expr::new(ExprKind::Attribute { stream: None, name: first }, span))
     }
 
     /// `partition with (key of S, …) begin query; … end`.
@@ -367,12 +297,7 @@ impl Parser {
                 return Err(self.unexpected("`;` after the query"));
             }
         }
-        Ok(Partition {
-            annotations,
-            keys,
-            queries,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Partition { annotations, keys, queries, span: start.to(self.prev_span()) })
     }
 
     /// `expr of S` or `cond as 'label' or cond as 'label' … of S`.
@@ -400,10 +325,7 @@ impl Parser {
         }
         self.expect_kw("of", "and the partitioned stream (`symbol of StockStream`)")?;
         let stream = self.ident("the partitioned stream")?;
-        Ok(PartitionKey::Value {
-            expr: first,
-            stream,
-        })
+        Ok(PartitionKey::Value { expr: first, stream })
     }
 
     /// A condition that stops before `or` (range partitions use `or` between ranges).

@@ -27,24 +27,10 @@ fn classic_filter_window_query() {
         "define stream S (symbol string, price float);\n@info(name='q1') from S[price > 10]#window.time(1 min) select symbol, avg(price) as p group by symbol having p > 2 order by p desc limit 3 output last every 5 sec insert expired events into Out;",
     );
     assert_eq!(q.name(), Some("q1"));
-    let InputStream::Single(s) = &q.input else {
-        panic!()
-    };
+    let InputStream::Single(s) = &q.input else { panic!() };
     assert_eq!(s.handlers.len(), 2);
-    assert!(matches!(
-        &q.output_rate,
-        Some(OutputRate::Time {
-            which: RateWhich::Last,
-            ..
-        })
-    ));
-    assert!(matches!(
-        &q.output,
-        OutputAction::Insert {
-            events: Some(OutputEventType::Expired),
-            ..
-        }
-    ));
+    assert!(matches!(&q.output_rate, Some(OutputRate::Time { which: RateWhich::Last, .. })));
+    assert!(matches!(&q.output, OutputAction::Insert { events: Some(OutputEventType::Expired), .. }));
     assert_eq!(q.selector.order_by.len(), 1);
 }
 
@@ -52,52 +38,39 @@ fn classic_filter_window_query() {
 fn macrometa_spelling_is_the_same_tree() {
     let classic = app("define stream S (a int, b double);\nfrom S[a > 1]#window.length(5) select a, sum(b) as t group by a insert into O;");
     let sql = app("CREATE STREAM S (a int, b double);\nINSERT INTO O SELECT a, sum(b) AS t FROM S[a > 1] WINDOW SLIDING_LENGTH(5) GROUP BY a;");
-    let (Element::Query(c), Element::Query(s)) = (&classic.elements[1], &sql.elements[1]) else {
-        panic!()
-    };
+    let (Element::Query(c), Element::Query(s)) = (&classic.elements[1], &sql.elements[1]) else { panic!() };
     assert_eq!(c.selector, s.selector);
     assert_eq!(c.output, s.output);
 }
 
 #[test]
 fn create_source_becomes_annotations() {
-    let a =
-        app("CREATE SOURCE S WITH (type='http', map.type='json', map.attributes.x='$.x') (x int);");
-    let Element::Definition(Definition::Stream(s)) = &a.elements[0] else {
-        panic!()
-    };
+    let a = app("CREATE SOURCE S WITH (type='http', map.type='json', map.attributes.x='$.x') (x int);");
+    let Element::Definition(Definition::Stream(s)) = &a.elements[0] else { panic!() };
     let source = &s.annotations[0];
     assert_eq!(source.name, "source");
     assert_eq!(source.property("type"), Some("http"));
     let map = source.nested("map").next().unwrap();
     assert_eq!(map.property("type"), Some("json"));
-    assert_eq!(
-        map.nested("attributes").next().unwrap().property("x"),
-        Some("$.x")
-    );
+    assert_eq!(map.nested("attributes").next().unwrap().property("x"), Some("$.x"));
 }
 
 #[test]
 fn patterns_sequences_and_counts() {
     let q = only_query("define stream S (p double); from every e1=S[p > 1] -> e2=S[p > e1.p]<2:5> -> not S for 5 sec within 10 min select e1.p, e2[last].p as l insert into O;");
-    let InputStream::State(st) = &q.input else {
-        panic!()
-    };
+    let InputStream::State(st) = &q.input else { panic!() };
     assert_eq!(st.kind, StateKind::Pattern);
     assert!(matches!(st.element, StateElement::Within(..)));
-    let q = only_query("define stream S (p double); from every e1=S, e2=S[p > e1.p]+, e3=S? select e1.p insert into O;");
-    let InputStream::State(st) = &q.input else {
-        panic!()
-    };
+    let q =
+        only_query("define stream S (p double); from every e1=S, e2=S[p > e1.p]+, e3=S? select e1.p insert into O;");
+    let InputStream::State(st) = &q.input else { panic!() };
     assert_eq!(st.kind, StateKind::Sequence);
 }
 
 #[test]
 fn joins() {
     let q = only_query("define stream A (x int); define stream B (x int); from A#window.length(5) as a unidirectional left outer join B#window.time(1 sec) as b on a.x == b.x select a.x insert into O;");
-    let InputStream::Join(j) = &q.input else {
-        panic!()
-    };
+    let InputStream::Join(j) = &q.input else { panic!() };
     assert_eq!(j.kind, JoinKind::LeftOuter);
     assert_eq!(j.unidirectional, Some(JoinSide::Left));
 }
@@ -110,17 +83,9 @@ fn literals_and_precedence() {
     assert_eq!(items[1].expr.kind, ExprKind::Literal(Literal::Float(1.5)));
     assert_eq!(items[2].expr.kind, ExprKind::Literal(Literal::Double(2.0)));
     assert_eq!(items[3].expr.kind, ExprKind::Literal(Literal::Int(-3)));
-    assert_eq!(
-        items[4].expr.kind,
-        ExprKind::Literal(Literal::Time(7_205_000))
-    );
-    assert_eq!(
-        items[5].expr.kind,
-        ExprKind::Literal(Literal::String("x'y".into()))
-    );
-    let ExprKind::Binary(BinaryOp::Or, l, _) = &items[6].expr.kind else {
-        panic!()
-    };
+    assert_eq!(items[4].expr.kind, ExprKind::Literal(Literal::Time(7_205_000)));
+    assert_eq!(items[5].expr.kind, ExprKind::Literal(Literal::String("x'y".into())));
+    let ExprKind::Binary(BinaryOp::Or, l, _) = &items[6].expr.kind else { panic!() };
     assert!(matches!(l.kind, ExprKind::Binary(BinaryOp::Eq, ..)));
 }
 
@@ -132,8 +97,7 @@ fn partitions_and_tables() {
 
 #[test]
 fn errors_name_line_and_column() {
-    let text =
-        "define stream S (a int);\nfrom S select a insert into;\nfrom S selec a insert into O;";
+    let text = "define stream S (a int);\nfrom S select a insert into;\nfrom S selec a insert into O;";
     let errors = parse(text).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].line_col(text), (2, 28));

@@ -56,17 +56,11 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// No aggregates allowed.
     pub fn plain() -> Ctx {
-        Ctx {
-            aggregates: None,
-            input_len: 0,
-        }
+        Ctx { aggregates: None, input_len: 0 }
     }
     /// Aggregates allowed.
     pub fn aggregating() -> Ctx {
-        Ctx {
-            aggregates: Some(Vec::new()),
-            input_len: 0,
-        }
+        Ctx { aggregates: Some(Vec::new()), input_len: 0 }
     }
 }
 
@@ -95,11 +89,7 @@ pub(crate) fn parse_duration(text: &str) -> Option<i64> {
 const POISON: &str = "<error>";
 
 fn poison(span: Span) -> TypedExpr {
-    TypedExpr {
-        kind: TypedExprKind::Unsupported(POISON.into()),
-        ty: AttrType::Object,
-        span,
-    }
+    TypedExpr { kind: TypedExprKind::Unsupported(POISON.into()), ty: AttrType::Object, span }
 }
 
 fn is_poison(e: &TypedExpr) -> bool {
@@ -133,10 +123,7 @@ impl Analyzer {
     pub(crate) fn condition(&mut self, e: &Expr, scope: &Scope) -> TypedExpr {
         let t = self.typed(e, scope, &mut Ctx::plain());
         if !is_poison(&t) && t.ty != AttrType::Bool {
-            self.error(
-                e.span,
-                format!("a condition must be bool, but this is {}", t.ty),
-            );
+            self.error(e.span, format!("a condition must be bool, but this is {}", t.ty));
         }
         t
     }
@@ -154,106 +141,51 @@ impl Analyzer {
                     }
                 }
                 let order: Vec<usize> = match scope.current {
-                    Some(c) => std::iter::once(c)
-                        .chain((0..scope.inputs.len()).filter(|i| *i != c))
-                        .collect(),
+                    Some(c) => std::iter::once(c).chain((0..scope.inputs.len()).filter(|i| *i != c)).collect(),
                     None => (0..scope.inputs.len()).collect(),
                 };
                 if let Some(c) = scope.current {
                     if let Some((p, ty)) = scope.inputs[c].schema.find(&name.name) {
-                        return mk(
-                            TypedExprKind::Attribute {
-                                input: c,
-                                position: p,
-                            },
-                            ty,
-                        );
+                        return mk(TypedExprKind::Attribute { input: c, position: p }, ty);
                     }
                 }
                 let hits: Vec<(usize, usize, AttrType)> = order
                     .into_iter()
-                    .filter_map(|i| {
-                        scope.inputs[i]
-                            .schema
-                            .find(&name.name)
-                            .map(|(p, t)| (i, p, t))
-                    })
+                    .filter_map(|i| scope.inputs[i].schema.find(&name.name).map(|(p, t)| (i, p, t)))
                     .collect();
                 match hits.as_slice() {
-                    [(i, p, t)] => mk(
-                        TypedExprKind::Attribute {
-                            input: *i,
-                            position: *p,
-                        },
-                        *t,
-                    ),
-                    [] if scope
-                        .inputs
-                        .iter()
-                        .any(|s| s.indexable && s.name == name.name) =>
-                    {
-                        mk(
-                            TypedExprKind::Unsupported(format!("event reference {}", name.name)),
-                            AttrType::Object,
-                        )
+                    [(i, p, t)] => mk(TypedExprKind::Attribute { input: *i, position: *p }, *t),
+                    [] if scope.inputs.iter().any(|s| s.indexable && s.name == name.name) => {
+                        mk(TypedExprKind::Unsupported(format!("event reference {}", name.name)), AttrType::Object)
                     }
                     [] => {
-                        let names: Vec<&str> =
-                            scope.inputs.iter().map(|s| s.name.as_str()).collect();
-                        self.error(
-                            name.span,
-                            format!(
-                                "'{}' is not an attribute of {}",
-                                name.name,
-                                names.join(" or ")
-                            ),
-                        );
+                        let names: Vec<&str> = scope.inputs.iter().map(|s| s.name.as_str()).collect();
+                        self.error(name.span, format!("'{}' is not an attribute of {}", name.name, names.join(" or ")));
                         poison(span)
                     }
                     _ => {
                         self.error(
                             name.span,
-                            format!(
-                                "'{}' is ambiguous: more than one input has it; write S.{}",
-                                name.name, name.name
-                            ),
+                            format!("'{}' is ambiguous: more than one input has it; write S.{}", name.name, name.name),
                         );
                         poison(span)
                     }
                 }
             }
-            ExprKind::Attribute {
-                stream: Some(r),
-                name,
-            } => {
+            ExprKind::Attribute { stream: Some(r), name } => {
                 let Some(i) = self.resolve_ref(r, scope) else {
                     return poison(span);
                 };
                 match scope.inputs[i].schema.find(&name.name) {
                     Some((p, t)) => {
                         if r.index.is_some() {
-                            mk(
-                                TypedExprKind::Unsupported(format!(
-                                    "{}[…].{}",
-                                    r.name.name, name.name
-                                )),
-                                t,
-                            )
+                            mk(TypedExprKind::Unsupported(format!("{}[…].{}", r.name.name, name.name)), t)
                         } else {
-                            mk(
-                                TypedExprKind::Attribute {
-                                    input: i,
-                                    position: p,
-                                },
-                                t,
-                            )
+                            mk(TypedExprKind::Attribute { input: i, position: p }, t)
                         }
                     }
                     None => {
-                        self.error(
-                            name.span,
-                            format!("'{}' has no attribute '{}'", r.name.name, name.name),
-                        );
+                        self.error(name.span, format!("'{}' has no attribute '{}'", r.name.name, name.name));
                         poison(span)
                     }
                 }
@@ -262,10 +194,7 @@ impl Analyzer {
                 if self.resolve_ref(r, scope).is_none() {
                     return poison(span);
                 }
-                mk(
-                    TypedExprKind::Unsupported(format!("event reference {}", r.name.name)),
-                    AttrType::Object,
-                )
+                mk(TypedExprKind::Unsupported(format!("event reference {}", r.name.name)), AttrType::Object)
             }
             ExprKind::Call(call) => self.call(call, scope, ctx, span),
             ExprKind::Unary(op, x) => {
@@ -299,11 +228,7 @@ impl Analyzer {
                             if t.ty != AttrType::Bool {
                                 self.error(
                                     side.span,
-                                    format!(
-                                        "`{}` needs bool operands, but this is {}",
-                                        op.symbol(),
-                                        t.ty
-                                    ),
+                                    format!("`{}` needs bool operands, but this is {}", op.symbol(), t.ty),
                                 );
                                 return poison(span);
                             }
@@ -325,30 +250,14 @@ impl Analyzer {
                         let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
                             || (lt.ty == AttrType::String && rt.ty == AttrType::String);
                         if !ok {
-                            self.error(
-                                span,
-                                format!(
-                                    "`{}` cannot compare {} with {}",
-                                    op.symbol(),
-                                    lt.ty,
-                                    rt.ty
-                                ),
-                            );
+                            self.error(span, format!("`{}` cannot compare {} with {}", op.symbol(), lt.ty, rt.ty));
                             return poison(span);
                         }
                         AttrType::Bool
                     }
                     _ => {
                         if !lt.ty.is_numeric() || !rt.ty.is_numeric() {
-                            self.error(
-                                span,
-                                format!(
-                                    "`{}` needs numbers, found {} and {}",
-                                    op.symbol(),
-                                    lt.ty,
-                                    rt.ty
-                                ),
-                            );
+                            self.error(span, format!("`{}` needs numbers, found {} and {}", op.symbol(), lt.ty, rt.ty));
                             return poison(span);
                         }
                         promote(lt.ty, rt.ty)
@@ -365,14 +274,9 @@ impl Analyzer {
             }
             ExprKind::In(x, table) => {
                 let tschema = match self.catalog.get(&table.name) {
-                    Some(e) if e.kind == EntryKind::Table || e.kind == EntryKind::Window => {
-                        e.schema.clone()
-                    }
+                    Some(e) if e.kind == EntryKind::Table || e.kind == EntryKind::Window => e.schema.clone(),
                     _ => {
-                        self.error(
-                            table.span,
-                            format!("'{}' is not a defined table", table.name),
-                        );
+                        self.error(table.span, format!("'{}' is not a defined table", table.name));
                         return poison(span);
                     }
                 };
@@ -391,34 +295,22 @@ impl Analyzer {
                 if is_poison(&t) {
                     return poison(span);
                 }
-                mk(
-                    TypedExprKind::Unsupported(format!("in {}", table.name)),
-                    AttrType::Bool,
-                )
+                mk(TypedExprKind::Unsupported(format!("in {}", table.name)), AttrType::Bool)
             }
         }
     }
 
     /// Finds the input a `S.` / `e1.` / `e2[0].` prefix names.
     fn resolve_ref(&mut self, r: &StreamRef, scope: &Scope) -> Option<usize> {
-        let by_alias = scope
-            .inputs
-            .iter()
-            .position(|s| s.alias.as_deref() == Some(r.name.name.as_str()));
-        let by_name = scope
-            .inputs
-            .iter()
-            .position(|s| s.alias.is_none() && s.name == r.name.name);
+        let by_alias = scope.inputs.iter().position(|s| s.alias.as_deref() == Some(r.name.name.as_str()));
+        let by_name = scope.inputs.iter().position(|s| s.alias.is_none() && s.name == r.name.name);
         let found = by_alias.or(by_name);
         match found {
             Some(i) => {
                 if r.index.is_some() && !scope.inputs[i].indexable {
                     self.error(
                         r.name.span,
-                        format!(
-                            "'{}' is not a counted pattern event, so it cannot be indexed",
-                            r.name.name
-                        ),
+                        format!("'{}' is not a counted pattern event, so it cannot be indexed", r.name.name),
                     );
                     return None;
                 }
@@ -430,10 +322,7 @@ impl Analyzer {
                 } else {
                     ""
                 };
-                self.error(
-                    r.name.span,
-                    format!("'{}' is not an input of this query{hint}", r.name.name),
-                );
+                self.error(r.name.span, format!("'{}' is not an input of this query{hint}", r.name.name));
                 None
             }
         }
@@ -445,18 +334,11 @@ impl Analyzer {
             if ctx.aggregates.is_none() {
                 self.error(
                     call.span,
-                    format!(
-                        "aggregate function '{}' can only be used in select or having",
-                        call.name.name
-                    ),
+                    format!("aggregate function '{}' can only be used in select or having", call.name.name),
                 );
                 return poison(span);
             }
-            let args: Vec<TypedExpr> = call
-                .args
-                .iter()
-                .map(|a| self.typed(a, scope, &mut Ctx::plain()))
-                .collect();
+            let args: Vec<TypedExpr> = call.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect();
             if args.iter().any(is_poison) {
                 return poison(span);
             }
@@ -466,14 +348,7 @@ impl Analyzer {
                     let list = ctx.aggregates.as_mut().expect("checked");
                     let index = list.len();
                     list.push(AggregateCall { name, args, ty });
-                    TypedExpr {
-                        kind: TypedExprKind::Aggregate {
-                            index,
-                            position: ctx.input_len + index,
-                        },
-                        ty,
-                        span,
-                    }
+                    TypedExpr { kind: TypedExprKind::Aggregate { index, position: ctx.input_len + index }, ty, span }
                 }
                 Err(m) => {
                     self.error(call.span, m);
@@ -481,11 +356,7 @@ impl Analyzer {
                 }
             };
         }
-        let args: Vec<TypedExpr> = call
-            .args
-            .iter()
-            .map(|a| self.typed(a, scope, ctx))
-            .collect();
+        let args: Vec<TypedExpr> = call.args.iter().map(|a| self.typed(a, scope, ctx)).collect();
         if args.iter().any(is_poison) {
             return poison(span);
         }
@@ -499,11 +370,7 @@ impl Analyzer {
             })
             .collect();
         if call.namespace.is_none() {
-            if let Some((_, ty)) = self
-                .catalog
-                .functions
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name))
+            if let Some((_, ty)) = self.catalog.functions.iter().find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name))
             {
                 return TypedExpr {
                     kind: TypedExprKind::Unsupported(format!("script function {}", call.name.name)),
@@ -512,18 +379,8 @@ impl Analyzer {
                 };
             }
         }
-        match scalar_type(
-            &name,
-            &CallArgs {
-                types: &types,
-                const_strings: &consts,
-            },
-        ) {
-            Some(Ok(ty)) => TypedExpr {
-                kind: TypedExprKind::Call { name, args },
-                ty,
-                span,
-            },
+        match scalar_type(&name, &CallArgs { types: &types, const_strings: &consts }) {
+            Some(Ok(ty)) => TypedExpr { kind: TypedExprKind::Call { name, args }, ty, span },
             Some(Err(m)) => {
                 self.error(call.span, m);
                 poison(span)

@@ -48,10 +48,7 @@ pub fn aggregate_type(name: &str, args: &[AttrType]) -> Result<AttrType, String>
         }
         "count" => {
             if args.len() > 1 {
-                return Err(format!(
-                    "count() takes at most 1 argument, found {}",
-                    args.len()
-                ));
+                return Err(format!("count() takes at most 1 argument, found {}", args.len()));
             }
             AttrType::Long
         }
@@ -92,45 +89,31 @@ pub fn scalar_type(name: &str, args: &CallArgs<'_>) -> Option<Result<AttrType, S
         if t.len() == n {
             Ok(())
         } else {
-            Err(format!(
-                "{name}() takes {n} argument{}, found {}",
-                if n == 1 { "" } else { "s" },
-                t.len()
-            ))
+            Err(format!("{name}() takes {n} argument{}, found {}", if n == 1 { "" } else { "s" }, t.len()))
         }
     };
     let same = |what: &str| -> Result<AttrType, String> {
         let first = *t.first().ok_or(format!("{name}() needs arguments"))?;
         if let Some(other) = t.iter().find(|x| **x != first) {
-            return Err(format!(
-                "{name}() needs {what} of one type, found {first} and {other}"
-            ));
+            return Err(format!("{name}() needs {what} of one type, found {first} and {other}"));
         }
         Ok(first)
     };
     let type_arg = || -> Result<AttrType, String> {
         count(2)?;
-        let s = args.const_strings[1].as_ref().ok_or(format!(
-            "{name}()'s second argument must be a quoted type name"
-        ))?;
-        AttrType::parse(s).ok_or(format!(
-            "{name}(): '{s}' is not a type (string, int, long, float, double, bool, object)"
-        ))
+        let s =
+            args.const_strings[1].as_ref().ok_or(format!("{name}()'s second argument must be a quoted type name"))?;
+        AttrType::parse(s)
+            .ok_or(format!("{name}(): '{s}' is not a type (string, int, long, float, double, bool, object)"))
     };
     let result = match name {
         "ifthenelse" => (|| {
             count(3)?;
             if t[0] != AttrType::Bool {
-                return Err(format!(
-                    "ifThenElse()'s condition must be bool, found {}",
-                    t[0]
-                ));
+                return Err(format!("ifThenElse()'s condition must be bool, found {}", t[0]));
             }
             if t[1] != t[2] {
-                return Err(format!(
-                    "ifThenElse() must return one type in both branches, found {} and {}",
-                    t[1], t[2]
-                ));
+                return Err(format!("ifThenElse() must return one type in both branches, found {} and {}", t[1], t[2]));
             }
             Ok(t[1])
         })(),
@@ -144,8 +127,8 @@ pub fn scalar_type(name: &str, args: &CallArgs<'_>) -> Option<Result<AttrType, S
         }),
         "coalesce" => same("arguments"),
         "default" => count(2).and_then(|_| same("a value and a default")),
-        "instanceofboolean" | "instanceofdouble" | "instanceoffloat" | "instanceofinteger"
-        | "instanceoflong" | "instanceofstring" => count(1).map(|_| AttrType::Bool),
+        "instanceofboolean" | "instanceofdouble" | "instanceoffloat" | "instanceofinteger" | "instanceoflong"
+        | "instanceofstring" => count(1).map(|_| AttrType::Bool),
         "maximum" | "minimum" => same("arguments").and_then(|ty| {
             if ty.is_numeric() {
                 Ok(ty)

@@ -18,22 +18,14 @@ use crate::logical::*;
 /// Checks `app` and returns its plan, or every error found (warnings ride along
 /// in the plan).
 pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
-    let mut a = Analyzer {
-        catalog: Catalog::default(),
-        diags: Vec::new(),
-        query_count: 0,
-    };
+    let mut a = Analyzer { catalog: Catalog::default(), diags: Vec::new(), query_count: 0 };
     a.definitions(app);
     let mut queries = Vec::new();
     let mut partitions = Vec::new();
     // Queries may read streams that later queries create with `insert into`:
     // analyse those later queries first by deferring, up to a fixed point.
-    let mut pending: Vec<(usize, &Element)> = app
-        .elements
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| !matches!(e, Element::Definition(_)))
-        .collect();
+    let mut pending: Vec<(usize, &Element)> =
+        app.elements.iter().enumerate().filter(|(_, e)| !matches!(e, Element::Definition(_))).collect();
     let mut results: Vec<(usize, Option<QueryPlan>, Option<PartitionPlan>)> = Vec::new();
     let mut numbers = std::collections::HashMap::new();
     for (i, _) in &pending {
@@ -99,14 +91,7 @@ pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
         .and_then(|an| an.positional().first().map(|s| s.to_string()))
         .unwrap_or_else(|| "SluiceApp".to_string());
     let playback = find_annotation(&app.annotations, "app:playback").is_some();
-    Ok(AppPlan {
-        name,
-        playback,
-        catalog: a.catalog,
-        queries,
-        partitions,
-        warnings: a.diags,
-    })
+    Ok(AppPlan { name, playback, catalog: a.catalog, queries, partitions, warnings: a.diags })
 }
 
 fn query_reads_inner(q: &Query) -> bool {
@@ -141,29 +126,17 @@ impl Analyzer {
                 EntryKind::Window => "window",
                 EntryKind::Aggregation => "aggregation",
             };
-            self.error(
-                name.span,
-                format!("'{}' is already defined as a {what}", name.name),
-            );
+            self.error(name.span, format!("'{}' is already defined as a {what}", name.name));
             return;
         }
-        self.catalog.entries.push(Entry {
-            name: name.name.clone(),
-            kind,
-            schema,
-            span: name.span,
-            declared,
-        });
+        self.catalog.entries.push(Entry { name: name.name.clone(), kind, schema, span: name.span, declared });
     }
 
     fn schema_of(&mut self, attributes: &[AttributeDef]) -> Schema {
         let mut schema = Schema::default();
         for a in attributes {
             if schema.find(&a.name.name).is_some() {
-                self.error(
-                    a.name.span,
-                    format!("attribute '{}' is defined twice", a.name.name),
-                );
+                self.error(a.name.span, format!("attribute '{}' is defined twice", a.name.name));
                 continue;
             }
             schema.attrs.push((a.name.name.clone(), a.ty));
@@ -178,7 +151,10 @@ impl Analyzer {
                 for key in ["idle.time", "increment"] {
                     if let Some(v) = a.property(key) {
                         if crate::semantic::expr::parse_duration(v).is_none() {
-                            self.error(a.span, format!("@app:playback {key} '{v}' is not a time such as '100 millisec'"));
+                            self.error(
+                                a.span,
+                                format!("@app:playback {key} '{v}' is not a time such as '100 millisec'"),
+                            );
                         }
                     }
                 }
@@ -207,18 +183,11 @@ impl Analyzer {
                 }
                 Definition::Trigger(t) => {
                     if let TriggerAt::Every(e) = &t.at {
-                        if !matches!(
-                            e.kind,
-                            ExprKind::Literal(
-                                Literal::Time(_) | Literal::Int(_) | Literal::Long(_)
-                            )
-                        ) {
+                        if !matches!(e.kind, ExprKind::Literal(Literal::Time(_) | Literal::Int(_) | Literal::Long(_))) {
                             self.error(e.span, "a trigger's period must be a time such as `5 sec`");
                         }
                     }
-                    let schema = Schema {
-                        attrs: vec![("triggered_time".into(), AttrType::Long)],
-                    };
+                    let schema = Schema { attrs: vec![("triggered_time".into(), AttrType::Long)] };
                     self.define(&t.name, EntryKind::Stream, schema, true);
                 }
                 Definition::Function(f) => {
@@ -231,20 +200,10 @@ impl Analyzer {
                             ),
                         );
                     }
-                    if self
-                        .catalog
-                        .functions
-                        .iter()
-                        .any(|(n, _)| n.eq_ignore_ascii_case(&f.name.name))
-                    {
-                        self.error(
-                            f.name.span,
-                            format!("function '{}' is already defined", f.name.name),
-                        );
+                    if self.catalog.functions.iter().any(|(n, _)| n.eq_ignore_ascii_case(&f.name.name)) {
+                        self.error(f.name.span, format!("function '{}' is already defined", f.name.name));
                     }
-                    self.catalog
-                        .functions
-                        .push((f.name.name.clone(), f.return_type));
+                    self.catalog.functions.push((f.name.name.clone(), f.return_type));
                 }
                 Definition::Aggregation(agg) => self.aggregation(agg),
                 Definition::Index(_) => {}
@@ -257,20 +216,11 @@ impl Analyzer {
                     Some(e) if e.kind == EntryKind::Table => {
                         for a in &ix.attributes {
                             if e.schema.find(&a.name).is_none() {
-                                self.error(
-                                    a.span,
-                                    format!(
-                                        "table '{}' has no attribute '{}'",
-                                        ix.table.name, a.name
-                                    ),
-                                );
+                                self.error(a.span, format!("table '{}' has no attribute '{}'", ix.table.name, a.name));
                             }
                         }
                     }
-                    _ => self.error(
-                        ix.table.span,
-                        format!("'{}' is not a defined table", ix.table.name),
-                    ),
+                    _ => self.error(ix.table.span, format!("'{}' is not a defined table", ix.table.name)),
                 }
             }
         }
@@ -312,10 +262,7 @@ impl Analyzer {
                     if schema.find(v).is_none() {
                         self.error(
                             a.span,
-                            format!(
-                                "table '{}' has no attribute '{v}' (names are case-sensitive)",
-                                t.name.name
-                            ),
+                            format!("table '{}' has no attribute '{v}' (names are case-sensitive)", t.name.name),
                         );
                     }
                 }
@@ -326,10 +273,7 @@ impl Analyzer {
                     }
                 } else {
                     if values.len() > 1 {
-                        self.error(
-                            a.span,
-                            "@index takes one attribute; write one @index per attribute",
-                        );
+                        self.error(a.span, "@index takes one attribute; write one @index per attribute");
                     }
                     for v in values {
                         if indexed.iter().any(|x| x == v) {
@@ -341,16 +285,9 @@ impl Analyzer {
             } else if name == "store" {
                 match a.property("type") {
                     Some(ty) if ty.eq_ignore_ascii_case("inMemory") => {}
-                    Some(ty) => self.warn(
-                        a.span,
-                        format!(
-                            "store type '{ty}' is not available yet; the table is kept in memory"
-                        ),
-                    ),
-                    None => self.error(
-                        a.span,
-                        "@store needs a `type` (a store `ref` is not configured in Sluice)",
-                    ),
+                    Some(ty) => self
+                        .warn(a.span, format!("store type '{ty}' is not available yet; the table is kept in memory")),
+                    None => self.error(a.span, "@store needs a `type` (a store `ref` is not configured in Sluice)"),
                 }
             }
         }
@@ -358,10 +295,7 @@ impl Analyzer {
 
     fn aggregation(&mut self, agg: &AggregationDef) {
         let Some(entry) = self.catalog.get(&agg.input.stream.name).cloned() else {
-            self.error(
-                agg.input.stream.span,
-                format!("stream '{}' is not defined", agg.input.stream.name),
-            );
+            self.error(agg.input.stream.span, format!("stream '{}' is not defined", agg.input.stream.name));
             return;
         };
         let scope = expr::Scope::single(&entry.name, None, &entry.schema);
@@ -375,11 +309,7 @@ impl Analyzer {
         if let Some(items) = &agg.selector.items {
             for item in items {
                 let te = self.typed(&item.expr, &scope, &mut ctx);
-                let name = item
-                    .alias
-                    .as_ref()
-                    .map(|a| a.name.clone())
-                    .or_else(|| expr::plain_name(&item.expr));
+                let name = item.alias.as_ref().map(|a| a.name.clone()).or_else(|| expr::plain_name(&item.expr));
                 schema.attrs.push((name.unwrap_or_default(), te.ty));
             }
         } else {
@@ -391,13 +321,7 @@ impl Analyzer {
         if let Some(by) = &agg.aggregate_by {
             let te = self.typed(by, &scope, &mut expr::Ctx::plain());
             if te.ty != AttrType::Long && te.ty != AttrType::String {
-                self.error(
-                    by.span,
-                    format!(
-                        "`aggregate by` needs a long (or string) timestamp, found {}",
-                        te.ty
-                    ),
-                );
+                self.error(by.span, format!("`aggregate by` needs a long (or string) timestamp, found {}", te.ty));
             }
         }
         let durations: Vec<&Ident> = match &agg.durations {
@@ -408,9 +332,7 @@ impl Analyzer {
         let unit = |w: &str| -> Option<usize> {
             let w = w.to_ascii_lowercase();
             ORDER.iter().position(|u| {
-                w.starts_with(u)
-                    || (*u == "sec" && w.starts_with("second"))
-                    || (*u == "min" && w.starts_with("minute"))
+                w.starts_with(u) || (*u == "sec" && w.starts_with("second")) || (*u == "min" && w.starts_with("minute"))
             })
         };
         let mut granularities: Vec<usize> = Vec::new();
@@ -419,31 +341,25 @@ impl Analyzer {
                 Some(u) => granularities.push(u),
                 None => self.error(
                     d.span,
-                    format!(
-                        "aggregations support sec, min, hours, days, months and years, not '{}'",
-                        d.name
-                    ),
+                    format!("aggregations support sec, min, hours, days, months and years, not '{}'", d.name),
                 ),
             }
         }
-        if let (AggregationDurations::Range(..), [from, to]) =
-            (&agg.durations, granularities.as_slice())
-        {
+        if let (AggregationDurations::Range(..), [from, to]) = (&agg.durations, granularities.as_slice()) {
             granularities = (*from..=*to).collect();
         }
-        for purge in agg
-            .annotations
-            .iter()
-            .filter(|a| a.name.eq_ignore_ascii_case("purge"))
-        {
+        for purge in agg.annotations.iter().filter(|a| a.name.eq_ignore_ascii_case("purge")) {
             for retention in purge.nested("retentionPeriod") {
                 for e in &retention.elements {
-                    if let AnnotationElement::Property {
-                        key: Some(k), span, ..
-                    } = e
-                    {
+                    if let AnnotationElement::Property { key: Some(k), span, .. } = e {
                         if !unit(k).is_some_and(|u| granularities.contains(&u)) {
-                            self.error(*span, format!("retention period '{k}' is not a granularity of aggregation '{}'", agg.name.name));
+                            self.error(
+                                *span,
+                                format!(
+                                    "retention period '{k}' is not a granularity of aggregation '{}'",
+                                    agg.name.name
+                                ),
+                            );
                         }
                     }
                 }
@@ -459,9 +375,7 @@ impl Analyzer {
             InputStream::Join(j) => vec![&j.left, &j.right],
             InputStream::State(_) => return false,
         };
-        names
-            .iter()
-            .any(|s| !s.inner && !s.fault && self.catalog.get(&s.stream.name).is_none())
+        names.iter().any(|s| !s.inner && !s.fault && self.catalog.get(&s.stream.name).is_none())
     }
 
     /// `partition with (…) begin … end`.
@@ -469,9 +383,7 @@ impl Analyzer {
         for key in &p.keys {
             let (stream, exprs): (&Ident, Vec<&Expr>) = match key {
                 PartitionKey::Value { expr, stream } => (stream, vec![expr]),
-                PartitionKey::Range { ranges, stream } => {
-                    (stream, ranges.iter().map(|(e, _)| e).collect())
-                }
+                PartitionKey::Range { ranges, stream } => (stream, ranges.iter().map(|(e, _)| e).collect()),
             };
             match self.catalog.get(&stream.name).cloned() {
                 Some(e) if e.kind == EntryKind::Stream => {
@@ -483,10 +395,7 @@ impl Analyzer {
                         }
                     }
                 }
-                _ => self.error(
-                    stream.span,
-                    format!("stream '{}' is not defined", stream.name),
-                ),
+                _ => self.error(stream.span, format!("stream '{}' is not defined", stream.name)),
             }
         }
         let mut inner: Vec<(String, Schema)> = Vec::new();

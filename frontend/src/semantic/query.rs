@@ -16,10 +16,7 @@ impl Analyzer {
         mut inner: Option<&mut Vec<(String, Schema)>>,
     ) -> Option<QueryPlan> {
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
-        let name = q
-            .name()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("query{n}"));
+        let name = q.name().map(str::to_string).unwrap_or_else(|| format!("query{n}"));
         let (input, scope) = match &q.input {
             InputStream::Single(s) => {
                 let (plan, scope) = self.single_input(s, inner.as_deref(), true)?;
@@ -40,20 +37,9 @@ impl Analyzer {
                     for (p, (n, t)) in inp.schema.attrs.iter().enumerate() {
                         let kind = TypedExprKind::Attribute {
                             input: i,
-                            position: if scope.inputs.len() == 1 {
-                                p
-                            } else {
-                                offset + p
-                            },
+                            position: if scope.inputs.len() == 1 { p } else { offset + p },
                         };
-                        projection.push((
-                            n.clone(),
-                            TypedExpr {
-                                kind,
-                                ty: *t,
-                                span: q.span,
-                            },
-                        ));
+                        projection.push((n.clone(), TypedExpr { kind, ty: *t, span: q.span }));
                     }
                     offset += inp.schema.len();
                 }
@@ -76,31 +62,17 @@ impl Analyzer {
         let mut output_schema = Schema::default();
         for (n, e) in &projection {
             if output_schema.find(n).is_some() {
-                self.error(
-                    q.span,
-                    format!("the query outputs two attributes named '{n}'; rename one with `as`"),
-                );
+                self.error(q.span, format!("the query outputs two attributes named '{n}'; rename one with `as`"));
             }
             output_schema.attrs.push((n.clone(), e.ty));
         }
-        let group_by: Vec<TypedExpr> = q
-            .selector
-            .group_by
-            .iter()
-            .map(|g| self.typed(g, &scope, &mut Ctx::plain()))
-            .collect();
-        let out_scope = Scope {
-            inputs: scope_clone(&scope),
-            current: None,
-            output: Some(output_schema.clone()),
-        };
+        let group_by: Vec<TypedExpr> =
+            q.selector.group_by.iter().map(|g| self.typed(g, &scope, &mut Ctx::plain())).collect();
+        let out_scope = Scope { inputs: scope_clone(&scope), current: None, output: Some(output_schema.clone()) };
         let having = q.selector.having.as_ref().map(|h| {
             let t = self.typed(h, &out_scope, &mut ctx);
             if t.ty != AttrType::Bool && !matches!(t.kind, TypedExprKind::Unsupported(_)) {
-                self.error(
-                    h.span,
-                    format!("`having` must be bool, but this is {}", t.ty),
-                );
+                self.error(h.span, format!("`having` must be bool, but this is {}", t.ty));
             }
             t
         });
@@ -108,23 +80,10 @@ impl Analyzer {
             .selector
             .order_by
             .iter()
-            .map(|o| {
-                (
-                    self.typed(&o.expr, &out_scope, &mut Ctx::plain()),
-                    o.descending,
-                )
-            })
+            .map(|o| (self.typed(&o.expr, &out_scope, &mut Ctx::plain()), o.descending))
             .collect();
-        let limit = q
-            .selector
-            .limit
-            .as_ref()
-            .and_then(|e| self.count_constant(e, "limit"));
-        let offset = q
-            .selector
-            .offset
-            .as_ref()
-            .and_then(|e| self.count_constant(e, "offset"));
+        let limit = q.selector.limit.as_ref().and_then(|e| self.count_constant(e, "limit"));
+        let offset = q.selector.offset.as_ref().and_then(|e| self.count_constant(e, "offset"));
         let output_rate = q.output_rate.as_ref().and_then(|r| self.output_rate(r));
         let aggregates = ctx.aggregates.take().unwrap_or_default();
         let output = self.output(q, &output_schema, &scope, inner.as_deref_mut());
@@ -154,10 +113,7 @@ impl Analyzer {
             ExprKind::Literal(Literal::Int(v)) if *v >= 0 => Some(*v as u64),
             ExprKind::Literal(Literal::Long(v)) if *v >= 0 => Some(*v as u64),
             _ => {
-                self.error(
-                    e.span,
-                    format!("{what} must be a constant that is not negative"),
-                );
+                self.error(e.span, format!("{what} must be a constant that is not negative"));
                 None
             }
         }
@@ -168,10 +124,7 @@ impl Analyzer {
             ExprKind::Literal(Literal::Time(v) | Literal::Long(v)) if *v > 0 => Some(*v),
             ExprKind::Literal(Literal::Int(v)) if *v > 0 => Some(*v as i64),
             _ => {
-                self.error(
-                    e.span,
-                    format!("{what} must be a positive time such as `5 sec`"),
-                );
+                self.error(e.span, format!("{what} must be a positive time such as `5 sec`"));
                 None
             }
         }
@@ -179,17 +132,13 @@ impl Analyzer {
 
     fn output_rate(&mut self, r: &OutputRate) -> Option<OutputRatePlan> {
         Some(match r {
-            OutputRate::Events { which, count, .. } => OutputRatePlan::Events {
-                which: *which,
-                count: *count,
-            },
-            OutputRate::Time { which, period, .. } => OutputRatePlan::Time {
-                which: *which,
-                period_ms: self.time_constant(period, "the output period")?,
-            },
-            OutputRate::Snapshot { period, .. } => OutputRatePlan::Snapshot {
-                period_ms: self.time_constant(period, "the snapshot period")?,
-            },
+            OutputRate::Events { which, count, .. } => OutputRatePlan::Events { which: *which, count: *count },
+            OutputRate::Time { which, period, .. } => {
+                OutputRatePlan::Time { which: *which, period_ms: self.time_constant(period, "the output period")? }
+            }
+            OutputRate::Snapshot { period, .. } => {
+                OutputRatePlan::Snapshot { period_ms: self.time_constant(period, "the snapshot period")? }
+            }
         })
     }
 
@@ -206,10 +155,7 @@ impl Analyzer {
                 None => {
                     self.error(
                         s.stream.span,
-                        format!(
-                            "inner stream '#{}' is not defined in this partition",
-                            s.stream.name
-                        ),
+                        format!("inner stream '#{}' is not defined in this partition", s.stream.name),
                     );
                     return None;
                 }
@@ -224,27 +170,18 @@ impl Analyzer {
                     (e.kind, schema)
                 }
                 None => {
-                    self.error(
-                        s.stream.span,
-                        format!("stream '{}' is not defined", s.stream.name),
-                    );
+                    self.error(s.stream.span, format!("stream '{}' is not defined", s.stream.name));
                     return None;
                 }
             }
         };
         let mut schema = schema;
-        let mut scope = Scope::single(
-            &s.stream.name,
-            s.alias.as_ref().map(|a| a.name.as_str()),
-            &schema,
-        );
+        let mut scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
         let mut handlers = Vec::new();
         let mut windows_seen = 0;
         for h in &s.handlers {
             match h {
-                StreamHandler::Filter(f) => {
-                    handlers.push(HandlerPlan::Filter(self.condition(f, &scope)))
-                }
+                StreamHandler::Filter(f) => handlers.push(HandlerPlan::Filter(self.condition(f, &scope))),
                 StreamHandler::Window(w) => {
                     windows_seen += 1;
                     if !allow_window {
@@ -252,10 +189,7 @@ impl Analyzer {
                     } else if kind == EntryKind::Window {
                         self.error(
                             w.span,
-                            format!(
-                                "'{}' is a named window; it cannot take another window",
-                                s.stream.name
-                            ),
+                            format!("'{}' is a named window; it cannot take another window", s.stream.name),
                         );
                     } else if windows_seen > 1 {
                         self.error(w.span, "an input takes at most one window");
@@ -266,18 +200,13 @@ impl Analyzer {
                 }
                 StreamHandler::Function(f) => {
                     let name = f.qualified_name();
-                    let args: Vec<TypedExpr> = f
-                        .args
-                        .iter()
-                        .map(|a| self.typed(a, &scope, &mut Ctx::plain()))
-                        .collect();
+                    let args: Vec<TypedExpr> =
+                        f.args.iter().map(|a| self.typed(a, &scope, &mut Ctx::plain())).collect();
                     if name == "log" {
                         self.check_log(f, &args);
                     } else if name == "pol2cart" {
                         // pol2Cart(theta, rho[, elevation]) adds x, y[, z].
-                        let n = if f.args.len() == 1
-                            && matches!(f.args[0].kind, ExprKind::Attribute { .. })
-                        {
+                        let n = if f.args.len() == 1 && matches!(f.args[0].kind, ExprKind::Attribute { .. }) {
                             2
                         } else {
                             f.args.len()
@@ -288,11 +217,7 @@ impl Analyzer {
                         for axis in ["x", "y", "z"].iter().take(n.max(2)) {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
-                        scope = Scope::single(
-                            &s.stream.name,
-                            s.alias.as_ref().map(|a| a.name.as_str()),
-                            &schema,
-                        );
+                        scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else {
                         self.error(f.span, format!("stream function '{name}' is not defined"));
                     }
@@ -304,30 +229,16 @@ impl Analyzer {
             // Tables are read by joins and on-demand queries, not as a query's stream.
             self.error(
                 s.stream.span,
-                format!(
-                    "'{}' is a table; a query can read it only in a join (or an on-demand query)",
-                    s.stream.name
-                ),
+                format!("'{}' is a table; a query can read it only in a join (or an on-demand query)", s.stream.name),
             );
         }
         if kind == EntryKind::Aggregation && allow_window {
             self.error(
                 s.stream.span,
-                format!(
-                    "'{}' is an aggregation; read it with a join `… within … per …`",
-                    s.stream.name
-                ),
+                format!("'{}' is an aggregation; read it with a join `… within … per …`", s.stream.name),
             );
         }
-        Some((
-            SingleInputPlan {
-                name: s.stream.name.clone(),
-                kind,
-                schema,
-                handlers,
-            },
-            scope,
-        ))
+        Some((SingleInputPlan { name: s.stream.name.clone(), kind, schema, handlers }, scope))
     }
 
     /// `#log([priority,] [message,] [is.event.logged])`.
@@ -343,35 +254,20 @@ impl Analyzer {
             _ => false,
         };
         if !ok {
-            self.error(
-                f.span,
-                "#log takes ([priority string,] [message string,] [log event bool])",
-            );
+            self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
         }
     }
 
     /// Checks a window call; returns its classic name and typed arguments.
-    pub(crate) fn window_call(
-        &mut self,
-        w: &FunctionCall,
-        scope: &Scope,
-    ) -> Option<(String, Vec<TypedExpr>)> {
+    pub(crate) fn window_call(&mut self, w: &FunctionCall, scope: &Scope) -> Option<(String, Vec<TypedExpr>)> {
         let written = w.qualified_name();
         let Some(name) = windows::classic_name(&written) else {
             self.error(w.span, format!("'{}' is not a window", written));
             return None;
         };
-        let typed: Vec<TypedExpr> = w
-            .args
-            .iter()
-            .map(|a| self.typed(a, scope, &mut Ctx::plain()))
-            .collect();
-        let args: Vec<windows::Arg<'_>> = w
-            .args
-            .iter()
-            .zip(&typed)
-            .map(|(expr, t)| windows::Arg { expr, ty: t.ty })
-            .collect();
+        let typed: Vec<TypedExpr> = w.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect();
+        let args: Vec<windows::Arg<'_>> =
+            w.args.iter().zip(&typed).map(|(expr, t)| windows::Arg { expr, ty: t.ty }).collect();
         if let Err((i, m)) = windows::check(name, &args) {
             let span = w.args.get(i).map_or(w.span, |a| a.span);
             self.error(span, m);
@@ -391,33 +287,19 @@ impl Analyzer {
             && inputs[1].alias.is_none()
             && inputs[0].name == inputs[1].name
         {
-            self.error(
-                j.right.span,
-                "joining a stream with itself needs an alias on each side (`as a`, `as b`)",
-            );
+            self.error(j.right.span, "joining a stream with itself needs an alias on each side (`as a`, `as b`)");
         }
-        let scope = Scope {
-            inputs,
-            current: None,
-            output: None,
-        };
+        let scope = Scope { inputs, current: None, output: None };
         if let Some(on) = &j.on {
             self.condition(on, &scope);
         }
-        let right_is_aggregation = self
-            .catalog
-            .get(&j.right.stream.name)
-            .is_some_and(|e| e.kind == EntryKind::Aggregation);
+        let right_is_aggregation =
+            self.catalog.get(&j.right.stream.name).is_some_and(|e| e.kind == EntryKind::Aggregation);
         if !j.within.is_empty() && !right_is_aggregation {
-            let left_is_aggregation = self
-                .catalog
-                .get(&j.left.stream.name)
-                .is_some_and(|e| e.kind == EntryKind::Aggregation);
+            let left_is_aggregation =
+                self.catalog.get(&j.left.stream.name).is_some_and(|e| e.kind == EntryKind::Aggregation);
             if !left_is_aggregation {
-                self.error(
-                    j.span,
-                    "`within … per …` applies to joins with an aggregation",
-                );
+                self.error(j.span, "`within … per …` applies to joins with an aggregation");
             }
         }
         Some(scope)
@@ -429,18 +311,10 @@ impl Analyzer {
         inner: Option<&Vec<(String, Schema)>>,
     ) -> Option<(SingleInputPlan, Scope)> {
         // Tables, windows and aggregations may be joined.
-        let entry = if s.inner {
-            None
-        } else {
-            self.catalog.get(&s.stream.name).cloned()
-        };
+        let entry = if s.inner { None } else { self.catalog.get(&s.stream.name).cloned() };
         if let Some(e) = &entry {
             if e.kind != EntryKind::Stream {
-                let scope = Scope::single(
-                    &s.stream.name,
-                    s.alias.as_ref().map(|a| a.name.as_str()),
-                    &e.schema,
-                );
+                let scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &e.schema);
                 for h in &s.handlers {
                     match h {
                         StreamHandler::Filter(f) => {
@@ -449,10 +323,7 @@ impl Analyzer {
                         StreamHandler::Window(w) if e.kind == EntryKind::Window => {
                             self.error(
                                 w.span,
-                                format!(
-                                    "'{}' is a named window; it cannot take another window",
-                                    s.stream.name
-                                ),
+                                format!("'{}' is a named window; it cannot take another window", s.stream.name),
                             );
                         }
                         StreamHandler::Window(w) => {
@@ -476,11 +347,7 @@ impl Analyzer {
     /// Checks a pattern or sequence; the scope has one input per event alias (or
     /// stream) in order of appearance.
     fn pattern(&mut self, st: &StateInput, inner: Option<&Vec<(String, Schema)>>) -> Option<Scope> {
-        let mut scope = Scope {
-            inputs: Vec::new(),
-            current: None,
-            output: None,
-        };
+        let mut scope = Scope { inputs: Vec::new(), current: None, output: None };
         self.state_element(&st.element, &mut scope, inner, false);
         Some(scope)
     }
@@ -525,32 +392,17 @@ impl Analyzer {
         counted: bool,
     ) {
         let schema = if s.input.inner {
-            inner
-                .and_then(|v| v.iter().find(|(n, _)| *n == s.input.stream.name))
-                .map(|(_, sc)| sc.clone())
+            inner.and_then(|v| v.iter().find(|(n, _)| *n == s.input.stream.name)).map(|(_, sc)| sc.clone())
         } else {
-            self.catalog
-                .get(&s.input.stream.name)
-                .map(|e| e.schema.clone())
+            self.catalog.get(&s.input.stream.name).map(|e| e.schema.clone())
         };
         let Some(schema) = schema else {
-            self.error(
-                s.input.stream.span,
-                format!("stream '{}' is not defined", s.input.stream.name),
-            );
+            self.error(s.input.stream.span, format!("stream '{}' is not defined", s.input.stream.name));
             return;
         };
-        let name = s
-            .alias
-            .as_ref()
-            .map_or(s.input.stream.name.clone(), |a| a.name.clone());
+        let name = s.alias.as_ref().map_or(s.input.stream.name.clone(), |a| a.name.clone());
         let _ = counted;
-        scope.inputs.push(InputScope {
-            name,
-            alias: None,
-            schema,
-            indexable: true,
-        });
+        scope.inputs.push(InputScope { name, alias: None, schema, indexable: true });
         let current = scope.inputs.len() - 1;
         scope.current = Some(current);
         for h in &s.input.handlers {
@@ -558,9 +410,7 @@ impl Analyzer {
                 StreamHandler::Filter(f) => {
                     self.condition(f, scope);
                 }
-                StreamHandler::Window(w) => {
-                    self.error(w.span, "a pattern's streams cannot have windows")
-                }
+                StreamHandler::Window(w) => self.error(w.span, "a pattern's streams cannot have windows"),
                 StreamHandler::Function(_) => {}
             }
         }
@@ -578,18 +428,10 @@ impl Analyzer {
     ) -> Option<OutputPlan> {
         let events_of = |e: &Option<OutputEventType>| e.unwrap_or(OutputEventType::Current);
         match &q.output {
-            OutputAction::Insert {
-                events,
-                target,
-                inner: is_inner,
-                fault,
-            } => {
+            OutputAction::Insert { events, target, inner: is_inner, fault } => {
                 if *is_inner {
                     let Some(inner) = inner else {
-                        self.error(
-                            target.span,
-                            "inner streams (`#S`) exist only inside a partition",
-                        );
+                        self.error(target.span, "inner streams (`#S`) exist only inside a partition");
                         return None;
                     };
                     match inner.iter().find(|(n, _)| *n == target.name) {
@@ -614,10 +456,7 @@ impl Analyzer {
                         if existing.kind == EntryKind::Aggregation {
                             self.error(
                                 target.span,
-                                format!(
-                                    "'{}' is an aggregation; it cannot be inserted into",
-                                    target.name
-                                ),
+                                format!("'{}' is an aggregation; it cannot be inserted into", target.name),
                             );
                             return None;
                         }
@@ -629,39 +468,26 @@ impl Analyzer {
                         EntryKind::Stream
                     }
                 };
-                Some(OutputPlan::Insert {
-                    target: target.name.clone(),
-                    kind,
-                    events: events_of(events),
-                })
+                Some(OutputPlan::Insert { target: target.name.clone(), kind, events: events_of(events) })
             }
-            OutputAction::Return { events } => Some(OutputPlan::Return {
-                events: events_of(events),
-            }),
+            OutputAction::Return { events } => Some(OutputPlan::Return { events: events_of(events) }),
             OutputAction::Delete { events, table, on } => {
                 self.table_condition(table, on, schema)?;
-                Some(OutputPlan::TableAction {
-                    table: table.name.clone(),
-                    events: events_of(events),
-                })
+                Some(OutputPlan::TableAction { table: table.name.clone(), events: events_of(events) })
             }
-            OutputAction::Update {
-                events,
-                table,
-                set,
-                on,
-            }
-            | OutputAction::UpdateOrInsert {
-                events,
-                table,
-                set,
-                on,
-            } => {
+            OutputAction::Update { events, table, set, on }
+            | OutputAction::UpdateOrInsert { events, table, set, on } => {
                 let tschema = self.table_condition(table, on, schema)?;
-                if matches!(q.output, OutputAction::UpdateOrInsert { .. })
-                    && tschema.types() != schema.types()
-                {
-                    self.error(table.span, format!("update or insert into '{}' inserts the query's output {} into a table of {}", table.name, schema.describe(), tschema.describe()));
+                if matches!(q.output, OutputAction::UpdateOrInsert { .. }) && tschema.types() != schema.types() {
+                    self.error(
+                        table.span,
+                        format!(
+                            "update or insert into '{}' inserts the query's output {} into a table of {}",
+                            table.name,
+                            schema.describe(),
+                            tschema.describe()
+                        ),
+                    );
                 }
                 let both = Scope {
                     inputs: vec![
@@ -671,41 +497,24 @@ impl Analyzer {
                             schema: schema.clone(),
                             indexable: false,
                         },
-                        InputScope {
-                            name: table.name.clone(),
-                            alias: None,
-                            schema: tschema,
-                            indexable: false,
-                        },
+                        InputScope { name: table.name.clone(), alias: None, schema: tschema, indexable: false },
                     ],
                     current: Some(0),
                     output: None,
                 };
                 for a in set {
-                    let target = self.typed(
-                        &a.target,
-                        &Scope {
-                            current: Some(1),
-                            ..scope_with(&both)
-                        },
-                        &mut Ctx::plain(),
-                    );
+                    let target =
+                        self.typed(&a.target, &Scope { current: Some(1), ..scope_with(&both) }, &mut Ctx::plain());
                     let value = self.typed(&a.value, &both, &mut Ctx::plain());
                     if target.ty != value.ty
                         && !(target.ty.is_numeric() && value.ty.is_numeric())
                         && target.ty != AttrType::Object
                     {
-                        self.error(
-                            a.value.span,
-                            format!("cannot set a {} attribute to a {}", target.ty, value.ty),
-                        );
+                        self.error(a.value.span, format!("cannot set a {} attribute to a {}", target.ty, value.ty));
                     }
                 }
                 let _ = scope;
-                Some(OutputPlan::TableAction {
-                    table: table.name.clone(),
-                    events: events_of(events),
-                })
+                Some(OutputPlan::TableAction { table: table.name.clone(), events: events_of(events) })
             }
         }
     }
@@ -715,10 +524,7 @@ impl Analyzer {
         let tschema = match self.catalog.get(&table.name) {
             Some(e) if e.kind == EntryKind::Table => e.schema.clone(),
             _ => {
-                self.error(
-                    table.span,
-                    format!("'{}' is not a defined table", table.name),
-                );
+                self.error(table.span, format!("'{}' is not a defined table", table.name));
                 return None;
             }
         };
@@ -730,12 +536,7 @@ impl Analyzer {
                     schema: schema.clone(),
                     indexable: false,
                 },
-                InputScope {
-                    name: table.name.clone(),
-                    alias: None,
-                    schema: tschema.clone(),
-                    indexable: false,
-                },
+                InputScope { name: table.name.clone(), alias: None, schema: tschema.clone(), indexable: false },
             ],
             current: Some(0),
             output: None,
@@ -750,12 +551,7 @@ impl Analyzer {
         if !types_match {
             self.error(
                 target.span,
-                format!(
-                    "'{}' is {} but the query produces {}",
-                    target.name,
-                    existing.describe(),
-                    produced.describe()
-                ),
+                format!("'{}' is {} but the query produces {}", target.name, existing.describe(), produced.describe()),
             );
         }
     }
@@ -774,9 +570,5 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
 }
 
 fn scope_with(s: &Scope) -> Scope {
-    Scope {
-        inputs: scope_clone(s),
-        current: s.current,
-        output: s.output.clone(),
-    }
+    Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
 }

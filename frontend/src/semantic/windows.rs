@@ -77,10 +77,7 @@ fn is_attribute(e: &Expr) -> bool {
 fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
     let lit = constant(a.expr);
     let ok = match p {
-        Param::Int => matches!(
-            lit,
-            Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_))
-        ),
+        Param::Int => matches!(lit, Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_))),
         Param::NonNegative => match lit {
             Some(Literal::Int(v)) => *v >= 0,
             Some(Literal::Long(v) | Literal::Time(v)) => *v >= 0,
@@ -91,10 +88,8 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
         Param::LongAttr => is_attribute(a.expr) && a.ty == AttrType::Long,
         Param::Attr => is_attribute(a.expr),
         Param::IntOrLongAttr => {
-            matches!(
-                lit,
-                Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_))
-            ) || (is_attribute(a.expr) && a.ty == AttrType::Long)
+            matches!(lit, Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_)))
+                || (is_attribute(a.expr) && a.ty == AttrType::Long)
         }
     };
     if ok {
@@ -121,12 +116,9 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
         "length" => vec![vec![NonNegative]],
         "lengthBatch" => vec![vec![NonNegative], vec![NonNegative, Bool]],
         "time" => vec![vec![NonNegative]],
-        "timeBatch" => vec![
-            vec![NonNegative],
-            vec![NonNegative, Int],
-            vec![NonNegative, Bool],
-            vec![NonNegative, Int, Bool],
-        ],
+        "timeBatch" => {
+            vec![vec![NonNegative], vec![NonNegative, Int], vec![NonNegative, Bool], vec![NonNegative, Int, Bool]]
+        }
         "timeLength" => vec![vec![NonNegative, NonNegative]],
         "externalTime" => vec![vec![LongAttr, NonNegative]],
         "externalTimeBatch" => vec![
@@ -137,11 +129,7 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
         ],
         "batch" => vec![vec![], vec![NonNegative]],
         "delay" => vec![vec![NonNegative]],
-        "session" => vec![
-            vec![NonNegative],
-            vec![NonNegative, Attr],
-            vec![NonNegative, Attr, NonNegative],
-        ],
+        "session" => vec![vec![NonNegative], vec![NonNegative, Attr], vec![NonNegative, Attr, NonNegative]],
         "cron" => vec![vec![Str]],
         "expression" => vec![vec![Str]],
         "expressionBatch" => vec![vec![Str], vec![Str, Bool], vec![Str, Bool, Bool]],
@@ -153,16 +141,12 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
             fits(NonNegative, &args[0]).map_err(|m| (0, format!("sort's length must be {m}")))?;
             let mut i = 1;
             while i < n {
-                fits(Attr, &args[i])
-                    .map_err(|m| (i, format!("sort's parameter {} must be {m}", i + 1)))?;
+                fits(Attr, &args[i]).map_err(|m| (i, format!("sort's parameter {} must be {m}", i + 1)))?;
                 i += 1;
                 if i < n {
                     if let Some(Literal::String(s)) = constant(args[i].expr) {
                         if !s.eq_ignore_ascii_case("asc") && !s.eq_ignore_ascii_case("desc") {
-                            return Err((
-                                i,
-                                format!("sort order must be 'asc' or 'desc', found '{s}'"),
-                            ));
+                            return Err((i, format!("sort order must be 'asc' or 'desc', found '{s}'")));
                         }
                         i += 1;
                     }
@@ -173,20 +157,10 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
         // Variadic or rarely used windows: accept what the parser accepted.
         _ => return Ok(()),
     };
-    let arity_ok: Vec<&Vec<Param>> = signatures
-        .iter()
-        .filter(|s| s.len() == args.len())
-        .collect();
+    let arity_ok: Vec<&Vec<Param>> = signatures.iter().filter(|s| s.len() == args.len()).collect();
     if arity_ok.is_empty() {
         let counts: Vec<String> = signatures.iter().map(|s| s.len().to_string()).collect();
-        return Err((
-            usize::MAX,
-            format!(
-                "{name} takes {} parameters, found {}",
-                counts.join(" or "),
-                args.len()
-            ),
-        ));
+        return Err((usize::MAX, format!("{name} takes {} parameters, found {}", counts.join(" or "), args.len())));
     }
     let mut first_error = None;
     for sig in arity_ok {
@@ -209,8 +183,6 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
 
 /// Whether the classic window name releases batches.
 pub fn is_batch(name: &str) -> bool {
-    matches!(
-        name,
-        "lengthBatch" | "timeBatch" | "externalTimeBatch" | "batch" | "expressionBatch" | "cron"
-    ) || name.ends_with("Batch")
+    matches!(name, "lengthBatch" | "timeBatch" | "externalTimeBatch" | "batch" | "expressionBatch" | "cron")
+        || name.ends_with("Batch")
 }

@@ -39,11 +39,7 @@ pub fn run(paths: &[impl AsRef<Path>]) -> ExitCode {
 
 /// One line per relation and per query, with schemas.
 fn summary(plan: &AppPlan) -> String {
-    let mut out = format!(
-        "  app {}{}\n",
-        plan.name,
-        if plan.playback { " (playback)" } else { "" }
-    );
+    let mut out = format!("  app {}{}\n", plan.name, if plan.playback { " (playback)" } else { "" });
     for e in &plan.catalog.entries {
         let kind = match e.kind {
             EntryKind::Stream if e.declared => "stream",
@@ -61,11 +57,7 @@ fn summary(plan: &AppPlan) -> String {
             OutputPlan::TableAction { table, .. } => format!(" -> table {table}"),
             OutputPlan::Return { .. } => String::new(),
         };
-        out.push_str(&format!(
-            "  query {}{target} {}\n",
-            q.name,
-            q.output_schema.describe()
-        ));
+        out.push_str(&format!("  query {}{target} {}\n", q.name, q.output_schema.describe()));
     }
     out
 }

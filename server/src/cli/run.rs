@@ -53,17 +53,10 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             }
         },
     };
-    let single_input = app
-        .input_types
-        .keys()
-        .filter(|s| !app.output_streams.contains(s))
-        .cloned()
-        .collect::<Vec<_>>();
+    let single_input = app.input_types.keys().filter(|s| !app.output_streams.contains(s)).cloned().collect::<Vec<_>>();
     let mut items = Vec::new();
     let mut clock = 0i64;
-    let start = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     for (n, line) in reader.lines().enumerate() {
         let line_no = n + 1;
         let Ok(line) = line else {
@@ -125,19 +118,12 @@ fn parse_json_line(
     default_ts: i64,
 ) -> Result<Option<InputItem>, String> {
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    let stream = v
-        .get("stream")
-        .and_then(|s| s.as_str())
-        .ok_or("field `stream` is missing or not a string")?;
-    let types = app
-        .input_schema(stream)
-        .ok_or(format!("field `stream`: no stream named '{stream}'"))?;
+    let stream = v.get("stream").and_then(|s| s.as_str()).ok_or("field `stream` is missing or not a string")?;
+    let types = app.input_schema(stream).ok_or(format!("field `stream`: no stream named '{stream}'"))?;
     let names = app.attribute_names(stream);
     let ts = match v.get("ts") {
         None | Some(serde_json::Value::Null) => default_ts,
-        Some(t) => t
-            .as_i64()
-            .ok_or("field `ts` must be an integer (milliseconds)")?,
+        Some(t) => t.as_i64().ok_or("field `ts` must be an integer (milliseconds)")?,
     };
     let data = v.get("data").ok_or("field `data` is missing")?;
     let mut values = Vec::with_capacity(types.len());
@@ -152,31 +138,21 @@ fn parse_json_line(
             }
             for (i, (item, ty)) in items.iter().zip(types).enumerate() {
                 let name = names.get(i).cloned().unwrap_or_default();
-                values.push(
-                    Value::from_json(item, *ty).map_err(|e| format!("field `data.{name}`: {e}"))?,
-                );
+                values.push(Value::from_json(item, *ty).map_err(|e| format!("field `data.{name}`: {e}"))?);
             }
         }
         serde_json::Value::Object(map) => {
             for (name, ty) in names.iter().zip(types) {
                 let item = map.get(name).unwrap_or(&serde_json::Value::Null);
-                values.push(
-                    Value::from_json(item, *ty).map_err(|e| format!("field `data.{name}`: {e}"))?,
-                );
+                values.push(Value::from_json(item, *ty).map_err(|e| format!("field `data.{name}`: {e}"))?);
             }
             if let Some(extra) = map.keys().find(|k| !names.contains(k)) {
-                return Err(format!(
-                    "field `data.{extra}`: stream '{stream}' has no such attribute"
-                ));
+                return Err(format!("field `data.{extra}`: stream '{stream}' has no such attribute"));
             }
         }
         _ => return Err("field `data` must be an object or an array".into()),
     }
-    Ok(Some(InputItem::Event {
-        stream: stream.to_string(),
-        values,
-        ts,
-    }))
+    Ok(Some(InputItem::Event { stream: stream.to_string(), values, ts }))
 }
 
 /// A CSV row of the single input stream; a header row is skipped.
@@ -193,22 +169,13 @@ fn parse_csv_line(
         return Ok(None);
     }
     if fields.len() != types.len() {
-        return Err(format!(
-            "stream '{stream}' has {} attributes, the row has {}",
-            types.len(),
-            fields.len()
-        ));
+        return Err(format!("stream '{stream}' has {} attributes, the row has {}", types.len(), fields.len()));
     }
     let mut values = Vec::with_capacity(types.len());
     for (i, (f, ty)) in fields.iter().zip(types).enumerate() {
         let json = serde_json::from_str::<serde_json::Value>(f)
             .unwrap_or_else(|_| serde_json::Value::String(f.trim_matches('"').to_string()));
-        values
-            .push(Value::from_json(&json, *ty).map_err(|e| format!("field `{}`: {e}", names[i]))?);
+        values.push(Value::from_json(&json, *ty).map_err(|e| format!("field `{}`: {e}", names[i]))?);
     }
-    Ok(Some(InputItem::Event {
-        stream: stream.to_string(),
-        values,
-        ts,
-    }))
+    Ok(Some(InputItem::Event { stream: stream.to_string(), values, ts }))
 }

@@ -58,22 +58,15 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
 fn run_file(file: &Path, workers: usize) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
     let case: Yaml = serde_yaml::from_str(&text).map_err(|e| format!("not a case: {e}"))?;
-    let app_text = case
-        .get("app")
-        .and_then(Yaml::as_str)
-        .ok_or("the case has no `app`")?;
+    let app_text = case.get("app").and_then(Yaml::as_str).ok_or("the case has no `app`")?;
     let expect_error = case.get("error").and_then(Yaml::as_bool).unwrap_or(false);
-    let plan = match sluice_frontend::parse(app_text).and_then(|app| sluice_frontend::analyze(&app))
-    {
+    let plan = match sluice_frontend::parse(app_text).and_then(|app| sluice_frontend::analyze(&app)) {
         Ok(plan) => plan,
         Err(errors) => {
             if expect_error {
                 return Ok(());
             }
-            let first = errors
-                .first()
-                .map(|e| e.render("app", app_text))
-                .unwrap_or_default();
+            let first = errors.first().map(|e| e.render("app", app_text)).unwrap_or_default();
             return Err(format!("the app was refused:\n{first}"));
         }
     };
@@ -93,14 +86,8 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
         }
     }
     // Inputs.
-    let steps = case
-        .get("input")
-        .and_then(Yaml::as_sequence)
-        .cloned()
-        .unwrap_or_default();
-    let playback = steps
-        .iter()
-        .any(|s| s.get("ts").is_some() || s.get("time").is_some());
+    let steps = case.get("input").and_then(Yaml::as_sequence).cloned().unwrap_or_default();
+    let playback = steps.iter().any(|s| s.get("ts").is_some() || s.get("time").is_some());
     let mut items = Vec::new();
     let mut clock = FIXED_CLOCK_START;
     for (i, step) in steps.iter().enumerate() {
@@ -111,14 +98,8 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
             items.push(InputItem::Tick(t));
             continue;
         }
-        let stream = step
-            .get("stream")
-            .and_then(Yaml::as_str)
-            .ok_or(format!("input {i} has no stream"))?;
-        let data = step
-            .get("data")
-            .and_then(Yaml::as_sequence)
-            .ok_or(format!("input {i} has no data"))?;
+        let stream = step.get("stream").and_then(Yaml::as_str).ok_or(format!("input {i} has no stream"))?;
+        let data = step.get("data").and_then(Yaml::as_sequence).ok_or(format!("input {i} has no data"))?;
         let ts = if playback {
             step.get("ts").and_then(Yaml::as_i64).unwrap_or(clock)
         } else {
@@ -126,26 +107,22 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
             clock
         };
         clock = clock.max(ts);
-        let schema = compiled
-            .input_schema(stream)
-            .ok_or(format!("input {i}: no stream '{stream}'"))?;
-        if schema.len() != data.len() {
+        let schema = compiled.input_schema(stream).ok_or(format!("input {i}: no stream '{stream}'"))?;
+        // Like the reference's input handler, a short event leaves the last attributes null.
+        if schema.len() < data.len() {
             return Err(format!(
                 "input {i}: stream '{stream}' has {} attributes, the case gives {}",
                 schema.len(),
                 data.len()
             ));
         }
-        let mut values = Vec::with_capacity(data.len());
+        let mut values = Vec::with_capacity(schema.len());
         for (v, ty) in data.iter().zip(schema) {
             let json = serde_json::to_value(v).map_err(|e| e.to_string())?;
             values.push(Value::from_json(&json, *ty).map_err(|e| format!("input {i}: {e}"))?);
         }
-        items.push(InputItem::Event {
-            stream: stream.to_string(),
-            values,
-            ts,
-        });
+        values.resize(schema.len(), Value::Null);
+        items.push(InputItem::Event { stream: stream.to_string(), values, ts });
     }
     let outputs = compiled.run(items, workers, &observed)?;
     compare(&expect, &outputs)
@@ -163,8 +140,9 @@ fn compare(expect: &Yaml, outputs: &[OutputEvent]) -> Result<(), String> {
             Some(q) => OutputSource::Query(q.to_string()),
             None => OutputSource::Stream(key.to_string()),
         };
-        let of_kind =
-            |kind: Kind| -> Vec<&OutputEvent> { outputs.iter().filter(|o| o.source == source && o.kind == kind).collect() };
+        let of_kind = |kind: Kind| -> Vec<&OutputEvent> {
+            outputs.iter().filter(|o| o.source == source && o.kind == kind).collect()
+        };
         let current = of_kind(Kind::Current);
         let expired = of_kind(Kind::Expired);
         let unordered = e.get("unordered").and_then(Yaml::as_bool).unwrap_or(false);
@@ -219,11 +197,7 @@ fn render_row(row: &[Value]) -> String {
 
 fn compare_rows(expected: &[Yaml], actual: &[&OutputEvent], unordered: bool) -> Result<(), String> {
     if expected.len() != actual.len() {
-        return Err(format!(
-            "expected {} rows, got {}",
-            expected.len(),
-            actual.len()
-        ));
+        return Err(format!("expected {} rows, got {}", expected.len(), actual.len()));
     }
     if unordered {
         let mut used = vec![false; actual.len()];
@@ -238,11 +212,7 @@ fn compare_rows(expected: &[Yaml], actual: &[&OutputEvent], unordered: bool) -> 
     }
     for (i, (exp, act)) in expected.iter().zip(actual).enumerate() {
         if !row_matches(exp, &act.row) {
-            return Err(format!(
-                "row {i}: expected {}, got {}",
-                yaml_str(exp),
-                render_row(&act.row)
-            ));
+            return Err(format!("row {i}: expected {}, got {}", yaml_str(exp), render_row(&act.row)));
         }
     }
     Ok(())
@@ -255,13 +225,11 @@ fn yaml_str(y: &Yaml) -> String {
 fn row_matches(expected: &Yaml, actual: &[Value]) -> bool {
     match expected {
         Yaml::Sequence(values) => {
-            values.len() == actual.len()
-                && values.iter().zip(actual).all(|(e, a)| value_matches(e, a))
+            values.len() == actual.len() && values.iter().zip(actual).all(|(e, a)| value_matches(e, a))
         }
         Yaml::Mapping(m) => m.iter().all(|(k, e)| {
             let idx = k.as_u64().map(|i| i as usize);
-            idx.and_then(|i| actual.get(i))
-                .is_some_and(|a| value_matches(e, a))
+            idx.and_then(|i| actual.get(i)).is_some_and(|a| value_matches(e, a))
         }),
         _ => false,
     }
