@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod lexer;
 pub mod logical;
 pub mod parser;
+pub mod printer;
 pub mod semantic;
 
 pub use diagnostic::{Diagnostic, Severity};

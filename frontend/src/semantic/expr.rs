@@ -330,6 +330,12 @@ impl Analyzer {
 
     fn call(&mut self, call: &FunctionCall, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
         let name = call.qualified_name();
+        let written = match &call.namespace {
+            Some(ns) => format!("{}:{}", ns.name, call.name.name),
+            None => call.name.name.clone(),
+        };
+        // Messages name the function as the user wrote it.
+        let as_written = |m: String| m.replacen(&name, &written, 1);
         if call.namespace.is_none() && is_aggregate(&name) {
             if ctx.aggregates.is_none() {
                 self.error(
@@ -351,7 +357,7 @@ impl Analyzer {
                     TypedExpr { kind: TypedExprKind::Aggregate { index, position: ctx.input_len + index }, ty, span }
                 }
                 Err(m) => {
-                    self.error(call.span, m);
+                    self.error(call.span, as_written(m));
                     poison(span)
                 }
             };
@@ -382,11 +388,11 @@ impl Analyzer {
         match scalar_type(&name, &CallArgs { types: &types, const_strings: &consts }) {
             Some(Ok(ty)) => TypedExpr { kind: TypedExprKind::Call { name, args }, ty, span },
             Some(Err(m)) => {
-                self.error(call.span, m);
+                self.error(call.span, as_written(m));
                 poison(span)
             }
             None => {
-                self.error(call.span, format!("function '{}' is not defined", name));
+                self.error(call.span, format!("function '{written}' is not defined"));
                 poison(span)
             }
         }

@@ -262,7 +262,11 @@ impl Analyzer {
     pub(crate) fn window_call(&mut self, w: &FunctionCall, scope: &Scope) -> Option<(String, Vec<TypedExpr>)> {
         let written = w.qualified_name();
         let Some(name) = windows::classic_name(&written) else {
-            self.error(w.span, format!("'{}' is not a window", written));
+            let shown = match &w.namespace {
+                Some(ns) => format!("{}:{}", ns.name, w.name.name),
+                None => w.name.name.clone(),
+            };
+            self.error(w.span, format!("'{shown}' is not a window"));
             return None;
         };
         let typed: Vec<TypedExpr> = w.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect();

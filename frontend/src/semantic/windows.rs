@@ -97,7 +97,7 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
     } else {
         Err(match p {
             Param::Int => "a constant int or long (or a time such as `1 sec`)",
-            Param::NonNegative => "a constant that is not negative",
+            Param::NonNegative => "a non-negative int or long constant, or a time such as `1 sec`",
             Param::Bool => "a constant bool",
             Param::Str => "a quoted string",
             Param::LongAttr => "an attribute of type long",

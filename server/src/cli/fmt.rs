@@ -10,7 +10,7 @@ pub fn run(path: &Path) -> ExitCode {
     };
     match sluice_frontend::parse(&text) {
         Ok(app) => {
-            print!("{app:?}"); // TODO(printer)
+            print!("{}", sluice_frontend::printer::print_app(&app));
             ExitCode::SUCCESS
         }
         Err(errors) => {
