@@ -1,0 +1,118 @@
+//! The `sluice` binary through its command line: golden cases, located errors,
+//! formatting and running an app end to end.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sluice() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn last_line(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).lines().last().unwrap_or_default().to_string()
+}
+
+/// `N passed, M failed` → (N, M).
+fn counts(line: &str) -> (usize, usize) {
+    let nums: Vec<usize> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
+    (nums[0], nums[1])
+}
+
+#[test]
+fn own_golden_cases_pass_with_one_and_four_workers() {
+    for workers in ["1", "4"] {
+        let out = sluice().args(["test", "--workers", workers]).arg(repo("tests/cases")).output().unwrap();
+        let summary = last_line(&out.stdout);
+        let (passed, failed) = counts(&summary);
+        assert_eq!(failed, 0, "workers {workers}:\n{}", String::from_utf8_lossy(&out.stdout));
+        assert!(passed >= 11);
+        assert!(out.status.success());
+    }
+}
+
+/// The engine's share of the golden corpus must not regress: at least the pass
+/// counts measured when this test was written, with 1 and 4 workers.
+#[test]
+fn conformance_engine_folders_do_not_regress() {
+    let root = repo("../shared/conformance/siddhi");
+    if !root.exists() {
+        eprintln!("skipped: {} is missing", root.display());
+        return;
+    }
+    let folders = ["filter", "function", "window", "aggregate"];
+    for workers in ["1", "4"] {
+        let out = sluice().args(["test", "--workers", workers]).args(folders.map(|f| root.join(f))).output().unwrap();
+        let (passed, failed) = counts(&last_line(&out.stdout));
+        assert!(passed >= 159, "workers {workers}: {passed} passed, {failed} failed");
+    }
+}
+
+#[test]
+fn check_reports_line_and_column_and_fails() {
+    let out = sluice().arg("check").arg(repo("tests/invalid/undefined_attribute.siddhi")).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("undefined_attribute.siddhi:3:12: error: 'prise' is not an attribute of Trade"), "{err}");
+    assert!(err.contains("^^^^^"), "{err}");
+}
+
+#[test]
+fn check_summarises_valid_apps_in_both_spellings() {
+    let out = sluice()
+        .arg("check")
+        .arg(repo("examples/temperature.siddhi"))
+        .arg(repo("examples/temperature.sql"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("query room-average -> RoomAverageStream (roomNo int, avgTemp double, readings long)"),
+        "{text}"
+    );
+    assert_eq!(text.matches(": ok").count(), 2);
+}
+
+#[test]
+fn fmt_output_checks_and_is_stable() {
+    let out = sluice().arg("fmt").arg(repo("examples/temperature.sql")).output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(printed.contains("define stream TempStream"), "{printed}");
+    let dir = std::env::temp_dir().join(format!("sluice-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.siddhi");
+    std::fs::write(&file, &printed).unwrap();
+    let again = sluice().arg("fmt").arg(&file).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&again.stdout), printed);
+}
+
+#[test]
+fn run_prints_outputs_and_survives_bad_lines() {
+    let dir = std::env::temp_dir().join(format!("sluice-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("events.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"stream\": \"TempStream\", \"data\": {\"deviceID\": 1, \"roomNo\": 7, \"temp\": 20.0}}\n",
+            "{\"stream\": \"TempStream\", \"data\": {\"deviceID\": 1, \"roomNo\": \"seven\", \"temp\": 20.0}}\n",
+            "not json\n",
+            "{\"stream\": \"TempStream\", \"data\": [2, 7, 30.0]}\n",
+        ),
+    )
+    .unwrap();
+    let out = sluice().arg("run").arg(repo("examples/temperature.siddhi")).arg("--input").arg(&input).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("input line 2: field `data.roomNo`: expected int"), "{stderr}");
+    assert!(stderr.contains("input line 3: not JSON"), "{stderr}");
+    let averages: Vec<&str> = stdout.lines().filter(|l| l.contains("RoomAverageStream")).collect();
+    assert_eq!(averages.len(), 2, "{stdout}");
+    assert!(averages[1].contains("\"avgTemp\":25.0"), "{stdout}");
+}
