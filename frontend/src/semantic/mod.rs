@@ -48,7 +48,7 @@ pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
                 Element::Partition(p) => {
                     if deferrable
                         && p.queries.iter().any(|q| a.reads_unknown_stream(q))
-                        && !p.queries.iter().any(|q| query_reads_inner(q))
+                        && !p.queries.iter().any(query_reads_inner)
                     {
                         still.push((i, element));
                         continue;

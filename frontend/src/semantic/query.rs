@@ -13,7 +13,7 @@ impl Analyzer {
         &mut self,
         q: &Query,
         n: usize,
-        mut inner: Option<&mut Vec<(String, Schema)>>,
+        inner: Option<&mut Vec<(String, Schema)>>,
     ) -> Option<QueryPlan> {
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
         let name = q.name().map(str::to_string).unwrap_or_else(|| format!("query{n}"));
@@ -86,7 +86,7 @@ impl Analyzer {
         let offset = q.selector.offset.as_ref().and_then(|e| self.count_constant(e, "offset"));
         let output_rate = q.output_rate.as_ref().and_then(|r| self.output_rate(r));
         let aggregates = ctx.aggregates.take().unwrap_or_default();
-        let output = self.output(q, &output_schema, &scope, inner.as_deref_mut());
+        let output = self.output(q, &output_schema, &scope, inner);
         let errors_after = self.diags.iter().filter(|d| d.is_error()).count();
         if errors_after > errors_before {
             return None;
@@ -244,15 +244,14 @@ impl Analyzer {
     /// `#log([priority,] [message,] [is.event.logged])`.
     fn check_log(&mut self, f: &FunctionCall, args: &[TypedExpr]) {
         let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-        let ok = match types.as_slice() {
-            []
-            | [AttrType::String]
-            | [AttrType::Bool]
-            | [AttrType::String, AttrType::String]
-            | [AttrType::String, AttrType::Bool] => true,
-            [AttrType::String, AttrType::String, AttrType::Bool] => true,
-            _ => false,
-        };
+        let ok = matches!(
+            types.as_slice(),
+            [] | [AttrType::String]
+                | [AttrType::Bool]
+                | [AttrType::String, AttrType::String]
+                | [AttrType::String, AttrType::Bool]
+                | [AttrType::String, AttrType::String, AttrType::Bool]
+        );
         if !ok {
             self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
         }
