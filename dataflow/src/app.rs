@@ -118,12 +118,12 @@ impl CompiledApp {
                 let id = *ids.get(&stream)?;
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(values);
-                Some(Step { time, msg: Msg { stream: id, order: Vec::new(), ts, kind: Kind::Current, row } })
+                Some(Step { time, msg: Msg { time, stream: id, order: Vec::new(), ts, kind: Kind::Current, row } })
             }
             InputItem::Tick(ts) => {
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(Vec::new());
-                Some(Step { time, msg: Msg { stream: TICK, order: Vec::new(), ts, kind: Kind::Current, row } })
+                Some(Step { time, msg: Msg { time, stream: TICK, order: Vec::new(), ts, kind: Kind::Current, row } })
             }
         });
         let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();

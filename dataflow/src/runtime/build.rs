@@ -9,7 +9,7 @@
 
 use super::graph::{Forward, Graph, Placement, Processor};
 use super::message::{Kind, Msg, StreamId, TICK};
-use super::time::Time;
+use super::time::{Epoch, Time};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -42,7 +42,7 @@ pub struct Output {
 
 /// Messages of one logical time waiting for the frontier, with their capability and
 /// input numbers.
-type Pending = (timely::dataflow::operators::Capability<Time>, Vec<(u32, Msg)>);
+type Pending = (timely::dataflow::operators::Capability<Epoch>, Vec<(u32, Msg)>);
 
 fn hash_of<T: Hash>(v: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -54,16 +54,16 @@ fn hash_of<T: Hash>(v: &T) -> u64 {
 /// worker 0 only, in logical-time order). Returns the probe that tells when all
 /// outputs up to a time have been produced.
 pub fn build_graph<'s>(
-    scope: &Scope<'s, Time>,
-    input: &mut InputHandleVec<Time, Msg>,
+    scope: &Scope<'s, Epoch>,
+    input: &mut InputHandleVec<Epoch, Msg>,
     graph: &Graph,
     sink: Option<Sender<Output>>,
-) -> Result<ProbeHandle<Time>, String> {
-    let ingress: StreamVec<'s, Time, Msg> = input.to_stream(*scope);
+) -> Result<ProbeHandle<Epoch>, String> {
+    let ingress: StreamVec<'s, Epoch, Msg> = input.to_stream(*scope);
     let order = graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     // The producers of every stream: the ingress, then node outputs.
-    let mut producers: HashMap<StreamId, Vec<StreamVec<'s, Time, Msg>>> = HashMap::new();
-    let mut observed: Vec<StreamVec<'s, Time, (Dest, Msg)>> = Vec::new();
+    let mut producers: HashMap<StreamId, Vec<StreamVec<'s, Epoch, Msg>>> = HashMap::new();
+    let mut observed: Vec<StreamVec<'s, Epoch, (Dest, Msg)>> = Vec::new();
     let ticks = ingress.clone().filter(|m| m.is_tick());
     for &index in &order {
         let node = &graph.nodes[index];
@@ -87,6 +87,8 @@ pub fn build_graph<'s>(
         let factory = node.factory.clone();
         let peers = scope.peers() as u64;
         let routed = match &placement {
+            // Stateless work spreads over workers by logical time.
+            Placement::Anywhere if scope.peers() > 1 => data.exchange_by(|(_, m): &(u32, Msg)| m.time as u64),
             Placement::Anywhere => data,
             Placement::Single => {
                 let ticks = ticks.clone().map(|m| (u32::MAX, m));
@@ -106,7 +108,7 @@ pub fn build_graph<'s>(
             _ => None,
         };
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
-            let mut pending: BTreeMap<Time, Pending> = BTreeMap::new();
+            let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
             let mut single: Option<Box<dyn Processor>> = None;
             let mut per_key: BTreeMap<Value, Box<dyn Processor>> = BTreeMap::new();
             let mut emitted = Vec::new();
@@ -125,7 +127,9 @@ pub fn build_graph<'s>(
                         break;
                     }
                     let (cap, mut msgs) = pending.remove(&time).expect("present");
-                    msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
+                    msgs.sort_by(|a, b| {
+                        a.1.time.cmp(&b.1.time).then_with(|| a.1.order.cmp(&b.1.order)).then(a.0.cmp(&b.0))
+                    });
                     let mut session = output.session(&cap);
                     let mut k = 0u32;
                     for (slot, msg) in msgs {
@@ -146,7 +150,14 @@ pub fn build_graph<'s>(
                                 }
                                 order.push(*k);
                                 *k += 1;
-                                session.give(Msg { stream: TICK, order, ts: e.ts, kind: e.kind, row: e.row });
+                                session.give(Msg {
+                                    time: msg.time,
+                                    stream: TICK,
+                                    order,
+                                    ts: e.ts,
+                                    kind: e.kind,
+                                    row: e.row,
+                                });
                             }
                         };
                         match &keyed {
@@ -202,7 +213,7 @@ pub fn build_graph<'s>(
         Exchange::new(|_: &(Dest, Msg)| 0u64),
         "Collect",
         move |_cap, _info| {
-            let mut pending: BTreeMap<Time, Vec<(Dest, Msg)>> = BTreeMap::new();
+            let mut pending: BTreeMap<Epoch, Vec<(Dest, Msg)>> = BTreeMap::new();
             move |(input, frontier), _output| {
                 input.for_each_stamp(|cap, data| {
                     let Some(&time) = cap.least() else { return };
@@ -216,10 +227,12 @@ pub fn build_graph<'s>(
                         break;
                     }
                     let mut msgs = pending.remove(&time).expect("present");
-                    msgs.sort_by(|a, b| a.1.order.cmp(&b.1.order).then(a.0.cmp(&b.0)));
+                    msgs.sort_by(|a, b| {
+                        a.1.time.cmp(&b.1.time).then_with(|| a.1.order.cmp(&b.1.order)).then(a.0.cmp(&b.0))
+                    });
                     if let Some(sink) = &sink {
                         for (dest, msg) in msgs {
-                            let _ = sink.send(Output { dest, time, msg });
+                            let _ = sink.send(Output { dest, time: msg.time, msg });
                         }
                     }
                 }
@@ -235,7 +248,7 @@ trait ExchangeBy<D> {
     fn exchange_by(self, route: impl Fn(&D) -> u64 + 'static) -> Self;
 }
 
-impl<D: timely::ExchangeData> ExchangeBy<D> for StreamVec<'_, Time, D> {
+impl<D: timely::ExchangeData> ExchangeBy<D> for StreamVec<'_, Epoch, D> {
     fn exchange_by(self, route: impl Fn(&D) -> u64 + 'static) -> Self {
         use timely::dataflow::operators::Exchange as _;
         self.exchange(move |d: &D| route(d))

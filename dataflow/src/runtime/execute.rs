@@ -4,7 +4,7 @@
 use super::build::{build_graph, Output};
 use super::graph::Graph;
 use super::message::Msg;
-use super::time::Time;
+use super::time::{Epoch, Time};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use timely::dataflow::InputHandleVec;
@@ -18,9 +18,12 @@ pub struct Step {
     pub msg: Msg,
 }
 
-/// How many input steps worker 0 sends before letting the dataflow catch up, which
+/// How many input steps share one timely epoch.
+const EPOCH_SIZE: usize = 1024;
+
+/// How many epochs worker 0 sends before letting the dataflow catch up, which
 /// bounds the memory held in flight.
-const CATCH_UP_EVERY: usize = 4096;
+const CATCH_UP_EVERY: u64 = 4;
 
 /// Runs `graph` over `steps` with `workers` threads; returns the observed outputs
 /// in logical-time order.
@@ -47,7 +50,7 @@ where
         let index = worker.index();
         let sink = if index == 0 { tx.lock().expect("sender").take() } else { None };
         let mut input = InputHandleVec::new();
-        let built = worker.dataflow::<Time, _, _>(|scope| build_graph(&scope, &mut input, &graph.0, sink));
+        let built = worker.dataflow::<Epoch, _, _>(|scope| build_graph(&scope, &mut input, &graph.0, sink));
         let probe = match built {
             Ok(p) => p,
             Err(e) => {
@@ -58,14 +61,18 @@ where
         if index == 0 {
             let iter = steps.lock().expect("steps").take();
             for (n, step) in iter.into_iter().flatten().enumerate() {
-                input.advance_to(step.time);
-                input.send(step.msg);
-                if n % CATCH_UP_EVERY == CATCH_UP_EVERY - 1 {
-                    input.advance_to(step.time + 1);
-                    while probe.less_than(input.time()) {
-                        worker.step();
+                let epoch = (n / EPOCH_SIZE) as Epoch;
+                if epoch > *input.time() {
+                    input.advance_to(epoch);
+                    if epoch % CATCH_UP_EVERY == 0 {
+                        while probe.less_than(input.time()) {
+                            worker.step();
+                        }
                     }
                 }
+                let mut msg = step.msg;
+                msg.time = step.time;
+                input.send(msg);
             }
         }
         input.close();

@@ -26,6 +26,9 @@ pub enum Kind {
 /// One message: an event of a stream, or a clock tick (`stream == TICK`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Msg {
+    /// Its logical time `(ts, seq)` (see [`super::time`]); messages a query derives
+    /// from an input keep the input's time.
+    pub time: super::time::Time,
     /// The stream it belongs to.
     pub stream: StreamId,
     /// Its place among messages of the same logical time.

@@ -44,12 +44,15 @@ fn steps() -> Vec<Step> {
     let mut steps = Vec::new();
     for i in 0..50i64 {
         let row: Row = Arc::from(vec![Value::Long(i % 7)]);
-        steps.push(Step { time: seq.next(i), msg: Msg { stream: 0, order: vec![], ts: i, kind: Kind::Current, row } });
+        steps.push(Step {
+            time: seq.next(i),
+            msg: Msg { time: 0, stream: 0, order: vec![], ts: i, kind: Kind::Current, row },
+        });
         if i % 10 == 9 {
             let row: Row = Arc::from(Vec::new());
             steps.push(Step {
                 time: seq.next(i),
-                msg: Msg { stream: TICK, order: vec![], ts: i, kind: Kind::Current, row },
+                msg: Msg { time: 0, stream: TICK, order: vec![], ts: i, kind: Kind::Current, row },
             });
         }
     }

@@ -5,6 +5,12 @@
 /// A logical time: milliseconds in the high 64 bits, the arrival number in the low.
 pub type Time = u128;
 
+/// The timely timestamp: a batch of consecutive logical times. Giving every event
+/// its own timely timestamp costs a round of progress tracking per event; instead
+/// messages carry their logical [`Time`] and operators order each epoch's messages
+/// by it, which yields the same per-event order at a fraction of the coordination.
+pub type Epoch = u64;
+
 /// Packs `(ts, seq)`; negative `ts` is clamped to 0 (times start at the epoch).
 pub fn pack(ts: i64, seq: u64) -> Time {
     ((ts.max(0) as u128) << 64) | seq as u128
