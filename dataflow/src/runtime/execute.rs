@@ -64,7 +64,7 @@ where
                 let epoch = (n / EPOCH_SIZE) as Epoch;
                 if epoch > *input.time() {
                     input.advance_to(epoch);
-                    if epoch % CATCH_UP_EVERY == 0 {
+                    if epoch.is_multiple_of(CATCH_UP_EVERY) {
                         while probe.less_than(input.time()) {
                             worker.step();
                         }
