@@ -116,3 +116,37 @@ fn run_prints_outputs_and_survives_bad_lines() {
     assert_eq!(averages.len(), 2, "{stdout}");
     assert!(averages[1].contains("\"avgTemp\":25.0"), "{stdout}");
 }
+
+/// Live mode: with no further input, the wall clock expires a time window.
+#[test]
+fn live_run_expires_time_windows_without_new_events() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = std::env::temp_dir().join(format!("sluice-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("live.siddhi");
+    std::fs::write(
+        &app,
+        "define stream Taps (who string);\nfrom Taps#window.time(300 milliseconds) select who insert expired events into Gone;\n",
+    )
+    .unwrap();
+    let mut child = sluice()
+        .arg("run")
+        .arg(&app)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{{\"stream\": \"Taps\", \"data\": [\"ann\"]}}").unwrap();
+    stdin.flush().unwrap();
+    let started = std::time::Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The expired event must come out while stdin is still open.
+    let line = lines.next().unwrap().unwrap();
+    let waited = started.elapsed();
+    assert!(line.contains("\"stream\":\"Gone\"") && line.contains("ann"), "{line}");
+    assert!(waited >= std::time::Duration::from_millis(250), "expired too early: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(5), "expired too late: {waited:?}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}

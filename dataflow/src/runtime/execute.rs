@@ -60,19 +60,25 @@ where
         };
         if index == 0 {
             let iter = steps.lock().expect("steps").take();
-            for (n, step) in iter.into_iter().flatten().enumerate() {
-                let epoch = (n / EPOCH_SIZE) as Epoch;
-                if epoch > *input.time() {
-                    input.advance_to(epoch);
-                    if epoch.is_multiple_of(CATCH_UP_EVERY) {
+            let mut in_epoch = 0usize;
+            for step in iter.into_iter().flatten() {
+                let tick = step.msg.is_tick();
+                let mut msg = step.msg;
+                msg.time = step.time;
+                input.send(msg);
+                in_epoch += 1;
+                // An epoch closes after EPOCH_SIZE steps, or at a clock tick so that
+                // live outputs leave without waiting for more input.
+                if in_epoch == EPOCH_SIZE || tick {
+                    let next = *input.time() + 1;
+                    input.advance_to(next);
+                    in_epoch = 0;
+                    if tick || next.is_multiple_of(CATCH_UP_EVERY) {
                         while probe.less_than(input.time()) {
                             worker.step();
                         }
                     }
                 }
-                let mut msg = step.msg;
-                msg.time = step.time;
-                input.send(msg);
             }
         }
         input.close();

@@ -17,13 +17,32 @@ pub enum Format {
     Csv,
 }
 
+/// How often the live clock ticks when no input arrives (ms).
+const TICK_MS: u64 = 100;
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Runs the app; bad input lines are reported (line and field) and skipped.
+///
+/// Without `@app:playback` the app runs live: events are stamped with the wall
+/// clock as they are read, and the clock ticks every 100 ms while input is idle,
+/// so time windows expire and batches flush without new events. With
+/// `@app:playback`, each event's `ts` (or the previous one + 1 ms) is the clock.
 pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format) -> ExitCode {
-    let Some(text) = super::read_app(app_path) else {
-        return ExitCode::FAILURE;
-    };
+    let Some(text) = super::read_app(app_path) else { return ExitCode::FAILURE };
     let file = app_path.display().to_string();
-    let plan = match sluice_frontend::parse(&text).and_then(|a| sluice_frontend::analyze(&a)) {
+    let ast = match sluice_frontend::parse(&text) {
+        Ok(a) => a,
+        Err(errors) => {
+            for e in errors {
+                eprint!("{}", e.render(&file, &text));
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = match sluice_frontend::analyze(&ast) {
         Ok(p) => p,
         Err(errors) => {
             for e in errors {
@@ -42,7 +61,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             return ExitCode::FAILURE;
         }
     };
-    let reader: Box<dyn BufRead> = match input {
+    let reader: Box<dyn BufRead + Send> = match input {
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
         Some(p) if p == Path::new("-") => Box::new(std::io::BufReader::new(std::io::stdin())),
         Some(p) => match std::fs::File::open(p) {
@@ -53,50 +72,62 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             }
         },
     };
-    let single_input = app.input_types.keys().filter(|s| !app.output_streams.contains(s)).cloned().collect::<Vec<_>>();
-    let mut items = Vec::new();
-    let mut clock = 0i64;
-    let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    for (n, line) in reader.lines().enumerate() {
-        let line_no = n + 1;
-        let Ok(line) = line else {
-            eprintln!("input line {line_no}: not valid UTF-8; skipped");
-            continue;
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        clock += 1;
-        let parsed = match format {
-            Format::Jsonl => parse_json_line(&app, &line, start + clock),
-            Format::Csv => {
-                if single_input.len() != 1 {
-                    eprintln!("--format csv needs an app with exactly one input stream");
-                    return ExitCode::FAILURE;
-                }
-                parse_csv_line(&app, &single_input[0], &line, start + clock)
-            }
-        };
-        match parsed {
-            Ok(Some(item)) => items.push(item),
-            Ok(None) => {}
-            Err(e) => eprintln!("input line {line_no}: {e}; skipped"),
-        }
+    let inputs: Vec<String> =
+        app.input_types.keys().filter(|s| !app.output_streams.contains(s)).cloned().collect::<Vec<_>>();
+    if format == Format::Csv && inputs.len() != 1 {
+        eprintln!("--format csv needs an app with exactly one input stream");
+        return ExitCode::FAILURE;
     }
-    let observe: Vec<String> = app.output_streams.clone();
-    let outputs = match app.run(items, workers, &observe) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{file}: {e}");
-            return ExitCode::FAILURE;
-        }
+    let parser = LineParser {
+        types: app.input_types.clone(),
+        names: app.input_types.keys().map(|k| (k.clone(), app.attribute_names(k))).collect(),
+        single_input: inputs.first().cloned(),
+        format,
     };
+    let playback = plan.playback;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<InputItem>(1024);
+    // The reader thread parses lines; a full channel blocks it (back-pressure).
+    std::thread::spawn(move || {
+        let mut clock = 0i64;
+        for (n, line) in reader.lines().enumerate() {
+            let line_no = n + 1;
+            let Ok(line) = line else {
+                eprintln!("input line {line_no}: not valid UTF-8; skipped");
+                continue;
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let default_ts = if playback { clock + 1 } else { wall_clock_ms() };
+            match parser.parse(&line, default_ts) {
+                Ok(Some(item)) => {
+                    if let InputItem::Event { ts, .. } = &item {
+                        clock = clock.max(*ts);
+                    }
+                    if tx.send(item).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("input line {line_no}: {e}; skipped"),
+            }
+        }
+    });
+    let items = std::iter::from_fn(move || loop {
+        if playback {
+            return rx.recv().ok();
+        }
+        match rx.recv_timeout(std::time::Duration::from_millis(TICK_MS)) {
+            Ok(item) => return Some(item),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Some(InputItem::Tick(wall_clock_ms())),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
+    });
+    let log_sinks = log_sinks(&ast);
+    let observe: Vec<String> = app.output_streams.clone();
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for o in outputs {
-        let OutputSource::Stream(stream) = &o.source else {
-            continue;
-        };
+    let result = app.run_streaming(items, workers, &observe, |o| {
+        let OutputSource::Stream(stream) = &o.source else { return };
         let names = app.attribute_names(stream);
         let mut data = serde_json::Map::new();
         for (i, v) in o.row.iter().enumerate() {
@@ -104,23 +135,66 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             data.insert(name, v.to_json());
         }
         let line = serde_json::json!({"stream": stream, "ts": o.ts, "data": data});
-        if writeln!(out, "{line}").is_err() {
-            break;
+        if let Some((_, prefix)) = log_sinks.iter().find(|(s, _)| s == stream) {
+            eprintln!("{prefix} : {line}");
+        }
+        let mut out = stdout.lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
+}
+
+/// Streams with `@sink(type='log')` and their log prefix (`prefix` or the stream name).
+fn log_sinks(app: &sluice_frontend::ast::App) -> Vec<(String, String)> {
+    use sluice_frontend::ast::{Definition, Element};
+    let mut out = Vec::new();
+    for e in &app.elements {
+        if let Element::Definition(Definition::Stream(s)) = e {
+            for a in &s.annotations {
+                if a.name.eq_ignore_ascii_case("sink")
+                    && a.property("type").is_some_and(|t| t.eq_ignore_ascii_case("log"))
+                {
+                    let prefix = a.property("prefix").map_or_else(|| s.name.name.clone(), str::to_string);
+                    out.push((s.name.name.clone(), prefix));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Turns input lines into events of the app's streams.
+struct LineParser {
+    types: std::collections::HashMap<String, Vec<sluice_frontend::ast::AttrType>>,
+    names: std::collections::HashMap<String, Vec<String>>,
+    single_input: Option<String>,
+    format: Format,
+}
+
+impl LineParser {
+    fn parse(&self, line: &str, default_ts: i64) -> Result<Option<InputItem>, String> {
+        match self.format {
+            Format::Jsonl => parse_json_line(self, line, default_ts),
+            Format::Csv => parse_csv_line(self, self.single_input.as_deref().unwrap_or_default(), line, default_ts),
+        }
+    }
+    fn schema(&self, stream: &str) -> Option<(&[sluice_frontend::ast::AttrType], &[String])> {
+        Some((self.types.get(stream)?.as_slice(), self.names.get(stream)?.as_slice()))
+    }
 }
 
 /// `{"stream": "S", "data": {...}|[...], "ts": 1}` → an event; errors name the field.
-fn parse_json_line(
-    app: &sluice_dataflow::app::CompiledApp,
-    line: &str,
-    default_ts: i64,
-) -> Result<Option<InputItem>, String> {
+fn parse_json_line(app: &LineParser, line: &str, default_ts: i64) -> Result<Option<InputItem>, String> {
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let stream = v.get("stream").and_then(|s| s.as_str()).ok_or("field `stream` is missing or not a string")?;
-    let types = app.input_schema(stream).ok_or(format!("field `stream`: no stream named '{stream}'"))?;
-    let names = app.attribute_names(stream);
+    let (types, names) = app.schema(stream).ok_or(format!("field `stream`: no stream named '{stream}'"))?;
     let ts = match v.get("ts") {
         None | Some(serde_json::Value::Null) => default_ts,
         Some(t) => t.as_i64().ok_or("field `ts` must be an integer (milliseconds)")?,
@@ -156,16 +230,10 @@ fn parse_json_line(
 }
 
 /// A CSV row of the single input stream; a header row is skipped.
-fn parse_csv_line(
-    app: &sluice_dataflow::app::CompiledApp,
-    stream: &str,
-    line: &str,
-    ts: i64,
-) -> Result<Option<InputItem>, String> {
-    let types = app.input_schema(stream).ok_or("no input stream")?;
-    let names = app.attribute_names(stream);
+fn parse_csv_line(app: &LineParser, stream: &str, line: &str, ts: i64) -> Result<Option<InputItem>, String> {
+    let (types, names) = app.schema(stream).ok_or("no input stream")?;
     let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    if fields.iter().zip(&names).all(|(f, n)| f == n) {
+    if fields.iter().zip(names).all(|(f, n)| f == n) {
         return Ok(None);
     }
     if fields.len() != types.len() {
