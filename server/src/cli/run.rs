@@ -113,14 +113,14 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             }
         }
     });
-    let items = std::iter::from_fn(move || loop {
+    let items = std::iter::from_fn(move || {
         if playback {
             return rx.recv().ok();
         }
         match rx.recv_timeout(std::time::Duration::from_millis(TICK_MS)) {
-            Ok(item) => return Some(item),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Some(InputItem::Tick(wall_clock_ms())),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            Ok(item) => Some(item),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Some(InputItem::Tick(wall_clock_ms())),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
         }
     });
     let log_sinks = log_sinks(&ast);
