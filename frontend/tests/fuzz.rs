@@ -1,6 +1,7 @@
-//! Mutation fuzzing of the parser: apps from the golden corpus and `tests/apps/`
+//! Mutation fuzzing of the front end: apps from the golden corpus and `tests/apps/`
 //! are cut, spliced, duplicated and sprinkled with tokens of the language, then
-//! parsed; the parser must return `Ok` or located errors, never panic.
+//! parsed, analysed and printed; nothing may panic, and a refused app carries
+//! located errors.
 //!
 //! `cargo test -p sluice-frontend --test fuzz` runs it for 3 seconds;
 //! `SLUICE_FUZZ_SECS=600 cargo test --release -p sluice-frontend --test fuzz -- --nocapture`
@@ -176,7 +177,15 @@ fn parser_never_panics_on_mutated_apps() {
     while Instant::now() < deadline {
         for _ in 0..64 {
             let text = mutate(&mut rng, &apps);
-            let result = std::panic::catch_unwind(|| sluice_frontend::parse(&text));
+            let result = std::panic::catch_unwind(|| {
+                let parsed = sluice_frontend::parse(&text);
+                // What parses also goes through semantic analysis and the printer.
+                if let Ok(app) = &parsed {
+                    let _ = sluice_frontend::analyze(app);
+                    let _ = sluice_frontend::printer::print_app(app);
+                }
+                parsed
+            });
             match result {
                 Ok(Ok(_)) => accepted += 1,
                 Ok(Err(errors)) => {
@@ -186,7 +195,7 @@ fn parser_never_panics_on_mutated_apps() {
                         let _ = e.render("fuzz", &text);
                     }
                 }
-                Err(_) => panic!("the parser panicked on:\n{text}"),
+                Err(_) => panic!("the front end panicked on:\n{text}"),
             }
             runs += 1;
         }
