@@ -177,6 +177,16 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             }
             Box::new(Sort { n: n.max(0) as usize, keys, held: Vec::new() })
         }
+        "timelength" => {
+            arity(args, &[2])?;
+            let w = const_i64(args, 0, "the window time")?;
+            let n = const_i64(args, 1, "the length")?;
+            Box::new(TimeLength { w, n: n.max(0) as usize, held: VecDeque::new() })
+        }
+        "delay" => {
+            arity(args, &[1])?;
+            Box::new(Delay { w: const_i64(args, 0, "the delay")?, held: VecDeque::new() })
+        }
         "batch" => {
             arity(args, &[0])?;
             Box::new(Batch { expired: Vec::new(), expects_expired })
@@ -578,4 +588,112 @@ impl Window for Sort {
         }
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+}
+
+/// `timeLength(t, n)`: at most the last n events of the last t ms.
+struct TimeLength {
+    w: i64,
+    n: usize,
+    held: VecDeque<StreamEvent>,
+}
+
+impl TimeLength {
+    fn expire(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        while self.held.front().is_some_and(|e| e.ts + self.w <= now) {
+            let mut e = self.held.pop_front().expect("present");
+            e.ts = now;
+            out.push(Emitted::Expired(e));
+        }
+    }
+}
+
+impl Window for TimeLength {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        self.expire(ev.ts, out);
+        if self.held.len() >= self.n {
+            if let Some(mut old) = self.held.pop_front() {
+                old.ts = ev.ts;
+                out.push(Emitted::Expired(old));
+            }
+        }
+        if self.n > 0 {
+            self.held.push_back(ev.clone());
+        }
+        out.push(Emitted::Current(ev));
+    }
+    fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        self.expire(now, out);
+    }
+}
+
+/// `delay(t)`: every event comes out, as a current event, t ms after it arrived.
+struct Delay {
+    w: i64,
+    held: VecDeque<StreamEvent>,
+}
+
+impl Window for Delay {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        self.on_time(ev.ts, out);
+        self.held.push_back(ev);
+    }
+    fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        while self.held.front().is_some_and(|e| e.ts + self.w <= now) {
+            let mut e = self.held.pop_front().expect("present");
+            e.ts = now;
+            out.push(Emitted::Current(e));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, v: i64) -> StreamEvent {
+        StreamEvent { ts, row: Arc::from(vec![Value::Long(v)]) }
+    }
+
+    fn kinds(out: &[Emitted]) -> Vec<String> {
+        out.iter()
+            .map(|e| match e {
+                Emitted::Current(e) => format!("+{}", e.row[0]),
+                Emitted::Expired(e) => format!("-{}", e.row[0]),
+                Emitted::Reset => "reset".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn length_batch_releases_expired_reset_current() {
+        let mut w = window("lengthBatch", &[WindowArg::Const(Value::Int(2))], true).unwrap();
+        let mut out = Vec::new();
+        for (i, v) in [1, 2, 3, 4].into_iter().enumerate() {
+            w.on_event(ev(i as i64, v), &mut out);
+        }
+        assert_eq!(kinds(&out), ["reset", "+1", "+2", "-1", "-2", "reset", "+3", "+4"]);
+    }
+
+    #[test]
+    fn time_length_expires_by_time_and_by_count() {
+        let mut w =
+            window("timeLength", &[WindowArg::Const(Value::Long(100)), WindowArg::Const(Value::Int(2))], true).unwrap();
+        let mut out = Vec::new();
+        w.on_event(ev(0, 1), &mut out);
+        w.on_event(ev(10, 2), &mut out);
+        w.on_event(ev(20, 3), &mut out);
+        w.on_time(200, &mut out);
+        assert_eq!(kinds(&out), ["+1", "+2", "-1", "+3", "-2", "-3"]);
+    }
+
+    #[test]
+    fn delay_releases_after_the_delay() {
+        let mut w = window("delay", &[WindowArg::Const(Value::Long(50))], false).unwrap();
+        let mut out = Vec::new();
+        w.on_event(ev(0, 1), &mut out);
+        w.on_event(ev(30, 2), &mut out);
+        assert!(out.is_empty());
+        w.on_time(60, &mut out);
+        assert_eq!(kinds(&out), ["+1"]);
+    }
 }
