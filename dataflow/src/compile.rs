@@ -7,15 +7,17 @@
 
 use crate::app::CompiledApp;
 use crate::query::expr::{CExpr, Env, ScalarImpl};
+use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
 use crate::runtime::graph::{Forward, Graph, Node, Placement, Processor};
 use crate::runtime::message::StreamId;
 use crate::value::Value;
-use sluice_frontend::ast::{Literal, OutputEventType};
+use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
-    AppPlan, HandlerPlan, InputPlan, OutputPlan, OutputRatePlan, QueryPlan, TypedExpr, TypedExprKind,
+    AppPlan, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, QueryPlan, SingleInputPlan, TypedExpr,
+    TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,12 +56,47 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
 
 fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<Node, String> {
     let what = format!("query '{}'", query.name);
-    let InputPlan::Single(input) = &query.input else {
-        return Err(format!("{what}: joins, patterns and sequences are not built yet"));
+    let (target, events) = match &query.output {
+        OutputPlan::Insert { target, events, .. } => {
+            let id = *ids
+                .get(target)
+                .ok_or(format!("{what}: '{target}' is a table or window; writing to those is not built yet"))?;
+            (Some(id), *events)
+        }
+        OutputPlan::Return { events } => (None, *events),
+        _ => return Err(format!("{what}: delete/update outputs need tables, which are not built yet")),
     };
+    let forward = match events {
+        OutputEventType::Current => Forward::Current,
+        OutputEventType::Expired => Forward::Expired,
+        OutputEventType::All => Forward::All,
+    };
+    let rate = rate_spec(query, &what)?;
+    let target = target.map(|t| (t, forward));
+    match &query.input {
+        InputPlan::Single(input) => compile_single(query, input, ids, &what, target, events, rate),
+        InputPlan::Join(join) => compile_join(query, join, ids, &what, target, events, rate),
+        InputPlan::Pattern => Err(format!("{what}: patterns and sequences are not built yet")),
+    }
+}
+
+/// The stream a side reads, or why it cannot be read yet.
+fn stream_id(input: &SingleInputPlan, ids: &HashMap<String, StreamId>, what: &str) -> Result<StreamId, String> {
     let stream =
         input.source_stream().ok_or(format!("{what}: reading tables, windows or aggregations is not built yet"))?;
-    let input_id = *ids.get(stream).ok_or(format!("{what}: unknown stream '{stream}'"))?;
+    ids.get(stream).copied().ok_or(format!("{what}: unknown stream '{stream}'"))
+}
+
+fn compile_single(
+    query: &QueryPlan,
+    input: &SingleInputPlan,
+    ids: &HashMap<String, StreamId>,
+    what: &str,
+    target: Option<(StreamId, Forward)>,
+    events: OutputEventType,
+    rate: RateSpec,
+) -> Result<Node, String> {
+    let input_id = stream_id(input, ids, what)?;
     let mut pre = Vec::new();
     let mut post_filters = Vec::new();
     let mut window: Option<(WindowFactory, bool)> = None;
@@ -87,48 +124,69 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
             }
         }
     }
-    let (target, events) = match &query.output {
-        OutputPlan::Insert { target, events, .. } => {
-            let id = *ids
-                .get(target)
-                .ok_or(format!("{what}: '{target}' is a table or window; writing to those is not built yet"))?;
-            (Some(id), *events)
+    let selector = selector_spec(query, events, &[0], what)?;
+    let stateless = window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate });
+    let factory = Arc::new(move || Box::new(SingleQuery::new(spec.clone())) as Box<dyn Processor>);
+    Ok(Node {
+        name: query.name.clone(),
+        inputs: vec![input_id],
+        target,
+        placement: if stateless { Placement::Anywhere } else { Placement::Single },
+        factory,
+    })
+}
+
+fn compile_join(
+    query: &QueryPlan,
+    join: &JoinPlan,
+    ids: &HashMap<String, StreamId>,
+    what: &str,
+    target: Option<(StreamId, Forward)>,
+    events: OutputEventType,
+    rate: RateSpec,
+) -> Result<Node, String> {
+    if join.aggregation {
+        return Err(format!("{what}: joins with named aggregations are not built yet"));
+    }
+    let offsets = [0, join.left.schema.len()];
+    let mut sides = Vec::new();
+    let mut inputs = Vec::new();
+    for (i, side) in [&join.left, &join.right].into_iter().enumerate() {
+        inputs.push(stream_id(side, ids, what)?);
+        let mut filters = Vec::new();
+        let mut window = None;
+        for h in &side.handlers {
+            match h {
+                HandlerPlan::Filter(e) if window.is_none() => filters.push(compile_expr(e)?),
+                HandlerPlan::Window { name, args } if window.is_none() => {
+                    window = Some(compile_window(name, args, query)?.0)
+                }
+                _ => return Err(format!("{what}: this join input's handlers are not built yet")),
+            }
         }
-        OutputPlan::Return { events } => (None, *events),
-        _ => return Err(format!("{what}: delete/update outputs need tables, which are not built yet")),
-    };
-    let forward = match events {
-        OutputEventType::Current => Forward::Current,
-        OutputEventType::Expired => Forward::Expired,
-        OutputEventType::All => Forward::All,
-    };
-    let selector = SelectorSpec {
-        projection: query.projection.iter().map(|(_, e)| compile_expr(e)).collect::<Result<_, _>>()?,
-        aggregates: query
-            .aggregates
-            .iter()
-            .map(|a| {
-                let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
-                let name = a.name.clone();
-                crate::aggregate::aggregator(&name, &arg_types)
-                    .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
-                let arg = a.args.first().map(compile_expr).transpose()?;
-                let factory: crate::query::selector::AggregatorFactory =
-                    Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-                Ok(AggregateSpec { factory, arg })
-            })
-            .collect::<Result<_, String>>()?,
-        group_by: query.group_by.iter().map(compile_expr).collect::<Result<_, _>>()?,
-        having: query.having.as_ref().map(compile_expr).transpose()?,
-        order_by: query.order_by.iter().map(|(e, d)| Ok((compile_expr(e)?, *d))).collect::<Result<_, String>>()?,
-        limit: query.limit.map(|l| l as usize),
-        offset: query.offset.map(|o| o as usize),
-        current_on: events != OutputEventType::Expired,
-        expired_on: events != OutputEventType::Current,
-        batching: true,
-    };
+        let me = if i == 0 { JoinSide::Left } else { JoinSide::Right };
+        let outer = match join.kind {
+            JoinKind::Inner => false,
+            JoinKind::LeftOuter => me == JoinSide::Left,
+            JoinKind::RightOuter => me == JoinSide::Right,
+            JoinKind::FullOuter => true,
+        };
+        let triggers = join.unidirectional.is_none_or(|u| u == me);
+        sides.push(JoinSideSpec { filters, window, width: side.schema.len(), triggers, outer });
+    }
+    let on = join.on.as_ref().map(|c| compile_over(c, &offsets)).transpose()?;
+    let selector = selector_spec(query, events, &offsets, what)?;
+    let right = sides.pop().expect("two sides");
+    let left = sides.pop().expect("two sides");
+    let spec = Arc::new(JoinQuerySpec { sides: [left, right], on, selector: Arc::new(selector), rate });
+    let factory = Arc::new(move || Box::new(JoinQuery::new(spec.clone())) as Box<dyn Processor>);
+    Ok(Node { name: query.name.clone(), inputs, target, placement: Placement::Single, factory })
+}
+
+fn rate_spec(query: &QueryPlan, what: &str) -> Result<RateSpec, String> {
     let grouped = !query.group_by.is_empty();
-    let rate = match &query.output_rate {
+    Ok(match &query.output_rate {
         None => RateSpec::PassThrough,
         Some(OutputRatePlan::Events { which, count }) => {
             RateSpec::Events { which: which_of(*which), n: *count, grouped }
@@ -137,16 +195,41 @@ fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<N
             RateSpec::Time { which: which_of(*which), period: *period_ms, grouped }
         }
         Some(OutputRatePlan::Snapshot { .. }) => return Err(format!("{what}: `output snapshot` is not built yet")),
-    };
-    let stateless = window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
-    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate });
-    let factory = Arc::new(move || Box::new(SingleQuery::new(spec.clone())) as Box<dyn Processor>);
-    Ok(Node {
-        name: query.name.clone(),
-        inputs: vec![input_id],
-        target: target.map(|t| (t, forward)),
-        placement: if stateless { Placement::Anywhere } else { Placement::Single },
-        factory,
+    })
+}
+
+/// The selector of a query whose input row is laid out by `offsets`.
+fn selector_spec(
+    query: &QueryPlan,
+    events: OutputEventType,
+    offsets: &[usize],
+    what: &str,
+) -> Result<SelectorSpec, String> {
+    let over = |e: &TypedExpr| compile_over(e, offsets);
+    Ok(SelectorSpec {
+        projection: query.projection.iter().map(|(_, e)| over(e)).collect::<Result<_, _>>()?,
+        aggregates: query
+            .aggregates
+            .iter()
+            .map(|a| {
+                let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
+                let name = a.name.clone();
+                crate::aggregate::aggregator(&name, &arg_types)
+                    .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
+                let arg = a.args.first().map(over).transpose()?;
+                let factory: crate::query::selector::AggregatorFactory =
+                    Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
+                Ok(AggregateSpec { factory, arg })
+            })
+            .collect::<Result<_, String>>()?,
+        group_by: query.group_by.iter().map(over).collect::<Result<_, _>>()?,
+        having: query.having.as_ref().map(over).transpose()?,
+        order_by: query.order_by.iter().map(|(e, d)| Ok((over(e)?, *d))).collect::<Result<_, String>>()?,
+        limit: query.limit.map(|l| l as usize),
+        offset: query.offset.map(|o| o as usize),
+        current_on: events != OutputEventType::Expired,
+        expired_on: events != OutputEventType::Current,
+        batching: true,
     })
 }
 
@@ -183,11 +266,20 @@ fn compile_window(name: &str, args: &[TypedExpr], query: &QueryPlan) -> Result<(
     Ok((factory, is_batch))
 }
 
-/// Compiles a typed expression over the flat row it will be evaluated on.
+/// Compiles a typed expression over a single input's row.
 pub fn compile_expr(e: &TypedExpr) -> Result<CExpr, String> {
+    compile_over(e, &[0])
+}
+
+/// Compiles a typed expression over a flat row made of several inputs' rows laid
+/// end to end; `offsets[i]` is where input `i` starts.
+pub fn compile_over(e: &TypedExpr, offsets: &[usize]) -> Result<CExpr, String> {
+    let compile_expr = |x: &TypedExpr| compile_over(x, offsets);
     Ok(match &e.kind {
         TypedExprKind::Literal(l) => CExpr::Const(literal(l)),
-        TypedExprKind::Attribute { position, .. } => CExpr::Col(*position),
+        TypedExprKind::Attribute { input, position } => {
+            CExpr::Col(offsets.get(*input).copied().unwrap_or(0) + position)
+        }
         TypedExprKind::OutputAttribute(i) => CExpr::Col(*i),
         TypedExprKind::Aggregate { position, .. } => CExpr::Col(*position),
         TypedExprKind::Call { name, args } => {
@@ -197,7 +289,7 @@ pub fn compile_expr(e: &TypedExpr) -> Result<CExpr, String> {
                 let ctx = crate::functions::FnContext { event_ts: env.event_ts, now: env.now };
                 f(vals, &ctx)
             });
-            CExpr::Call(f, args.iter().map(compile_expr).collect::<Result<_, _>>()?)
+            CExpr::Call(f, args.iter().map(&compile_expr).collect::<Result<_, _>>()?)
         }
         TypedExprKind::Unary(op, x) => CExpr::Unary(*op, Box::new(compile_expr(x)?)),
         TypedExprKind::Binary(op, l, r) => CExpr::Binary(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?)),

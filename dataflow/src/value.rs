@@ -151,20 +151,55 @@ impl PartialOrd for Value {
 }
 
 impl Ord for Value {
-    /// Numbers compare by value across types (`1 == 1L == 1.0`); integers exactly,
-    /// floats by total order; then null < bool < number < string < set.
+    /// Numbers compare by value across types (`1 == 1L == 1.0`), exactly (a long
+    /// and a double are never rounded to each other), floats by a total order in
+    /// which `-0.0 == 0.0` and NaN is greatest; then null < bool < number < string
+    /// < set.
     fn cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Set(a), Value::Set(b)) => a.cmp(b),
-            (a, b) if a.rank() == 2 && b.rank() == 2 => match (a.as_i64(), b.as_i64()) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                _ => a.as_f64().unwrap_or(0.0).total_cmp(&b.as_f64().unwrap_or(0.0)),
-            },
+            (a, b) if a.rank() == 2 && b.rank() == 2 => cmp_numbers(a, b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
+    }
+}
+
+/// Compares two numeric values exactly.
+fn cmp_numbers(a: &Value, b: &Value) -> Ordering {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(x), None) => cmp_int_float(x, b.as_f64().unwrap_or(0.0)),
+        (None, Some(y)) => cmp_int_float(y, a.as_f64().unwrap_or(0.0)).reverse(),
+        (None, None) => cmp_floats(a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0)),
+    }
+}
+
+/// Total order on doubles where `-0.0 == 0.0` and every NaN is greater than any number.
+fn cmp_floats(x: f64, y: f64) -> Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ if x == y => Ordering::Equal,
+        _ => x.total_cmp(&y),
+    }
+}
+
+/// Compares an integer with a double without rounding either.
+fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || f >= TWO_63 {
+        return Ordering::Less;
+    }
+    if f < -TWO_63 {
+        return Ordering::Greater;
+    }
+    match i.cmp(&(f.trunc() as i64)) {
+        Ordering::Equal => 0.0f64.partial_cmp(&f.fract()).unwrap_or(Ordering::Equal),
+        o => o,
     }
 }
 
@@ -178,7 +213,9 @@ impl Hash for Value {
                 Some(i) => i.hash(state),
                 None => {
                     let f = self.as_f64().unwrap_or(0.0);
-                    if f.fract() == 0.0 && f.abs() < 9.0e18 {
+                    if f.is_nan() {
+                        u64::MAX.hash(state)
+                    } else if f.fract() == 0.0 && f.abs() < 9.0e18 {
                         (f as i64).hash(state)
                     } else {
                         f.to_bits().hash(state)
@@ -191,15 +228,60 @@ impl Hash for Value {
     }
 }
 
+/// Formats a double as Java's `Double.toString` does (`1.0`, `1.0E10`, `NaN`).
+pub fn java_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    let a = x.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        let s = format!("{x:?}");
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else {
+        let s = format!("{x:e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+        format!("{m}E{e}")
+    }
+}
+
+/// Formats a float as Java's `Float.toString` does (shortest digits of the `f32`).
+pub fn java_float(x: f32) -> String {
+    if x.is_finite() && (x.abs() >= 1e-3 && x.abs() < 1e7 || x == 0.0) {
+        let s = format!("{x:?}");
+        if s.contains('.') {
+            s
+        } else {
+            format!("{s}.0")
+        }
+    } else if x.is_finite() {
+        // Shortest f32 digits in scientific form.
+        let s = format!("{x:e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+        format!("{m}E{e}")
+    } else {
+        java_double(x as f64)
+    }
+}
+
 impl fmt::Display for Value {
+    /// Java-style text: what `convert(x, 'string')` and `str:concat` produce.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(v) => write!(f, "{v}"),
             Value::Long(v) => write!(f, "{v}"),
-            Value::Float(v) => write!(f, "{v:?}"),
-            Value::Double(v) => write!(f, "{v:?}"),
+            Value::Float(v) => f.write_str(&java_float(*v)),
+            Value::Double(v) => f.write_str(&java_double(*v)),
             Value::String(s) => f.write_str(s),
             Value::Set(s) => {
                 let parts: Vec<String> = s.iter().map(|v| v.to_string()).collect();
@@ -226,6 +308,25 @@ mod tests {
         assert_eq!(h(&Value::Double(3.0)), h(&Value::Int(3)));
         assert!(Value::Float(1.5) < Value::Int(2));
         assert!(Value::Null < Value::Bool(false));
+        // Exact across integer and floating types.
+        assert!(Value::Long((1 << 53) + 1) > Value::Double((1u64 << 53) as f64));
+        assert_eq!(Value::Double(-0.0), Value::Int(0));
+        assert_eq!(Value::Double(-0.0), Value::Double(0.0));
+        assert!(Value::Double(f64::NAN) > Value::Double(f64::INFINITY));
+        assert_eq!(Value::Double(f64::NAN), Value::Double(f64::NAN));
+        assert_eq!(h(&Value::Double(f64::NAN)), h(&Value::Float(f32::NAN)));
+        assert!(Value::Int(2) > Value::Double(1.5));
+        assert!(Value::Int(-2) < Value::Double(-1.5));
+    }
+
+    #[test]
+    fn display_is_java_like() {
+        assert_eq!(Value::Double(3.0).to_string(), "3.0");
+        assert_eq!(Value::Double(1e10).to_string(), "1.0E10");
+        assert_eq!(Value::Float(60.5).to_string(), "60.5");
+        assert_eq!(Value::Float(0.1).to_string(), "0.1");
+        assert_eq!(Value::Long(7).to_string(), "7");
+        assert_eq!(Value::Null.to_string(), "null");
     }
 
     #[test]

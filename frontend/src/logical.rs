@@ -150,10 +150,28 @@ pub struct QueryPlan {
 pub enum InputPlan {
     /// One stream, table or window with its handlers.
     Single(SingleInputPlan),
-    /// A join (checked; not compiled yet).
-    Join,
+    /// A join of two inputs.
+    Join(Box<JoinPlan>),
     /// A pattern or sequence (checked; not compiled yet).
     Pattern,
+}
+
+/// A join: both sides, the kind, which side triggers, and the condition over the
+/// joined row (`left ++ right`; attributes carry input 0 or 1).
+#[derive(Clone, Debug)]
+pub struct JoinPlan {
+    /// The first input.
+    pub left: SingleInputPlan,
+    /// The second input.
+    pub right: SingleInputPlan,
+    /// Inner or outer.
+    pub kind: crate::ast::JoinKind,
+    /// The only side whose arrivals trigger output, if one is.
+    pub unidirectional: Option<crate::ast::JoinSide>,
+    /// `on`.
+    pub on: Option<TypedExpr>,
+    /// Whether it reads a named aggregation with `within … per …`.
+    pub aggregation: bool,
 }
 
 /// A single input.

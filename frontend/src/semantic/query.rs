@@ -22,7 +22,10 @@ impl Analyzer {
                 let (plan, scope) = self.single_input(s, inner.as_deref(), true)?;
                 (InputPlan::Single(plan), scope)
             }
-            InputStream::Join(j) => (InputPlan::Join, self.join(j, inner.as_deref())?),
+            InputStream::Join(j) => {
+                let (plan, scope) = self.join(j, inner.as_deref())?;
+                (InputPlan::Join(Box::new(plan)), scope)
+            }
             InputStream::State(st) => (InputPlan::Pattern, self.pattern(st, inner.as_deref())?),
         };
         let input_len: usize = scope.inputs.iter().map(|i| i.schema.len()).sum();
@@ -32,16 +35,11 @@ impl Analyzer {
         let mut projection = Vec::new();
         match &q.selector.items {
             None => {
-                let mut offset = 0;
                 for (i, inp) in scope.inputs.iter().enumerate() {
                     for (p, (n, t)) in inp.schema.attrs.iter().enumerate() {
-                        let kind = TypedExprKind::Attribute {
-                            input: i,
-                            position: if scope.inputs.len() == 1 { p } else { offset + p },
-                        };
+                        let kind = TypedExprKind::Attribute { input: i, position: p };
                         projection.push((n.clone(), TypedExpr { kind, ty: *t, span: q.span }));
                     }
-                    offset += inp.schema.len();
                 }
             }
             Some(items) => {
@@ -279,10 +277,9 @@ impl Analyzer {
         Some((name.to_string(), typed))
     }
 
-    fn join(&mut self, j: &JoinInput, inner: Option<&Vec<(String, Schema)>>) -> Option<Scope> {
+    fn join(&mut self, j: &JoinInput, inner: Option<&Vec<(String, Schema)>>) -> Option<(JoinPlan, Scope)> {
         let (lp, ls) = self.single_input_for_join(&j.left, inner)?;
         let (rp, rs) = self.single_input_for_join(&j.right, inner)?;
-        let _ = (lp, rp);
         let mut inputs = ls.inputs;
         inputs.extend(rs.inputs);
         if inputs.len() == 2
@@ -293,9 +290,7 @@ impl Analyzer {
             self.error(j.right.span, "joining a stream with itself needs an alias on each side (`as a`, `as b`)");
         }
         let scope = Scope { inputs, current: None, output: None };
-        if let Some(on) = &j.on {
-            self.condition(on, &scope);
-        }
+        let on = j.on.as_ref().map(|on| self.condition(on, &scope));
         let right_is_aggregation =
             self.catalog.get(&j.right.stream.name).is_some_and(|e| e.kind == EntryKind::Aggregation);
         if !j.within.is_empty() && !right_is_aggregation {
@@ -305,7 +300,15 @@ impl Analyzer {
                 self.error(j.span, "`within … per …` applies to joins with an aggregation");
             }
         }
-        Some(scope)
+        let plan = JoinPlan {
+            left: lp,
+            right: rp,
+            kind: j.kind,
+            unidirectional: j.unidirectional,
+            on,
+            aggregation: !j.within.is_empty(),
+        };
+        Some((plan, scope))
     }
 
     fn single_input_for_join(

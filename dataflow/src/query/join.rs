@@ -1,0 +1,180 @@
+//! The processor of a join of two inputs, as the reference's `JoinProcessor`
+//! behaves: an arrival on one side passes that side's window; each event the window
+//! releases (current or expired) looks up the other side's window contents with the
+//! `on` condition and yields joined rows of the same kind (`left ++ right`), or —
+//! for an outer side with no match — the row with nulls for the other side. Each
+//! event's results are one chunk for the selector. `unidirectional` limits which
+//! side's arrivals trigger.
+//!
+//! The lookup scans the other side's window; keyed arrangements for equi-joins are
+//! the planned next step.
+
+use super::expr::{CExpr, Env};
+use super::rate::{RateLimiter, RateSpec};
+use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
+use super::single::WindowFactory;
+use crate::runtime::graph::{Emit, Processor};
+use crate::runtime::message::{Kind, Msg};
+use crate::value::{Row, Value};
+use crate::window::{Emitted, StreamEvent, Window};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// One side of a join.
+#[derive(Clone)]
+pub struct JoinSideSpec {
+    /// Filters on arriving events (over this side's row).
+    pub filters: Vec<CExpr>,
+    /// The window; without one, arrivals are joined but not kept.
+    pub window: Option<WindowFactory>,
+    /// How many attributes this side has.
+    pub width: usize,
+    /// Whether this side's arrivals produce output.
+    pub triggers: bool,
+    /// Whether an unmatched event of this side is output with nulls (outer join).
+    pub outer: bool,
+}
+
+/// The compiled form of a join query.
+#[derive(Clone)]
+pub struct JoinQuerySpec {
+    /// Left and right.
+    pub sides: [JoinSideSpec; 2],
+    /// `on`, over the joined row.
+    pub on: Option<CExpr>,
+    /// The selector.
+    pub selector: Arc<SelectorSpec>,
+    /// Rate limiting.
+    pub rate: RateSpec,
+}
+
+/// A running join.
+pub struct JoinQuery {
+    spec: Arc<JoinQuerySpec>,
+    windows: [Option<Box<dyn Window>>; 2],
+    contents: [VecDeque<Row>; 2],
+    selector: Selector,
+    rate: RateLimiter,
+    now: i64,
+}
+
+impl JoinQuery {
+    /// A join with empty windows.
+    pub fn new(spec: Arc<JoinQuerySpec>) -> JoinQuery {
+        JoinQuery {
+            windows: [spec.sides[0].window.as_ref().map(|f| f()), spec.sides[1].window.as_ref().map(|f| f())],
+            contents: [VecDeque::new(), VecDeque::new()],
+            selector: Selector::new(spec.selector.clone()),
+            rate: RateLimiter::new(spec.rate),
+            now: i64::MIN,
+            spec,
+        }
+    }
+
+    fn joined(&self, side: usize, mine: Option<&Row>, other: Option<&Row>) -> Row {
+        let (left, right) = if side == 0 { (mine, other) } else { (other, mine) };
+        let mut out = Vec::with_capacity(self.spec.sides[0].width + self.spec.sides[1].width);
+        match left {
+            Some(r) => out.extend(r.iter().cloned()),
+            None => out.extend(std::iter::repeat_n(Value::Null, self.spec.sides[0].width)),
+        }
+        match right {
+            Some(r) => out.extend(r.iter().cloned()),
+            None => out.extend(std::iter::repeat_n(Value::Null, self.spec.sides[1].width)),
+        }
+        Arc::from(out)
+    }
+
+    /// Handles what side `side`'s window released.
+    fn released(&mut self, side: usize, emitted: Vec<Emitted>, out: &mut Vec<Emit>) {
+        let other = 1 - side;
+        let env = Env { event_ts: self.now, now: self.now };
+        let keeps = self.windows[side].is_some();
+        for e in emitted {
+            let (kind, ev) = match e {
+                Emitted::Reset => {
+                    self.contents[side].clear();
+                    self.select(&[ChunkEvent::Reset], out);
+                    continue;
+                }
+                Emitted::Current(ev) => {
+                    if keeps {
+                        self.contents[side].push_back(ev.row.clone());
+                    }
+                    (Kind::Current, ev)
+                }
+                Emitted::Expired(ev) => {
+                    if let Some(i) = self.contents[side].iter().position(|r| *r == ev.row) {
+                        self.contents[side].remove(i);
+                    }
+                    (Kind::Expired, ev)
+                }
+            };
+            if !self.spec.sides[side].triggers {
+                continue;
+            }
+            let env = env.at(ev.ts);
+            let mut chunk = Vec::new();
+            for candidate in &self.contents[other] {
+                let row = self.joined(side, Some(&ev.row), Some(candidate));
+                if self.spec.on.as_ref().is_none_or(|c| c.test(&row, &env)) {
+                    chunk.push(ChunkEvent::Event { kind, row, ts: ev.ts });
+                }
+            }
+            if chunk.is_empty() && self.spec.sides[side].outer {
+                chunk.push(ChunkEvent::Event { kind, row: self.joined(side, Some(&ev.row), None), ts: ev.ts });
+            }
+            if !chunk.is_empty() {
+                self.select(&chunk, out);
+            }
+        }
+    }
+
+    fn select(&mut self, chunk: &[ChunkEvent], out: &mut Vec<Emit>) {
+        let env = Env { event_ts: self.now, now: self.now };
+        let mut selected: Vec<Selected> = Vec::new();
+        // The reference selects each event's join results as one batch.
+        self.selector.process(chunk, true, &env, &mut selected);
+        let mut limited = Vec::new();
+        self.rate.process(selected, self.now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+    }
+}
+
+impl Processor for JoinQuery {
+    fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+        if msg.ts > self.now {
+            self.on_tick(msg.ts, out);
+        }
+        self.now = self.now.max(msg.ts);
+        self.rate.start(self.now);
+        let side = input.min(1);
+        let env = Env { event_ts: msg.ts, now: self.now };
+        if msg.kind == Kind::Expired || !self.spec.sides[side].filters.iter().all(|f| f.test(&msg.row, &env)) {
+            return;
+        }
+        let ev = StreamEvent { ts: msg.ts, row: msg.row.clone() };
+        let mut emitted = Vec::new();
+        match &mut self.windows[side] {
+            Some(w) => w.on_event(ev, &mut emitted),
+            None => emitted.push(Emitted::Current(ev)),
+        }
+        self.released(side, emitted, out);
+    }
+
+    fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        for side in 0..2 {
+            let mut emitted = Vec::new();
+            if let Some(w) = &mut self.windows[side] {
+                w.on_time(self.now, &mut emitted);
+            }
+            if !emitted.is_empty() {
+                self.released(side, emitted, out);
+            }
+        }
+        let mut limited = Vec::new();
+        self.rate.on_tick(self.now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+    }
+}
