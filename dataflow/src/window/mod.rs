@@ -1,0 +1,404 @@
+//! Windows: state machines that take arriving events (and the clock) and release
+//! current, expired and reset events in the order the reference implementation's
+//! window processors do, independent of the dataflow runtime.
+//!
+//! One file per kind; [`window`] builds one from its name and arguments. Constant
+//! arguments arrive as values, attribute arguments (`externalTime(ts, …)`,
+//! `sort(2, price)`, `session(5 sec, user)`) as per-event [`Extractor`]s.
+//! Expired events carry the time at which they expired.
+
+mod batch;
+mod delay;
+mod external_time_batch;
+mod frequent;
+mod length;
+mod length_batch;
+mod session;
+mod sort;
+mod time;
+mod time_batch;
+mod time_length;
+
+use crate::value::{Row, Value};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// An event held by a window.
+#[derive(Clone, Debug)]
+pub struct StreamEvent {
+    /// Its timestamp (ms).
+    pub ts: i64,
+    /// Its values.
+    pub row: Row,
+}
+
+/// What a window releases.
+#[derive(Clone, Debug)]
+pub enum Emitted {
+    /// An event entering (as the query sees it).
+    Current(StreamEvent),
+    /// An event leaving.
+    Expired(StreamEvent),
+    /// A batch window starts a new batch: aggregates reset.
+    Reset,
+}
+
+/// A window's state.
+pub trait Window: Send {
+    /// An event arrives; what the window releases is appended to `out`.
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>);
+    /// The clock moved to `now` with no event.
+    fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>);
+    /// Whether it releases batches (the selector then emits one event per group).
+    fn is_batch(&self) -> bool {
+        false
+    }
+    /// The next time at which [`Window::on_time`] would release something, if any
+    /// (so that the runtime can schedule a tick).
+    fn next_deadline(&self) -> Option<i64> {
+        None
+    }
+    /// The rows the window holds now (what joins and snapshot queries see).
+    fn contents(&self) -> Vec<Row>;
+}
+
+/// The rows of some held events.
+fn rows<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> Vec<Row> {
+    events.into_iter().map(|e| e.row.clone()).collect()
+}
+
+/// Reads an attribute of an event.
+pub type Extractor = Arc<dyn Fn(&[Value]) -> Value + Send + Sync>;
+
+/// A window argument: a constant, or an attribute of each event.
+#[derive(Clone)]
+pub enum WindowArg {
+    /// A constant (a number, a time, a string).
+    Const(Value),
+    /// A per-event attribute.
+    Attr(Extractor),
+}
+
+fn const_i64(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
+    match args.get(i) {
+        Some(WindowArg::Const(v)) => v.as_i64().ok_or(format!("{what} must be an int or long constant, found {v}")),
+        Some(WindowArg::Attr(_)) => Err(format!("{what} must be a constant")),
+        None => Err(format!("{what} is missing")),
+    }
+}
+
+fn arity(args: &[WindowArg], allowed: &[usize]) -> Result<(), String> {
+    if allowed.contains(&args.len()) {
+        Ok(())
+    } else {
+        Err(format!("takes {:?} parameters, found {}", allowed, args.len()))
+    }
+}
+
+/// Builds window `name` (classic name, lower-case namespace allowed) from its
+/// arguments; `expects_expired` is true when the query outputs expired events.
+pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<Box<dyn Window>, String> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "length" => {
+            arity(args, &[1])?;
+            let n = const_i64(args, 0, "the length")?;
+            if n < 0 {
+                return Err("the length must not be negative".into());
+            }
+            Box::new(length::Length { n: n as usize, held: VecDeque::new() })
+        }
+        "lengthbatch" => {
+            arity(args, &[1, 2])?;
+            let n = const_i64(args, 0, "the length")?;
+            if n <= 0 {
+                return Err("the length must be positive".into());
+            }
+            let stream_current = match args.get(1) {
+                Some(WindowArg::Const(Value::Bool(b))) => *b,
+                Some(_) => return Err("stream.current.event must be a bool constant".into()),
+                None => false,
+            };
+            if stream_current {
+                Box::new(length_batch::LengthBatchStreaming {
+                    n: n as usize,
+                    count: 0,
+                    expired: Vec::new(),
+                    expects_expired,
+                })
+            } else {
+                Box::new(length_batch::LengthBatch {
+                    n: n as usize,
+                    current: Vec::new(),
+                    expired: Vec::new(),
+                    expects_expired,
+                })
+            }
+        }
+        "time" => {
+            arity(args, &[1])?;
+            Box::new(time::Time { w: const_i64(args, 0, "the window time")?, held: VecDeque::new(), at: None })
+        }
+        "externaltime" => {
+            arity(args, &[2])?;
+            let WindowArg::Attr(ts) = &args[0] else {
+                return Err("the first parameter must be the timestamp attribute".into());
+            };
+            Box::new(time::Time {
+                w: const_i64(args, 1, "the window time")?,
+                held: VecDeque::new(),
+                at: Some(ts.clone()),
+            })
+        }
+        "timebatch" => {
+            arity(args, &[1, 2])?;
+            let w = const_i64(args, 0, "the window time")?;
+            let start = if args.len() == 2 { Some(const_i64(args, 1, "the start time")?) } else { None };
+            Box::new(time_batch::TimeBatch {
+                w,
+                start,
+                next_emit: None,
+                current: Vec::new(),
+                expired: Vec::new(),
+                expects_expired,
+                reset_due: false,
+            })
+        }
+        "externaltimebatch" => {
+            arity(args, &[2, 3, 4, 5])?;
+            let WindowArg::Attr(ts) = &args[0] else {
+                return Err("the first parameter must be the timestamp attribute".into());
+            };
+            let keep = const_i64(args, 1, "the window time")?;
+            if keep <= 0 {
+                return Err("the window time must be positive".into());
+            }
+            let start = match args.get(2) {
+                None => external_time_batch::StartTime::None,
+                Some(WindowArg::Const(v)) => {
+                    external_time_batch::StartTime::Const(v.as_i64().ok_or("the start time must be an int or long")?)
+                }
+                Some(WindowArg::Attr(f)) => external_time_batch::StartTime::Attr(f.clone()),
+            };
+            let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
+            if let Some(WindowArg::Const(Value::Bool(true))) = args.get(4) {
+                return Err("replacing the timestamp with the batch end time is not built yet".into());
+            }
+            Box::new(external_time_batch::ExternalTimeBatch {
+                ts: ts.clone(),
+                keep,
+                start,
+                timeout,
+                expects_expired,
+                current: Vec::new(),
+                expired: (expects_expired || timeout > 0).then(Vec::new),
+                end_time: None,
+                start_time: 0,
+                last_scheduled: 0,
+                last_event_time: 0,
+                flushed: false,
+            })
+        }
+        "sort" => {
+            if args.is_empty() {
+                return Err("sort needs the number of events to keep".into());
+            }
+            let n = const_i64(args, 0, "the length")?;
+            let mut keys = Vec::new();
+            let mut i = 1;
+            while i < args.len() {
+                let WindowArg::Attr(f) = &args[i] else {
+                    return Err(format!("parameter {} must be an attribute", i + 1));
+                };
+                let mut descending = false;
+                if let Some(WindowArg::Const(Value::String(o))) = args.get(i + 1) {
+                    descending = o.eq_ignore_ascii_case("desc");
+                    i += 1;
+                }
+                keys.push((f.clone(), descending));
+                i += 1;
+            }
+            Box::new(sort::Sort { n: n.max(0) as usize, keys, held: Vec::new() })
+        }
+        "timelength" => {
+            arity(args, &[2])?;
+            let w = const_i64(args, 0, "the window time")?;
+            let n = const_i64(args, 1, "the length")?;
+            Box::new(time_length::TimeLength { w, n: n.max(0) as usize, held: VecDeque::new() })
+        }
+        "delay" => {
+            arity(args, &[1])?;
+            Box::new(delay::Delay { w: const_i64(args, 0, "the delay")?, held: VecDeque::new() })
+        }
+        "batch" => {
+            arity(args, &[0])?;
+            Box::new(batch::Batch { expired: Vec::new(), expects_expired })
+        }
+        "session" => {
+            arity(args, &[1, 2, 3])?;
+            let gap = const_i64(args, 0, "the session gap")?;
+            let key = match args.get(1) {
+                Some(WindowArg::Attr(f)) => Some(f.clone()),
+                Some(WindowArg::Const(_)) if args.len() == 2 => None,
+                Some(WindowArg::Const(v)) => return Err(format!("the session key must be an attribute, found {v}")),
+                None => None,
+            };
+            let latency = match args.len() {
+                3 => const_i64(args, 2, "the allowed latency")?,
+                2 if key.is_none() => const_i64(args, 1, "the allowed latency")?,
+                _ => 0,
+            };
+            if latency > gap {
+                return Err("the allowed latency must not exceed the session gap".into());
+            }
+            Box::new(session::SessionWindow { gap, key, latency, sessions: Default::default() })
+        }
+        "frequent" => {
+            if args.is_empty() {
+                return Err("frequent needs the number of most frequent events".into());
+            }
+            let n = const_i64(args, 0, "the event count")?;
+            let keys = args[1..]
+                .iter()
+                .map(|a| match a {
+                    WindowArg::Attr(f) => Ok(f.clone()),
+                    WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Box::new(frequent::Frequent { n: n.max(0) as usize, keys, held: Vec::new() })
+        }
+        other => return Err(format!("the window '{other}' is not built yet")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, v: i64) -> StreamEvent {
+        StreamEvent { ts, row: Arc::from(vec![Value::Long(v)]) }
+    }
+
+    fn kinds(out: &[Emitted]) -> Vec<String> {
+        out.iter()
+            .map(|e| match e {
+                Emitted::Current(e) => format!("+{}", e.row[0]),
+                Emitted::Expired(e) => format!("-{}", e.row[0]),
+                Emitted::Reset => "reset".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn length_batch_releases_expired_reset_current() {
+        let mut w = window("lengthBatch", &[WindowArg::Const(Value::Int(2))], true).unwrap();
+        let mut out = Vec::new();
+        for (i, v) in [1, 2, 3, 4].into_iter().enumerate() {
+            w.on_event(ev(i as i64, v), &mut out);
+        }
+        assert_eq!(kinds(&out), ["reset", "+1", "+2", "-1", "-2", "reset", "+3", "+4"]);
+    }
+
+    #[test]
+    fn time_length_expires_by_time_and_by_count() {
+        let mut w =
+            window("timeLength", &[WindowArg::Const(Value::Long(100)), WindowArg::Const(Value::Int(2))], true).unwrap();
+        let mut out = Vec::new();
+        w.on_event(ev(0, 1), &mut out);
+        w.on_event(ev(10, 2), &mut out);
+        w.on_event(ev(20, 3), &mut out);
+        w.on_time(200, &mut out);
+        assert_eq!(kinds(&out), ["+1", "+2", "-1", "+3", "-2", "-3"]);
+    }
+
+    #[test]
+    fn delay_releases_after_the_delay() {
+        let mut w = window("delay", &[WindowArg::Const(Value::Long(50))], false).unwrap();
+        let mut out = Vec::new();
+        w.on_event(ev(0, 1), &mut out);
+        w.on_event(ev(30, 2), &mut out);
+        assert!(out.is_empty());
+        w.on_time(60, &mut out);
+        assert_eq!(kinds(&out), ["+1"]);
+    }
+
+    /// Drives a window and a `sum` over column 0 by hand, as a query would:
+    /// returns (kind, sum after the event) for each released event.
+    fn sums(w: &mut dyn Window, steps: &[(i64, Option<i64>)]) -> Vec<String> {
+        let mut sum = crate::aggregate::aggregator("sum", &[sluice_frontend::ast::AttrType::Long]).unwrap();
+        let mut seen = Vec::new();
+        for (ts, v) in steps {
+            let mut out = Vec::new();
+            match v {
+                Some(v) => w.on_event(ev(*ts, *v), &mut out),
+                None => w.on_time(*ts, &mut out),
+            }
+            for e in out {
+                match e {
+                    Emitted::Current(e) => {
+                        sum.add(&e.row[0]);
+                        seen.push(format!("+{}", sum.value()));
+                    }
+                    Emitted::Expired(e) => {
+                        sum.remove(&e.row[0]);
+                        seen.push(format!("-{}", sum.value()));
+                    }
+                    Emitted::Reset => sum.reset(),
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn length_window_sum_golden() {
+        // window_length_sum: length(2) over volumes 100, 200, 300.
+        let mut w = window("length", &[WindowArg::Const(Value::Int(2))], true).unwrap();
+        let got = sums(w.as_mut(), &[(1, Some(100)), (2, Some(200)), (3, Some(300))]);
+        assert_eq!(got, ["+100", "+300", "-200", "+500"]);
+        assert_eq!(w.contents().len(), 2);
+    }
+
+    #[test]
+    fn time_window_expires_on_the_clock() {
+        let mut w = window("time", &[WindowArg::Const(Value::Long(1000))], true).unwrap();
+        let got = sums(w.as_mut(), &[(0, Some(1)), (500, Some(2)), (1000, None), (1600, Some(4))]);
+        assert_eq!(got, ["+1", "+3", "-2", "-null", "+4"]);
+        assert_eq!(w.next_deadline(), Some(2600));
+    }
+
+    #[test]
+    fn time_batch_flushes_periods() {
+        let mut w = window("timeBatch", &[WindowArg::Const(Value::Long(1000))], true).unwrap();
+        let got = sums(w.as_mut(), &[(0, Some(1)), (10, Some(2)), (1000, None), (1500, Some(5)), (2000, None)]);
+        assert_eq!(got, ["+1", "+3", "-2", "-null", "+5"]);
+        assert_eq!(w.contents().len(), 1);
+    }
+
+    #[test]
+    fn session_expires_after_the_gap() {
+        let attr: Extractor = Arc::new(|r: &[Value]| r[0].clone());
+        let mut w = window("session", &[WindowArg::Const(Value::Long(100)), WindowArg::Attr(attr)], true).unwrap();
+        let mut out = Vec::new();
+        w.on_event(ev(0, 1), &mut out);
+        w.on_event(ev(50, 1), &mut out);
+        w.on_event(ev(60, 2), &mut out);
+        assert_eq!(w.next_deadline(), Some(150));
+        w.on_time(150, &mut out);
+        assert_eq!(kinds(&out), ["+1", "+1", "+2", "-1", "-1"]);
+        w.on_time(160, &mut out);
+        assert_eq!(kinds(&out).last().map(String::as_str), Some("-2"));
+        assert!(w.contents().is_empty());
+    }
+
+    #[test]
+    fn frequent_keeps_the_most_frequent() {
+        let mut w = window("frequent", &[WindowArg::Const(Value::Int(2))], true).unwrap();
+        let mut out = Vec::new();
+        for v in [1, 1, 2, 3, 3] {
+            w.on_event(ev(0, v), &mut out);
+        }
+        // 3 arrives with {1:2, 2:1} held: 2 expires, 1 drops to 1, 3 is kept.
+        assert_eq!(kinds(&out), ["+1", "+1", "+2", "-2", "+3", "+3"]);
+        assert_eq!(w.contents().len(), 2);
+    }
+}
