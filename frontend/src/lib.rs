@@ -13,4 +13,4 @@ pub mod semantic;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use parser::parse;
-pub use semantic::analyze;
+pub use semantic::{analyze, analyze_with};

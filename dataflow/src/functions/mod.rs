@@ -137,3 +137,18 @@ mod tests {
         assert!(return_type("unknown", &[]).unwrap_err().contains("unknown"));
     }
 }
+
+/// The checker's view of this library (see `sluice_frontend::semantic::functions::
+/// FunctionLookup`): `None` when there is no function `name`, else its result type
+/// for these arguments or what is wrong with them.
+pub fn signature(
+    name: &str,
+    arg_types: &[AttrType],
+    const_strings: &[Option<String>],
+) -> Option<Result<AttrType, String>> {
+    if !is_scalar(name) {
+        return None;
+    }
+    let consts: Vec<Option<Value>> = const_strings.iter().map(|c| c.as_deref().map(Value::string)).collect();
+    Some(return_type_with_consts(name, arg_types, &consts))
+}

@@ -385,7 +385,9 @@ impl Analyzer {
                 };
             }
         }
-        match scalar_type(&name, &CallArgs { types: &types, const_strings: &consts }) {
+        let found = scalar_type(&name, &CallArgs { types: &types, const_strings: &consts })
+            .or_else(|| self.functions.and_then(|lookup| lookup(&name, &types, &consts)));
+        match found {
             Some(Ok(ty)) => TypedExpr { kind: TypedExprKind::Call { name, args }, ty, span },
             Some(Err(m)) => {
                 self.error(call.span, as_written(m));

@@ -81,8 +81,13 @@ pub struct CallArgs<'a> {
     pub const_strings: &'a [Option<String>],
 }
 
-/// The result type of scalar function `name` (lower-case, `ns:name`), `None` when
-/// no such function exists, `Some(Err)` when the arguments do not fit.
+/// Extra scalar functions the checker may consult (the engine's library):
+/// `(lower-case name, argument types, constant string arguments)` → `None` when no
+/// such function exists, else its result type or what is wrong with the call.
+pub type FunctionLookup = fn(&str, &[AttrType], &[Option<String>]) -> Option<Result<AttrType, String>>;
+
+/// The result type of a core scalar function `name` (lower-case), `None` when no
+/// such core function exists, `Some(Err)` when the arguments do not fit.
 pub fn scalar_type(name: &str, args: &CallArgs<'_>) -> Option<Result<AttrType, String>> {
     let t = args.types;
     let count = |n: usize| -> Result<(), String> {
@@ -147,13 +152,6 @@ pub fn scalar_type(name: &str, args: &CallArgs<'_>) -> Option<Result<AttrType, S
                 Err(format!("sizeOfSet() needs a set (object), found {}", t[0]))
             }
         }),
-        "str:concat" => Ok(AttrType::String),
-        "str:upper" | "str:lower" | "str:trim" => count(1).map(|_| AttrType::String),
-        "str:length" => count(1).map(|_| AttrType::Int),
-        "str:contains" => count(2).map(|_| AttrType::Bool),
-        "math:abs" | "math:ceil" | "math:floor" | "math:sqrt" => count(1).map(|_| AttrType::Double),
-        "math:round" => count(1).map(|_| AttrType::Long),
-        "math:power" => count(2).map(|_| AttrType::Double),
         _ => return None,
     };
     Some(result)

@@ -15,10 +15,16 @@ use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::logical::*;
 
-/// Checks `app` and returns its plan, or every error found (warnings ride along
-/// in the plan).
+/// Checks `app` with the core functions only; see [`analyze_with`].
 pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
-    let mut a = Analyzer { catalog: Catalog::default(), diags: Vec::new(), query_count: 0 };
+    analyze_with(app, None)
+}
+
+/// Checks `app` and returns its plan, or every error found (warnings ride along
+/// in the plan). `functions` adds the engine's function library (`str:`, `math:` …)
+/// to the core functions.
+pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> Result<AppPlan, Vec<Diagnostic>> {
+    let mut a = Analyzer { catalog: Catalog::default(), diags: Vec::new(), query_count: 0, functions };
     a.definitions(app);
     let mut queries = Vec::new();
     let mut partitions = Vec::new();
@@ -106,6 +112,7 @@ pub(crate) struct Analyzer {
     pub(crate) catalog: Catalog,
     pub(crate) diags: Vec<Diagnostic>,
     query_count: usize,
+    pub(crate) functions: Option<functions::FunctionLookup>,
 }
 
 impl Analyzer {

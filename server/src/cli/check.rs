@@ -15,7 +15,7 @@ pub fn run(paths: &[impl AsRef<Path>]) -> ExitCode {
             continue;
         };
         let file = path.display().to_string();
-        match sluice_frontend::parse(&text).and_then(|app| sluice_frontend::analyze(&app)) {
+        match sluice_frontend::parse(&text).and_then(|app| super::analyze(&app)) {
             Ok(plan) => {
                 for w in &plan.warnings {
                     eprint!("{}", w.render(&file, &text));

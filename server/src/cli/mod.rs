@@ -17,3 +17,10 @@ pub fn read_app(path: &Path) -> Option<String> {
         }
     }
 }
+
+/// Checks an app against the core functions and the engine's function library.
+pub fn analyze(
+    app: &sluice_frontend::ast::App,
+) -> Result<sluice_frontend::logical::AppPlan, Vec<sluice_frontend::Diagnostic>> {
+    sluice_frontend::analyze_with(app, Some(sluice_dataflow::functions::signature))
+}

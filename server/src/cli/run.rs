@@ -42,7 +42,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             return ExitCode::FAILURE;
         }
     };
-    let plan = match sluice_frontend::analyze(&ast) {
+    let plan = match super::analyze(&ast) {
         Ok(p) => p,
         Err(errors) => {
             for e in errors {

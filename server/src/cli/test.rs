@@ -60,7 +60,7 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
     let case: Yaml = serde_yaml::from_str(&text).map_err(|e| format!("not a case: {e}"))?;
     let app_text = case.get("app").and_then(Yaml::as_str).ok_or("the case has no `app`")?;
     let expect_error = case.get("error").and_then(Yaml::as_bool).unwrap_or(false);
-    let plan = match sluice_frontend::parse(app_text).and_then(|app| sluice_frontend::analyze(&app)) {
+    let plan = match sluice_frontend::parse(app_text).and_then(|app| super::analyze(&app)) {
         Ok(plan) => plan,
         Err(errors) => {
             if expect_error {
