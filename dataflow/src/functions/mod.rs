@@ -121,6 +121,21 @@ pub(crate) fn arg_is(name: &str, args: &[AttrType], i: usize, allowed: &[AttrTyp
 /// The numeric types.
 pub(crate) const NUMERIC: [AttrType; 4] = [AttrType::Int, AttrType::Long, AttrType::Float, AttrType::Double];
 
+/// The checker's view of this library (see `sluice_frontend::semantic::functions::
+/// FunctionLookup`): `None` when there is no function `name`, else its result type
+/// for these arguments or what is wrong with them.
+pub fn signature(
+    name: &str,
+    arg_types: &[AttrType],
+    const_strings: &[Option<String>],
+) -> Option<Result<AttrType, String>> {
+    if !is_scalar(name) {
+        return None;
+    }
+    let consts: Vec<Option<Value>> = const_strings.iter().map(|c| c.as_deref().map(Value::string)).collect();
+    Some(return_type_with_consts(name, arg_types, &consts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,19 +151,4 @@ mod tests {
         assert!(return_type("str:length", &[]).is_err());
         assert!(return_type("unknown", &[]).unwrap_err().contains("unknown"));
     }
-}
-
-/// The checker's view of this library (see `sluice_frontend::semantic::functions::
-/// FunctionLookup`): `None` when there is no function `name`, else its result type
-/// for these arguments or what is wrong with them.
-pub fn signature(
-    name: &str,
-    arg_types: &[AttrType],
-    const_strings: &[Option<String>],
-) -> Option<Result<AttrType, String>> {
-    if !is_scalar(name) {
-        return None;
-    }
-    let consts: Vec<Option<Value>> = const_strings.iter().map(|c| c.as_deref().map(Value::string)).collect();
-    Some(return_type_with_consts(name, arg_types, &consts))
 }
