@@ -28,7 +28,7 @@ pub fn promote(a: AttrType, b: AttrType) -> AttrType {
 
 /// The result type of `l op r`, or why the operands do not fit (for a checker).
 pub fn binary_type(op: BinaryOp, l: AttrType, r: AttrType) -> Result<AttrType, String> {
-    let sym = op_symbol(op);
+    let sym = op.symbol();
     match op {
         BinaryOp::And | BinaryOp::Or => {
             if l == AttrType::Bool && r == AttrType::Bool {
@@ -62,24 +62,6 @@ pub fn binary_type(op: BinaryOp, l: AttrType, r: AttrType) -> Result<AttrType, S
                 Err(format!("'{sym}' needs numeric operands, found {l} and {r}"))
             }
         }
-    }
-}
-
-fn op_symbol(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Or => "or",
-        BinaryOp::And => "and",
-        BinaryOp::Eq => "==",
-        BinaryOp::Ne => "!=",
-        BinaryOp::Lt => "<",
-        BinaryOp::Le => "<=",
-        BinaryOp::Gt => ">",
-        BinaryOp::Ge => ">=",
-        BinaryOp::Add => "+",
-        BinaryOp::Sub => "-",
-        BinaryOp::Mul => "*",
-        BinaryOp::Div => "/",
-        BinaryOp::Mod => "%",
     }
 }
 

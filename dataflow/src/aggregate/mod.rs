@@ -40,77 +40,15 @@ pub trait Aggregator: Send {
     fn reset(&mut self);
 }
 
-/// The names of the aggregate functions (lower-case).
-pub const AGGREGATES: [&str; 12] = [
-    "sum",
-    "avg",
-    "stddev",
-    "count",
-    "distinctcount",
-    "min",
-    "max",
-    "minforever",
-    "maxforever",
-    "and",
-    "or",
-    "unionset",
-];
-
 /// Whether `name` (any case) is an aggregate function.
 pub fn is_aggregate(name: &str) -> bool {
-    AGGREGATES.contains(&name.to_ascii_lowercase().as_str())
+    sluice_frontend::semantic::functions::is_aggregate(&name.to_ascii_lowercase())
 }
 
 /// The result type of aggregate `name` over arguments of `args`, or why it cannot
-/// apply.
+/// apply: the front end's signature table, so the checker and the engine agree.
 pub fn aggregate_return_type(name: &str, args: &[AttrType]) -> Result<AttrType, String> {
-    let one = || -> Result<AttrType, String> {
-        match args {
-            [t] => Ok(*t),
-            _ => Err(format!("{name}() takes one argument, found {}", args.len())),
-        }
-    };
-    let numeric = |t: AttrType| -> Result<AttrType, String> {
-        if t.is_numeric() {
-            Ok(t)
-        } else {
-            Err(format!("{name}() needs a numeric argument, found {t}"))
-        }
-    };
-    Ok(match name.to_ascii_lowercase().as_str() {
-        "sum" => match numeric(one()?)? {
-            AttrType::Int | AttrType::Long => AttrType::Long,
-            _ => AttrType::Double,
-        },
-        "avg" | "stddev" => {
-            numeric(one()?)?;
-            AttrType::Double
-        }
-        "count" => {
-            if args.len() > 1 {
-                return Err(format!("count() takes at most one argument, found {}", args.len()));
-            }
-            AttrType::Long
-        }
-        "distinctcount" => {
-            one()?;
-            AttrType::Long
-        }
-        "min" | "max" | "minforever" | "maxforever" => numeric(one()?)?,
-        "and" | "or" => {
-            if one()? != AttrType::Bool {
-                return Err(format!("{name}() needs a bool argument"));
-            }
-            AttrType::Bool
-        }
-        "unionset" => {
-            if one()? != AttrType::Object {
-                return Err("unionSet() needs a set (object) argument".into());
-            }
-            AttrType::Object
-        }
-        _ => return Err(format!("'{name}' is not an aggregate function")),
-    })
+    sluice_frontend::semantic::functions::aggregate_type(&name.to_ascii_lowercase(), args)
 }
 
 /// The same as [`aggregate_return_type`] (the older name).

@@ -91,7 +91,7 @@ impl Parser {
         input: SingleInput,
         start: Span,
     ) -> PResult<Definition> {
-        let items = self.aggregation_items()?;
+        let items = self.select_items()?;
         let mut selector = Selector { items, ..Selector::default() };
         if self.is_kw("group") && self.is_kw_at(1, "by") {
             self.advance();
@@ -99,22 +99,6 @@ impl Parser {
             selector.group_by = self.expr_list()?;
         }
         self.aggregation_tail(annotations, name, input, selector, start)
-    }
-
-    fn aggregation_items(&mut self) -> PResult<Option<Vec<OutputAttribute>>> {
-        if self.eat_sym("*") {
-            return Ok(None);
-        }
-        let mut items = Vec::new();
-        loop {
-            let expr = self.expr()?;
-            let alias = if self.eat_kw("as") { Some(self.ident("a name after `as`")?) } else { None };
-            items.push(OutputAttribute { expr, alias });
-            if !self.eat_sym(",") {
-                break;
-            }
-        }
-        Ok(Some(items))
     }
 
     fn aggregation_tail(
@@ -363,7 +347,7 @@ impl Parser {
                 annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
             }
             self.expect_kw("select", "in the aggregation (`CREATE AGGREGATION A SELECT … FROM S …`)")?;
-            let items = self.aggregation_items()?;
+            let items = self.select_items()?;
             self.expect_kw("from", "after the aggregation's selection")?;
             let input = self.single_input(false)?;
             let mut selector = Selector { items, ..Selector::default() };

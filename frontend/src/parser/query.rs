@@ -98,7 +98,7 @@ impl Parser {
     }
 
     /// `*` or `expr [as name], …`.
-    fn select_items(&mut self) -> PResult<Option<Vec<OutputAttribute>>> {
+    pub(crate) fn select_items(&mut self) -> PResult<Option<Vec<OutputAttribute>>> {
         if self.eat_sym("*") {
             return Ok(None);
         }
