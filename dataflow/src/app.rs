@@ -62,8 +62,8 @@ pub struct CompiledApp {
     pub stream_ids: HashMap<String, StreamId>,
     /// Schemas of the streams events may be sent to.
     pub input_types: HashMap<String, Vec<AttrType>>,
-    /// Names of the queries by node index.
-    pub node_names: Vec<String>,
+    /// Names of the queries, by query number.
+    pub query_names: Vec<String>,
     /// Attribute names of every stream.
     pub attribute_names: HashMap<String, Vec<String>>,
     /// The streams queries insert into, in definition order.
@@ -98,12 +98,12 @@ impl CompiledApp {
     {
         let mut graph = self.graph.clone();
         graph.observed_streams.clear();
-        graph.observed_nodes.clear();
+        graph.observed_queries.clear();
         for o in observe {
             match o.strip_prefix("query:") {
                 Some(q) => {
-                    let idx = self.node_names.iter().position(|n| n == q).ok_or(format!("no query named '{q}'"))?;
-                    graph.observed_nodes.push(idx);
+                    let idx = self.query_names.iter().position(|n| n == q).ok_or(format!("no query named '{q}'"))?;
+                    graph.observed_queries.push(idx);
                 }
                 None => {
                     let id = self.stream_ids.get(o).ok_or(format!("no stream named '{o}'"))?;
@@ -127,12 +127,12 @@ impl CompiledApp {
             }
         });
         let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();
-        let node_names = self.node_names.clone();
+        let query_names = self.query_names.clone();
         run_streaming(graph, steps, workers, |o| {
             on_output(OutputEvent {
                 source: match o.dest {
                     Dest::Stream(s) => OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()),
-                    Dest::Node(n) => OutputSource::Query(node_names[n].clone()),
+                    Dest::Query(n) => OutputSource::Query(query_names[n].clone()),
                 },
                 kind: o.msg.kind,
                 row: o.msg.row,

@@ -1,23 +1,30 @@
-//! The plan compiler: turns a typed logical plan into the runtime's [`Graph`] of
-//! query processors, one node per query.
+//! The plan compiler: turns a typed logical plan into the runtime's [`Graph`].
+//!
+//! Each query becomes one node, except queries that share a table or named
+//! window: those run together as one [group](crate::query::group) node, which
+//! keeps the relations and delivers events among its members in the reference's
+//! depth-first order.
 //!
 //! What is not built yet is refused here with a one-line reason, never run wrongly:
-//! joins, patterns and sequences, partitions, tables and named windows as query
-//! targets, stream functions, `output snapshot`.
+//! patterns and sequences, partitions, most stream functions, `output snapshot`.
 
 use crate::app::CompiledApp;
 use crate::query::expr::{CExpr, Env, ScalarImpl};
+use crate::query::group::{
+    table_factory, GroupProcessor, GroupSpec, GroupWindow, MemberFactory, MemberSink, MemberSpec, TableAction, TableOp,
+};
 use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
-use crate::runtime::graph::{Forward, Graph, Node, Placement, Processor};
+use crate::relation::{NamedWindowFactory, RelationRef, TableFactory};
+use crate::runtime::graph::{Forward, Graph, Node, Placement, Port, Processor};
 use crate::runtime::message::StreamId;
 use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
-    AppPlan, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, QueryPlan, SingleInputPlan, TypedExpr,
-    TypedExprKind,
+    AppPlan, EntryKind, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, QueryPlan, SingleInputPlan,
+    TableActionKind, TypedExpr, TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,67 +43,401 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     if !plan.partitions.is_empty() {
         return Err("partitions are not built yet".into());
     }
-    let mut graph = Graph::default();
-    let mut node_names = Vec::new();
+    let relations = RelationSet::of(plan)?;
+    let compiled: Vec<CompiledQuery> =
+        plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
+    let mut group_of = groups(&compiled);
+    let mut graph = build(&compiled, &group_of, &relations);
+    if graph.topological_order().is_err() && group_of.iter().any(Option::is_some) {
+        // A cycle through a group: run every query in one group.
+        group_of = vec![Some(0); compiled.len()];
+        graph = build(&compiled, &group_of, &relations);
+    }
+    graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let mut output_streams = Vec::new();
-    for query in &plan.queries {
-        let node = compile_query(query, &stream_ids)?;
-        if let Some((target, _)) = node.target {
+    for q in &compiled {
+        if let QueryOutput::Stream(target) = q.output {
             let name = stream_ids.iter().find(|(_, v)| **v == target).map(|(k, _)| k.clone()).unwrap_or_default();
             if !output_streams.contains(&name) {
                 output_streams.push(name);
             }
         }
-        node_names.push(query.name.clone());
-        graph.nodes.push(node);
     }
-    graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
-    Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, node_names, attribute_names, output_streams })
+    let query_names = compiled.iter().map(|q| q.name.clone()).collect();
+    Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, query_names, attribute_names, output_streams })
 }
 
-fn compile_query(query: &QueryPlan, ids: &HashMap<String, StreamId>) -> Result<Node, String> {
-    let what = format!("query '{}'", query.name);
-    let (target, events) = match &query.output {
-        OutputPlan::Insert { target, events, .. } => {
-            let id = *ids
-                .get(target)
-                .ok_or(format!("{what}: '{target}' is a table or window; writing to those is not built yet"))?;
-            (Some(id), *events)
+/// The app's tables and named windows: numbers, factories and how windows emit.
+struct RelationSet {
+    names: HashMap<String, RelationRef>,
+    tables: Vec<TableFactory>,
+    windows: Vec<NamedWindowFactory>,
+    /// Per named window: which events readers get, and whether it is a batch window.
+    window_output: Vec<(Forward, bool)>,
+}
+
+impl RelationSet {
+    fn of(plan: &AppPlan) -> Result<RelationSet, String> {
+        let mut names = HashMap::new();
+        let mut tables = Vec::new();
+        for t in &plan.tables {
+            names.insert(t.name.clone(), RelationRef::Table(tables.len()));
+            tables.push(table_factory(t));
         }
-        OutputPlan::Return { events } => (None, *events),
-        _ => return Err(format!("{what}: delete/update outputs need tables, which are not built yet")),
-    };
-    let forward = match events {
+        let mut windows = Vec::new();
+        let mut window_output = Vec::new();
+        for w in &plan.windows {
+            names.insert(w.name.clone(), RelationRef::Window(windows.len()));
+            let (factory, is_batch) = window_factory(&w.window.0, &w.window.1, w.output != OutputEventType::Current)?;
+            windows.push(factory);
+            window_output.push((forward_of(w.output), is_batch));
+        }
+        Ok(RelationSet { names, tables, windows, window_output })
+    }
+
+    fn table(&self, name: &str, what: &str) -> Result<usize, String> {
+        match self.names.get(name) {
+            Some(RelationRef::Table(i)) => Ok(*i),
+            _ => Err(format!("{what}: '{name}' is not a table")),
+        }
+    }
+
+    fn window(&self, name: &str, what: &str) -> Result<usize, String> {
+        match self.names.get(name) {
+            Some(RelationRef::Window(i)) => Ok(*i),
+            _ => Err(format!("{what}: '{name}' is not a named window")),
+        }
+    }
+}
+
+/// What one input of a compiled query reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum InputRef {
+    /// A stream.
+    Stream(StreamId),
+    /// What a named window releases.
+    Window(usize),
+    /// Nothing arrives (a table side of a join).
+    Nothing,
+}
+
+/// Where a compiled query's output goes.
+#[derive(Clone, Debug)]
+enum QueryOutput {
+    Stream(StreamId),
+    Table(usize, Arc<TableAction>),
+    Window(usize),
+    Nothing,
+}
+
+/// One query, compiled but not yet placed in a node.
+struct CompiledQuery {
+    name: String,
+    inputs: Vec<InputRef>,
+    output: QueryOutput,
+    forward: Forward,
+    stateless: bool,
+    /// The tables and windows it reads or writes.
+    touches: Vec<String>,
+    make: MemberFactory,
+}
+
+/// Which group each query belongs to (queries touching the same relation share one).
+fn groups(queries: &[CompiledQuery]) -> Vec<Option<usize>> {
+    let n = queries.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], i: usize) -> usize {
+        let mut r = i;
+        while parent[r] != r {
+            r = parent[r];
+        }
+        parent[i] = r;
+        r
+    }
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, q) in queries.iter().enumerate() {
+        for name in &q.touches {
+            match first.get(name.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    first.insert(name, i);
+                }
+            }
+        }
+    }
+    let mut numbers: HashMap<usize, usize> = HashMap::new();
+    (0..n)
+        .map(|i| {
+            if queries[i].touches.is_empty() {
+                return None;
+            }
+            let root = find(&mut parent, i);
+            let next = numbers.len();
+            Some(*numbers.entry(root).or_insert(next))
+        })
+        .collect()
+}
+
+/// Builds the graph: one node per ungrouped query, one per group.
+fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &RelationSet) -> Graph {
+    let mut graph = Graph::default();
+    let group_count = group_of.iter().flatten().max().map_or(0, |g| g + 1);
+    let mut emitted_groups = vec![false; group_count];
+    for (i, q) in queries.iter().enumerate() {
+        match group_of[i] {
+            None => {
+                let make = q.make.clone();
+                let inputs = q
+                    .inputs
+                    .iter()
+                    .map(|r| match r {
+                        InputRef::Stream(s) => *s,
+                        _ => unreachable!("queries reading relations are grouped"),
+                    })
+                    .collect();
+                let target = match q.output {
+                    QueryOutput::Stream(s) => Some((s, q.forward)),
+                    _ => None,
+                };
+                graph.nodes.push(Node {
+                    name: q.name.clone(),
+                    inputs,
+                    outputs: vec![Port { target, query: Some(i) }],
+                    placement: if q.stateless { Placement::Anywhere } else { Placement::Single },
+                    factory: Arc::new(move || make(None)),
+                });
+            }
+            Some(g) if !emitted_groups[g] => {
+                emitted_groups[g] = true;
+                let members: Vec<usize> = (0..queries.len()).filter(|&j| group_of[j] == Some(g)).collect();
+                graph.nodes.push(group_node(queries, &members, relations));
+            }
+            Some(_) => {}
+        }
+    }
+    graph
+}
+
+/// The node of a group of queries (global numbers `members`, in order).
+fn group_node(queries: &[CompiledQuery], members: &[usize], relations: &RelationSet) -> Node {
+    let produced: Vec<StreamId> = members
+        .iter()
+        .filter_map(|&m| match queries[m].output {
+            QueryOutput::Stream(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let mut inputs: Vec<StreamId> = Vec::new();
+    let mut external: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut internal: HashMap<StreamId, Vec<(usize, usize)>> = HashMap::new();
+    let mut windows: Vec<GroupWindow> = relations
+        .window_output
+        .iter()
+        .map(|&(output, is_batch)| GroupWindow { output, is_batch, readers: Vec::new() })
+        .collect();
+    for (local, &m) in members.iter().enumerate() {
+        for (slot, input) in queries[m].inputs.iter().enumerate() {
+            match *input {
+                InputRef::Stream(s) if produced.contains(&s) => internal.entry(s).or_default().push((local, slot)),
+                InputRef::Stream(s) => {
+                    let at = match inputs.iter().position(|x| *x == s) {
+                        Some(at) => at,
+                        None => {
+                            inputs.push(s);
+                            external.push(Vec::new());
+                            inputs.len() - 1
+                        }
+                    };
+                    external[at].push((local, slot));
+                }
+                InputRef::Window(w) => windows[w].readers.push((local, slot)),
+                InputRef::Nothing => {}
+            }
+        }
+    }
+    let mut specs = Vec::new();
+    let mut outputs = Vec::new();
+    for &m in members {
+        let q = &queries[m];
+        let (sink, target) = match &q.output {
+            QueryOutput::Stream(s) => {
+                (MemberSink::Stream(internal.get(s).cloned().unwrap_or_default()), Some((*s, q.forward)))
+            }
+            QueryOutput::Table(t, action) => (MemberSink::Table(*t, action.clone()), None),
+            QueryOutput::Window(w) => (MemberSink::Window(*w), None),
+            QueryOutput::Nothing => (MemberSink::Nothing, None),
+        };
+        specs.push(MemberSpec { make: q.make.clone(), forward: q.forward, sink });
+        outputs.push(Port { target, query: Some(m) });
+    }
+    let spec = Arc::new(GroupSpec {
+        members: specs,
+        external,
+        tables: relations.tables.clone(),
+        window_factories: relations.windows.clone(),
+        windows,
+        names: relations.names.clone(),
+    });
+    let names: Vec<&str> = members.iter().map(|&m| queries[m].name.as_str()).collect();
+    Node {
+        name: format!("group({})", names.join(", ")),
+        inputs,
+        outputs,
+        placement: Placement::Single,
+        factory: Arc::new(move || Box::new(GroupProcessor::new(spec.clone())) as Box<dyn Processor>),
+    }
+}
+
+fn forward_of(events: OutputEventType) -> Forward {
+    match events {
         OutputEventType::Current => Forward::Current,
         OutputEventType::Expired => Forward::Expired,
         OutputEventType::All => Forward::All,
-    };
-    let rate = rate_spec(query, &what)?;
-    let target = target.map(|t| (t, forward));
-    match &query.input {
-        InputPlan::Single(input) => compile_single(query, input, ids, &what, target, events, rate),
-        InputPlan::Join(join) => compile_join(query, join, ids, &what, target, events, rate),
-        InputPlan::Pattern => Err(format!("{what}: patterns and sequences are not built yet")),
     }
 }
 
-/// The stream a side reads, or why it cannot be read yet.
-fn stream_id(input: &SingleInputPlan, ids: &HashMap<String, StreamId>, what: &str) -> Result<StreamId, String> {
-    let stream =
-        input.source_stream().ok_or(format!("{what}: reading tables, windows or aggregations is not built yet"))?;
-    ids.get(stream).copied().ok_or(format!("{what}: unknown stream '{stream}'"))
+fn compile_query(
+    query: &QueryPlan,
+    ids: &HashMap<String, StreamId>,
+    rel: &RelationSet,
+) -> Result<CompiledQuery, String> {
+    let what = format!("query '{}'", query.name);
+    let mut touches = Vec::new();
+    let output = match &query.output {
+        OutputPlan::Insert { target, kind: EntryKind::Stream, .. } => {
+            QueryOutput::Stream(*ids.get(target).ok_or(format!("{what}: unknown stream '{target}'"))?)
+        }
+        OutputPlan::Insert { target, kind: EntryKind::Table, .. } => {
+            touches.push(target.clone());
+            let action = TableAction { op: TableOp::Insert, on: None, set: Vec::new() };
+            QueryOutput::Table(rel.table(target, &what)?, Arc::new(action))
+        }
+        OutputPlan::Insert { target, kind: EntryKind::Window, .. } => {
+            touches.push(target.clone());
+            QueryOutput::Window(rel.window(target, &what)?)
+        }
+        OutputPlan::Insert { target, .. } => return Err(format!("{what}: '{target}' cannot be inserted into")),
+        OutputPlan::TableAction { table, action, on, set, .. } => {
+            touches.push(table.clone());
+            let offsets = [0, query.output_schema.len()];
+            let op = match action {
+                TableActionKind::Delete => TableOp::Delete,
+                TableActionKind::Update => TableOp::Update,
+                TableActionKind::UpdateOrInsert => TableOp::UpdateOrInsert,
+            };
+            let action = TableAction {
+                op,
+                on: Some(compile_over(on, &offsets)?),
+                set: set.iter().map(|(p, e)| Ok((*p, compile_over(e, &offsets)?))).collect::<Result<_, String>>()?,
+            };
+            QueryOutput::Table(rel.table(table, &what)?, Arc::new(action))
+        }
+        OutputPlan::Return { .. } => QueryOutput::Nothing,
+    };
+    let events = query.output.events();
+    let rate = rate_spec(query, &what)?;
+    visit_query_exprs(query, &mut |e| in_tables(e, &mut touches));
+    let (inputs, make, stateless) = match &query.input {
+        InputPlan::Single(input) => compile_single(query, input, ids, rel, &what, events, rate, &mut touches)?,
+        InputPlan::Join(join) => compile_join(query, join, ids, rel, &what, events, rate, &mut touches)?,
+        InputPlan::Pattern => return Err(format!("{what}: patterns and sequences are not built yet")),
+    };
+    touches.sort();
+    touches.dedup();
+    Ok(CompiledQuery {
+        name: query.name.clone(),
+        inputs,
+        output,
+        forward: forward_of(events),
+        stateless,
+        touches,
+        make,
+    })
 }
 
+/// Calls `f` on every expression of a query.
+fn visit_query_exprs(query: &QueryPlan, f: &mut dyn FnMut(&TypedExpr)) {
+    let handlers = |input: &SingleInputPlan, f: &mut dyn FnMut(&TypedExpr)| {
+        for h in &input.handlers {
+            match h {
+                HandlerPlan::Filter(e) => f(e),
+                HandlerPlan::Window { args, .. } | HandlerPlan::StreamFunction { args, .. } => {
+                    args.iter().for_each(&mut *f)
+                }
+            }
+        }
+    };
+    match &query.input {
+        InputPlan::Single(input) => handlers(input, f),
+        InputPlan::Join(join) => {
+            handlers(&join.left, f);
+            handlers(&join.right, f);
+            if let Some(on) = &join.on {
+                f(on);
+            }
+        }
+        InputPlan::Pattern => {}
+    }
+    query.projection.iter().for_each(|(_, e)| f(e));
+    query.aggregates.iter().flat_map(|a| a.args.iter()).for_each(&mut *f);
+    query.group_by.iter().for_each(&mut *f);
+    query.having.iter().for_each(&mut *f);
+    query.order_by.iter().for_each(|(e, _)| f(e));
+    if let OutputPlan::TableAction { on, set, .. } = &query.output {
+        f(on);
+        set.iter().for_each(|(_, e)| f(e));
+    }
+}
+
+/// Collects the tables `in` reads within `e`.
+fn in_tables(e: &TypedExpr, out: &mut Vec<String>) {
+    match &e.kind {
+        TypedExprKind::In { table, cond, .. } => {
+            out.push(table.clone());
+            in_tables(cond, out);
+        }
+        TypedExprKind::Call { args, .. } => args.iter().for_each(|a| in_tables(a, out)),
+        TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => in_tables(x, out),
+        TypedExprKind::Binary(_, l, r) => {
+            in_tables(l, out);
+            in_tables(r, out);
+        }
+        _ => {}
+    }
+}
+
+/// What compiling an input gives: the inputs, the processor factory, and whether
+/// the query is stateless.
+type Compiled = (Vec<InputRef>, MemberFactory, bool);
+
+#[allow(clippy::too_many_arguments)]
 fn compile_single(
     query: &QueryPlan,
     input: &SingleInputPlan,
     ids: &HashMap<String, StreamId>,
+    rel: &RelationSet,
     what: &str,
-    target: Option<(StreamId, Forward)>,
     events: OutputEventType,
     rate: RateSpec,
-) -> Result<Node, String> {
-    let input_id = stream_id(input, ids, what)?;
+    touches: &mut Vec<String>,
+) -> Result<Compiled, String> {
+    let (input_ref, from_window) = match input.kind {
+        EntryKind::Stream => (InputRef::Stream(stream_id(input, ids, what)?), false),
+        EntryKind::Window => {
+            touches.push(input.name.clone());
+            (InputRef::Window(rel.window(&input.name, what)?), true)
+        }
+        EntryKind::Table => {
+            return Err(format!(
+                "{what}: table '{}' is read by joins and on-demand queries, not as a stream",
+                input.name
+            ))
+        }
+        EntryKind::Aggregation => return Err(format!("{what}: reading named aggregations is not built yet")),
+    };
     let mut pre = Vec::new();
     let mut post_filters = Vec::new();
     let mut window: Option<(WindowFactory, bool)> = None;
@@ -104,11 +445,14 @@ fn compile_single(
         match h {
             HandlerPlan::Filter(e) => {
                 let c = compile_expr(e)?;
-                if window.is_some() {
+                if window.is_some() || from_window {
                     post_filters.push(c)
                 } else {
                     pre.push(Stage::Filter(c))
                 }
+            }
+            HandlerPlan::Window { .. } if from_window => {
+                return Err(format!("{what}: a window over a named window is not built yet"));
             }
             HandlerPlan::Window { name, args } => {
                 if window.is_some() {
@@ -116,7 +460,7 @@ fn compile_single(
                 }
                 window = Some(compile_window(name, args, query)?);
             }
-            HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() => {
+            HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() && !from_window => {
                 pre.push(Stage::Map(pol2cart(args)?));
             }
             HandlerPlan::StreamFunction { name, .. } => {
@@ -125,27 +469,25 @@ fn compile_single(
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
-    let stateless = window.is_none() && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let stateless =
+        window.is_none() && !from_window && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
     let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate });
-    let factory = Arc::new(move || Box::new(SingleQuery::new(spec.clone())) as Box<dyn Processor>);
-    Ok(Node {
-        name: query.name.clone(),
-        inputs: vec![input_id],
-        target,
-        placement: if stateless { Placement::Anywhere } else { Placement::Single },
-        factory,
-    })
+    let make: MemberFactory =
+        Arc::new(move |r| Box::new(SingleQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
+    Ok((vec![input_ref], make, stateless))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compile_join(
     query: &QueryPlan,
     join: &JoinPlan,
     ids: &HashMap<String, StreamId>,
+    rel: &RelationSet,
     what: &str,
-    target: Option<(StreamId, Forward)>,
     events: OutputEventType,
     rate: RateSpec,
-) -> Result<Node, String> {
+    touches: &mut Vec<String>,
+) -> Result<Compiled, String> {
     if join.aggregation {
         return Err(format!("{what}: joins with named aggregations are not built yet"));
     }
@@ -153,13 +495,26 @@ fn compile_join(
     let mut sides = Vec::new();
     let mut inputs = Vec::new();
     for (i, side) in [&join.left, &join.right].into_iter().enumerate() {
-        inputs.push(stream_id(side, ids, what)?);
+        let (input, shared) = match side.kind {
+            EntryKind::Stream => (InputRef::Stream(stream_id(side, ids, what)?), None),
+            EntryKind::Table => {
+                touches.push(side.name.clone());
+                (InputRef::Nothing, Some(RelationRef::Table(rel.table(&side.name, what)?)))
+            }
+            EntryKind::Window => {
+                touches.push(side.name.clone());
+                let w = rel.window(&side.name, what)?;
+                (InputRef::Window(w), Some(RelationRef::Window(w)))
+            }
+            EntryKind::Aggregation => return Err(format!("{what}: joins with named aggregations are not built yet")),
+        };
+        inputs.push(input);
         let mut filters = Vec::new();
         let mut window = None;
         for h in &side.handlers {
             match h {
                 HandlerPlan::Filter(e) if window.is_none() => filters.push(compile_expr(e)?),
-                HandlerPlan::Window { name, args } if window.is_none() => {
+                HandlerPlan::Window { name, args } if window.is_none() && shared.is_none() => {
                     window = Some(compile_window(name, args, query)?.0)
                 }
                 _ => return Err(format!("{what}: this join input's handlers are not built yet")),
@@ -172,16 +527,23 @@ fn compile_join(
             JoinKind::RightOuter => me == JoinSide::Right,
             JoinKind::FullOuter => true,
         };
-        let triggers = join.unidirectional.is_none_or(|u| u == me);
-        sides.push(JoinSideSpec { filters, window, width: side.schema.len(), triggers, outer });
+        let is_table = side.kind == EntryKind::Table;
+        let triggers = !is_table && join.unidirectional.is_none_or(|u| u == me);
+        sides.push(JoinSideSpec { filters, window, width: side.schema.len(), triggers, outer, shared });
     }
     let on = join.on.as_ref().map(|c| compile_over(c, &offsets)).transpose()?;
     let selector = selector_spec(query, events, &offsets, what)?;
     let right = sides.pop().expect("two sides");
     let left = sides.pop().expect("two sides");
     let spec = Arc::new(JoinQuerySpec { sides: [left, right], on, selector: Arc::new(selector), rate });
-    let factory = Arc::new(move || Box::new(JoinQuery::new(spec.clone())) as Box<dyn Processor>);
-    Ok(Node { name: query.name.clone(), inputs, target, placement: Placement::Single, factory })
+    let make: MemberFactory =
+        Arc::new(move |r| Box::new(JoinQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
+    Ok((inputs, make, false))
+}
+
+/// The stream a side reads.
+fn stream_id(input: &SingleInputPlan, ids: &HashMap<String, StreamId>, what: &str) -> Result<StreamId, String> {
+    ids.get(&input.name).copied().ok_or(format!("{what}: unknown stream '{}'", input.name))
 }
 
 fn rate_spec(query: &QueryPlan, what: &str) -> Result<RateSpec, String> {
@@ -241,15 +603,19 @@ fn which_of(w: sluice_frontend::ast::RateWhich) -> Which {
     }
 }
 
-/// Builds the window factory: constant arguments are evaluated once, attribute
-/// arguments become per-event extractors.
+/// Builds a query's window factory.
 fn compile_window(name: &str, args: &[TypedExpr], query: &QueryPlan) -> Result<(WindowFactory, bool), String> {
+    window_factory(name, args, query.output.events() != OutputEventType::Current)
+}
+
+/// Builds a window factory: constant arguments are evaluated once, attribute
+/// arguments become per-event extractors. Returns it and whether it is a batch window.
+fn window_factory(name: &str, args: &[TypedExpr], expects_expired: bool) -> Result<(WindowFactory, bool), String> {
     let mut compiled = Vec::new();
     for a in args {
         compiled.push(compile_expr(a)?);
     }
     let name = name.to_string();
-    let expects_expired = query.output.events() != OutputEventType::Current;
     let window_args: Vec<crate::window::WindowArg> = compiled
         .into_iter()
         .map(|c| match c {
@@ -274,11 +640,21 @@ pub fn compile_expr(e: &TypedExpr) -> Result<CExpr, String> {
 /// Compiles a typed expression over a flat row made of several inputs' rows laid
 /// end to end; `offsets[i]` is where input `i` starts.
 pub fn compile_over(e: &TypedExpr, offsets: &[usize]) -> Result<CExpr, String> {
-    let compile_expr = |x: &TypedExpr| compile_over(x, offsets);
+    compile_probing(e, offsets, None)
+}
+
+/// [`compile_over`], where attributes of input `probe` (the table an `in` probes)
+/// read the probed row.
+fn compile_probing(e: &TypedExpr, offsets: &[usize], probe: Option<usize>) -> Result<CExpr, String> {
+    let compile_expr = |x: &TypedExpr| compile_probing(x, offsets, probe);
     Ok(match &e.kind {
         TypedExprKind::Literal(l) => CExpr::Const(literal(l)),
+        TypedExprKind::Attribute { input, position } if Some(*input) == probe => CExpr::ProbeCol(*position),
         TypedExprKind::Attribute { input, position } => {
             CExpr::Col(offsets.get(*input).copied().unwrap_or(0) + position)
+        }
+        TypedExprKind::In { table, input, cond } => {
+            CExpr::In(Arc::from(table.as_str()), Box::new(compile_probing(cond, offsets, Some(*input))?))
         }
         TypedExprKind::OutputAttribute(i) => CExpr::Col(*i),
         TypedExprKind::Aggregate { position, .. } => CExpr::Col(*position),

@@ -12,6 +12,7 @@ pub mod compile;
 pub mod eval;
 pub mod functions;
 pub mod query;
+pub mod relation;
 pub mod runtime;
 pub mod value;
 pub mod window;

@@ -99,12 +99,42 @@ pub struct AppPlan {
     pub playback: bool,
     /// What it defines.
     pub catalog: Catalog,
+    /// Its tables, in definition order.
+    pub tables: Vec<TablePlan>,
+    /// Its named windows, in definition order.
+    pub windows: Vec<NamedWindowPlan>,
     /// Its top-level queries, in order.
     pub queries: Vec<QueryPlan>,
     /// Its partitions (each with its queries).
     pub partitions: Vec<PartitionPlan>,
     /// Things the app asks for that are accepted but not honoured yet.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A table: its name, schema and keys.
+#[derive(Clone, Debug)]
+pub struct TablePlan {
+    /// Its name.
+    pub name: String,
+    /// Its attributes.
+    pub schema: Schema,
+    /// Positions of the `@primaryKey` attributes (empty: no primary key).
+    pub primary_key: Vec<usize>,
+    /// Positions of the `@index` attributes.
+    pub indexes: Vec<usize>,
+}
+
+/// A named window (`define window W (…) time(1 min) output all events`).
+#[derive(Clone, Debug)]
+pub struct NamedWindowPlan {
+    /// Its name.
+    pub name: String,
+    /// Its attributes.
+    pub schema: Schema,
+    /// The window kind (classic name) and its arguments over the window's row.
+    pub window: (String, Vec<TypedExpr>),
+    /// Which events readers of the window receive.
+    pub output: OutputEventType,
 }
 
 /// A partition and its queries.
@@ -261,7 +291,17 @@ pub enum TypedExprKind {
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
     /// `x is null`.
     IsNull(Box<TypedExpr>),
-    /// Something checked but not compilable yet (event references, `in T`, script calls).
+    /// `cond in T`: whether some row of table (or named window) `table` satisfies
+    /// `cond`, where the table's attributes are input number `input`.
+    In {
+        /// The table or window.
+        table: String,
+        /// The input number of the table's row in `cond`.
+        input: usize,
+        /// The condition.
+        cond: Box<TypedExpr>,
+    },
+    /// Something checked but not compilable yet (event references, script calls).
     Unsupported(String),
 }
 
@@ -312,18 +352,35 @@ pub enum OutputPlan {
         /// Which events.
         events: OutputEventType,
     },
-    /// Delete, update or upsert on a table (checked; not compiled yet).
+    /// Delete, update or upsert on a table.
     TableAction {
         /// The table.
         table: String,
         /// Which events.
         events: OutputEventType,
+        /// What is done to the matching rows.
+        action: TableActionKind,
+        /// Which rows: a condition over `output row` (input 0) and `table row` (input 1).
+        on: TypedExpr,
+        /// `set`: table attribute position and its new value over the same two inputs.
+        set: Vec<(usize, TypedExpr)>,
     },
     /// The query's own output only.
     Return {
         /// Which events.
         events: OutputEventType,
     },
+}
+
+/// What a table action does to the rows its condition matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableActionKind {
+    /// `delete`.
+    Delete,
+    /// `update`.
+    Update,
+    /// `update or insert into`: inserts the output row when nothing matches.
+    UpdateOrInsert,
 }
 
 impl OutputPlan {

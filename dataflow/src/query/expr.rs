@@ -4,23 +4,34 @@
 //! expression will see (an input row, `input ++ aggregates` for projections, or the
 //! output row for `having`/`order by`), so evaluation never looks names up.
 
-use crate::value::Value;
+use crate::relation::Relations;
+use crate::value::{Row, Value};
 use sluice_frontend::ast::{BinaryOp, UnaryOp};
+use std::rc::Rc;
 use std::sync::Arc;
 
-/// What an expression may read besides its row: the event's timestamp and the clock.
+/// What an expression may read besides its row: the event's timestamp, the clock,
+/// the app's tables and windows (for `in T`) and the table row being probed.
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     /// The timestamp of the event being evaluated (ms).
     pub event_ts: i64,
     /// The app's current time (ms).
     pub now: i64,
+    /// The tables and named windows `in` reads, when the query has them.
+    pub relations: Option<Rc<Relations>>,
+    /// The row of a table being probed by `in`.
+    pub probe: Option<Row>,
 }
 
 impl Env {
+    /// An environment at `event_ts` with the clock at `now`, reading `relations`.
+    pub fn new(event_ts: i64, now: i64, relations: &Option<Rc<Relations>>) -> Env {
+        Env { event_ts, now, relations: relations.clone(), probe: None }
+    }
     /// This environment for an event at `ts`.
     pub fn at(&self, ts: i64) -> Env {
-        Env { event_ts: ts, now: self.now.max(ts) }
+        Env { event_ts: ts, now: self.now.max(ts), relations: self.relations.clone(), probe: None }
     }
 }
 
@@ -42,6 +53,10 @@ pub enum CExpr {
     Binary(BinaryOp, Box<CExpr>, Box<CExpr>),
     /// `x is null`.
     IsNull(Box<CExpr>),
+    /// `cond in T`: some row of the named table or window satisfies `cond`.
+    In(Arc<str>, Box<CExpr>),
+    /// The value at a position of the table row `in` is probing.
+    ProbeCol(usize),
 }
 
 impl std::fmt::Debug for CExpr {
@@ -53,6 +68,8 @@ impl std::fmt::Debug for CExpr {
             CExpr::Unary(op, e) => write!(f, "{op:?}({e:?})"),
             CExpr::Binary(op, l, r) => write!(f, "({l:?} {op:?} {r:?})"),
             CExpr::IsNull(e) => write!(f, "({e:?} is null)"),
+            CExpr::In(t, e) => write!(f, "({e:?} in {t})"),
+            CExpr::ProbeCol(i) => write!(f, "$probe{i}"),
         }
     }
 }
@@ -84,6 +101,17 @@ impl CExpr {
             }
             CExpr::Binary(op, l, r) => crate::eval::binary(*op, &l.eval(row, env), &r.eval(row, env)),
             CExpr::IsNull(e) => Value::Bool(e.eval(row, env) == Value::Null),
+            CExpr::In(table, cond) => {
+                let Some(relations) = &env.relations else { return Value::Bool(false) };
+                let Some(r) = relations.lookup(table) else { return Value::Bool(false) };
+                let mut probing = env.clone();
+                let found = relations.rows(r).into_iter().any(|t| {
+                    probing.probe = Some(t);
+                    cond.test(row, &probing)
+                });
+                Value::Bool(found)
+            }
+            CExpr::ProbeCol(i) => env.probe.as_ref().and_then(|p| p.get(*i).cloned()).unwrap_or(Value::Null),
         }
     }
 

@@ -13,11 +13,13 @@ use super::expr::{CExpr, Env};
 use super::rate::{RateLimiter, RateSpec};
 use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
 use super::single::WindowFactory;
+use crate::relation::{RelationRef, Relations};
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::{Row, Value};
 use crate::window::{Emitted, StreamEvent, Window};
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// One side of a join.
@@ -33,6 +35,8 @@ pub struct JoinSideSpec {
     pub triggers: bool,
     /// Whether an unmatched event of this side is output with nulls (outer join).
     pub outer: bool,
+    /// The table or named window this side reads, whose rows it looks up.
+    pub shared: Option<RelationRef>,
 }
 
 /// The compiled form of a join query.
@@ -56,6 +60,7 @@ pub struct JoinQuery {
     selector: Selector,
     rate: RateLimiter,
     now: i64,
+    relations: Option<Rc<Relations>>,
 }
 
 impl JoinQuery {
@@ -68,7 +73,14 @@ impl JoinQuery {
             rate: RateLimiter::new(spec.rate),
             now: i64::MIN,
             spec,
+            relations: None,
         }
+    }
+
+    /// The same join reading `relations` (table and named-window sides, `in T`).
+    pub fn with_relations(mut self, relations: Option<Rc<Relations>>) -> JoinQuery {
+        self.relations = relations;
+        self
     }
 
     fn joined(&self, side: usize, mine: Option<&Row>, other: Option<&Row>) -> Row {
@@ -88,8 +100,9 @@ impl JoinQuery {
     /// Handles what side `side`'s window released.
     fn released(&mut self, side: usize, emitted: Vec<Emitted>, out: &mut Vec<Emit>) {
         let other = 1 - side;
-        let env = Env { event_ts: self.now, now: self.now };
-        let keeps = self.windows[side].is_some();
+        let env = Env::new(self.now, self.now, &self.relations);
+        let shared = self.spec.sides[side].shared.is_some();
+        let keeps = self.windows[side].is_some() && !shared;
         for e in emitted {
             let (kind, ev) = match e {
                 Emitted::Reset => {
@@ -104,8 +117,10 @@ impl JoinQuery {
                     (Kind::Current, ev)
                 }
                 Emitted::Expired(ev) => {
-                    if let Some(i) = self.contents[side].iter().position(|r| *r == ev.row) {
-                        self.contents[side].remove(i);
+                    if keeps {
+                        if let Some(i) = self.contents[side].iter().position(|r| *r == ev.row) {
+                            self.contents[side].remove(i);
+                        }
                     }
                     (Kind::Expired, ev)
                 }
@@ -115,7 +130,15 @@ impl JoinQuery {
             }
             let env = env.at(ev.ts);
             let mut chunk = Vec::new();
-            for candidate in &self.contents[other] {
+            let shared_rows;
+            let candidates: Box<dyn Iterator<Item = &Row>> = match (self.spec.sides[other].shared, &self.relations) {
+                (Some(r), Some(relations)) => {
+                    shared_rows = relations.rows(r);
+                    Box::new(shared_rows.iter())
+                }
+                _ => Box::new(self.contents[other].iter()),
+            };
+            for candidate in candidates {
                 let row = self.joined(side, Some(&ev.row), Some(candidate));
                 if self.spec.on.as_ref().is_none_or(|c| c.test(&row, &env)) {
                     chunk.push(ChunkEvent::Event { kind, row, ts: ev.ts });
@@ -131,13 +154,13 @@ impl JoinQuery {
     }
 
     fn select(&mut self, chunk: &[ChunkEvent], out: &mut Vec<Emit>) {
-        let env = Env { event_ts: self.now, now: self.now };
+        let env = Env::new(self.now, self.now, &self.relations);
         let mut selected: Vec<Selected> = Vec::new();
         // The reference selects each event's join results as one batch.
         self.selector.process(chunk, true, &env, &mut selected);
         let mut limited = Vec::new();
         self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }
 
@@ -149,7 +172,7 @@ impl Processor for JoinQuery {
         self.now = self.now.max(msg.ts);
         self.rate.start(self.now);
         let side = input.min(1);
-        let env = Env { event_ts: msg.ts, now: self.now };
+        let env = Env::new(msg.ts, self.now, &self.relations);
         if msg.kind == Kind::Expired || !self.spec.sides[side].filters.iter().all(|f| f.test(&msg.row, &env)) {
             return;
         }
@@ -160,6 +183,24 @@ impl Processor for JoinQuery {
             None => emitted.push(Emitted::Current(ev)),
         }
         self.released(side, emitted, out);
+    }
+
+    fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, _batch: bool, out: &mut Vec<Emit>) {
+        if now > self.now {
+            self.on_tick(now, out);
+        }
+        self.rate.start(self.now);
+        let side = input.min(1);
+        let env = Env::new(now, self.now, &self.relations);
+        let filters = &self.spec.sides[side].filters;
+        let chunk: Vec<Emitted> = chunk
+            .into_iter()
+            .filter(|e| match e {
+                Emitted::Current(ev) | Emitted::Expired(ev) => filters.iter().all(|f| f.test(&ev.row, &env)),
+                Emitted::Reset => false,
+            })
+            .collect();
+        self.released(side, chunk, out);
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
@@ -175,6 +216,6 @@ impl Processor for JoinQuery {
         }
         let mut limited = Vec::new();
         self.rate.on_tick(self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

@@ -4,10 +4,12 @@
 use super::expr::{CExpr, Env};
 use super::rate::{RateLimiter, RateSpec};
 use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
+use crate::relation::Relations;
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::Row;
 use crate::window::{Emitted, StreamEvent, Window};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Makes a fresh window for a processor.
@@ -48,6 +50,7 @@ pub struct SingleQuery {
     rate: RateLimiter,
     now: i64,
     emitted: Vec<Emitted>,
+    relations: Option<Rc<Relations>>,
 }
 
 impl SingleQuery {
@@ -60,12 +63,24 @@ impl SingleQuery {
             spec,
             now: i64::MIN,
             emitted: Vec::new(),
+            relations: None,
         }
+    }
+
+    /// The same query reading `relations` (for `in T`).
+    pub fn with_relations(mut self, relations: Option<Rc<Relations>>) -> SingleQuery {
+        self.relations = relations;
+        self
     }
 
     /// Runs what the window released through post-filters, selector and limiter.
     fn release(&mut self, out: &mut Vec<Emit>) {
-        let env = Env { event_ts: self.now, now: self.now };
+        let is_batch = self.spec.window.as_ref().is_some_and(|(_, b)| *b);
+        self.release_chunk(is_batch, out);
+    }
+
+    fn release_chunk(&mut self, is_batch: bool, out: &mut Vec<Emit>) {
+        let env = Env::new(self.now, self.now, &self.relations);
         let mut chunk = Vec::with_capacity(self.emitted.len());
         for e in self.emitted.drain(..) {
             let (kind, ev) = match e {
@@ -81,7 +96,6 @@ impl SingleQuery {
                 chunk.push(ChunkEvent::Event { kind, row: ev.row, ts: ev.ts });
             }
         }
-        let is_batch = self.spec.window.as_ref().is_some_and(|(_, b)| *b);
         self.emit_chunk(&chunk, is_batch, out);
     }
 
@@ -89,12 +103,12 @@ impl SingleQuery {
         if chunk.is_empty() {
             return;
         }
-        let env = Env { event_ts: self.now, now: self.now };
+        let env = Env::new(self.now, self.now, &self.relations);
         let mut selected: Vec<Selected> = Vec::new();
         self.selector.process(chunk, is_batch, &env, &mut selected);
         let mut limited = Vec::new();
         self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }
 
@@ -107,7 +121,7 @@ impl Processor for SingleQuery {
         }
         self.now = self.now.max(msg.ts);
         self.rate.start(self.now);
-        let env = Env { event_ts: msg.ts, now: self.now };
+        let env = Env::new(msg.ts, self.now, &self.relations);
         let mut row = msg.row.clone();
         for stage in &self.spec.pre {
             match stage {
@@ -135,6 +149,15 @@ impl Processor for SingleQuery {
         }
     }
 
+    fn on_window_output(&mut self, _input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
+        if now > self.now {
+            self.on_tick(now, out);
+        }
+        self.rate.start(self.now);
+        self.emitted = chunk;
+        self.release_chunk(is_batch, out);
+    }
+
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         if let Some(w) = &mut self.window {
@@ -143,6 +166,6 @@ impl Processor for SingleQuery {
         }
         let mut limited = Vec::new();
         self.rate.on_tick(self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit { kind: s.kind, row: s.row, ts: s.ts }));
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

@@ -8,7 +8,7 @@
 //! key's hash, with clock ticks broadcast to every worker.
 
 use super::graph::{Forward, Graph, Placement, Processor};
-use super::message::{Kind, Msg, StreamId, TICK};
+use super::message::{Kind, Msg, StreamId};
 use super::time::{Epoch, Time};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -25,8 +25,8 @@ use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
 pub enum Dest {
     /// Events inserted into a stream.
     Stream(StreamId),
-    /// A node's own output (a query callback).
-    Node(usize),
+    /// A query's own output (its callback), by query number.
+    Query(usize),
 }
 
 /// One collected output event, in logical-time order.
@@ -150,9 +150,10 @@ pub fn build_graph<'s>(
                                 }
                                 order.push(*k);
                                 *k += 1;
+                                // Until forwarded, a node's output carries its port as `stream`.
                                 session.give(Msg {
                                     time: msg.time,
-                                    stream: TICK,
+                                    stream: e.port as StreamId,
                                     order,
                                     ts: e.ts,
                                     kind: e.kind,
@@ -181,15 +182,21 @@ pub fn build_graph<'s>(
                 }
             }
         });
-        if graph.observed_nodes.contains(&index) {
-            observed.push(out.clone().map(move |m| (Dest::Node(index), m)));
-        }
-        if let Some((target, forward)) = node.target {
+        for (port, p) in node.outputs.iter().enumerate() {
+            let port = port as StreamId;
+            if let Some(q) = p.query.filter(|q| graph.observed_queries.contains(q)) {
+                observed.push(out.clone().filter(move |m| m.stream == port).map(move |m| (Dest::Query(q), m)));
+            }
+            let Some((target, forward)) = p.target else { continue };
             let forwarded = out
-                .filter(move |m| match forward {
-                    Forward::Current => m.kind == Kind::Current,
-                    Forward::Expired => m.kind == Kind::Expired,
-                    Forward::All => true,
+                .clone()
+                .filter(move |m| {
+                    m.stream == port
+                        && match forward {
+                            Forward::Current => m.kind == Kind::Current,
+                            Forward::Expired => m.kind == Kind::Expired,
+                            Forward::All => true,
+                        }
                 })
                 .map(move |mut m| {
                     // As in the reference, an event inserted into a stream arrives

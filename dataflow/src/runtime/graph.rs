@@ -3,6 +3,7 @@
 
 use super::message::{Kind, Msg, StreamId};
 use crate::value::Row;
+use crate::window::Emitted;
 use std::sync::Arc;
 
 /// An event a processor emits.
@@ -14,6 +15,15 @@ pub struct Emit {
     pub row: Row,
     /// The timestamp it carries.
     pub ts: i64,
+    /// Which of the node's outputs it leaves by (see [`Node::outputs`]).
+    pub port: usize,
+}
+
+impl Emit {
+    /// An event leaving by output 0.
+    pub fn new(kind: Kind, row: Row, ts: i64) -> Emit {
+        Emit { kind, row, ts, port: 0 }
+    }
 }
 
 /// The stateful (or stateless) work of one node, fed in logical-time order.
@@ -22,6 +32,20 @@ pub trait Processor {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>);
     /// The clock moved to `ts` (ms) with no event.
     fn on_tick(&mut self, _ts: i64, _out: &mut Vec<Emit>) {}
+    /// A named window released `chunk` (at clock `now`) to input number `input`;
+    /// `is_batch` says whether it is a batch. By default each event arrives alone.
+    fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
+        let _ = (now, is_batch);
+        for e in chunk {
+            let (kind, ev) = match e {
+                Emitted::Current(ev) => (Kind::Current, ev),
+                Emitted::Expired(ev) => (Kind::Expired, ev),
+                Emitted::Reset => continue,
+            };
+            let msg = Msg { time: 0, stream: 0, order: Vec::new(), ts: ev.ts, kind, row: ev.row };
+            self.on_event(input, &msg, out);
+        }
+    }
 }
 
 /// Makes a fresh processor (one per worker, or one per partition key).
@@ -53,15 +77,24 @@ pub enum Forward {
     All,
 }
 
-/// One node: a query (or part of one).
+/// One output of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Port {
+    /// The stream its events go to, if any, and which events.
+    pub target: Option<(StreamId, Forward)>,
+    /// The query whose callback sees its events (current and expired), if any.
+    pub query: Option<usize>,
+}
+
+/// One node: a query, or a group of queries sharing tables and windows.
 #[derive(Clone)]
 pub struct Node {
-    /// A name for logs and query callbacks.
+    /// A name for logs.
     pub name: String,
     /// The streams it reads; input number `i` is `inputs[i]`.
     pub inputs: Vec<StreamId>,
-    /// The stream its output goes to, if any, and which events.
-    pub target: Option<(StreamId, Forward)>,
+    /// Its outputs; an emitted event leaves by output [`Emit::port`].
+    pub outputs: Vec<Port>,
     /// Where it runs.
     pub placement: Placement,
     /// Makes its processor.
@@ -75,8 +108,8 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Streams whose events are collected as outputs.
     pub observed_streams: Vec<StreamId>,
-    /// Nodes whose own output (current and expired) is collected (query callbacks).
-    pub observed_nodes: Vec<usize>,
+    /// Queries whose own output (current and expired) is collected (query callbacks).
+    pub observed_queries: Vec<usize>,
 }
 
 impl Graph {
@@ -93,7 +126,10 @@ impl Graph {
                     continue;
                 }
                 let ready = self.nodes[i].inputs.iter().all(|s| {
-                    self.nodes.iter().enumerate().all(|(j, p)| done[j] || j == i || p.target.map(|t| t.0) != Some(*s))
+                    self.nodes
+                        .iter()
+                        .enumerate()
+                        .all(|(j, p)| done[j] || j == i || p.outputs.iter().all(|o| o.target.map(|t| t.0) != Some(*s)))
                 });
                 if ready {
                     done[i] = true;

@@ -1,7 +1,7 @@
 //! Runtime tests with hand-made processors: ordering, placement and ticks.
 
 use super::execute::{run_to_completion, Step};
-use super::graph::{Emit, Forward, Graph, Node, Placement, Processor};
+use super::graph::{Emit, Forward, Graph, Node, Placement, Port, Processor};
 use super::message::{Kind, Msg, TICK};
 use super::time::Sequencer;
 use crate::value::{Row, Value};
@@ -14,10 +14,10 @@ impl Processor for Counter {
     fn on_event(&mut self, _input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         self.0 += 1;
         let row: Row = Arc::from(vec![msg.row[0].clone(), Value::Long(self.0)]);
-        out.push(Emit { kind: Kind::Current, row, ts: msg.ts });
+        out.push(Emit::new(Kind::Current, row, msg.ts));
     }
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        out.push(Emit { kind: Kind::Expired, row: Arc::from(vec![Value::Long(-1), Value::Long(self.0)]), ts });
+        out.push(Emit::new(Kind::Expired, Arc::from(vec![Value::Long(-1), Value::Long(self.0)]), ts));
     }
 }
 
@@ -25,18 +25,18 @@ fn graph(placement: Placement) -> Graph {
     let counter = Node {
         name: "count".into(),
         inputs: vec![0],
-        target: Some((1, Forward::Current)),
+        outputs: vec![Port { target: Some((1, Forward::Current)), query: Some(1) }],
         placement,
         factory: Arc::new(|| Box::new(Counter(0)) as Box<dyn Processor>),
     };
     let chained = Node {
         name: "chained".into(),
         inputs: vec![1],
-        target: Some((2, Forward::All)),
+        outputs: vec![Port { target: Some((2, Forward::All)), query: Some(0) }],
         placement: Placement::Single,
         factory: Arc::new(|| Box::new(Counter(100)) as Box<dyn Processor>),
     };
-    Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_nodes: vec![1] }
+    Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_queries: vec![1] }
 }
 
 fn steps() -> Vec<Step> {
@@ -71,7 +71,7 @@ fn render(graph: Graph, workers: usize) -> Vec<String> {
 fn same_output_in_the_same_order_for_any_number_of_workers() {
     let one = render(graph(Placement::Single), 1);
     // 50 inputs counted, 5 ticks seen by the counter (observed as a node), and the chain.
-    assert_eq!(one.iter().filter(|l| l.starts_with("Node(1)")).count(), 55);
+    assert_eq!(one.iter().filter(|l| l.starts_with("Query(1)")).count(), 55);
     assert_eq!(one.iter().filter(|l| l.starts_with("Stream(1)")).count(), 50);
     assert_eq!(one.iter().filter(|l| l.starts_with("Stream(2)")).count(), 55);
     for workers in [2, 3] {

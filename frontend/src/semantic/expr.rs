@@ -291,11 +291,12 @@ impl Analyzer {
                 if with_table.current.is_none() {
                     with_table.current = Some(0);
                 }
+                let input = with_table.inputs.len() - 1;
                 let t = self.typed(x, &with_table, ctx);
                 if is_poison(&t) {
                     return poison(span);
                 }
-                mk(TypedExprKind::Unsupported(format!("in {}", table.name)), AttrType::Bool)
+                mk(TypedExprKind::In { table: table.name.clone(), input, cond: Box::new(t) }, AttrType::Bool)
             }
         }
     }

@@ -24,7 +24,14 @@ pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
 /// in the plan). `functions` adds the engine's function library (`str:`, `math:` …)
 /// to the core functions.
 pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> Result<AppPlan, Vec<Diagnostic>> {
-    let mut a = Analyzer { catalog: Catalog::default(), diags: Vec::new(), query_count: 0, functions };
+    let mut a = Analyzer {
+        catalog: Catalog::default(),
+        tables: Vec::new(),
+        windows: Vec::new(),
+        diags: Vec::new(),
+        query_count: 0,
+        functions,
+    };
     a.definitions(app);
     let mut queries = Vec::new();
     let mut partitions = Vec::new();
@@ -97,7 +104,16 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         .and_then(|an| an.positional().first().map(|s| s.to_string()))
         .unwrap_or_else(|| "SluiceApp".to_string());
     let playback = find_annotation(&app.annotations, "app:playback").is_some();
-    Ok(AppPlan { name, playback, catalog: a.catalog, queries, partitions, warnings: a.diags })
+    Ok(AppPlan {
+        name,
+        playback,
+        catalog: a.catalog,
+        tables: a.tables,
+        windows: a.windows,
+        queries,
+        partitions,
+        warnings: a.diags,
+    })
 }
 
 fn query_reads_inner(q: &Query) -> bool {
@@ -110,6 +126,8 @@ fn query_reads_inner(q: &Query) -> bool {
 /// The analysis state.
 pub(crate) struct Analyzer {
     pub(crate) catalog: Catalog,
+    tables: Vec<TablePlan>,
+    windows: Vec<NamedWindowPlan>,
     pub(crate) diags: Vec<Diagnostic>,
     query_count: usize,
     pub(crate) functions: Option<functions::FunctionLookup>,
@@ -179,14 +197,22 @@ impl Analyzer {
                 }
                 Definition::Table(t) => {
                     let schema = self.schema_of(&t.attributes);
-                    self.table_annotations(t, &schema);
-                    self.define(&t.name, EntryKind::Table, schema, true);
+                    let (primary_key, indexes) = self.table_annotations(t, &schema);
+                    self.define(&t.name, EntryKind::Table, schema.clone(), true);
+                    self.tables.push(TablePlan { name: t.name.name.clone(), schema, primary_key, indexes });
                 }
                 Definition::Window(w) => {
                     let schema = self.schema_of(&w.attributes);
                     self.define(&w.name, EntryKind::Window, schema.clone(), true);
                     let scope = expr::Scope::single(&w.name.name, None, &schema);
-                    self.window_call(&w.window, &scope);
+                    if let Some(window) = self.window_call(&w.window, &scope) {
+                        self.windows.push(NamedWindowPlan {
+                            name: w.name.name.clone(),
+                            schema,
+                            window,
+                            output: w.output.unwrap_or(OutputEventType::All),
+                        });
+                    }
                 }
                 Definition::Trigger(t) => {
                     if let TriggerAt::Every(e) = &t.at {
@@ -254,8 +280,11 @@ impl Analyzer {
         }
     }
 
-    fn table_annotations(&mut self, t: &TableDef, schema: &Schema) {
+    /// Checks a table's annotations; returns the positions of its primary key and
+    /// indexed attributes.
+    fn table_annotations(&mut self, t: &TableDef, schema: &Schema) -> (Vec<usize>, Vec<usize>) {
         let mut primary = 0;
+        let mut primary_key = Vec::new();
         let mut indexed: Vec<String> = Vec::new();
         for a in &t.annotations {
             let name = a.name.to_ascii_lowercase();
@@ -274,6 +303,9 @@ impl Analyzer {
                     }
                 }
                 if name == "primarykey" {
+                    if primary == 0 {
+                        primary_key = values.iter().filter_map(|v| schema.find(v).map(|(i, _)| i)).collect();
+                    }
                     primary += 1;
                     if primary > 1 {
                         self.error(a.span, "a table has at most one @primaryKey");
@@ -298,6 +330,8 @@ impl Analyzer {
                 }
             }
         }
+        let indexes = indexed.iter().filter_map(|v| schema.find(v).map(|(i, _)| i)).collect();
+        (primary_key, indexes)
     }
 
     fn aggregation(&mut self, agg: &AggregationDef) {

@@ -478,12 +478,18 @@ impl Analyzer {
             }
             OutputAction::Return { events } => Some(OutputPlan::Return { events: events_of(events) }),
             OutputAction::Delete { events, table, on } => {
-                self.table_condition(table, on, schema)?;
-                Some(OutputPlan::TableAction { table: table.name.clone(), events: events_of(events) })
+                let (_, on) = self.table_condition(table, on, schema)?;
+                Some(OutputPlan::TableAction {
+                    table: table.name.clone(),
+                    events: events_of(events),
+                    action: TableActionKind::Delete,
+                    on,
+                    set: Vec::new(),
+                })
             }
             OutputAction::Update { events, table, set, on }
             | OutputAction::UpdateOrInsert { events, table, set, on } => {
-                let tschema = self.table_condition(table, on, schema)?;
+                let (tschema, on) = self.table_condition(table, on, schema)?;
                 if matches!(q.output, OutputAction::UpdateOrInsert { .. }) && tschema.types() != schema.types() {
                     self.error(
                         table.span,
@@ -508,10 +514,15 @@ impl Analyzer {
                     current: Some(0),
                     output: None,
                 };
+                let mut assignments = Vec::new();
                 for a in set {
                     let target =
                         self.typed(&a.target, &Scope { current: Some(1), ..scope_with(&both) }, &mut Ctx::plain());
                     let value = self.typed(&a.value, &both, &mut Ctx::plain());
+                    match &target.kind {
+                        TypedExprKind::Attribute { input: 1, position } => assignments.push((*position, value.clone())),
+                        _ => self.error(a.target.span, format!("`set` assigns attributes of table '{}'", table.name)),
+                    }
                     if target.ty != value.ty
                         && !(target.ty.is_numeric() && value.ty.is_numeric())
                         && target.ty != AttrType::Object
@@ -520,13 +531,37 @@ impl Analyzer {
                     }
                 }
                 let _ = scope;
-                Some(OutputPlan::TableAction { table: table.name.clone(), events: events_of(events) })
+                if set.is_empty() {
+                    // Without `set`, every table attribute the output also has (by name) is set.
+                    for (position, (name, _)) in both.inputs[1].schema.attrs.iter().enumerate() {
+                        if let Some((i, ty)) = schema.find(name) {
+                            let value = TypedExpr {
+                                kind: TypedExprKind::Attribute { input: 0, position: i },
+                                ty,
+                                span: table.span,
+                            };
+                            assignments.push((position, value));
+                        }
+                    }
+                }
+                let action = if matches!(q.output, OutputAction::UpdateOrInsert { .. }) {
+                    TableActionKind::UpdateOrInsert
+                } else {
+                    TableActionKind::Update
+                };
+                Some(OutputPlan::TableAction {
+                    table: table.name.clone(),
+                    events: events_of(events),
+                    action,
+                    on,
+                    set: assignments,
+                })
             }
         }
     }
 
     /// Checks `on` of delete/update against the table and the query output.
-    fn table_condition(&mut self, table: &Ident, on: &Expr, schema: &Schema) -> Option<Schema> {
+    fn table_condition(&mut self, table: &Ident, on: &Expr, schema: &Schema) -> Option<(Schema, TypedExpr)> {
         let tschema = match self.catalog.get(&table.name) {
             Some(e) if e.kind == EntryKind::Table => e.schema.clone(),
             _ => {
@@ -547,8 +582,8 @@ impl Analyzer {
             current: Some(0),
             output: None,
         };
-        self.condition(on, &scope);
-        Some(tschema)
+        let on = self.condition(on, &scope);
+        Some((tschema, on))
     }
 
     /// An `insert into` must match the target's attribute types in order.

@@ -1,0 +1,278 @@
+//! A group of queries that share tables or named windows, run as one processor.
+//!
+//! The reference delivers an event depth first: each query that reads a stream
+//! processes it in definition order, and whatever a query inserts into a table,
+//! window or stream is seen by the next reader before the event moves on. Queries
+//! that write and read the same relation therefore run together here, against one
+//! [`Relations`], and the group reproduces that delivery order among them. Every
+//! member's output also leaves the node by its own port (its query callback, and
+//! its target stream when it has one).
+
+use super::expr::{CExpr, Env};
+use crate::relation::{NamedWindowFactory, Relations, TableFactory};
+use crate::relation::{RelationRef, Table};
+use crate::runtime::graph::{Emit, Forward, Processor};
+use crate::runtime::message::{Kind, Msg};
+use crate::value::{Row, Value};
+use crate::window::{Emitted, StreamEvent};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Makes a member's processor over the group's relations.
+pub type MemberFactory = Arc<dyn Fn(Option<Rc<Relations>>) -> Box<dyn Processor> + Send + Sync>;
+
+/// What a table action does with each output event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableOp {
+    /// `insert into T`.
+    Insert,
+    /// `delete T on …`.
+    Delete,
+    /// `update T set … on …`.
+    Update,
+    /// `update or insert into T set … on …`.
+    UpdateOrInsert,
+}
+
+/// A compiled table action.
+#[derive(Clone, Debug)]
+pub struct TableAction {
+    /// What it does.
+    pub op: TableOp,
+    /// Which rows, over `output row ++ table row` (none for inserts).
+    pub on: Option<CExpr>,
+    /// `set`: table position and new value over `output row ++ table row`.
+    pub set: Vec<(usize, CExpr)>,
+}
+
+/// Where a member's (forwarded) output goes inside the group.
+#[derive(Clone, Debug)]
+pub enum MemberSink {
+    /// A stream; these `(member, input)` pairs of the group read it.
+    Stream(Vec<(usize, usize)>),
+    /// A table.
+    Table(usize, Arc<TableAction>),
+    /// A named window.
+    Window(usize),
+    /// Nowhere (the stream is read outside the group only, or `return`).
+    Nothing,
+}
+
+/// One member query.
+#[derive(Clone)]
+pub struct MemberSpec {
+    /// Its processor.
+    pub make: MemberFactory,
+    /// Which of its output events go to its sink.
+    pub forward: Forward,
+    /// Where they go.
+    pub sink: MemberSink,
+}
+
+/// A named window hosted by the group.
+#[derive(Clone)]
+pub struct GroupWindow {
+    /// Which events its readers receive.
+    pub output: Forward,
+    /// Whether it releases batches.
+    pub is_batch: bool,
+    /// The `(member, input)` pairs reading it.
+    pub readers: Vec<(usize, usize)>,
+}
+
+/// The compiled form of a group.
+#[derive(Clone)]
+pub struct GroupSpec {
+    /// The members, in definition order; member `m` emits by port `m`.
+    pub members: Vec<MemberSpec>,
+    /// For each input of the node: the `(member, input)` pairs reading it.
+    pub external: Vec<Vec<(usize, usize)>>,
+    /// The app's tables.
+    pub tables: Vec<TableFactory>,
+    /// The app's named windows.
+    pub window_factories: Vec<NamedWindowFactory>,
+    /// How the group uses each named window.
+    pub windows: Vec<GroupWindow>,
+    /// Relation names.
+    pub names: HashMap<String, RelationRef>,
+}
+
+/// A running group.
+pub struct GroupProcessor {
+    spec: Arc<GroupSpec>,
+    relations: Rc<Relations>,
+    members: Vec<Box<dyn Processor>>,
+    now: i64,
+}
+
+impl GroupProcessor {
+    /// A group with empty tables and windows.
+    pub fn new(spec: Arc<GroupSpec>) -> GroupProcessor {
+        let relations = Rc::new(Relations::new(&spec.tables, &spec.window_factories, spec.names.clone()));
+        let members = spec.members.iter().map(|m| (m.make)(Some(relations.clone()))).collect();
+        GroupProcessor { spec, relations, members, now: i64::MIN }
+    }
+
+    /// The relations (for on-demand queries).
+    pub fn relations(&self) -> &Rc<Relations> {
+        &self.relations
+    }
+
+    fn deliver(&mut self, member: usize, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+        let mut emitted = Vec::new();
+        self.members[member].on_event(input, msg, &mut emitted);
+        self.route(member, emitted, msg, out);
+    }
+
+    /// Sends member `m`'s output out of the node and on to its sink.
+    fn route(&mut self, m: usize, emitted: Vec<Emit>, cause: &Msg, out: &mut Vec<Emit>) {
+        let spec = self.spec.clone();
+        let member = &spec.members[m];
+        for e in emitted {
+            out.push(Emit { port: m, ..e.clone() });
+            let accepted = match member.forward {
+                Forward::Current => e.kind == Kind::Current,
+                Forward::Expired => e.kind == Kind::Expired,
+                Forward::All => true,
+            };
+            if !accepted {
+                continue;
+            }
+            match &member.sink {
+                MemberSink::Stream(readers) => {
+                    let msg = Msg {
+                        time: cause.time,
+                        stream: cause.stream,
+                        order: Vec::new(),
+                        ts: e.ts,
+                        kind: Kind::Current,
+                        row: e.row.clone(),
+                    };
+                    for &(r, input) in readers {
+                        self.deliver(r, input, &msg, out);
+                    }
+                }
+                MemberSink::Table(t, action) => self.apply(*t, action, &e.row, e.ts),
+                MemberSink::Window(w) => {
+                    let mut chunk = Vec::new();
+                    self.relations.windows[*w].borrow_mut().on_event(StreamEvent { ts: e.ts, row: e.row }, &mut chunk);
+                    self.window_released(*w, chunk, cause, out);
+                }
+                MemberSink::Nothing => {}
+            }
+        }
+    }
+
+    /// Hands what named window `w` released to its readers.
+    fn window_released(&mut self, w: usize, chunk: Vec<Emitted>, cause: &Msg, out: &mut Vec<Emit>) {
+        let spec = self.spec.clone();
+        let window = &spec.windows[w];
+        let chunk: Vec<Emitted> = chunk
+            .into_iter()
+            .filter(|e| match e {
+                Emitted::Current(_) => window.output != Forward::Expired,
+                Emitted::Expired(_) => window.output != Forward::Current,
+                Emitted::Reset => true,
+            })
+            .collect();
+        if !chunk.iter().any(|e| !matches!(e, Emitted::Reset)) {
+            return;
+        }
+        for &(r, input) in &window.readers {
+            let mut emitted = Vec::new();
+            self.members[r].on_window_output(input, self.now, chunk.clone(), window.is_batch, &mut emitted);
+            self.route(r, emitted, cause, out);
+        }
+    }
+
+    /// Applies a table action for one output row.
+    fn apply(&mut self, t: usize, action: &TableAction, row: &Row, ts: i64) {
+        let env = Env::new(ts, self.now.max(ts), &Some(self.relations.clone()));
+        let joined = |trow: &Row| -> Vec<Value> { row.iter().chain(trow.iter()).cloned().collect() };
+        let matches = |trow: &Row| action.on.as_ref().is_none_or(|c| c.test(&joined(trow), &env));
+        let updated = |trow: &Row| -> Row {
+            let both = joined(trow);
+            let mut new: Vec<Value> = trow.to_vec();
+            for (pos, value) in &action.set {
+                if let Some(slot) = new.get_mut(*pos) {
+                    *slot = value.eval(&both, &env);
+                }
+            }
+            Arc::from(new)
+        };
+        // Decide on a snapshot first: conditions may read the table itself (`in T`).
+        let rows = self.relations.rows(RelationRef::Table(t));
+        let result = match action.op {
+            TableOp::Insert => self.relations.tables[t].borrow_mut().insert(row.clone()),
+            TableOp::Delete => {
+                let mut verdicts = rows.iter().map(matches).collect::<Vec<_>>().into_iter();
+                self.relations.tables[t].borrow_mut().delete_where(|_| verdicts.next().unwrap_or(false));
+                Ok(())
+            }
+            TableOp::Update | TableOp::UpdateOrInsert => {
+                let news: Vec<Option<Row>> = rows.iter().map(|r| matches(r).then(|| updated(r))).collect();
+                let any = news.iter().any(Option::is_some);
+                let mut verdicts = news.iter().map(Option::is_some).collect::<Vec<_>>().into_iter();
+                let mut replacements = news.into_iter().flatten();
+                let mut table = self.relations.tables[t].borrow_mut();
+                let result = table
+                    .update_where(
+                        |_| verdicts.next().unwrap_or(false),
+                        |old| replacements.next().unwrap_or(old.clone()),
+                    )
+                    .map(|_| ());
+                if !any && action.op == TableOp::UpdateOrInsert {
+                    table.insert(row.clone())
+                } else {
+                    result
+                }
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("error: {e}");
+        }
+    }
+
+    /// Moves named windows' clocks to `ts`, delivering what they release.
+    fn advance_windows(&mut self, ts: i64, cause: &Msg, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        for w in 0..self.spec.windows.len() {
+            let mut chunk = Vec::new();
+            self.relations.windows[w].borrow_mut().on_time(self.now, &mut chunk);
+            if !chunk.is_empty() {
+                self.window_released(w, chunk, cause, out);
+            }
+        }
+    }
+}
+
+impl Processor for GroupProcessor {
+    fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+        if msg.ts > self.now {
+            self.advance_windows(msg.ts, msg, out);
+        }
+        let spec = self.spec.clone();
+        for &(m, slot) in spec.external.get(input).into_iter().flatten() {
+            self.deliver(m, slot, msg, out);
+        }
+    }
+
+    fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        let tick = Msg { time: 0, stream: 0, order: Vec::new(), ts, kind: Kind::Current, row: Arc::from(Vec::new()) };
+        self.advance_windows(ts, &tick, out);
+        for m in 0..self.members.len() {
+            let mut emitted = Vec::new();
+            self.members[m].on_tick(ts, &mut emitted);
+            self.route(m, emitted, &tick, out);
+        }
+    }
+}
+
+/// An empty table for a table plan.
+pub fn table_factory(plan: &sluice_frontend::logical::TablePlan) -> TableFactory {
+    let name = plan.name.clone();
+    let key = plan.primary_key.clone();
+    let numeric = key.len() == 1 && plan.schema.attrs[key[0]].1.is_numeric();
+    Arc::new(move || Table::new(&name, key.clone(), numeric))
+}

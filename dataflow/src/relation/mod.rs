@@ -1,0 +1,70 @@
+//! The shared relations of an app: tables and named windows, which several
+//! queries write and read. The queries that share them run together in one
+//! [`group`](crate::query::group) processor, which owns one [`Relations`].
+
+pub mod table;
+
+use crate::value::Row;
+use crate::window::Window;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+pub use table::Table;
+
+/// Makes an empty table.
+pub type TableFactory = Arc<dyn Fn() -> Table + Send + Sync>;
+
+/// Makes an empty named window.
+pub type NamedWindowFactory = Arc<dyn Fn() -> Box<dyn Window> + Send + Sync>;
+
+/// Which relation a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelationRef {
+    /// Table number `n`.
+    Table(usize),
+    /// Named window number `n`.
+    Window(usize),
+}
+
+/// What a group of queries shares: every table and named window of the app.
+pub struct Relations {
+    /// The tables, by number.
+    pub tables: Vec<RefCell<Table>>,
+    /// The named windows, by number.
+    pub windows: Vec<RefCell<Box<dyn Window>>>,
+    names: HashMap<String, RelationRef>,
+}
+
+impl Relations {
+    /// Fresh relations from their factories; `names` maps relation names to them.
+    pub fn new(
+        tables: &[TableFactory],
+        windows: &[NamedWindowFactory],
+        names: HashMap<String, RelationRef>,
+    ) -> Relations {
+        Relations {
+            tables: tables.iter().map(|f| RefCell::new(f())).collect(),
+            windows: windows.iter().map(|f| RefCell::new(f())).collect(),
+            names,
+        }
+    }
+
+    /// The relation called `name`.
+    pub fn lookup(&self, name: &str) -> Option<RelationRef> {
+        self.names.get(name).copied()
+    }
+
+    /// The rows relation `r` holds now, in iteration order.
+    pub fn rows(&self, r: RelationRef) -> Vec<Row> {
+        match r {
+            RelationRef::Table(i) => self.tables[i].borrow().rows().cloned().collect(),
+            RelationRef::Window(i) => self.windows[i].borrow().contents(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Relations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Relations({} tables, {} windows)", self.tables.len(), self.windows.len())
+    }
+}
