@@ -4,7 +4,7 @@
 use crate::runtime::build::Dest;
 use crate::runtime::execute::{run_streaming, Step};
 use crate::runtime::graph::Graph;
-use crate::runtime::message::{Kind, Msg, StreamId, TICK};
+use crate::runtime::message::{Kind, Msg, StreamId, ON_DEMAND, TICK};
 use crate::runtime::time::Sequencer;
 use crate::value::{Row, Value};
 use sluice_frontend::ast::AttrType;
@@ -28,6 +28,14 @@ pub enum InputItem {
     },
     /// The clock moves to this time (ms) with no event.
     Tick(i64),
+    /// An on-demand query, answered as of this point of the input (see
+    /// [`OutputSource::Answer`]); check it first with [`CompiledApp::check_on_demand`].
+    Query {
+        /// Identifies the answer.
+        id: u64,
+        /// The query text (`from T on … select …`).
+        text: String,
+    },
 }
 
 /// Where an output event was observed.
@@ -37,6 +45,9 @@ pub enum OutputSource {
     Stream(String),
     /// Emitted by this query (as its callback sees it).
     Query(String),
+    /// A row of the answer to on-demand query `id`; the answer ends with an
+    /// expired event whose row is empty, or holds the error message.
+    Answer(u64),
 }
 
 /// An output event.
@@ -113,14 +124,25 @@ impl CompiledApp {
         }
         let ids = self.stream_ids.clone();
         let mut sequencer = Sequencer::new();
+        let mut last_ts = 0i64;
         let steps = items.filter_map(move |item| match item {
             InputItem::Event { stream, values, ts } => {
+                last_ts = last_ts.max(ts);
                 let id = *ids.get(&stream)?;
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(values);
                 Some(Step { time, msg: Msg { time, stream: id, order: Vec::new(), ts, kind: Kind::Current, row } })
             }
+            InputItem::Query { id, text } => {
+                let time = sequencer.next(last_ts);
+                let row: Row = Arc::from(vec![Value::Long(id as i64), Value::String(Arc::from(text.as_str()))]);
+                Some(Step {
+                    time,
+                    msg: Msg { time, stream: ON_DEMAND, order: Vec::new(), ts: last_ts, kind: Kind::Current, row },
+                })
+            }
             InputItem::Tick(ts) => {
+                last_ts = last_ts.max(ts);
                 let time = sequencer.next(ts);
                 let row: Row = Arc::from(Vec::new());
                 Some(Step { time, msg: Msg { time, stream: TICK, order: Vec::new(), ts, kind: Kind::Current, row } })
@@ -129,16 +151,43 @@ impl CompiledApp {
         let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();
         let query_names = self.query_names.clone();
         run_streaming(graph, steps, workers, |o| {
-            on_output(OutputEvent {
-                source: match o.dest {
-                    Dest::Stream(s) => OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()),
-                    Dest::Query(n) => OutputSource::Query(query_names[n].clone()),
-                },
-                kind: o.msg.kind,
-                row: o.msg.row,
-                ts: o.msg.ts,
-            })
+            let (source, row) = match o.dest {
+                Dest::Stream(s) => (OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()), o.msg.row),
+                Dest::Query(n) => (OutputSource::Query(query_names[n].clone()), o.msg.row),
+                Dest::Answer => {
+                    let id = o.msg.row.first().and_then(Value::as_i64).unwrap_or(-1) as u64;
+                    (OutputSource::Answer(id), Arc::from(o.msg.row.get(1..).unwrap_or(&[]).to_vec()))
+                }
+            };
+            on_output(OutputEvent { source, kind: o.msg.kind, row, ts: o.msg.ts })
         })
+    }
+
+    /// Checks an on-demand query against this app; the error is rendered with the
+    /// query's line and column.
+    pub fn check_on_demand(&self, text: &str) -> Result<sluice_frontend::logical::QueryPlan, String> {
+        let render = |errors: Vec<sluice_frontend::Diagnostic>| {
+            errors.first().map(|d| d.render("query", text)).unwrap_or_else(|| "invalid query".into())
+        };
+        let ast = sluice_frontend::parse_on_demand(text).map_err(render)?;
+        let plan =
+            sluice_frontend::analyze_on_demand(&self.plan, &ast, Some(crate::functions::signature)).map_err(render)?;
+        let names = self
+            .plan
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), crate::relation::RelationRef::Table(i)))
+            .chain(
+                self.plan
+                    .windows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| (w.name.clone(), crate::relation::RelationRef::Window(i))),
+            )
+            .collect();
+        crate::compile::compile_on_demand(&plan, &names)?;
+        Ok(plan)
     }
 
     /// The attribute names of stream `name` (empty when unknown).

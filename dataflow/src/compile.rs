@@ -19,7 +19,7 @@ use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
 use crate::relation::{NamedWindowFactory, RelationRef, TableFactory};
 use crate::runtime::graph::{Forward, Graph, Node, Placement, Port, Processor};
-use crate::runtime::message::StreamId;
+use crate::runtime::message::{StreamId, ON_DEMAND};
 use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
@@ -47,11 +47,12 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let compiled: Vec<CompiledQuery> =
         plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
     let mut group_of = groups(&compiled);
-    let mut graph = build(&compiled, &group_of, &relations);
+    let shared_plan = Arc::new(plan.clone());
+    let mut graph = build(&compiled, &group_of, &relations, &shared_plan);
     if graph.topological_order().is_err() && group_of.iter().any(Option::is_some) {
         // A cycle through a group: run every query in one group.
         group_of = vec![Some(0); compiled.len()];
-        graph = build(&compiled, &group_of, &relations);
+        graph = build(&compiled, &group_of, &relations, &shared_plan);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let mut output_streams = Vec::new();
@@ -181,11 +182,23 @@ fn groups(queries: &[CompiledQuery]) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Builds the graph: one node per ungrouped query, one per group.
-fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &RelationSet) -> Graph {
+/// Builds the graph: one node per ungrouped query, one per group. Every table and
+/// window belongs to one group, which answers on-demand queries about it.
+fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &RelationSet, plan: &Arc<AppPlan>) -> Graph {
     let mut graph = Graph::default();
     let group_count = group_of.iter().flatten().max().map_or(0, |g| g + 1);
     let mut emitted_groups = vec![false; group_count];
+    let mut owned: Vec<Vec<String>> = vec![Vec::new(); group_count.max(1)];
+    for (i, q) in queries.iter().enumerate() {
+        if let Some(g) = group_of[i] {
+            owned[g].extend(q.touches.iter().cloned());
+        }
+    }
+    for name in relations.names.keys() {
+        if !owned.iter().flatten().any(|n| n == name) {
+            owned[0].push(name.clone());
+        }
+    }
     for (i, q) in queries.iter().enumerate() {
         match group_of[i] {
             None => {
@@ -205,7 +218,7 @@ fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &Rela
                 graph.nodes.push(Node {
                     name: q.name.clone(),
                     inputs,
-                    outputs: vec![Port { target, query: Some(i) }],
+                    outputs: vec![Port { target, query: Some(i), answers: false }],
                     placement: if q.stateless { Placement::Anywhere } else { Placement::Single },
                     factory: Arc::new(move || make(None)),
                 });
@@ -213,16 +226,26 @@ fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &Rela
             Some(g) if !emitted_groups[g] => {
                 emitted_groups[g] = true;
                 let members: Vec<usize> = (0..queries.len()).filter(|&j| group_of[j] == Some(g)).collect();
-                graph.nodes.push(group_node(queries, &members, relations));
+                graph.nodes.push(group_node(queries, &members, relations, plan, std::mem::take(&mut owned[g])));
             }
             Some(_) => {}
         }
+    }
+    if group_count == 0 && !relations.names.is_empty() {
+        // Relations no query touches still answer on-demand queries.
+        graph.nodes.push(group_node(queries, &[], relations, plan, std::mem::take(&mut owned[0])));
     }
     graph
 }
 
 /// The node of a group of queries (global numbers `members`, in order).
-fn group_node(queries: &[CompiledQuery], members: &[usize], relations: &RelationSet) -> Node {
+fn group_node(
+    queries: &[CompiledQuery],
+    members: &[usize],
+    relations: &RelationSet,
+    plan: &Arc<AppPlan>,
+    owned: Vec<String>,
+) -> Node {
     let produced: Vec<StreamId> = members
         .iter()
         .filter_map(|&m| match queries[m].output {
@@ -271,8 +294,11 @@ fn group_node(queries: &[CompiledQuery], members: &[usize], relations: &Relation
             QueryOutput::Nothing => (MemberSink::Nothing, None),
         };
         specs.push(MemberSpec { make: q.make.clone(), forward: q.forward, sink });
-        outputs.push(Port { target, query: Some(m) });
+        outputs.push(Port { target, query: Some(m), answers: false });
     }
+    inputs.push(ON_DEMAND);
+    external.push(Vec::new());
+    outputs.push(Port { target: None, query: None, answers: true });
     let spec = Arc::new(GroupSpec {
         members: specs,
         external,
@@ -280,6 +306,8 @@ fn group_node(queries: &[CompiledQuery], members: &[usize], relations: &Relation
         window_factories: relations.windows.clone(),
         windows,
         names: relations.names.clone(),
+        plan: plan.clone(),
+        owned,
     });
     let names: Vec<&str> = members.iter().map(|&m| queries[m].name.as_str()).collect();
     Node {
@@ -320,20 +348,9 @@ fn compile_query(
             QueryOutput::Window(rel.window(target, &what)?)
         }
         OutputPlan::Insert { target, .. } => return Err(format!("{what}: '{target}' cannot be inserted into")),
-        OutputPlan::TableAction { table, action, on, set, .. } => {
+        OutputPlan::TableAction { table, .. } => {
             touches.push(table.clone());
-            let offsets = [0, query.output_schema.len()];
-            let op = match action {
-                TableActionKind::Delete => TableOp::Delete,
-                TableActionKind::Update => TableOp::Update,
-                TableActionKind::UpdateOrInsert => TableOp::UpdateOrInsert,
-            };
-            let action = TableAction {
-                op,
-                on: Some(compile_over(on, &offsets)?),
-                set: set.iter().map(|(p, e)| Ok((*p, compile_over(e, &offsets)?))).collect::<Result<_, String>>()?,
-            };
-            QueryOutput::Table(rel.table(table, &what)?, Arc::new(action))
+            QueryOutput::Table(rel.table(table, &what)?, Arc::new(table_action(query)?))
         }
         OutputPlan::Return { .. } => QueryOutput::Nothing,
     };
@@ -356,6 +373,65 @@ fn compile_query(
         touches,
         make,
     })
+}
+
+/// The compiled delete/update/upsert of a query whose output is a table action.
+fn table_action(query: &QueryPlan) -> Result<TableAction, String> {
+    let OutputPlan::TableAction { action, on, set, .. } = &query.output else {
+        return Ok(TableAction { op: TableOp::Insert, on: None, set: Vec::new() });
+    };
+    let offsets = [0, query.output_schema.len()];
+    let op = match action {
+        TableActionKind::Delete => TableOp::Delete,
+        TableActionKind::Update => TableOp::Update,
+        TableActionKind::UpdateOrInsert => TableOp::UpdateOrInsert,
+    };
+    Ok(TableAction {
+        op,
+        on: Some(compile_over(on, &offsets)?),
+        set: set.iter().map(|(p, e)| Ok((*p, compile_over(e, &offsets)?))).collect::<Result<_, String>>()?,
+    })
+}
+
+/// An on-demand query, compiled against the relations of a running app.
+pub struct OnDemand {
+    /// The table or window it reads.
+    pub source: RelationRef,
+    /// `on`, over the relation's rows.
+    pub filters: Vec<CExpr>,
+    /// `select …` over the matching rows (as one batch).
+    pub selector: Arc<SelectorSpec>,
+    /// For a writing query: the table and what is done to it with each selected row.
+    pub sink: Option<(usize, Arc<TableAction>)>,
+}
+
+/// Compiles a checked on-demand query (see `sluice_frontend::analyze_on_demand`).
+pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>) -> Result<OnDemand, String> {
+    let what = "the on-demand query";
+    let InputPlan::Single(input) = &query.input else {
+        return Err(format!("{what} must read one table or window"));
+    };
+    let source = *names.get(&input.name).ok_or(format!("{what}: '{}' is not a table or window", input.name))?;
+    let mut filters = Vec::new();
+    for h in &input.handlers {
+        match h {
+            HandlerPlan::Filter(e) => filters.push(compile_expr(e)?),
+            _ => return Err(format!("{what}: only `on` conditions may follow the table")),
+        }
+    }
+    let table_of = |name: &str| match names.get(name) {
+        Some(RelationRef::Table(t)) => Ok(*t),
+        _ => Err(format!("{what}: '{name}' is not a table")),
+    };
+    let sink = match &query.output {
+        OutputPlan::Return { .. } => None,
+        OutputPlan::Insert { target, .. } => {
+            Some((table_of(target)?, Arc::new(TableAction { op: TableOp::Insert, on: None, set: Vec::new() })))
+        }
+        OutputPlan::TableAction { table, .. } => Some((table_of(table)?, Arc::new(table_action(query)?))),
+    };
+    let selector = selector_spec(query, OutputEventType::Current, &[0], what)?;
+    Ok(OnDemand { source, filters, selector: Arc::new(selector), sink })
 }
 
 /// Calls `f` on every expression of a query.
@@ -528,7 +604,14 @@ fn compile_join(
             JoinKind::FullOuter => true,
         };
         let is_table = side.kind == EntryKind::Table;
-        let triggers = !is_table && join.unidirectional.is_none_or(|u| u == me);
+        // A named window joined with itself delivers each release once, to the
+        // triggering side (the left one unless `unidirectional` names the right).
+        let same_window = side.kind == EntryKind::Window && join.left.name == join.right.name;
+        let triggers = !is_table
+            && match join.unidirectional {
+                Some(u) => u == me,
+                None => !same_window || me == JoinSide::Left,
+            };
         sides.push(JoinSideSpec { filters, window, width: side.schema.len(), triggers, outer, shared });
     }
     let on = join.on.as_ref().map(|c| compile_over(c, &offsets)).transpose()?;
@@ -561,7 +644,7 @@ fn rate_spec(query: &QueryPlan, what: &str) -> Result<RateSpec, String> {
 }
 
 /// The selector of a query whose input row is laid out by `offsets`.
-fn selector_spec(
+pub(crate) fn selector_spec(
     query: &QueryPlan,
     events: OutputEventType,
     offsets: &[usize],

@@ -12,5 +12,5 @@ pub mod printer;
 pub mod semantic;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use parser::parse;
-pub use semantic::{analyze, analyze_with};
+pub use parser::{parse, parse_on_demand};
+pub use semantic::{analyze, analyze_on_demand, analyze_with};

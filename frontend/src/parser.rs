@@ -31,6 +31,21 @@ pub fn parse(text: &str) -> Result<App, Vec<Diagnostic>> {
     }
 }
 
+/// Parses an on-demand (store) query: `from T [as a] [on cond] [select …] [group by …]
+/// [having …] [order by …] [limit …] [offset …]`, optionally followed by an output
+/// action, or the SQL-like `SELECT … FROM T [WHERE …] …`.
+pub fn parse_on_demand(text: &str) -> Result<Query, Vec<Diagnostic>> {
+    let tokens = tokenize(text).map_err(|e| vec![e])?;
+    let mut parser = Parser { tokens, pos: 0, errors: Vec::new(), depth: 0 };
+    let query = parser.on_demand_query().map_err(|e| vec![e])?;
+    parser.eat_sym(";");
+    if !parser.at_eof() {
+        let span = parser.peek().span;
+        return Err(vec![Diagnostic::error(span, "unexpected text after the on-demand query")]);
+    }
+    Ok(query)
+}
+
 /// The result of one parsing step.
 pub(crate) type PResult<T> = Result<T, Diagnostic>;
 

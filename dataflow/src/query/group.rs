@@ -9,10 +9,11 @@
 //! its target stream when it has one).
 
 use super::expr::{CExpr, Env};
+use super::selector::{ChunkEvent, Selector};
 use crate::relation::{NamedWindowFactory, Relations, TableFactory};
 use crate::relation::{RelationRef, Table};
 use crate::runtime::graph::{Emit, Forward, Processor};
-use crate::runtime::message::{Kind, Msg};
+use crate::runtime::message::{Kind, Msg, ON_DEMAND};
 use crate::value::{Row, Value};
 use crate::window::{Emitted, StreamEvent};
 use std::collections::HashMap;
@@ -96,6 +97,10 @@ pub struct GroupSpec {
     pub windows: Vec<GroupWindow>,
     /// Relation names.
     pub names: HashMap<String, RelationRef>,
+    /// The app's plan (on-demand queries are checked against it).
+    pub plan: Arc<sluice_frontend::logical::AppPlan>,
+    /// The relations whose on-demand queries this group answers.
+    pub owned: Vec<String>,
 }
 
 /// A running group.
@@ -247,8 +252,77 @@ impl GroupProcessor {
     }
 }
 
+impl GroupProcessor {
+    /// Answers an on-demand query `[id, text]` about a relation this group owns:
+    /// its rows, then an expired `[id]` (or `[id, error]`) that ends the answer.
+    fn answer(&mut self, msg: &Msg, out: &mut Vec<Emit>) {
+        let port = self.spec.members.len();
+        let id = msg.row.first().cloned().unwrap_or(Value::Null);
+        let text = match msg.row.get(1) {
+            Some(Value::String(s)) => s.clone(),
+            _ => return,
+        };
+        let end = |extra: Option<String>| {
+            let mut row = vec![id.clone()];
+            row.extend(extra.map(|e| Value::String(Arc::from(e.as_str()))));
+            Emit { kind: Kind::Expired, row: Arc::from(row), ts: msg.ts, port }
+        };
+        match self.evaluate(&text, msg.ts) {
+            Ok(None) => {}
+            Ok(Some(rows)) => {
+                for r in rows {
+                    let row: Vec<Value> = std::iter::once(id.clone()).chain(r.iter().cloned()).collect();
+                    out.push(Emit { kind: Kind::Current, row: Arc::from(row), ts: msg.ts, port });
+                }
+                out.push(end(None));
+            }
+            Err(e) => out.push(end(Some(e))),
+        }
+    }
+
+    /// Runs an on-demand query; `Ok(None)` when another group owns its relation.
+    fn evaluate(&mut self, text: &str, ts: i64) -> Result<Option<Vec<Row>>, String> {
+        let render = |errors: Vec<sluice_frontend::Diagnostic>| {
+            errors.first().map(|d| d.render("query", text)).unwrap_or_else(|| "invalid query".into())
+        };
+        let ast = sluice_frontend::parse_on_demand(text).map_err(render)?;
+        if let sluice_frontend::ast::InputStream::Single(s) = &ast.input {
+            if !self.spec.owned.contains(&s.stream.name) {
+                return Ok(None);
+            }
+        }
+        let plan = sluice_frontend::analyze_on_demand(&self.spec.plan, &ast, Some(crate::functions::signature))
+            .map_err(render)?;
+        let query = crate::compile::compile_on_demand(&plan, &self.spec.names)?;
+        self.now = self.now.max(ts);
+        let env = Env::new(ts, self.now, &Some(self.relations.clone()));
+        let chunk: Vec<ChunkEvent> = self
+            .relations
+            .rows(query.source)
+            .into_iter()
+            .filter(|r| query.filters.iter().all(|f| f.test(r, &env)))
+            .map(|row| ChunkEvent::Event { kind: Kind::Current, row, ts })
+            .collect();
+        let mut selected = Vec::new();
+        if !chunk.is_empty() {
+            Selector::new(query.selector.clone()).process(&chunk, true, &env, &mut selected);
+        }
+        let rows: Vec<Row> = selected.into_iter().filter(|s| s.kind == Kind::Current).map(|s| s.row).collect();
+        if let Some((t, action)) = &query.sink {
+            for r in &rows {
+                self.apply(*t, action, r, ts);
+            }
+        }
+        Ok(Some(rows))
+    }
+}
+
 impl Processor for GroupProcessor {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+        if msg.stream == ON_DEMAND {
+            self.answer(msg, out);
+            return;
+        }
         if msg.ts > self.now {
             self.advance_windows(msg.ts, msg, out);
         }

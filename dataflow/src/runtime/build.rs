@@ -27,6 +27,9 @@ pub enum Dest {
     Stream(StreamId),
     /// A query's own output (its callback), by query number.
     Query(usize),
+    /// Answers to on-demand queries: rows `[id, values…]`, then an expired
+    /// `[id]` (or `[id, error]`) that ends the answer.
+    Answer,
 }
 
 /// One collected output event, in logical-time order.
@@ -184,6 +187,9 @@ pub fn build_graph<'s>(
         });
         for (port, p) in node.outputs.iter().enumerate() {
             let port = port as StreamId;
+            if p.answers {
+                observed.push(out.clone().filter(move |m| m.stream == port).map(|m| (Dest::Answer, m)));
+            }
             if let Some(q) = p.query.filter(|q| graph.observed_queries.contains(q)) {
                 observed.push(out.clone().filter(move |m| m.stream == port).map(move |m| (Dest::Query(q), m)));
             }

@@ -84,6 +84,8 @@ pub struct Port {
     pub target: Option<(StreamId, Forward)>,
     /// The query whose callback sees its events (current and expired), if any.
     pub query: Option<usize>,
+    /// Whether it carries answers to on-demand queries (always collected).
+    pub answers: bool,
 }
 
 /// One node: a query, or a group of queries sharing tables and windows.

@@ -9,6 +9,10 @@ pub type StreamId = u32;
 /// The pseudo-stream of clock ticks.
 pub const TICK: StreamId = StreamId::MAX;
 
+/// The pseudo-stream of on-demand queries: a row `[id, query text]`, answered by
+/// the node that holds the table or window the query reads.
+pub const ON_DEMAND: StreamId = StreamId::MAX - 1;
+
 /// Orders messages that share a logical time: the events a query emits for one
 /// input get the input's order plus `[node, k]`, which reproduces the depth-first
 /// order in which the reference implementation delivers derived events.

@@ -25,14 +25,14 @@ fn graph(placement: Placement) -> Graph {
     let counter = Node {
         name: "count".into(),
         inputs: vec![0],
-        outputs: vec![Port { target: Some((1, Forward::Current)), query: Some(1) }],
+        outputs: vec![Port { target: Some((1, Forward::Current)), query: Some(1), answers: false }],
         placement,
         factory: Arc::new(|| Box::new(Counter(0)) as Box<dyn Processor>),
     };
     let chained = Node {
         name: "chained".into(),
         inputs: vec![1],
-        outputs: vec![Port { target: Some((2, Forward::All)), query: Some(0) }],
+        outputs: vec![Port { target: Some((2, Forward::All)), query: Some(0), answers: false }],
         placement: Placement::Single,
         factory: Arc::new(|| Box::new(Counter(100)) as Box<dyn Processor>),
     };

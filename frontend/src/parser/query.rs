@@ -57,6 +57,37 @@ impl Parser {
         Ok(Query { annotations, input, selector, output_rate, output, span: start.to(self.prev_span()) })
     }
 
+    /// An on-demand query (see [`crate::parser::parse_on_demand`]).
+    pub(crate) fn on_demand_query(&mut self) -> PResult<Query> {
+        let start = self.peek().span;
+        if !self.eat_kw("from") {
+            // `SELECT … FROM T WHERE …` and the other Macrometa forms.
+            return self.query(Vec::new());
+        }
+        let stream = self.ident("the table or window to query")?;
+        let alias = if self.eat_kw("as") { Some(self.ident("an alias")?) } else { None };
+        let mut handlers = Vec::new();
+        if self.eat_kw("on") {
+            handlers.push(StreamHandler::Filter(self.expr()?));
+        }
+        let span = start.to(self.prev_span());
+        let input = InputStream::Single(SingleInput { inner: false, fault: false, stream, handlers, alias, span });
+        let selector = self.selector(true)?;
+        let output = if self.at_eof() || self.is_sym(";") {
+            OutputAction::Return { events: None }
+        } else {
+            self.output_action()?
+        };
+        Ok(Query {
+            annotations: Vec::new(),
+            input,
+            selector,
+            output_rate: None,
+            output,
+            span: start.to(self.prev_span()),
+        })
+    }
+
     /// `select …` (classic only) and the clauses after it.
     fn selector(&mut self, classic: bool) -> PResult<Selector> {
         let mut selector = Selector::default();

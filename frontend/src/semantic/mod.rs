@@ -31,6 +31,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         diags: Vec::new(),
         query_count: 0,
         functions,
+        on_demand: false,
     };
     a.definitions(app);
     let mut queries = Vec::new();
@@ -116,6 +117,55 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
     })
 }
 
+/// Checks an on-demand query (from [`crate::parser::parse_on_demand`]) against a
+/// running app's plan: it reads one table or named window and returns rows, or
+/// deletes, updates or upserts rows of a table.
+pub fn analyze_on_demand(
+    plan: &AppPlan,
+    q: &Query,
+    functions: Option<functions::FunctionLookup>,
+) -> Result<QueryPlan, Vec<Diagnostic>> {
+    let mut a = Analyzer {
+        catalog: plan.catalog.clone(),
+        tables: Vec::new(),
+        windows: Vec::new(),
+        diags: Vec::new(),
+        query_count: 0,
+        functions,
+        on_demand: true,
+    };
+    let source = match &q.input {
+        InputStream::Single(s) => Some(s),
+        _ => None,
+    };
+    match source.and_then(|s| a.catalog.get(&s.stream.name).map(|e| (s, e.kind))) {
+        Some((_, EntryKind::Table | EntryKind::Window)) => {}
+        Some((s, _)) => a.error(s.stream.span, format!("'{}' is not a table or named window", s.stream.name)),
+        None => {
+            if let Some(s) = source {
+                a.error(s.stream.span, format!("'{}' is not defined", s.stream.name));
+            } else {
+                a.error(q.span, "an on-demand query reads one table or named window");
+            }
+        }
+    }
+    if let OutputAction::Insert { target, .. } = &q.output {
+        if a.catalog.get(&target.name).is_none_or(|e| e.kind != EntryKind::Table) {
+            a.error(target.span, "an on-demand query can insert into a table only");
+        }
+    }
+    let errors: Vec<Diagnostic> = a.diags.iter().filter(|d| d.is_error()).cloned().collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let plan = a.query(q, 1, None);
+    let errors: Vec<Diagnostic> = a.diags.into_iter().filter(|d| d.is_error()).collect();
+    match plan {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(errors),
+    }
+}
+
 fn query_reads_inner(q: &Query) -> bool {
     match &q.input {
         InputStream::Single(s) => s.inner,
@@ -131,6 +181,8 @@ pub(crate) struct Analyzer {
     pub(crate) diags: Vec<Diagnostic>,
     query_count: usize,
     pub(crate) functions: Option<functions::FunctionLookup>,
+    /// Checking an on-demand query: tables may be read directly.
+    pub(crate) on_demand: bool,
 }
 
 impl Analyzer {

@@ -223,7 +223,7 @@ impl Analyzer {
                 }
             }
         }
-        if kind == EntryKind::Table && allow_window {
+        if kind == EntryKind::Table && allow_window && !self.on_demand {
             // Tables are read by joins and on-demand queries, not as a query's stream.
             self.error(
                 s.stream.span,

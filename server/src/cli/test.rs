@@ -89,10 +89,16 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
     let steps = case.get("input").and_then(Yaml::as_sequence).cloned().unwrap_or_default();
     let playback = steps.iter().any(|s| s.get("ts").is_some() || s.get("time").is_some());
     let mut items = Vec::new();
+    let mut queries = Vec::new();
     let mut clock = FIXED_CLOCK_START;
     for (i, step) in steps.iter().enumerate() {
-        if step.get("query").is_some() {
-            return Err("not built yet: on-demand `query:` steps need tables (issue 4)".into());
+        if let Some(text) = step.get("query").and_then(Yaml::as_str) {
+            if let Err(e) = compiled.check_on_demand(text) {
+                return Err(format!("input {i}: the on-demand query was refused:\n{e}"));
+            }
+            items.push(InputItem::Query { id: i as u64, text: text.to_string() });
+            queries.push((i, step.clone()));
+            continue;
         }
         if let Some(t) = step.get("time").and_then(Yaml::as_i64) {
             items.push(InputItem::Tick(t));
@@ -125,7 +131,52 @@ fn run_file(file: &Path, workers: usize) -> Result<(), String> {
         items.push(InputItem::Event { stream: stream.to_string(), values, ts });
     }
     let outputs = compiled.run(items, workers, &observed)?;
-    compare(&expect, &outputs)
+    let answers = compare_answers(&queries, &outputs);
+    let streams = compare(&expect, &outputs);
+    match (answers, streams) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(a), Err(b)) => Err(format!("{a}{b}")),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Compares the answers to the case's `query:` steps with their `count` / `rows`.
+fn compare_answers(queries: &[(usize, Yaml)], outputs: &[OutputEvent]) -> Result<(), String> {
+    let mut problems = String::new();
+    for (i, step) in queries {
+        let source = OutputSource::Answer(*i as u64);
+        let rows: Vec<&OutputEvent> =
+            outputs.iter().filter(|o| o.source == source && o.kind == Kind::Current).collect();
+        let end = outputs.iter().find(|o| o.source == source && o.kind == Kind::Expired);
+        match end {
+            None => problems.push_str(&format!("  query at input {i}: no answer\n")),
+            Some(e) if !e.row.is_empty() => {
+                problems.push_str(&format!("  query at input {i}: failed: {}\n", e.row[0]));
+            }
+            Some(_) => {}
+        }
+        if let Some(n) = step.get("count").and_then(Yaml::as_u64) {
+            if rows.len() as u64 != n {
+                problems.push_str(&format!(
+                    "  query at input {i}: expected {n} rows, got {}\n{}",
+                    rows.len(),
+                    show(&rows)
+                ));
+            }
+        }
+        if let Some(expected) = step.get("rows").and_then(Yaml::as_sequence) {
+            let text = step.get("query").and_then(Yaml::as_str).unwrap_or_default().to_ascii_lowercase();
+            let ordered = text.contains("order by");
+            if let Err(diff) = compare_rows(expected, &rows, !ordered) {
+                problems.push_str(&format!("  query at input {i}: {diff}\n{}", show(&rows)));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("\n{problems}"))
+    }
 }
 
 /// Compares every expectation; returns a readable diff of the first mismatches.
