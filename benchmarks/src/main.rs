@@ -1,10 +1,13 @@
 //! `cargo run --release -p sluice-benchmarks --bin engine-bench [-- --events N]`
 //!
-//! Runs the engine benchmarks of issue 3 over generated trade events
+//! Runs the engine benchmarks over generated trade events
 //! (`Trades (symbol string, price double, volume long)`, 1,000 symbols, one event
 //! per millisecond of event time) and prints, per app and worker count, events/s
 //! and the peak resident memory of the process that ran it. Each configuration
 //! runs in a fresh child process so that peak memory is its own.
+//!
+//! The join apps read two streams, `Trades` and `Quotes` (same schema), whose
+//! events alternate (both at each millisecond): N events are N/2 of each.
 
 use sluice_dataflow::app::InputItem;
 use sluice_dataflow::value::Value;
@@ -15,6 +18,8 @@ use std::time::Instant;
 /// The benchmark apps: name and text.
 fn apps() -> Vec<(&'static str, String)> {
     let head = "@app:playback define stream Trades (symbol string, price double, volume long);\n";
+    let two = "@app:playback define stream Trades (symbol string, price double, volume long);\n\
+               define stream Quotes (symbol string, price double, volume long);\n";
     let mut apps = vec![
         ("filter", format!("{head}from Trades[price > 90.0] select symbol, price insert into Out;")),
         (
@@ -29,10 +34,26 @@ fn apps() -> Vec<(&'static str, String)> {
             format!("{head}from Trades#window.length({n}) select symbol, avg(price) as avgPrice group by symbol insert into Out;"),
         ));
     }
+    apps.push((
+        "stream-join",
+        format!(
+            "{two}from Trades#window.time(1 sec) as t join Quotes#window.time(1 sec) as q on t.symbol == q.symbol \
+             select t.symbol as symbol, t.price as price, q.price as bid insert into Out;"
+        ),
+    ));
+    apps.push((
+        "table-join",
+        format!(
+            "{two}@primaryKey('symbol') define table QuoteTable (symbol string, price double, volume long);\n\
+             from Quotes update or insert into QuoteTable on QuoteTable.symbol == symbol;\n\
+             from Trades join QuoteTable as q on Trades.symbol == q.symbol \
+             select Trades.symbol as symbol, Trades.price as price, q.price as bid insert into Out;"
+        ),
+    ));
     apps
 }
 
-fn events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
+fn events(n: u64, streams: &'static [&'static str]) -> impl Iterator<Item = InputItem> + Send + 'static {
     let symbols: Vec<Arc<str>> = (0..1000).map(|i| Arc::from(format!("S{i:03}"))).collect();
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..n).map(move |i| {
@@ -41,10 +62,11 @@ fn events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
         state ^= state << 17;
         let symbol = symbols[(state % 1000) as usize].clone();
         let price = (state >> 20) % 10_000;
+        let k = streams.len() as u64;
         InputItem::Event {
-            stream: "Trades".to_string(),
+            stream: streams[(i % k) as usize].to_string(),
             values: vec![Value::String(symbol), Value::Double(price as f64 / 100.0), Value::Long((state % 500) as i64)],
-            ts: i as i64,
+            ts: (i / k) as i64,
         }
     })
 }
@@ -67,7 +89,8 @@ fn run_one(app_name: &str, workers: usize, n: u64) {
     let app = sluice_dataflow::app::compile(&plan).expect("benchmark app compiles");
     let start = Instant::now();
     let mut outputs = 0u64;
-    app.run_streaming(events(n), workers, &["Out".to_string()], |_| outputs += 1).expect("runs");
+    let streams: &'static [&'static str] = if app_name.contains("join") { &["Trades", "Quotes"] } else { &["Trades"] };
+    app.run_streaming(events(n, streams), workers, &["Out".to_string()], |_| outputs += 1).expect("runs");
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{app_name:<18} workers={workers} events={n} outputs={outputs} {:>12.0} events/s  peak {:>7.1} MiB  ({secs:.2} s)",

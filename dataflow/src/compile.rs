@@ -340,7 +340,7 @@ fn compile_query(
         }
         OutputPlan::Insert { target, kind: EntryKind::Table, .. } => {
             touches.push(target.clone());
-            let action = TableAction { op: TableOp::Insert, on: None, set: Vec::new() };
+            let action = TableAction { op: TableOp::Insert, on: None, set: Vec::new(), key: None };
             QueryOutput::Table(rel.table(target, &what)?, Arc::new(action))
         }
         OutputPlan::Insert { target, kind: EntryKind::Window, .. } => {
@@ -378,7 +378,7 @@ fn compile_query(
 /// The compiled delete/update/upsert of a query whose output is a table action.
 fn table_action(query: &QueryPlan) -> Result<TableAction, String> {
     let OutputPlan::TableAction { action, on, set, .. } = &query.output else {
-        return Ok(TableAction { op: TableOp::Insert, on: None, set: Vec::new() });
+        return Ok(TableAction { op: TableOp::Insert, on: None, set: Vec::new(), key: None });
     };
     let offsets = [0, query.output_schema.len()];
     let op = match action {
@@ -390,6 +390,7 @@ fn table_action(query: &QueryPlan) -> Result<TableAction, String> {
         op,
         on: Some(compile_over(on, &offsets)?),
         set: set.iter().map(|(p, e)| Ok((*p, compile_over(e, &offsets)?))).collect::<Result<_, String>>()?,
+        key: equi_keys(on).map(|[out, table]| (out, table)),
     })
 }
 
@@ -425,9 +426,10 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
     };
     let sink = match &query.output {
         OutputPlan::Return { .. } => None,
-        OutputPlan::Insert { target, .. } => {
-            Some((table_of(target)?, Arc::new(TableAction { op: TableOp::Insert, on: None, set: Vec::new() })))
-        }
+        OutputPlan::Insert { target, .. } => Some((
+            table_of(target)?,
+            Arc::new(TableAction { op: TableOp::Insert, on: None, set: Vec::new(), key: None }),
+        )),
         OutputPlan::TableAction { table, .. } => Some((table_of(table)?, Arc::new(table_action(query)?))),
     };
     let selector = selector_spec(query, OutputEventType::Current, &[0], what)?;
@@ -618,10 +620,34 @@ fn compile_join(
     let selector = selector_spec(query, events, &offsets, what)?;
     let right = sides.pop().expect("two sides");
     let left = sides.pop().expect("two sides");
-    let spec = Arc::new(JoinQuerySpec { sides: [left, right], on, selector: Arc::new(selector), rate });
+    let keys = join.on.as_ref().and_then(equi_keys);
+    let spec = Arc::new(JoinQuerySpec { sides: [left, right], on, keys, selector: Arc::new(selector), rate });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(JoinQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((inputs, make, false))
+}
+
+/// An equality between a left and a right attribute among the `and`-ed terms of
+/// a join condition: their positions in the left and right rows.
+fn equi_keys(on: &TypedExpr) -> Option<[usize; 2]> {
+    use sluice_frontend::ast::BinaryOp;
+    match &on.kind {
+        TypedExprKind::Binary(BinaryOp::And, l, r) => equi_keys(l).or_else(|| equi_keys(r)),
+        TypedExprKind::Binary(BinaryOp::Eq, l, r) => match (&l.kind, &r.kind) {
+            (
+                TypedExprKind::Attribute { input: a, position: pa },
+                TypedExprKind::Attribute { input: b, position: pb },
+            ) if a != b && l.ty == r.ty => {
+                if *a == 0 {
+                    Some([*pa, *pb])
+                } else {
+                    Some([*pb, *pa])
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The stream a side reads.

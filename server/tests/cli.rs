@@ -52,6 +52,21 @@ fn conformance_engine_folders_do_not_regress() {
 }
 
 #[test]
+fn conformance_relation_folders_do_not_regress() {
+    let root = repo("../shared/conformance/siddhi");
+    if !root.exists() {
+        eprintln!("skipped: {} is missing", root.display());
+        return;
+    }
+    let folders = ["join", "table", "named_window", "store_query"];
+    for workers in ["1", "4"] {
+        let out = sluice().args(["test", "--workers", workers]).args(folders.map(|f| root.join(f))).output().unwrap();
+        let (passed, failed) = counts(&last_line(&out.stdout));
+        assert!(passed >= 128, "workers {workers}: {passed} passed, {failed} failed");
+    }
+}
+
+#[test]
 fn check_reports_line_and_column_and_fails() {
     let out = sluice().arg("check").arg(repo("tests/invalid/undefined_attribute.siddhi")).output().unwrap();
     assert!(!out.status.success());

@@ -45,6 +45,9 @@ pub struct TableAction {
     pub on: Option<CExpr>,
     /// `set`: table position and new value over `output row ++ table row`.
     pub set: Vec<(usize, CExpr)>,
+    /// An equality of `on` between an output attribute and a table attribute
+    /// (their positions): when the latter is the primary key, rows are found by key.
+    pub key: Option<(usize, usize)>,
 }
 
 /// Where a member's (forwarded) output goes inside the group.
@@ -206,6 +209,25 @@ impl GroupProcessor {
             }
             Arc::from(new)
         };
+        let keyed = action.key.filter(|(_, tpos)| self.relations.tables[t].borrow().primary_key() == [*tpos]);
+        if let (Some((opos, _)), true) = (keyed, action.op != TableOp::Insert) {
+            let key = [row.get(opos).cloned().unwrap_or(Value::Null)];
+            let existing = self.relations.tables[t].borrow().get(&key).cloned().filter(|r| matches(r));
+            let mut table = self.relations.tables[t].borrow_mut();
+            let result = match (action.op, existing) {
+                (TableOp::Delete, Some(_)) => {
+                    table.delete_key(&key);
+                    Ok(())
+                }
+                (TableOp::Update | TableOp::UpdateOrInsert, Some(old)) => table.update_key(&key, updated(&old)),
+                (TableOp::UpdateOrInsert, None) => table.insert(row.clone()),
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                eprintln!("error: {e}");
+            }
+            return;
+        }
         // Decide on a snapshot first: conditions may read the table itself (`in T`).
         let rows = self.relations.rows(RelationRef::Table(t));
         let result = match action.op {

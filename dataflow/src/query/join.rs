@@ -6,8 +6,11 @@
 //! event's results are one chunk for the selector. `unidirectional` limits which
 //! side's arrivals trigger.
 //!
-//! The lookup scans the other side's window; keyed arrangements for equi-joins are
-//! the planned next step.
+//! When `on` holds an equality between a left and a right attribute, each side's
+//! window contents are also kept by that key and an arrival looks up only its
+//! key's rows (in arrival order, as the scan would find them), and a table side
+//! whose primary key is that attribute is probed by key; `on` is still evaluated
+//! in full on every candidate. Other conditions scan the other side.
 
 use super::expr::{CExpr, Env};
 use super::rate::{RateLimiter, RateSpec};
@@ -18,7 +21,7 @@ use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::{Row, Value};
 use crate::window::{Emitted, StreamEvent, Window};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -46,6 +49,8 @@ pub struct JoinQuerySpec {
     pub sides: [JoinSideSpec; 2],
     /// `on`, over the joined row.
     pub on: Option<CExpr>,
+    /// An equality of `on`: the attribute positions in the left and right rows.
+    pub keys: Option<[usize; 2]>,
     /// The selector.
     pub selector: Arc<SelectorSpec>,
     /// Rate limiting.
@@ -57,6 +62,7 @@ pub struct JoinQuery {
     spec: Arc<JoinQuerySpec>,
     windows: [Option<Box<dyn Window>>; 2],
     contents: [VecDeque<Row>; 2],
+    by_key: [HashMap<Value, VecDeque<Row>>; 2],
     selector: Selector,
     rate: RateLimiter,
     now: i64,
@@ -69,6 +75,7 @@ impl JoinQuery {
         JoinQuery {
             windows: [spec.sides[0].window.as_ref().map(|f| f()), spec.sides[1].window.as_ref().map(|f| f())],
             contents: [VecDeque::new(), VecDeque::new()],
+            by_key: [HashMap::new(), HashMap::new()],
             selector: Selector::new(spec.selector.clone()),
             rate: RateLimiter::new(spec.rate),
             now: i64::MIN,
@@ -97,6 +104,62 @@ impl JoinQuery {
         Arc::from(out)
     }
 
+    /// Keeps an arriving row of a side.
+    fn keep(&mut self, side: usize, row: &Row) {
+        match self.spec.keys {
+            Some(keys) => {
+                let key = row.get(keys[side]).cloned().unwrap_or(Value::Null);
+                self.by_key[side].entry(key).or_default().push_back(row.clone());
+            }
+            None => self.contents[side].push_back(row.clone()),
+        }
+    }
+
+    /// Forgets an expired row of a side.
+    fn forget(&mut self, side: usize, row: &Row) {
+        match self.spec.keys {
+            Some(keys) => {
+                let key = row.get(keys[side]).cloned().unwrap_or(Value::Null);
+                if let Some(rows) = self.by_key[side].get_mut(&key) {
+                    if let Some(i) = rows.iter().position(|r| r == row) {
+                        rows.remove(i);
+                    }
+                    if rows.is_empty() {
+                        self.by_key[side].remove(&key);
+                    }
+                }
+            }
+            None => {
+                if let Some(i) = self.contents[side].iter().position(|r| r == row) {
+                    self.contents[side].remove(i);
+                }
+            }
+        }
+    }
+
+    /// The rows of side `other` that an event of side `side` with `row` may join.
+    fn candidates(&self, side: usize, other: usize, row: &Row) -> Vec<Row> {
+        let key = self.spec.keys.map(|k| row.get(k[side]).cloned().unwrap_or(Value::Null));
+        match (self.spec.sides[other].shared, &self.relations) {
+            (Some(RelationRef::Table(t)), Some(relations)) => {
+                let table = relations.tables[t].borrow();
+                match (key, self.spec.keys) {
+                    (Some(key), Some(k)) if table.primary_key() == [k[other]] => {
+                        table.get(&[key]).into_iter().cloned().collect()
+                    }
+                    _ => table.rows().cloned().collect(),
+                }
+            }
+            (Some(r), Some(relations)) => relations.rows(r),
+            _ => match key {
+                Some(key) => {
+                    self.by_key[other].get(&key).map(|rows| rows.iter().cloned().collect()).unwrap_or_default()
+                }
+                None => self.contents[other].iter().cloned().collect(),
+            },
+        }
+    }
+
     /// Handles what side `side`'s window released.
     fn released(&mut self, side: usize, emitted: Vec<Emitted>, out: &mut Vec<Emit>) {
         let other = 1 - side;
@@ -107,20 +170,19 @@ impl JoinQuery {
             let (kind, ev) = match e {
                 Emitted::Reset => {
                     self.contents[side].clear();
+                    self.by_key[side].clear();
                     self.select(&[ChunkEvent::Reset], out);
                     continue;
                 }
                 Emitted::Current(ev) => {
                     if keeps {
-                        self.contents[side].push_back(ev.row.clone());
+                        self.keep(side, &ev.row);
                     }
                     (Kind::Current, ev)
                 }
                 Emitted::Expired(ev) => {
                     if keeps {
-                        if let Some(i) = self.contents[side].iter().position(|r| *r == ev.row) {
-                            self.contents[side].remove(i);
-                        }
+                        self.forget(side, &ev.row);
                     }
                     (Kind::Expired, ev)
                 }
@@ -130,16 +192,8 @@ impl JoinQuery {
             }
             let env = env.at(ev.ts);
             let mut chunk = Vec::new();
-            let shared_rows;
-            let candidates: Box<dyn Iterator<Item = &Row>> = match (self.spec.sides[other].shared, &self.relations) {
-                (Some(r), Some(relations)) => {
-                    shared_rows = relations.rows(r);
-                    Box::new(shared_rows.iter())
-                }
-                _ => Box::new(self.contents[other].iter()),
-            };
-            for candidate in candidates {
-                let row = self.joined(side, Some(&ev.row), Some(candidate));
+            for candidate in self.candidates(side, other, &ev.row) {
+                let row = self.joined(side, Some(&ev.row), Some(&candidate));
                 if self.spec.on.as_ref().is_none_or(|c| c.test(&row, &env)) {
                     chunk.push(ChunkEvent::Event { kind, row, ts: ev.ts });
                 }

@@ -70,6 +70,16 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// The positions of the primary key attributes (empty: none).
+    pub fn primary_key(&self) -> &[usize] {
+        &self.primary_key
+    }
+
+    /// The row with primary key `key`, if any.
+    pub fn get(&self, key: &[Value]) -> Option<&Row> {
+        self.keys.get(key).and_then(|slot| self.rows.get(slot))
+    }
+
     /// The rows, in the reference's iteration order.
     pub fn rows(&self) -> impl Iterator<Item = &Row> {
         self.rows.values()
@@ -109,6 +119,34 @@ impl Table {
         let slot = self.slot_for(&key);
         self.keys.insert(key, slot.clone());
         self.rows.insert(slot, row);
+        Ok(())
+    }
+
+    /// Deletes the row with primary key `key`; whether there was one.
+    pub fn delete_key(&mut self, key: &[Value]) -> bool {
+        match self.keys.remove(key) {
+            Some(slot) => self.rows.remove(&slot).is_some(),
+            None => false,
+        }
+    }
+
+    /// Replaces the row with primary key `key` by `new` (which may change the key,
+    /// unless that key is taken).
+    pub fn update_key(&mut self, key: &[Value], new: Row) -> Result<(), String> {
+        let Some(slot) = self.keys.get(key).cloned() else { return Ok(()) };
+        let new_key = self.key_of(&new);
+        if new_key.as_slice() == key {
+            self.rows.insert(slot, new);
+            return Ok(());
+        }
+        if self.keys.contains_key(&new_key) {
+            return Err(format!("table '{}': an update would duplicate a primary key; row kept", self.name));
+        }
+        self.keys.remove(key);
+        self.rows.remove(&slot);
+        let slot = self.slot_for(&new_key);
+        self.keys.insert(new_key, slot.clone());
+        self.rows.insert(slot, new);
         Ok(())
     }
 
