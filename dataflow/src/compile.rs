@@ -23,8 +23,8 @@ use crate::runtime::message::{StreamId, ON_DEMAND};
 use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
-    AppPlan, EntryKind, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, QueryPlan, SingleInputPlan,
-    TableActionKind, TypedExpr, TypedExprKind,
+    AppPlan, EntryKind, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, PartitionKeyKind, PartitionPlan,
+    QueryPlan, SingleInputPlan, TableActionKind, TypedExpr, TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,19 +40,40 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         input_types.insert(name.to_string(), schema.types());
         attribute_names.insert(name.to_string(), schema.names());
     }
-    if !plan.partitions.is_empty() {
-        return Err("partitions are not built yet".into());
-    }
     let relations = RelationSet::of(plan)?;
-    let compiled: Vec<CompiledQuery> =
+    let mut compiled: Vec<CompiledQuery> =
         plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
-    let mut group_of = groups(&compiled);
+    // Partitions: their queries are numbered after the top-level ones; inner
+    // streams get ids of their own.
+    let mut partition_members = Vec::new();
+    let mut next_id = stream_ids.len() as StreamId;
+    for p in &plan.partitions {
+        let mut ids = stream_ids.clone();
+        for (name, _) in &p.inner {
+            ids.insert(name.clone(), next_id);
+            next_id += 1;
+        }
+        let first = compiled.len();
+        for q in &p.queries {
+            let c = compile_query(q, &ids, &relations)?;
+            if !c.touches.is_empty() {
+                return Err(format!("query '{}': tables and windows inside partitions are not built yet", q.name));
+            }
+            compiled.push(c);
+        }
+        partition_members.push((first..compiled.len()).collect::<Vec<usize>>());
+    }
+    let top = plan.queries.len();
+    let mut group_of = groups(&compiled[..top]);
     let shared_plan = Arc::new(plan.clone());
-    let mut graph = build(&compiled, &group_of, &relations, &shared_plan);
+    let mut graph = build(&compiled[..top], &group_of, &relations, &shared_plan);
     if graph.topological_order().is_err() && group_of.iter().any(Option::is_some) {
         // A cycle through a group: run every query in one group.
-        group_of = vec![Some(0); compiled.len()];
-        graph = build(&compiled, &group_of, &relations, &shared_plan);
+        group_of = vec![Some(0); top];
+        graph = build(&compiled[..top], &group_of, &relations, &shared_plan);
+    }
+    for (p, members) in plan.partitions.iter().zip(&partition_members) {
+        graph.nodes.push(partition_node(p, &compiled, members, &relations, &shared_plan, &stream_ids)?);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let mut output_streams = Vec::new();
@@ -65,6 +86,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         }
     }
     let query_names = compiled.iter().map(|q| q.name.clone()).collect();
+    let _ = next_id;
     Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, query_names, attribute_names, output_streams })
 }
 
@@ -246,6 +268,18 @@ fn group_node(
     plan: &Arc<AppPlan>,
     owned: Vec<String>,
 ) -> Node {
+    group_node_with(queries, members, relations, plan, owned, true)
+}
+
+/// [`group_node`]; `answers` says whether it answers on-demand queries.
+fn group_node_with(
+    queries: &[CompiledQuery],
+    members: &[usize],
+    relations: &RelationSet,
+    plan: &Arc<AppPlan>,
+    owned: Vec<String>,
+    answers: bool,
+) -> Node {
     let produced: Vec<StreamId> = members
         .iter()
         .filter_map(|&m| match queries[m].output {
@@ -296,9 +330,11 @@ fn group_node(
         specs.push(MemberSpec { make: q.make.clone(), forward: q.forward, sink });
         outputs.push(Port { target, query: Some(m), answers: false });
     }
-    inputs.push(ON_DEMAND);
-    external.push(Vec::new());
-    outputs.push(Port { target: None, query: None, answers: true });
+    if answers {
+        inputs.push(ON_DEMAND);
+        external.push(Vec::new());
+        outputs.push(Port { target: None, query: None, answers: true });
+    }
     let spec = Arc::new(GroupSpec {
         members: specs,
         external,
@@ -317,6 +353,71 @@ fn group_node(
         placement: Placement::Single,
         factory: Arc::new(move || Box::new(GroupProcessor::new(spec.clone())) as Box<dyn Processor>),
     }
+}
+
+/// The node of a partition: its queries run as one group per partition key,
+/// spread over workers by the key.
+fn partition_node(
+    p: &PartitionPlan,
+    queries: &[CompiledQuery],
+    members: &[usize],
+    relations: &RelationSet,
+    plan: &Arc<AppPlan>,
+    ids: &HashMap<String, StreamId>,
+) -> Result<Node, String> {
+    let mut node = group_node_with(queries, members, relations, plan, Vec::new(), false);
+    let mut keys: HashMap<StreamId, PartitionKeyExec> = HashMap::new();
+    for k in &p.keys {
+        let id = *ids.get(&k.stream).ok_or(format!("partition: unknown stream '{}'", k.stream))?;
+        let exec = match &k.key {
+            PartitionKeyKind::Value(e) => PartitionKeyExec::Value(compile_expr(e)?),
+            PartitionKeyKind::Range(ranges) => PartitionKeyExec::Range(
+                ranges
+                    .iter()
+                    .map(|(c, label)| Ok((compile_expr(c)?, Value::String(Arc::from(label.as_str())))))
+                    .collect::<Result<_, String>>()?,
+            ),
+        };
+        keys.insert(id, exec);
+    }
+    let mut per_input = Vec::new();
+    for s in &node.inputs {
+        match keys.get(s) {
+            Some(exec) => per_input.push(exec.clone()),
+            None => {
+                let name = ids.iter().find(|(_, v)| *v == s).map(|(k, _)| k.as_str()).unwrap_or("?");
+                return Err(format!(
+                    "partition: stream '{name}' is read inside the partition but not partitioned; \
+                     un-partitioned streams in partitions are not built yet"
+                ));
+            }
+        }
+    }
+    let per_input = Arc::new(per_input);
+    node.placement =
+        Placement::Keyed(Arc::new(move |input: usize, msg: &crate::runtime::message::Msg, out: &mut Vec<Value>| {
+            let env = Env::default();
+            match per_input.get(input) {
+                Some(PartitionKeyExec::Value(e)) => out.push(e.eval(&msg.row, &env)),
+                Some(PartitionKeyExec::Range(ranges)) => {
+                    for (cond, label) in ranges {
+                        if cond.test(&msg.row, &env) {
+                            out.push(label.clone());
+                        }
+                    }
+                }
+                None => {}
+            }
+        }));
+    node.name = format!("partition{}", node.name.trim_start_matches("group"));
+    Ok(node)
+}
+
+/// How a partition assigns one stream's events to keys.
+#[derive(Clone, Debug)]
+enum PartitionKeyExec {
+    Value(CExpr),
+    Range(Vec<(CExpr, Value)>),
 }
 
 fn forward_of(events: OutputEventType) -> Forward {

@@ -140,8 +140,30 @@ pub struct NamedWindowPlan {
 /// A partition and its queries.
 #[derive(Clone, Debug)]
 pub struct PartitionPlan {
+    /// How each partitioned stream's events are assigned to partitions.
+    pub keys: Vec<PartitionKeyPlan>,
+    /// Its inner streams (`#S`) and their schemas.
+    pub inner: Vec<(String, Schema)>,
     /// The queries inside.
     pub queries: Vec<QueryPlan>,
+}
+
+/// How the events of one stream are assigned to partitions.
+#[derive(Clone, Debug)]
+pub struct PartitionKeyPlan {
+    /// The stream.
+    pub stream: String,
+    /// The key.
+    pub key: PartitionKeyKind,
+}
+
+/// A value key or range conditions.
+#[derive(Clone, Debug)]
+pub enum PartitionKeyKind {
+    /// One partition per value of this expression over the stream's row.
+    Value(TypedExpr),
+    /// One partition per label; an event goes to every partition whose condition holds.
+    Range(Vec<(TypedExpr, String)>),
 }
 
 /// One query, checked.

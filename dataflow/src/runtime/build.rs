@@ -45,7 +45,7 @@ pub struct Output {
 
 /// Messages of one logical time waiting for the frontier, with their capability and
 /// input numbers.
-type Pending = (timely::dataflow::operators::Capability<Epoch>, Vec<(u32, Msg)>);
+type Pending = (timely::dataflow::operators::Capability<Epoch>, Vec<(u32, Value, Msg)>);
 
 fn hash_of<T: Hash>(v: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -88,27 +88,30 @@ pub fn build_graph<'s>(
         let node_index = index as u32;
         let placement = node.placement.clone();
         let factory = node.factory.clone();
-        let peers = scope.peers() as u64;
-        let routed = match &placement {
+        let keyed = matches!(placement, Placement::Keyed(_));
+        // Every message travels with its partition key (null outside keyed nodes).
+        let routed: StreamVec<'s, Epoch, (u32, Value, Msg)> = match &placement {
             // Stateless work spreads over workers by logical time.
-            Placement::Anywhere if scope.peers() > 1 => data.exchange_by(|(_, m): &(u32, Msg)| m.time as u64),
-            Placement::Anywhere => data,
+            Placement::Anywhere if scope.peers() > 1 => {
+                data.exchange_by(|(_, m): &(u32, Msg)| m.time as u64).map(|(s, m)| (s, Value::Null, m))
+            }
+            Placement::Anywhere => data.map(|(s, m)| (s, Value::Null, m)),
             Placement::Single => {
                 let ticks = ticks.clone().map(|m| (u32::MAX, m));
-                scope.concatenate([data, ticks]).exchange_by(move |_| index as u64)
+                scope.concatenate([data, ticks]).exchange_by(move |_| index as u64).map(|(s, m)| (s, Value::Null, m))
             }
             Placement::Keyed(key_of) => {
                 let key_of = key_of.clone();
                 let data = data
-                    .exchange_by(move |(slot, m): &(u32, Msg)| key_of(*slot as usize, m).map_or(0, |k| hash_of(&k)));
-                let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, m));
+                    .flat_map(move |(slot, m): (u32, Msg)| {
+                        let mut keys = Vec::new();
+                        key_of(slot as usize, &m, &mut keys);
+                        keys.into_iter().map(move |k| (slot, k, m.clone()))
+                    })
+                    .exchange_by(|(_, k, _): &(u32, Value, Msg)| hash_of(k));
+                let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, Value::Null, m));
                 scope.concatenate([data, ticks])
             }
-        };
-        let _ = peers;
-        let keyed = match &placement {
-            Placement::Keyed(k) => Some(k.clone()),
-            _ => None,
         };
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
             let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
@@ -131,11 +134,15 @@ pub fn build_graph<'s>(
                     }
                     let (cap, mut msgs) = pending.remove(&time).expect("present");
                     msgs.sort_by(|a, b| {
-                        a.1.time.cmp(&b.1.time).then_with(|| a.1.order.cmp(&b.1.order)).then(a.0.cmp(&b.0))
+                        a.2.time
+                            .cmp(&b.2.time)
+                            .then_with(|| a.2.order.cmp(&b.2.order))
+                            .then(a.0.cmp(&b.0))
+                            .then_with(|| a.1.cmp(&b.1))
                     });
                     let mut session = output.session(&cap);
                     let mut k = 0u32;
-                    for (slot, msg) in msgs {
+                    for (slot, key, msg) in msgs {
                         let base = if msg.is_tick() { Vec::new() } else { msg.order.clone() };
                         let mut run = |key: Option<&Value>, p: &mut Box<dyn Processor>, k: &mut u32| {
                             if msg.is_tick() {
@@ -164,19 +171,19 @@ pub fn build_graph<'s>(
                                 });
                             }
                         };
-                        match &keyed {
-                            Some(key_of) => {
+                        match keyed {
+                            true => {
                                 if msg.is_tick() {
                                     for (key, p) in per_key.iter_mut() {
                                         let mut k = 0;
                                         run(Some(key), p, &mut k);
                                     }
-                                } else if let Some(key) = key_of(slot as usize, &msg) {
+                                } else {
                                     let p = per_key.entry(key.clone()).or_insert_with(|| factory());
                                     run(Some(&key), p, &mut k);
                                 }
                             }
-                            None => {
+                            false => {
                                 let p = single.get_or_insert_with(|| factory());
                                 run(None, p, &mut k);
                             }

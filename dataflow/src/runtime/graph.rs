@@ -51,8 +51,9 @@ pub trait Processor {
 /// Makes a fresh processor (one per worker, or one per partition key).
 pub type ProcessorFactory = Arc<dyn Fn() -> Box<dyn Processor> + Send + Sync>;
 
-/// The partition key of an event on input number `usize`, if it has one.
-pub type KeyFn = Arc<dyn Fn(usize, &Msg) -> Option<crate::value::Value> + Send + Sync>;
+/// The partition keys of an event on input number `usize`: pushes one key per
+/// partition the event belongs to (none: it belongs to no partition).
+pub type KeyFn = Arc<dyn Fn(usize, &Msg, &mut Vec<crate::value::Value>) + Send + Sync>;
 
 /// Where a node's instances run.
 #[derive(Clone)]
@@ -62,7 +63,7 @@ pub enum Placement {
     /// On one worker, chosen by the node's index.
     Single,
     /// One processor per key, spread over workers by the key's hash; the function
-    /// returns the key of an event, or `None` when the event belongs to no partition.
+    /// gives the keys of an event (a copy goes to each).
     Keyed(KeyFn),
 }
 

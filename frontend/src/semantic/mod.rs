@@ -473,6 +473,7 @@ impl Analyzer {
 
     /// `partition with (…) begin … end`.
     fn partition(&mut self, p: &Partition) -> PartitionPlan {
+        let mut keys = Vec::new();
         for key in &p.keys {
             let (stream, exprs): (&Ident, Vec<&Expr>) = match key {
                 PartitionKey::Value { expr, stream } => (stream, vec![expr]),
@@ -481,12 +482,21 @@ impl Analyzer {
             match self.catalog.get(&stream.name).cloned() {
                 Some(e) if e.kind == EntryKind::Stream => {
                     let scope = expr::Scope::single(&e.name, None, &e.schema);
+                    let mut typed = Vec::new();
                     for x in exprs {
                         let te = self.typed(x, &scope, &mut expr::Ctx::plain());
                         if matches!(key, PartitionKey::Range { .. }) && te.ty != AttrType::Bool {
                             self.error(x.span, "a range partition's condition must be bool");
                         }
+                        typed.push(te);
                     }
+                    let kind = match key {
+                        PartitionKey::Value { .. } => PartitionKeyKind::Value(typed.remove(0)),
+                        PartitionKey::Range { ranges, .. } => PartitionKeyKind::Range(
+                            typed.into_iter().zip(ranges.iter().map(|(_, l)| l.clone())).collect(),
+                        ),
+                    };
+                    keys.push(PartitionKeyPlan { stream: stream.name.clone(), key: kind });
                 }
                 _ => self.error(stream.span, format!("stream '{}' is not defined", stream.name)),
             }
@@ -500,6 +510,7 @@ impl Analyzer {
                 queries.push(plan);
             }
         }
-        PartitionPlan { queries }
+        let inner = inner.into_iter().map(|(n, s)| (format!("#{n}"), s)).collect();
+        PartitionPlan { keys, inner, queries }
     }
 }

@@ -236,7 +236,9 @@ impl Analyzer {
                 format!("'{}' is an aggregation; read it with a join `… within … per …`", s.stream.name),
             );
         }
-        Some((SingleInputPlan { name: s.stream.name.clone(), kind, schema, handlers }, scope))
+        // Inner streams are named `#S` in the plan, apart from app streams.
+        let name = if s.inner { format!("#{}", s.stream.name) } else { s.stream.name.clone() };
+        Some((SingleInputPlan { name, kind, schema, handlers }, scope))
     }
 
     /// `#log([priority,] [message,] [is.event.logged])`.
@@ -445,7 +447,7 @@ impl Analyzer {
                         None => inner.push((target.name.clone(), schema.clone())),
                     }
                     return Some(OutputPlan::Insert {
-                        target: target.name.clone(),
+                        target: format!("#{}", target.name),
                         kind: EntryKind::Stream,
                         events: events_of(events),
                     });
