@@ -14,6 +14,7 @@ use crate::query::group::{
     table_factory, GroupProcessor, GroupSpec, GroupWindow, MemberFactory, MemberSink, MemberSpec, TableAction, TableOp,
 };
 use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
+use crate::query::pattern::{EventSpec, PatternQuery, PatternSpec, Step};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
@@ -24,7 +25,7 @@ use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
     AppPlan, EntryKind, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, PartitionKeyKind, PartitionPlan,
-    QueryPlan, SingleInputPlan, TableActionKind, TypedExpr, TypedExprKind,
+    PatternPlan, QueryPlan, SingleInputPlan, StatePlan, TableActionKind, TypedExpr, TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -461,7 +462,7 @@ fn compile_query(
     let (inputs, make, stateless) = match &query.input {
         InputPlan::Single(input) => compile_single(query, input, ids, rel, &what, events, rate, &mut touches)?,
         InputPlan::Join(join) => compile_join(query, join, ids, rel, &what, events, rate, &mut touches)?,
-        InputPlan::Pattern => return Err(format!("{what}: patterns and sequences are not built yet")),
+        InputPlan::Pattern(pattern) => compile_pattern(query, pattern, ids, &what, events, rate)?,
     };
     touches.sort();
     touches.dedup();
@@ -558,7 +559,7 @@ fn visit_query_exprs(query: &QueryPlan, f: &mut dyn FnMut(&TypedExpr)) {
                 f(on);
             }
         }
-        InputPlan::Pattern => {}
+        InputPlan::Pattern(p) => p.events.iter().flat_map(|e| e.filters.iter()).for_each(&mut *f),
     }
     query.projection.iter().for_each(|(_, e)| f(e));
     query.aggregates.iter().flat_map(|a| a.args.iter()).for_each(&mut *f);
@@ -751,6 +752,107 @@ fn equi_keys(on: &TypedExpr) -> Option<[usize; 2]> {
     }
 }
 
+/// Compiles a pattern or sequence into a chain of steps (see [`crate::query::pattern`]).
+fn compile_pattern(
+    query: &QueryPlan,
+    pattern: &PatternPlan,
+    ids: &HashMap<String, StreamId>,
+    what: &str,
+    events: OutputEventType,
+    rate: RateSpec,
+) -> Result<Compiled, String> {
+    let mut offsets = Vec::new();
+    let mut width = 0;
+    for e in &pattern.events {
+        offsets.push(width);
+        width += e.schema.len();
+    }
+    let mut inputs: Vec<InputRef> = Vec::new();
+    let mut specs = Vec::new();
+    for e in &pattern.events {
+        let id = *ids.get(&e.stream).ok_or(format!("{what}: unknown stream '{}'", e.stream))?;
+        let input = match inputs.iter().position(|r| *r == InputRef::Stream(id)) {
+            Some(i) => i,
+            None => {
+                inputs.push(InputRef::Stream(id));
+                inputs.len() - 1
+            }
+        };
+        let filters = e.filters.iter().map(|f| compile_over(f, &offsets)).collect::<Result<_, _>>()?;
+        specs.push(EventSpec { input, filters, width: e.schema.len() });
+    }
+    let mut steps = Vec::new();
+    let mut every_end = None;
+    let mut within = None;
+    flatten_state(&pattern.state, &mut steps, &mut every_end, &mut within, what)?;
+    if matches!(steps.first(), Some(Step::Absent(..))) {
+        return Err(format!("{what}: a pattern that starts with `not` is not built yet"));
+    }
+    let selector = selector_spec(query, events, &offsets, what)?;
+    let spec = Arc::new(PatternSpec {
+        events: specs,
+        steps,
+        every_end,
+        sequence: pattern.kind == sluice_frontend::ast::StateKind::Sequence,
+        within,
+        selector: Arc::new(selector),
+        rate,
+    });
+    let make: MemberFactory =
+        Arc::new(move |r| Box::new(PatternQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
+    Ok((inputs, make, false))
+}
+
+/// Flattens a state tree into a chain of steps, or says which form is not built yet.
+fn flatten_state(
+    state: &StatePlan,
+    steps: &mut Vec<Step>,
+    every_end: &mut Option<usize>,
+    within: &mut Option<i64>,
+    what: &str,
+) -> Result<(), String> {
+    let not_yet = |form: &str| Err(format!("{what}: {form} in a pattern is not built yet"));
+    match state {
+        StatePlan::Next(a, b) => {
+            flatten_state(a, steps, every_end, within, what)?;
+            flatten_state(b, steps, every_end, within, what)
+        }
+        StatePlan::Every(x) => {
+            if !steps.is_empty() {
+                return not_yet("`every` after the first event");
+            }
+            flatten_state(x, steps, every_end, within, what)?;
+            *every_end = Some(steps.len() - 1);
+            Ok(())
+        }
+        StatePlan::Within(x, ms) => {
+            flatten_state(x, steps, every_end, within, what)?;
+            *within = Some(within.map_or(*ms, |w| w.min(*ms)));
+            Ok(())
+        }
+        StatePlan::Stream(e) => {
+            steps.push(Step::One(*e));
+            Ok(())
+        }
+        StatePlan::Count(e, min, max) => {
+            steps.push(Step::Count(*e, *min, *max));
+            Ok(())
+        }
+        StatePlan::Absent(e, Some(ms)) => {
+            steps.push(Step::Absent(*e, *ms));
+            Ok(())
+        }
+        StatePlan::Absent(_, None) => not_yet("`not` without `for`"),
+        StatePlan::Logical(op, a, b) => match (a.as_ref(), b.as_ref()) {
+            (StatePlan::Stream(x), StatePlan::Stream(y)) => {
+                steps.push(Step::Logical(*op, *x, *y));
+                Ok(())
+            }
+            _ => not_yet("`and`/`or` with `not` or nested parts"),
+        },
+    }
+}
+
 /// The stream a side reads.
 fn stream_id(input: &SingleInputPlan, ids: &HashMap<String, StreamId>, what: &str) -> Result<StreamId, String> {
     ids.get(&input.name).copied().ok_or(format!("{what}: unknown stream '{}'", input.name))
@@ -863,6 +965,7 @@ fn compile_probing(e: &TypedExpr, offsets: &[usize], probe: Option<usize>) -> Re
         TypedExprKind::Attribute { input, position } => {
             CExpr::Col(offsets.get(*input).copied().unwrap_or(0) + position)
         }
+        TypedExprKind::Indexed { input, index, position } => CExpr::Indexed(*input, *index, *position),
         TypedExprKind::In { table, input, cond } => {
             CExpr::In(Arc::from(table.as_str()), Box::new(compile_probing(cond, offsets, Some(*input))?))
         }

@@ -204,8 +204,50 @@ pub enum InputPlan {
     Single(SingleInputPlan),
     /// A join of two inputs.
     Join(Box<JoinPlan>),
-    /// A pattern or sequence (checked; not compiled yet).
-    Pattern,
+    /// A pattern or sequence.
+    Pattern(Box<PatternPlan>),
+}
+
+/// A pattern or sequence: its events (the inputs expressions refer to, in order of
+/// appearance) and the state machine over them.
+#[derive(Clone, Debug)]
+pub struct PatternPlan {
+    /// `->` (pattern) or `,` (sequence).
+    pub kind: crate::ast::StateKind,
+    /// The events.
+    pub events: Vec<PatternEventPlan>,
+    /// The state machine.
+    pub state: StatePlan,
+}
+
+/// One event of a pattern: `e1=S[filter]`.
+#[derive(Clone, Debug)]
+pub struct PatternEventPlan {
+    /// The stream.
+    pub stream: String,
+    /// Its attributes.
+    pub schema: Schema,
+    /// The filters, over all events (this one is the input of its own number).
+    pub filters: Vec<TypedExpr>,
+}
+
+/// A node of a pattern's state machine; numbers are event numbers.
+#[derive(Clone, Debug)]
+pub enum StatePlan {
+    /// One event.
+    Stream(usize),
+    /// No such event for a time (ms), or until the other side of an `and`.
+    Absent(usize, Option<i64>),
+    /// Both or either.
+    Logical(crate::ast::LogicalOp, Box<StatePlan>, Box<StatePlan>),
+    /// Between `min` and `max` events.
+    Count(usize, u32, Option<u32>),
+    /// One after the other.
+    Next(Box<StatePlan>, Box<StatePlan>),
+    /// Restarts whenever it completes.
+    Every(Box<StatePlan>),
+    /// Must complete within this many ms of its first event.
+    Within(Box<StatePlan>, i64),
 }
 
 /// A join: both sides, the kind, which side triggers, and the condition over the
@@ -313,6 +355,15 @@ pub enum TypedExprKind {
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
     /// `x is null`.
     IsNull(Box<TypedExpr>),
+    /// `e[n].attr` / `e[last - n].attr` of a counted pattern event.
+    Indexed {
+        /// The event number.
+        input: usize,
+        /// `n` from the first (`>= 0`) or `-1 - n` for `last - n`.
+        index: i64,
+        /// The attribute's position.
+        position: usize,
+    },
     /// `cond in T`: whether some row of table (or named window) `table` satisfies
     /// `cond`, where the table's attributes are input number `input`.
     In {

@@ -22,16 +22,24 @@ pub struct Env {
     pub relations: Option<Rc<Relations>>,
     /// The row of a table being probed by `in`.
     pub probe: Option<Row>,
+    /// The events a pattern has matched so far, by event number (for `e[n].x`).
+    pub captured: Option<Rc<Vec<Vec<Row>>>>,
 }
 
 impl Env {
     /// An environment at `event_ts` with the clock at `now`, reading `relations`.
     pub fn new(event_ts: i64, now: i64, relations: &Option<Rc<Relations>>) -> Env {
-        Env { event_ts, now, relations: relations.clone(), probe: None }
+        Env { event_ts, now, relations: relations.clone(), probe: None, captured: None }
     }
     /// This environment for an event at `ts`.
     pub fn at(&self, ts: i64) -> Env {
-        Env { event_ts: ts, now: self.now.max(ts), relations: self.relations.clone(), probe: None }
+        Env {
+            event_ts: ts,
+            now: self.now.max(ts),
+            relations: self.relations.clone(),
+            probe: None,
+            captured: self.captured.clone(),
+        }
     }
 }
 
@@ -57,6 +65,8 @@ pub enum CExpr {
     In(Arc<str>, Box<CExpr>),
     /// The value at a position of the table row `in` is probing.
     ProbeCol(usize),
+    /// `e[n].x`: event number, index (`-1 - n` for `last - n`) and position.
+    Indexed(usize, i64, usize),
 }
 
 impl std::fmt::Debug for CExpr {
@@ -70,6 +80,7 @@ impl std::fmt::Debug for CExpr {
             CExpr::IsNull(e) => write!(f, "({e:?} is null)"),
             CExpr::In(t, e) => write!(f, "({e:?} in {t})"),
             CExpr::ProbeCol(i) => write!(f, "$probe{i}"),
+            CExpr::Indexed(e, i, p) => write!(f, "$e{e}[{i}].{p}"),
         }
     }
 }
@@ -112,6 +123,11 @@ impl CExpr {
                 Value::Bool(found)
             }
             CExpr::ProbeCol(i) => env.probe.as_ref().and_then(|p| p.get(*i).cloned()).unwrap_or(Value::Null),
+            CExpr::Indexed(e, i, p) => {
+                let Some(rows) = env.captured.as_ref().and_then(|c| c.get(*e)) else { return Value::Null };
+                let at = if *i >= 0 { Some(*i as usize) } else { rows.len().checked_sub((-*i) as usize) };
+                at.and_then(|a| rows.get(a)).and_then(|r| r.get(*p).cloned()).unwrap_or(Value::Null)
+            }
         }
     }
 

@@ -178,8 +178,12 @@ impl Analyzer {
                 };
                 match scope.inputs[i].schema.find(&name.name) {
                     Some((p, t)) => {
-                        if r.index.is_some() {
-                            mk(TypedExprKind::Unsupported(format!("{}[…].{}", r.name.name, name.name)), t)
+                        if let Some(ix) = r.index {
+                            let index = match ix {
+                                EventIndex::Nth(n) => n as i64,
+                                EventIndex::Last(n) => -1 - n as i64,
+                            };
+                            mk(TypedExprKind::Indexed { input: i, index, position: p }, t)
                         } else {
                             mk(TypedExprKind::Attribute { input: i, position: p }, t)
                         }

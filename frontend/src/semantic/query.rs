@@ -26,7 +26,10 @@ impl Analyzer {
                 let (plan, scope) = self.join(j, inner.as_deref())?;
                 (InputPlan::Join(Box::new(plan)), scope)
             }
-            InputStream::State(st) => (InputPlan::Pattern, self.pattern(st, inner.as_deref())?),
+            InputStream::State(st) => {
+                let (plan, scope) = self.pattern(st, inner.as_deref())?;
+                (InputPlan::Pattern(Box::new(plan)), scope)
+            }
         };
         let input_len: usize = scope.inputs.iter().map(|i| i.schema.len()).sum();
         // Select.
@@ -354,51 +357,56 @@ impl Analyzer {
 
     /// Checks a pattern or sequence; the scope has one input per event alias (or
     /// stream) in order of appearance.
-    fn pattern(&mut self, st: &StateInput, inner: Option<&Vec<(String, Schema)>>) -> Option<Scope> {
+    fn pattern(&mut self, st: &StateInput, inner: Option<&Vec<(String, Schema)>>) -> Option<(PatternPlan, Scope)> {
         let mut scope = Scope { inputs: Vec::new(), current: None, output: None };
-        self.state_element(&st.element, &mut scope, inner, false);
-        Some(scope)
+        let mut events = Vec::new();
+        let state = self.state_element(&st.element, &mut scope, &mut events, inner)?;
+        Some((PatternPlan { kind: st.kind, events, state }, scope))
     }
 
     fn state_element(
         &mut self,
         e: &StateElement,
         scope: &mut Scope,
+        events: &mut Vec<PatternEventPlan>,
         inner: Option<&Vec<(String, Schema)>>,
-        counted: bool,
-    ) {
-        match e {
-            StateElement::Stream(s) => self.state_stream(s, scope, inner, counted),
+    ) -> Option<StatePlan> {
+        Some(match e {
+            StateElement::Stream(s) => StatePlan::Stream(self.state_stream(s, scope, events, inner)?),
             StateElement::Absent { stream, for_time } => {
-                self.state_stream(stream, scope, inner, false);
-                if let Some(t) = for_time {
-                    self.time_constant(t, "`for`");
-                }
+                let i = self.state_stream(stream, scope, events, inner)?;
+                let ms = for_time.as_ref().and_then(|t| self.time_constant(t, "`for`"));
+                StatePlan::Absent(i, ms)
             }
-            StateElement::Logical { left, right, .. } => {
-                self.state_element(left, scope, inner, counted);
-                self.state_element(right, scope, inner, counted);
+            StateElement::Logical { op, left, right } => {
+                let l = self.state_element(left, scope, events, inner);
+                let r = self.state_element(right, scope, events, inner);
+                StatePlan::Logical(*op, Box::new(l?), Box::new(r?))
             }
-            StateElement::Count { stream, .. } => self.state_stream(stream, scope, inner, true),
+            StateElement::Count { stream, min, max, .. } => {
+                StatePlan::Count(self.state_stream(stream, scope, events, inner)?, *min, *max)
+            }
             StateElement::Next(a, b) => {
-                self.state_element(a, scope, inner, counted);
-                self.state_element(b, scope, inner, counted);
+                let a = self.state_element(a, scope, events, inner);
+                let b = self.state_element(b, scope, events, inner);
+                StatePlan::Next(Box::new(a?), Box::new(b?))
             }
-            StateElement::Every(x) => self.state_element(x, scope, inner, counted),
+            StateElement::Every(x) => StatePlan::Every(Box::new(self.state_element(x, scope, events, inner)?)),
             StateElement::Within(x, t) => {
-                self.state_element(x, scope, inner, counted);
-                self.time_constant(t, "`within`");
+                let x = self.state_element(x, scope, events, inner);
+                let ms = self.time_constant(t, "`within`");
+                StatePlan::Within(Box::new(x?), ms.unwrap_or(0))
             }
-        }
+        })
     }
 
     fn state_stream(
         &mut self,
         s: &StateStream,
         scope: &mut Scope,
+        events: &mut Vec<PatternEventPlan>,
         inner: Option<&Vec<(String, Schema)>>,
-        counted: bool,
-    ) {
+    ) -> Option<usize> {
         let schema = if s.input.inner {
             inner.and_then(|v| v.iter().find(|(n, _)| *n == s.input.stream.name)).map(|(_, sc)| sc.clone())
         } else {
@@ -406,23 +414,24 @@ impl Analyzer {
         };
         let Some(schema) = schema else {
             self.error(s.input.stream.span, format!("stream '{}' is not defined", s.input.stream.name));
-            return;
+            return None;
         };
         let name = s.alias.as_ref().map_or(s.input.stream.name.clone(), |a| a.name.clone());
-        let _ = counted;
-        scope.inputs.push(InputScope { name, alias: None, schema, indexable: true });
+        scope.inputs.push(InputScope { name, alias: None, schema: schema.clone(), indexable: true });
         let current = scope.inputs.len() - 1;
         scope.current = Some(current);
+        let mut filters = Vec::new();
         for h in &s.input.handlers {
             match h {
-                StreamHandler::Filter(f) => {
-                    self.condition(f, scope);
-                }
+                StreamHandler::Filter(f) => filters.push(self.condition(f, scope)),
                 StreamHandler::Window(w) => self.error(w.span, "a pattern's streams cannot have windows"),
                 StreamHandler::Function(_) => {}
             }
         }
         scope.current = None;
+        let stream = if s.input.inner { format!("#{}", s.input.stream.name) } else { s.input.stream.name.clone() };
+        events.push(PatternEventPlan { stream, schema, filters });
+        Some(current)
     }
 
     /// Checks the output clause against the target's schema, creating implicit
