@@ -153,6 +153,10 @@ impl PatternQuery {
     fn advanced(&self, mut p: Partial, ts: i64) -> Partial {
         p.step += 1;
         p.entered = ts;
+        // A final count that needs no events completes the match at once.
+        if p.step + 1 == self.spec.steps.len() && matches!(self.spec.steps[p.step], Step::Count(_, 0, _)) {
+            p.step += 1;
+        }
         p
     }
 
@@ -189,7 +193,8 @@ impl PatternQuery {
                 }
                 if max.is_none_or(|m| n < m) && self.accepts(p, *e, input, row, ts) {
                     let q = with(*e);
-                    let full = max.is_some_and(|m| n + 1 >= m);
+                    let last = p.step + 1 == steps.len();
+                    let full = max.is_some_and(|m| n + 1 >= m) || (last && n + 1 >= *min);
                     return Outcome::Become(if full { self.advanced(q, ts) } else { q });
                 }
             }
