@@ -35,6 +35,14 @@ fn apps() -> Vec<(&'static str, String)> {
         ));
     }
     apps.push((
+        "pattern-partitioned",
+        format!(
+            "{head}partition with (symbol of Trades) begin \
+             from every e1=Trades[price > 90.0] -> e2=Trades[symbol == e1.symbol and price > e1.price * 1.05] \
+             within 5 sec select e1.symbol as symbol, e1.price as p1, e2.price as p2 insert into Out; end;"
+        ),
+    ));
+    apps.push((
         "stream-join",
         format!(
             "{two}from Trades#window.time(1 sec) as t join Quotes#window.time(1 sec) as q on t.symbol == q.symbol \

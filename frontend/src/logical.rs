@@ -361,7 +361,8 @@ pub enum TypedExprKind {
         input: usize,
         /// `n` from the first (`>= 0`) or `-1 - n` for `last - n`.
         index: i64,
-        /// The attribute's position.
+        /// The attribute's position (`usize::MAX`: the event itself, which is
+        /// null when there is none, as in `e2[last - 1] is null`).
         position: usize,
     },
     /// `cond in T`: whether some row of table (or named window) `table` satisfies

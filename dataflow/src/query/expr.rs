@@ -126,7 +126,11 @@ impl CExpr {
             CExpr::Indexed(e, i, p) => {
                 let Some(rows) = env.captured.as_ref().and_then(|c| c.get(*e)) else { return Value::Null };
                 let at = if *i >= 0 { Some(*i as usize) } else { rows.len().checked_sub((-*i) as usize) };
-                at.and_then(|a| rows.get(a)).and_then(|r| r.get(*p).cloned()).unwrap_or(Value::Null)
+                let event = at.and_then(|a| rows.get(a));
+                if *p == usize::MAX {
+                    return if event.is_some() { Value::Bool(true) } else { Value::Null };
+                }
+                event.and_then(|r| r.get(*p).cloned()).unwrap_or(Value::Null)
             }
         }
     }

@@ -156,7 +156,8 @@ impl Analyzer {
                 match hits.as_slice() {
                     [(i, p, t)] => mk(TypedExprKind::Attribute { input: *i, position: *p }, *t),
                     [] if scope.inputs.iter().any(|s| s.indexable && s.name == name.name) => {
-                        mk(TypedExprKind::Unsupported(format!("event reference {}", name.name)), AttrType::Object)
+                        let input = scope.inputs.iter().position(|s| s.indexable && s.name == name.name).unwrap_or(0);
+                        mk(TypedExprKind::Indexed { input, index: -1, position: usize::MAX }, AttrType::Object)
                     }
                     [] => {
                         let names: Vec<&str> = scope.inputs.iter().map(|s| s.name.as_str()).collect();
@@ -195,10 +196,15 @@ impl Analyzer {
                 }
             }
             ExprKind::StreamRef(r) => {
-                if self.resolve_ref(r, scope).is_none() {
+                let Some(input) = self.resolve_ref(r, scope) else {
                     return poison(span);
-                }
-                mk(TypedExprKind::Unsupported(format!("event reference {}", r.name.name)), AttrType::Object)
+                };
+                let index = match r.index {
+                    Some(EventIndex::Nth(n)) => n as i64,
+                    Some(EventIndex::Last(n)) => -1 - n as i64,
+                    None => -1,
+                };
+                mk(TypedExprKind::Indexed { input, index, position: usize::MAX }, AttrType::Object)
             }
             ExprKind::Call(call) => self.call(call, scope, ctx, span),
             ExprKind::Unary(op, x) => {
