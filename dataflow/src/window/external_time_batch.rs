@@ -1,4 +1,4 @@
-//! `externalTimeBatch(ts, t[, start[, timeout]])`: tumbling batches by a
+//! `externalTimeBatch(ts, t[, start[, timeout[, replace]]])`: tumbling batches by a
 //! timestamp attribute. An event at or past the batch end flushes the batch; with
 //! a timeout, the clock flushes a batch no later event has closed, and events that
 //! arrive for it afterwards are appended to the released batch.
@@ -32,6 +32,8 @@ pub(super) struct ExternalTimeBatch {
     pub(super) last_scheduled: i64,
     pub(super) last_event_time: i64,
     pub(super) flushed: bool,
+    /// The fifth parameter: released events carry the batch end time.
+    pub(super) replace_ts: bool,
 }
 
 impl ExternalTimeBatch {
@@ -58,7 +60,13 @@ impl ExternalTimeBatch {
             if preserve || self.expired.is_some() {
                 self.expired.get_or_insert_with(Vec::new).extend(self.current.iter().cloned());
             }
-            out.extend(self.current.drain(..).map(Emitted::Current));
+            let end = self.end_time.filter(|_| self.replace_ts);
+            out.extend(self.current.drain(..).map(|mut e| {
+                if let Some(end) = end {
+                    e.ts = end;
+                }
+                Emitted::Current(e)
+            }));
         }
     }
 

@@ -180,9 +180,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 Some(WindowArg::Attr(f)) => external_time_batch::StartTime::Attr(f.clone()),
             };
             let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
-            if let Some(WindowArg::Const(Value::Bool(true))) = args.get(4) {
-                return Err("replacing the timestamp with the batch end time is not built yet".into());
-            }
+            let replace_ts = matches!(args.get(4), Some(WindowArg::Const(Value::Bool(true))));
             Box::new(external_time_batch::ExternalTimeBatch {
                 ts: ts.clone(),
                 keep,
@@ -196,6 +194,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 last_scheduled: 0,
                 last_event_time: 0,
                 flushed: false,
+                replace_ts,
             })
         }
         "sort" => {
