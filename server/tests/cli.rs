@@ -47,7 +47,7 @@ fn conformance_engine_folders_do_not_regress() {
     for workers in ["1", "4"] {
         let out = sluice().args(["test", "--workers", workers]).args(folders.map(|f| root.join(f))).output().unwrap();
         let (passed, failed) = counts(&last_line(&out.stdout));
-        assert!(passed >= 160, "workers {workers}: {passed} passed, {failed} failed");
+        assert!(passed >= 161, "workers {workers}: {passed} passed, {failed} failed");
     }
 }
 
@@ -63,6 +63,21 @@ fn conformance_relation_folders_do_not_regress() {
         let out = sluice().args(["test", "--workers", workers]).args(folders.map(|f| root.join(f))).output().unwrap();
         let (passed, failed) = counts(&last_line(&out.stdout));
         assert!(passed >= 128, "workers {workers}: {passed} passed, {failed} failed");
+    }
+}
+
+#[test]
+fn conformance_cep_folders_do_not_regress() {
+    let root = repo("../shared/conformance");
+    if !root.exists() {
+        eprintln!("skipped: {} is missing", root.display());
+        return;
+    }
+    let folders = ["siddhi/pattern", "siddhi/sequence", "siddhi/partition", "macrometa"];
+    for workers in ["1", "4"] {
+        let out = sluice().args(["test", "--workers", workers]).args(folders.map(|f| root.join(f))).output().unwrap();
+        let (passed, failed) = counts(&last_line(&out.stdout));
+        assert!(passed >= 95, "workers {workers}: {passed} passed, {failed} failed");
     }
 }
 
