@@ -141,10 +141,13 @@ impl PatternQuery {
         if spec.input != input {
             return false;
         }
+        // The candidate is the current event (`price`); indexed references
+        // (`e2[last].price`) see only the events already matched.
         let mut trial = p.clone();
         trial.events[e].push(row.clone());
         let flat = self.flat(&trial);
         let mut env = Env::new(ts, self.now, &self.relations);
+        trial.events[e].pop();
         env.captured = Some(Rc::new(trial.events));
         spec.filters.iter().all(|f| f.test(&flat, &env))
     }
