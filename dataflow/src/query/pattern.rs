@@ -286,12 +286,14 @@ impl Processor for PatternQuery {
         self.expire(ts, &mut done);
         let existing = std::mem::take(&mut self.partials);
         let mut group_completed = false;
+        let mut consumed = false;
         let mut kept = Vec::with_capacity(existing.len());
         for p in existing {
             match self.offer(&p, input, &msg.row, ts) {
                 Outcome::Stay => kept.push(p),
                 Outcome::Die => {}
                 Outcome::Become(q) => {
+                    consumed |= q.step < self.spec.steps.len();
                     if self.spec.every_end.is_some_and(|end| p.step <= end && q.step > end) {
                         group_completed = true;
                     }
@@ -303,8 +305,9 @@ impl Processor for PatternQuery {
                 }
             }
         }
-        // A new match may start with this event.
-        if self.armed {
+        // A new match may start with this event; in a sequence, not with an event
+        // a running match took and still waits after.
+        if self.armed && !(self.spec.sequence && consumed) {
             let fresh = self.empty(ts);
             if let Outcome::Become(q) = self.offer(&fresh, input, &msg.row, ts) {
                 match self.spec.every_end {
