@@ -782,9 +782,9 @@ fn compile_pattern(
         specs.push(EventSpec { input, filters, width: e.schema.len() });
     }
     let mut steps = Vec::new();
-    let mut every_end = None;
+    let mut every = None;
     let mut within = None;
-    flatten_state(&pattern.state, &mut steps, &mut every_end, &mut within, what)?;
+    flatten_state(&pattern.state, &mut steps, &mut every, &mut within, what)?;
     if matches!(steps.first(), Some(Step::Absent(..))) {
         return Err(format!("{what}: a pattern that starts with `not` is not built yet"));
     }
@@ -792,7 +792,7 @@ fn compile_pattern(
     let spec = Arc::new(PatternSpec {
         events: specs,
         steps,
-        every_end,
+        every,
         sequence: pattern.kind == sluice_frontend::ast::StateKind::Sequence,
         within,
         selector: Arc::new(selector),
@@ -807,26 +807,27 @@ fn compile_pattern(
 fn flatten_state(
     state: &StatePlan,
     steps: &mut Vec<Step>,
-    every_end: &mut Option<usize>,
+    every: &mut Option<(usize, usize)>,
     within: &mut Option<i64>,
     what: &str,
 ) -> Result<(), String> {
     let not_yet = |form: &str| Err(format!("{what}: {form} in a pattern is not built yet"));
     match state {
         StatePlan::Next(a, b) => {
-            flatten_state(a, steps, every_end, within, what)?;
-            flatten_state(b, steps, every_end, within, what)
+            flatten_state(a, steps, every, within, what)?;
+            flatten_state(b, steps, every, within, what)
         }
         StatePlan::Every(x) => {
-            if !steps.is_empty() {
-                return not_yet("`every` after the first event");
+            if every.is_some() {
+                return not_yet("more than one `every`");
             }
-            flatten_state(x, steps, every_end, within, what)?;
-            *every_end = Some(steps.len() - 1);
+            let start = steps.len();
+            flatten_state(x, steps, every, within, what)?;
+            *every = Some((start, steps.len() - 1));
             Ok(())
         }
         StatePlan::Within(x, ms) => {
-            flatten_state(x, steps, every_end, within, what)?;
+            flatten_state(x, steps, every, within, what)?;
             *within = Some(within.map_or(*ms, |w| w.min(*ms)));
             Ok(())
         }

@@ -3,9 +3,10 @@
 //!
 //! The state machine is a chain (`a -> b -> c`, or `a, b, c` for a sequence) of
 //! steps: one event, a count (`<n:m>`, `+`, `*`, `?`), `and`/`or` of two events,
-//! or an absence (`not S for t`). `every` may wrap the chain's first steps: that
-//! group re-arms each time a partial match completes it, so every event that can
-//! start the group starts a new match. A pattern's partial match ignores events
+//! or an absence (`not S for t`). `every` may wrap a run of steps: that group
+//! re-arms each time a partial match completes it (at the start, every event that
+//! can start the group starts a new match; later in the chain, a fresh instance
+//! keeps the events matched before the group). A pattern's partial match ignores events
 //! that do not fit it; a sequence's dies on them. Matches older than `within` are
 //! dropped, so memory is bounded by what can still complete. An event never
 //! advances a partial match it has just created.
@@ -52,8 +53,8 @@ pub struct PatternSpec {
     pub events: Vec<EventSpec>,
     /// The chain.
     pub steps: Vec<Step>,
-    /// The last step of the `every` group at the start, if there is one.
-    pub every_end: Option<usize>,
+    /// The first and last steps of the `every` group, if there is one.
+    pub every: Option<(usize, usize)>,
     /// A sequence (strict) rather than a pattern.
     pub sequence: bool,
     /// `within`, ms.
@@ -150,6 +151,29 @@ impl PatternQuery {
         trial.events[e].pop();
         env.captured = Some(Rc::new(trial.events));
         spec.filters.iter().all(|f| f.test(&flat, &env))
+    }
+
+    /// A fresh instance of the `every` group (steps `start..=end`) after `q`
+    /// completed it: `q`'s earlier events, waiting at the group's first step.
+    fn rearmed(&self, q: &Partial, start: usize, end: usize, ts: i64) -> Partial {
+        let mut fresh = q.clone();
+        for step in &self.spec.steps[start..=end] {
+            let slots = match step {
+                Step::One(e) | Step::Count(e, ..) | Step::Absent(e, _) => vec![*e],
+                Step::Logical(_, a, b) => vec![*a, *b],
+            };
+            for e in slots {
+                fresh.events[e].clear();
+            }
+        }
+        for later in &self.spec.steps[end + 1..] {
+            if let Step::One(e) | Step::Count(e, ..) | Step::Absent(e, _) = later {
+                fresh.events[*e].clear();
+            }
+        }
+        fresh.step = start;
+        fresh.entered = ts;
+        fresh
     }
 
     /// `p` moves past its step at `ts`.
@@ -287,6 +311,7 @@ impl Processor for PatternQuery {
         let existing = std::mem::take(&mut self.partials);
         let mut group_completed = false;
         let mut consumed = false;
+        let mut rearmed = Vec::new();
         let mut kept = Vec::with_capacity(existing.len());
         for p in existing {
             match self.offer(&p, input, &msg.row, ts) {
@@ -294,8 +319,14 @@ impl Processor for PatternQuery {
                 Outcome::Die => {}
                 Outcome::Become(q) => {
                     consumed |= q.step < self.spec.steps.len();
-                    if self.spec.every_end.is_some_and(|end| p.step <= end && q.step > end) {
-                        group_completed = true;
+                    if let Some((start, end)) = self.spec.every {
+                        if p.step <= end && q.step > end {
+                            if start == 0 {
+                                group_completed = true;
+                            } else {
+                                rearmed.push(self.rearmed(&q, start, end, ts));
+                            }
+                        }
                     }
                     if q.step >= self.spec.steps.len() {
                         done.push(q);
@@ -305,12 +336,13 @@ impl Processor for PatternQuery {
                 }
             }
         }
+        kept.append(&mut rearmed);
         // A new match may start with this event; in a sequence, not with an event
         // a running match took and still waits after.
         if self.armed && !(self.spec.sequence && consumed) {
             let fresh = self.empty(ts);
             if let Outcome::Become(q) = self.offer(&fresh, input, &msg.row, ts) {
-                match self.spec.every_end {
+                match self.spec.every.filter(|(start, _)| *start == 0).map(|(_, end)| end) {
                     Some(end) if q.step > end => group_completed = true,
                     Some(_) => self.armed = false,
                     None => self.armed = false,
