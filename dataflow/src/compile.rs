@@ -849,6 +849,12 @@ fn flatten_state(
                 steps.push(Step::Logical(*op, *x, *y));
                 Ok(())
             }
+            (StatePlan::Absent(a, None), StatePlan::Stream(b)) | (StatePlan::Stream(b), StatePlan::Absent(a, None))
+                if *op == sluice_frontend::ast::LogicalOp::And =>
+            {
+                steps.push(Step::NotAnd(*a, *b));
+                Ok(())
+            }
             _ => not_yet("`and`/`or` with `not` or nested parts"),
         },
     }

@@ -33,6 +33,8 @@ pub enum Step {
     Logical(LogicalOp, usize, usize),
     /// No event of this number for this long (ms).
     Absent(usize, i64),
+    /// `not a and b`: `b` arrives before any `a`.
+    NotAnd(usize, usize),
 }
 
 /// One pattern event: the input it arrives on and its filters.
@@ -160,7 +162,7 @@ impl PatternQuery {
         for step in &self.spec.steps[start..=end] {
             let slots = match step {
                 Step::One(e) | Step::Count(e, ..) | Step::Absent(e, _) => vec![*e],
-                Step::Logical(_, a, b) => vec![*a, *b],
+                Step::Logical(_, a, b) | Step::NotAnd(a, b) => vec![*a, *b],
             };
             for e in slots {
                 fresh.events[e].clear();
@@ -236,6 +238,14 @@ impl PatternQuery {
             }
             Step::Absent(e, _) => {
                 if self.accepts(p, *e, input, row, ts) {
+                    return Outcome::Die;
+                }
+            }
+            Step::NotAnd(absent, present) => {
+                if self.accepts(p, *present, input, row, ts) {
+                    return Outcome::Become(self.advanced(with(*present), ts));
+                }
+                if self.accepts(p, *absent, input, row, ts) {
                     return Outcome::Die;
                 }
             }
