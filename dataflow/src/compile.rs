@@ -244,6 +244,7 @@ fn build(queries: &[CompiledQuery], group_of: &[Option<usize>], relations: &Rela
                     outputs: vec![Port { target, query: Some(i), answers: false }],
                     placement: if q.stateless { Placement::Anywhere } else { Placement::Single },
                     factory: Arc::new(move || make(None)),
+                    broadcast: Vec::new(),
                 });
             }
             Some(g) if !emitted_groups[g] => {
@@ -353,6 +354,7 @@ fn group_node_with(
         outputs,
         placement: Placement::Single,
         factory: Arc::new(move || Box::new(GroupProcessor::new(spec.clone())) as Box<dyn Processor>),
+        broadcast: Vec::new(),
     }
 }
 
@@ -382,23 +384,18 @@ fn partition_node(
         keys.insert(id, exec);
     }
     let mut per_input = Vec::new();
-    for s in &node.inputs {
-        match keys.get(s) {
-            Some(exec) => per_input.push(exec.clone()),
-            None => {
-                let name = ids.iter().find(|(_, v)| *v == s).map(|(k, _)| k.as_str()).unwrap_or("?");
-                return Err(format!(
-                    "partition: stream '{name}' is read inside the partition but not partitioned; \
-                     un-partitioned streams in partitions are not built yet"
-                ));
-            }
+    for (i, s) in node.inputs.iter().enumerate() {
+        per_input.push(keys.get(s).cloned());
+        if !keys.contains_key(s) {
+            // Read inside the partition without a key: every partition gets it.
+            node.broadcast.push(i);
         }
     }
     let per_input = Arc::new(per_input);
     node.placement =
         Placement::Keyed(Arc::new(move |input: usize, msg: &crate::runtime::message::Msg, out: &mut Vec<Value>| {
             let env = Env::default();
-            match per_input.get(input) {
+            match per_input.get(input).and_then(Option::as_ref) {
                 Some(PartitionKeyExec::Value(e)) => out.push(e.eval(&msg.row, &env)),
                 Some(PartitionKeyExec::Range(ranges)) => {
                     for (cond, label) in ranges {

@@ -102,7 +102,15 @@ pub fn build_graph<'s>(
             }
             Placement::Keyed(key_of) => {
                 let key_of = key_of.clone();
+                let broadcast: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
+                let to_all = broadcast.clone();
+                let everywhere = data
+                    .clone()
+                    .filter(move |(slot, _): &(u32, Msg)| to_all.contains(slot))
+                    .broadcast()
+                    .map(|(s, m)| (s, Value::Null, m));
                 let data = data
+                    .filter(move |(slot, _): &(u32, Msg)| !broadcast.contains(slot))
                     .flat_map(move |(slot, m): (u32, Msg)| {
                         let mut keys = Vec::new();
                         key_of(slot as usize, &m, &mut keys);
@@ -110,9 +118,10 @@ pub fn build_graph<'s>(
                     })
                     .exchange_by(|(_, k, _): &(u32, Value, Msg)| hash_of(k));
                 let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, Value::Null, m));
-                scope.concatenate([data, ticks])
+                scope.concatenate([data, everywhere, ticks])
             }
         };
+        let broadcast_slots: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
             let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
             let mut single: Option<Box<dyn Processor>> = None;
@@ -173,7 +182,7 @@ pub fn build_graph<'s>(
                         };
                         match keyed {
                             true => {
-                                if msg.is_tick() {
+                                if msg.is_tick() || broadcast_slots.contains(&slot) {
                                     for (key, p) in per_key.iter_mut() {
                                         let mut k = 0;
                                         run(Some(key), p, &mut k);

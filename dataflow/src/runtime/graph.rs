@@ -102,6 +102,9 @@ pub struct Node {
     pub placement: Placement,
     /// Makes its processor.
     pub factory: ProcessorFactory,
+    /// For a keyed node: inputs whose events go to every key's processor that
+    /// exists (streams read inside a partition without a key).
+    pub broadcast: Vec<usize>,
 }
 
 /// A whole app's graph.

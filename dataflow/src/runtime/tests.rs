@@ -28,6 +28,7 @@ fn graph(placement: Placement) -> Graph {
         outputs: vec![Port { target: Some((1, Forward::Current)), query: Some(1), answers: false }],
         placement,
         factory: Arc::new(|| Box::new(Counter(0)) as Box<dyn Processor>),
+        broadcast: Vec::new(),
     };
     let chained = Node {
         name: "chained".into(),
@@ -35,6 +36,7 @@ fn graph(placement: Placement) -> Graph {
         outputs: vec![Port { target: Some((2, Forward::All)), query: Some(0), answers: false }],
         placement: Placement::Single,
         factory: Arc::new(|| Box::new(Counter(100)) as Box<dyn Processor>),
+        broadcast: Vec::new(),
     };
     Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_queries: vec![1] }
 }
