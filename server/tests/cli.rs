@@ -63,7 +63,7 @@ fn conformance_relation_folders_do_not_regress() {
 
 #[test]
 fn conformance_cep_folders_do_not_regress() {
-    assert_corpus_floor(&["siddhi/pattern", "siddhi/sequence", "siddhi/partition", "macrometa"], 100);
+    assert_corpus_floor(&["siddhi/pattern", "siddhi/sequence", "siddhi/partition", "macrometa"], 103);
 }
 
 #[test]
@@ -162,6 +162,43 @@ fn live_run_expires_time_windows_without_new_events() {
     assert!(line.contains("\"stream\":\"Gone\"") && line.contains("ann"), "{line}");
     assert!(waited >= std::time::Duration::from_millis(250), "expired too early: {waited:?}");
     assert!(waited < std::time::Duration::from_secs(5), "expired too late: {waited:?}");
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+/// Live mode: an absence pattern fires when its `for` period passes on the wall
+/// clock, with no further event.
+#[test]
+fn live_run_fires_absence_patterns_without_new_events() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = std::env::temp_dir().join(format!("sluice-absent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("absent.siddhi");
+    std::fs::write(
+        &app,
+        "define stream Beats (host string);\n\
+         from every e1=Beats -> not Beats[host == e1.host] for 400 milliseconds\n\
+         select e1.host as host insert into Silent;\n",
+    )
+    .unwrap();
+    let mut child = sluice()
+        .arg("run")
+        .arg(&app)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{{\"stream\": \"Beats\", \"data\": [\"web-1\"]}}").unwrap();
+    stdin.flush().unwrap();
+    let started = std::time::Instant::now();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The alert must come out while stdin is still open and nothing else arrives.
+    let line = lines.next().unwrap().unwrap();
+    let waited = started.elapsed();
+    assert!(line.contains("\"stream\":\"Silent\"") && line.contains("web-1"), "{line}");
+    assert!(waited >= std::time::Duration::from_millis(350), "fired too early: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
