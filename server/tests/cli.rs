@@ -132,73 +132,59 @@ fn run_prints_outputs_and_survives_bad_lines() {
     assert!(averages[1].contains("\"avgTemp\":25.0"), "{stdout}");
 }
 
-/// Live mode: with no further input, the wall clock expires a time window.
-#[test]
-fn live_run_expires_time_windows_without_new_events() {
+/// Runs `app` live (`sluice run`, wall clock), sends one input line and keeps stdin
+/// open; returns the first output line and how long it took to come.
+fn first_live_output(name: &str, app: &str, input: &str) -> (String, std::time::Duration) {
     use std::io::{BufRead, BufReader, Write};
-    let dir = std::env::temp_dir().join(format!("sluice-live-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("sluice-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let app = dir.join("live.siddhi");
-    std::fs::write(
-        &app,
-        "define stream Taps (who string);\nfrom Taps#window.time(300 milliseconds) select who insert expired events into Gone;\n",
-    )
-    .unwrap();
+    let path = dir.join("app.siddhi");
+    std::fs::write(&path, app).unwrap();
     let mut child = sluice()
         .arg("run")
-        .arg(&app)
+        .arg(&path)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{{\"stream\": \"Taps\", \"data\": [\"ann\"]}}").unwrap();
+    writeln!(stdin, "{input}").unwrap();
     stdin.flush().unwrap();
     let started = std::time::Instant::now();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The expired event must come out while stdin is still open.
+    // The output must come while stdin is still open and nothing else arrives.
     let line = lines.next().unwrap().unwrap();
     let waited = started.elapsed();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    (line, waited)
+}
+
+/// Live mode: with no further input, the wall clock expires a time window.
+#[test]
+fn live_run_expires_time_windows_without_new_events() {
+    let (line, waited) = first_live_output(
+        "live",
+        "define stream Taps (who string);\nfrom Taps#window.time(300 milliseconds) select who insert expired events into Gone;\n",
+        r#"{"stream": "Taps", "data": ["ann"]}"#,
+    );
     assert!(line.contains("\"stream\":\"Gone\"") && line.contains("ann"), "{line}");
     assert!(waited >= std::time::Duration::from_millis(250), "expired too early: {waited:?}");
     assert!(waited < std::time::Duration::from_secs(5), "expired too late: {waited:?}");
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
 }
 
 /// Live mode: an absence pattern fires when its `for` period passes on the wall
 /// clock, with no further event.
 #[test]
 fn live_run_fires_absence_patterns_without_new_events() {
-    use std::io::{BufRead, BufReader, Write};
-    let dir = std::env::temp_dir().join(format!("sluice-absent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let app = dir.join("absent.siddhi");
-    std::fs::write(
-        &app,
+    let (line, waited) = first_live_output(
+        "absent",
         "define stream Beats (host string);\n\
          from every e1=Beats -> not Beats[host == e1.host] for 400 milliseconds\n\
          select e1.host as host insert into Silent;\n",
-    )
-    .unwrap();
-    let mut child = sluice()
-        .arg("run")
-        .arg(&app)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{{\"stream\": \"Beats\", \"data\": [\"web-1\"]}}").unwrap();
-    stdin.flush().unwrap();
-    let started = std::time::Instant::now();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // The alert must come out while stdin is still open and nothing else arrives.
-    let line = lines.next().unwrap().unwrap();
-    let waited = started.elapsed();
+        r#"{"stream": "Beats", "data": ["web-1"]}"#,
+    );
     assert!(line.contains("\"stream\":\"Silent\"") && line.contains("web-1"), "{line}");
     assert!(waited >= std::time::Duration::from_millis(350), "fired too early: {waited:?}");
     assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
 }
