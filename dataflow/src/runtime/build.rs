@@ -77,10 +77,10 @@ pub fn build_graph<'s>(
             let slot = i as u32;
             // Tag each message with its input number in the otherwise unused first
             // order slot of ingress events is not possible, so carry it in a pair.
-            let from_ingress = ingress.clone().filter(move |m| m.stream == wanted).map(move |m| (slot, m));
+            let from_ingress = ingress.clone().filter(move |m| m.stream == wanted).map(move |m| (slot, Value::Null, m));
             sources.push(from_ingress);
             for p in producers.get(s).into_iter().flatten() {
-                sources.push(p.clone().map(move |m| (slot, m)));
+                sources.push(p.clone().map(move |m| (slot, Value::Null, m)));
             }
         }
         let _ = inputs;
@@ -89,29 +89,25 @@ pub fn build_graph<'s>(
         let placement = node.placement.clone();
         let factory = node.factory.clone();
         let keyed = matches!(placement, Placement::Keyed(_));
-        // Every message travels with its partition key (null outside keyed nodes).
+        // Every message travels with its input number and partition key (null
+        // outside keyed nodes).
         let routed: StreamVec<'s, Epoch, (u32, Value, Msg)> = match &placement {
             // Stateless work spreads over workers by logical time.
-            Placement::Anywhere if scope.peers() > 1 => {
-                data.exchange_by(|(_, m): &(u32, Msg)| m.time as u64).map(|(s, m)| (s, Value::Null, m))
-            }
-            Placement::Anywhere => data.map(|(s, m)| (s, Value::Null, m)),
+            Placement::Anywhere if scope.peers() > 1 => data.exchange_by(|(_, _, m): &(u32, Value, Msg)| m.time as u64),
+            Placement::Anywhere => data,
             Placement::Single => {
-                let ticks = ticks.clone().map(|m| (u32::MAX, m));
-                scope.concatenate([data, ticks]).exchange_by(move |_| index as u64).map(|(s, m)| (s, Value::Null, m))
+                let ticks = ticks.clone().map(|m| (u32::MAX, Value::Null, m));
+                scope.concatenate([data, ticks]).exchange_by(move |_| index as u64)
             }
             Placement::Keyed(key_of) => {
                 let key_of = key_of.clone();
                 let broadcast: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
                 let to_all = broadcast.clone();
-                let everywhere = data
-                    .clone()
-                    .filter(move |(slot, _): &(u32, Msg)| to_all.contains(slot))
-                    .broadcast()
-                    .map(|(s, m)| (s, Value::Null, m));
+                let everywhere =
+                    data.clone().filter(move |(slot, _, _): &(u32, Value, Msg)| to_all.contains(slot)).broadcast();
                 let data = data
-                    .filter(move |(slot, _): &(u32, Msg)| !broadcast.contains(slot))
-                    .flat_map(move |(slot, m): (u32, Msg)| {
+                    .filter(move |(slot, _, _): &(u32, Value, Msg)| !broadcast.contains(slot))
+                    .flat_map(move |(slot, _, m): (u32, Value, Msg)| {
                         let mut keys = Vec::new();
                         key_of(slot as usize, &m, &mut keys);
                         keys.into_iter().map(move |k| (slot, k, m.clone()))
