@@ -166,28 +166,7 @@ impl CompiledApp {
     /// Checks an on-demand query against this app; the error is rendered with the
     /// query's line and column.
     pub fn check_on_demand(&self, text: &str) -> Result<sluice_frontend::logical::QueryPlan, String> {
-        let render = |errors: Vec<sluice_frontend::Diagnostic>| {
-            errors.first().map(|d| d.render("query", text)).unwrap_or_else(|| "invalid query".into())
-        };
-        let ast = sluice_frontend::parse_on_demand(text).map_err(render)?;
-        let plan =
-            sluice_frontend::analyze_on_demand(&self.plan, &ast, Some(crate::functions::signature)).map_err(render)?;
-        let names = self
-            .plan
-            .tables
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.name.clone(), crate::relation::RelationRef::Table(i)))
-            .chain(
-                self.plan
-                    .windows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| (w.name.clone(), crate::relation::RelationRef::Window(i))),
-            )
-            .collect();
-        crate::compile::compile_on_demand(&plan, &names)?;
-        Ok(plan)
+        crate::compile::plan_on_demand(&self.plan, text).map(|(plan, _)| plan)
     }
 
     /// The attribute names of stream `name` (empty when unknown).

@@ -11,14 +11,14 @@
 use crate::app::CompiledApp;
 use crate::query::expr::{CExpr, Env, ScalarImpl};
 use crate::query::group::{
-    table_factory, GroupProcessor, GroupSpec, GroupWindow, MemberFactory, MemberSink, MemberSpec, TableAction, TableOp,
+    GroupProcessor, GroupSpec, GroupWindow, MemberFactory, MemberSink, MemberSpec, TableAction, TableOp,
 };
 use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
 use crate::query::pattern::{EventSpec, PatternQuery, PatternSpec, Step};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
-use crate::relation::{NamedWindowFactory, RelationRef, TableFactory};
+use crate::relation::{table_factory, NamedWindowFactory, RelationRef, TableFactory};
 use crate::runtime::graph::{Forward, Graph, Node, Placement, Port, Processor};
 use crate::runtime::message::{StreamId, ON_DEMAND};
 use crate::value::Value;
@@ -74,7 +74,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         graph = build(&compiled[..top], &group_of, &relations, &shared_plan);
     }
     for (p, members) in plan.partitions.iter().zip(&partition_members) {
-        graph.nodes.push(partition_node(p, &compiled, members, &relations, &shared_plan, &stream_ids)?);
+        graph.nodes.push(partition_node(p, &compiled, members, &shared_plan, &stream_ids)?);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let mut output_streams = Vec::new();
@@ -87,7 +87,6 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         }
     }
     let query_names = compiled.iter().map(|q| q.name.clone()).collect();
-    let _ = next_id;
     Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, query_names, attribute_names, output_streams })
 }
 
@@ -102,21 +101,20 @@ struct RelationSet {
 
 impl RelationSet {
     fn of(plan: &AppPlan) -> Result<RelationSet, String> {
-        let mut names = HashMap::new();
-        let mut tables = Vec::new();
-        for t in &plan.tables {
-            names.insert(t.name.clone(), RelationRef::Table(tables.len()));
-            tables.push(table_factory(t));
-        }
+        let tables = plan.tables.iter().map(table_factory).collect();
         let mut windows = Vec::new();
         let mut window_output = Vec::new();
         for w in &plan.windows {
-            names.insert(w.name.clone(), RelationRef::Window(windows.len()));
             let (factory, is_batch) = window_factory(&w.window.0, &w.window.1, w.output != OutputEventType::Current)?;
             windows.push(factory);
             window_output.push((forward_of(w.output), is_batch));
         }
-        Ok(RelationSet { names, tables, windows, window_output })
+        Ok(RelationSet { names: relation_names(plan), tables, windows, window_output })
+    }
+
+    /// No relations (what a partition's groups hold).
+    fn none() -> RelationSet {
+        RelationSet { names: HashMap::new(), tables: Vec::new(), windows: Vec::new(), window_output: Vec::new() }
     }
 
     fn table(&self, name: &str, what: &str) -> Result<usize, String> {
@@ -132,6 +130,25 @@ impl RelationSet {
             _ => Err(format!("{what}: '{name}' is not a named window")),
         }
     }
+}
+
+/// The numbers of an app's tables and named windows, by name.
+pub fn relation_names(plan: &AppPlan) -> HashMap<String, RelationRef> {
+    let tables = plan.tables.iter().enumerate().map(|(i, t)| (t.name.clone(), RelationRef::Table(i)));
+    let windows = plan.windows.iter().enumerate().map(|(i, w)| (w.name.clone(), RelationRef::Window(i)));
+    tables.chain(windows).collect()
+}
+
+/// Checks and compiles an on-demand query against `plan`; errors are rendered
+/// with the query's line and column.
+pub fn plan_on_demand(plan: &AppPlan, text: &str) -> Result<(QueryPlan, OnDemand), String> {
+    let render = |errors: Vec<sluice_frontend::Diagnostic>| {
+        errors.first().map(|d| d.render("query", text)).unwrap_or_else(|| "invalid query".into())
+    };
+    let ast = sluice_frontend::parse_on_demand(text).map_err(render)?;
+    let query = sluice_frontend::analyze_on_demand(plan, &ast, Some(crate::functions::signature)).map_err(render)?;
+    let compiled = compile_on_demand(&query, &relation_names(plan))?;
+    Ok((query, compiled))
 }
 
 /// What one input of a compiled query reads.
@@ -364,11 +381,12 @@ fn partition_node(
     p: &PartitionPlan,
     queries: &[CompiledQuery],
     members: &[usize],
-    relations: &RelationSet,
     plan: &Arc<AppPlan>,
     ids: &HashMap<String, StreamId>,
 ) -> Result<Node, String> {
-    let mut node = group_node_with(queries, members, relations, plan, Vec::new(), false);
+    // Partitions touch no tables or windows (refused above), so each key's group
+    // holds none: thousands of keys cost no copies of the app's relations.
+    let mut node = group_node_with(queries, members, &RelationSet::none(), plan, Vec::new(), false);
     let mut keys: HashMap<StreamId, PartitionKeyExec> = HashMap::new();
     for k in &p.keys {
         let id = *ids.get(&k.stream).ok_or(format!("partition: unknown stream '{}'", k.stream))?;

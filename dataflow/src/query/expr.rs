@@ -116,9 +116,14 @@ impl CExpr {
                 let Some(relations) = &env.relations else { return Value::Bool(false) };
                 let Some(r) = relations.lookup(table) else { return Value::Bool(false) };
                 let mut probing = env.clone();
-                let found = relations.rows(r).into_iter().any(|t| {
-                    probing.probe = Some(t);
-                    cond.test(row, &probing)
+                let found = relations.with_rows(r, |rows| {
+                    for t in rows {
+                        probing.probe = Some(t.clone());
+                        if cond.test(row, &probing) {
+                            return true;
+                        }
+                    }
+                    false
                 });
                 Value::Bool(found)
             }

@@ -10,12 +10,13 @@
 
 use super::expr::{CExpr, Env};
 use super::selector::{ChunkEvent, Selector};
+use crate::relation::RelationRef;
 use crate::relation::{NamedWindowFactory, Relations, TableFactory};
-use crate::relation::{RelationRef, Table};
 use crate::runtime::graph::{Emit, Forward, Processor};
 use crate::runtime::message::{Kind, Msg, ON_DEMAND};
 use crate::value::{Row, Value};
 use crate::window::{Emitted, StreamEvent};
+use sluice_frontend::logical::InputPlan;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -304,18 +305,12 @@ impl GroupProcessor {
 
     /// Runs an on-demand query; `Ok(None)` when another group owns its relation.
     fn evaluate(&mut self, text: &str, ts: i64) -> Result<Option<Vec<Row>>, String> {
-        let render = |errors: Vec<sluice_frontend::Diagnostic>| {
-            errors.first().map(|d| d.render("query", text)).unwrap_or_else(|| "invalid query".into())
-        };
-        let ast = sluice_frontend::parse_on_demand(text).map_err(render)?;
-        if let sluice_frontend::ast::InputStream::Single(s) = &ast.input {
-            if !self.spec.owned.contains(&s.stream.name) {
+        let (plan, query) = crate::compile::plan_on_demand(&self.spec.plan, text)?;
+        if let InputPlan::Single(input) = &plan.input {
+            if !self.spec.owned.contains(&input.name) {
                 return Ok(None);
             }
         }
-        let plan = sluice_frontend::analyze_on_demand(&self.spec.plan, &ast, Some(crate::functions::signature))
-            .map_err(render)?;
-        let query = crate::compile::compile_on_demand(&plan, &self.spec.names)?;
         self.now = self.now.max(ts);
         let env = Env::new(ts, self.now, &Some(self.relations.clone()));
         let chunk: Vec<ChunkEvent> = self
@@ -363,12 +358,4 @@ impl Processor for GroupProcessor {
             self.route(m, emitted, &tick, out);
         }
     }
-}
-
-/// An empty table for a table plan.
-pub fn table_factory(plan: &sluice_frontend::logical::TablePlan) -> TableFactory {
-    let name = plan.name.clone();
-    let key = plan.primary_key.clone();
-    let numeric = key.len() == 1 && plan.schema.attrs[key[0]].1.is_numeric();
-    Arc::new(move || Table::new(&name, key.clone(), numeric))
 }

@@ -137,25 +137,24 @@ impl JoinQuery {
         }
     }
 
-    /// The rows of side `other` that an event of side `side` with `row` may join.
-    fn candidates(&self, side: usize, other: usize, row: &Row) -> Vec<Row> {
+    /// Calls `f` on each row of side `other` that an event of side `side` with
+    /// `row` may join, in the order a scan would find them.
+    fn for_each_candidate(&self, side: usize, other: usize, row: &Row, f: impl FnMut(&Row)) {
         let key = self.spec.keys.map(|k| row.get(k[side]).cloned().unwrap_or(Value::Null));
         match (self.spec.sides[other].shared, &self.relations) {
             (Some(RelationRef::Table(t)), Some(relations)) => {
                 let table = relations.tables[t].borrow();
                 match (key, self.spec.keys) {
                     (Some(key), Some(k)) if table.primary_key() == [k[other]] => {
-                        table.get(&[key]).into_iter().cloned().collect()
+                        table.get(&[key]).into_iter().for_each(f)
                     }
-                    _ => table.rows().cloned().collect(),
+                    _ => table.rows().for_each(f),
                 }
             }
-            (Some(r), Some(relations)) => relations.rows(r),
+            (Some(r), Some(relations)) => relations.with_rows(r, |rows| rows.for_each(f)),
             _ => match key {
-                Some(key) => {
-                    self.by_key[other].get(&key).map(|rows| rows.iter().cloned().collect()).unwrap_or_default()
-                }
-                None => self.contents[other].iter().cloned().collect(),
+                Some(key) => self.by_key[other].get(&key).into_iter().flatten().for_each(f),
+                None => self.contents[other].iter().for_each(f),
             },
         }
     }
@@ -192,12 +191,12 @@ impl JoinQuery {
             }
             let env = env.at(ev.ts);
             let mut chunk = Vec::new();
-            for candidate in self.candidates(side, other, &ev.row) {
-                let row = self.joined(side, Some(&ev.row), Some(&candidate));
+            self.for_each_candidate(side, other, &ev.row, |candidate| {
+                let row = self.joined(side, Some(&ev.row), Some(candidate));
                 if self.spec.on.as_ref().is_none_or(|c| c.test(&row, &env)) {
                     chunk.push(ChunkEvent::Event { kind, row, ts: ev.ts });
                 }
-            }
+            });
             if chunk.is_empty() && self.spec.sides[side].outer {
                 chunk.push(ChunkEvent::Event { kind, row: self.joined(side, Some(&ev.row), None), ts: ev.ts });
             }

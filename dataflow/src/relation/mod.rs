@@ -14,6 +14,14 @@ pub use table::Table;
 /// Makes an empty table.
 pub type TableFactory = Arc<dyn Fn() -> Table + Send + Sync>;
 
+/// An empty table for a table plan: keyed as its `@primaryKey` says.
+pub fn table_factory(plan: &sluice_frontend::logical::TablePlan) -> TableFactory {
+    let name = plan.name.clone();
+    let key = plan.primary_key.clone();
+    let numeric = key.len() == 1 && plan.schema.attrs[key[0]].1.is_numeric();
+    Arc::new(move || Table::new(&name, key.clone(), numeric))
+}
+
 /// Makes an empty named window.
 pub type NamedWindowFactory = Arc<dyn Fn() -> Box<dyn Window> + Send + Sync>;
 
@@ -56,9 +64,18 @@ impl Relations {
 
     /// The rows relation `r` holds now, in iteration order.
     pub fn rows(&self, r: RelationRef) -> Vec<Row> {
+        self.with_rows(r, |rows| rows.cloned().collect())
+    }
+
+    /// Calls `f` with the rows relation `r` holds now, in iteration order, without
+    /// copying a table's rows (`f` may read the relations, not write them).
+    pub fn with_rows<T>(&self, r: RelationRef, f: impl FnOnce(&mut dyn Iterator<Item = &Row>) -> T) -> T {
         match r {
-            RelationRef::Table(i) => self.tables[i].borrow().rows().cloned().collect(),
-            RelationRef::Window(i) => self.windows[i].borrow().contents(),
+            RelationRef::Table(i) => f(&mut self.tables[i].borrow().rows()),
+            RelationRef::Window(i) => {
+                let contents = self.windows[i].borrow().contents();
+                f(&mut contents.iter())
+            }
         }
     }
 }

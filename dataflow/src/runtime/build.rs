@@ -70,20 +70,17 @@ pub fn build_graph<'s>(
     let ticks = ingress.clone().filter(|m| m.is_tick());
     for &index in &order {
         let node = &graph.nodes[index];
-        let inputs = node.inputs.clone();
         let mut sources = Vec::new();
         for (i, s) in node.inputs.iter().enumerate() {
             let wanted = *s;
             let slot = i as u32;
-            // Tag each message with its input number in the otherwise unused first
-            // order slot of ingress events is not possible, so carry it in a pair.
+            // Each message travels with its input number (and a partition key).
             let from_ingress = ingress.clone().filter(move |m| m.stream == wanted).map(move |m| (slot, Value::Null, m));
             sources.push(from_ingress);
             for p in producers.get(s).into_iter().flatten() {
                 sources.push(p.clone().map(move |m| (slot, Value::Null, m)));
             }
         }
-        let _ = inputs;
         let data = scope.concatenate(sources);
         let node_index = index as u32;
         let placement = node.placement.clone();
