@@ -793,8 +793,9 @@ fn compile_pattern(
                 inputs.len() - 1
             }
         };
-        let filters = e.filters.iter().map(|f| compile_over(f, &offsets)).collect::<Result<_, _>>()?;
-        specs.push(EventSpec { input, filters, width: e.schema.len() });
+        let filters: Vec<CExpr> = e.filters.iter().map(|f| compile_over(f, &offsets)).collect::<Result<_, _>>()?;
+        let indexed = filters.iter().any(CExpr::reads_indexed);
+        specs.push(EventSpec { input, filters, indexed, width: e.schema.len() });
     }
     let mut steps = Vec::new();
     let mut every = None;

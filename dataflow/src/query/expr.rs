@@ -140,6 +140,17 @@ impl CExpr {
         }
     }
 
+    /// Whether it reads a pattern's counted events by index ([`CExpr::Indexed`]).
+    pub fn reads_indexed(&self) -> bool {
+        match self {
+            CExpr::Indexed(..) => true,
+            CExpr::Const(_) | CExpr::Col(_) | CExpr::ProbeCol(_) => false,
+            CExpr::Call(_, args) => args.iter().any(CExpr::reads_indexed),
+            CExpr::Unary(_, e) | CExpr::IsNull(e) | CExpr::In(_, e) => e.reads_indexed(),
+            CExpr::Binary(_, l, r) => l.reads_indexed() || r.reads_indexed(),
+        }
+    }
+
     /// Whether it evaluates to `true` (filters: null and false both reject).
     pub fn test(&self, row: &[Value], env: &Env) -> bool {
         self.eval(row, env) == Value::Bool(true)

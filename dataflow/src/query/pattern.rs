@@ -44,6 +44,8 @@ pub struct EventSpec {
     pub input: usize,
     /// Its filters, over the flat row of all events.
     pub filters: Vec<CExpr>,
+    /// Whether the filters read counted events by index (`e2[last].price`).
+    pub indexed: bool,
     /// How many attributes it has.
     pub width: usize,
 }
@@ -126,11 +128,16 @@ impl PatternQuery {
         Partial { step: 0, events: vec![Vec::new(); self.spec.events.len()], start: ts, entered: ts }
     }
 
-    /// The flat row of a partial's events (the last of each counted event).
-    fn flat(&self, p: &Partial) -> Vec<Value> {
+    /// The flat row of a partial's events (the last of each counted event), with
+    /// `candidate` as the latest event of its number.
+    fn flat(&self, p: &Partial, candidate: Option<(usize, &Row)>) -> Vec<Value> {
         let mut row = Vec::new();
         for (e, spec) in self.spec.events.iter().enumerate() {
-            match p.events[e].last() {
+            let latest = match candidate {
+                Some((c, r)) if c == e => Some(r),
+                _ => p.events[e].last(),
+            };
+            match latest {
                 Some(r) => row.extend(r.iter().cloned()),
                 None => row.extend(std::iter::repeat_n(Value::Null, spec.width)),
             }
@@ -144,14 +151,16 @@ impl PatternQuery {
         if spec.input != input {
             return false;
         }
+        if spec.filters.is_empty() {
+            return true;
+        }
         // The candidate is the current event (`price`); indexed references
         // (`e2[last].price`) see only the events already matched.
-        let mut trial = p.clone();
-        trial.events[e].push(row.clone());
-        let flat = self.flat(&trial);
+        let flat = self.flat(p, Some((e, row)));
         let mut env = Env::new(ts, self.now, &self.relations);
-        trial.events[e].pop();
-        env.captured = Some(Rc::new(trial.events));
+        if spec.indexed {
+            env.captured = Some(Rc::new(p.events.clone()));
+        }
         spec.filters.iter().all(|f| f.test(&flat, &env))
     }
 
@@ -292,7 +301,7 @@ impl PatternQuery {
         let env = Env::new(ts, self.now, &self.relations);
         let mut selected: Vec<Selected> = Vec::new();
         for p in done {
-            let flat: Row = Arc::from(self.flat(&p));
+            let flat: Row = Arc::from(self.flat(&p, None));
             let mut env = env.clone();
             env.captured = Some(Rc::new(p.events));
             self.selector.process(
