@@ -474,10 +474,11 @@ fn compile_query(
     let events = query.output.events();
     let rate = rate_spec(query, &what)?;
     visit_query_exprs(query, &mut |e| in_tables(e, &mut touches));
+    let cx = QueryCx { query, ids, rel, what: &what, events, rate };
     let (inputs, make, stateless) = match &query.input {
-        InputPlan::Single(input) => compile_single(query, input, ids, rel, &what, events, rate, &mut touches)?,
-        InputPlan::Join(join) => compile_join(query, join, ids, rel, &what, events, rate, &mut touches)?,
-        InputPlan::Pattern(pattern) => compile_pattern(query, pattern, ids, &what, events, rate)?,
+        InputPlan::Single(input) => compile_single(&cx, input, &mut touches)?,
+        InputPlan::Join(join) => compile_join(&cx, join, &mut touches)?,
+        InputPlan::Pattern(pattern) => compile_pattern(&cx, pattern)?,
     };
     touches.sort();
     touches.dedup();
@@ -608,17 +609,20 @@ fn in_tables(e: &TypedExpr, out: &mut Vec<String>) {
 /// the query is stateless.
 type Compiled = (Vec<InputRef>, MemberFactory, bool);
 
-#[allow(clippy::too_many_arguments)]
-fn compile_single(
-    query: &QueryPlan,
-    input: &SingleInputPlan,
-    ids: &HashMap<String, StreamId>,
-    rel: &RelationSet,
-    what: &str,
+/// What compiling one query's input needs to know about the query.
+#[derive(Clone, Copy)]
+struct QueryCx<'a> {
+    query: &'a QueryPlan,
+    ids: &'a HashMap<String, StreamId>,
+    rel: &'a RelationSet,
+    /// `query 'name'`, for messages.
+    what: &'a str,
     events: OutputEventType,
     rate: RateSpec,
-    touches: &mut Vec<String>,
-) -> Result<Compiled, String> {
+}
+
+fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
+    let QueryCx { query, ids, rel, what, events, rate } = *cx;
     let (input_ref, from_window) = match input.kind {
         EntryKind::Stream => (InputRef::Stream(stream_id(input, ids, what)?), false),
         EntryKind::Window => {
@@ -672,17 +676,8 @@ fn compile_single(
     Ok((vec![input_ref], make, stateless))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn compile_join(
-    query: &QueryPlan,
-    join: &JoinPlan,
-    ids: &HashMap<String, StreamId>,
-    rel: &RelationSet,
-    what: &str,
-    events: OutputEventType,
-    rate: RateSpec,
-    touches: &mut Vec<String>,
-) -> Result<Compiled, String> {
+fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
+    let QueryCx { query, ids, rel, what, events, rate } = *cx;
     if join.aggregation {
         return Err(format!("{what}: joins with named aggregations are not built yet"));
     }
@@ -768,14 +763,8 @@ fn equi_keys(on: &TypedExpr) -> Option<[usize; 2]> {
 }
 
 /// Compiles a pattern or sequence into a chain of steps (see [`crate::query::pattern`]).
-fn compile_pattern(
-    query: &QueryPlan,
-    pattern: &PatternPlan,
-    ids: &HashMap<String, StreamId>,
-    what: &str,
-    events: OutputEventType,
-    rate: RateSpec,
-) -> Result<Compiled, String> {
+fn compile_pattern(cx: &QueryCx, pattern: &PatternPlan) -> Result<Compiled, String> {
+    let QueryCx { query, ids, what, events, rate, .. } = *cx;
     let mut offsets = Vec::new();
     let mut width = 0;
     for e in &pattern.events {

@@ -24,15 +24,7 @@ pub fn analyze(app: &App) -> Result<AppPlan, Vec<Diagnostic>> {
 /// in the plan). `functions` adds the engine's function library (`str:`, `math:` …)
 /// to the core functions.
 pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> Result<AppPlan, Vec<Diagnostic>> {
-    let mut a = Analyzer {
-        catalog: Catalog::default(),
-        tables: Vec::new(),
-        windows: Vec::new(),
-        diags: Vec::new(),
-        query_count: 0,
-        functions,
-        on_demand: false,
-    };
+    let mut a = Analyzer::new(Catalog::default(), functions, false);
     a.definitions(app);
     let mut queries = Vec::new();
     let mut partitions = Vec::new();
@@ -125,15 +117,7 @@ pub fn analyze_on_demand(
     q: &Query,
     functions: Option<functions::FunctionLookup>,
 ) -> Result<QueryPlan, Vec<Diagnostic>> {
-    let mut a = Analyzer {
-        catalog: plan.catalog.clone(),
-        tables: Vec::new(),
-        windows: Vec::new(),
-        diags: Vec::new(),
-        query_count: 0,
-        functions,
-        on_demand: true,
-    };
+    let mut a = Analyzer::new(plan.catalog.clone(), functions, true);
     let source = match &q.input {
         InputStream::Single(s) => Some(s),
         _ => None,
@@ -186,6 +170,19 @@ pub(crate) struct Analyzer {
 }
 
 impl Analyzer {
+    /// An analyzer over `catalog`; `on_demand` lets queries read tables directly.
+    fn new(catalog: Catalog, functions: Option<functions::FunctionLookup>, on_demand: bool) -> Analyzer {
+        Analyzer {
+            catalog,
+            tables: Vec::new(),
+            windows: Vec::new(),
+            diags: Vec::new(),
+            query_count: 0,
+            functions,
+            on_demand,
+        }
+    }
+
     pub(crate) fn error(&mut self, span: Span, message: impl Into<String>) {
         self.diags.push(Diagnostic::error(span, message));
     }
