@@ -10,8 +10,8 @@
 
 use super::expr::{CExpr, Env};
 use super::selector::{ChunkEvent, Selector};
-use crate::relation::RelationRef;
 use crate::relation::{NamedWindowFactory, Relations, TableFactory};
+use crate::relation::{RelationRef, Verdict};
 use crate::runtime::graph::{Emit, Forward, Processor};
 use crate::runtime::message::{Kind, Msg, ON_DEMAND};
 use crate::value::{Row, Value};
@@ -229,31 +229,22 @@ impl GroupProcessor {
             }
             return;
         }
-        // Decide on a snapshot first: conditions may read the table itself (`in T`).
-        let rows = self.relations.rows(RelationRef::Table(t));
         let result = match action.op {
             TableOp::Insert => self.relations.tables[t].borrow_mut().insert(row.clone()),
-            TableOp::Delete => {
-                let mut verdicts = rows.iter().map(matches).collect::<Vec<_>>().into_iter();
-                self.relations.tables[t].borrow_mut().delete_where(|_| verdicts.next().unwrap_or(false));
-                Ok(())
-            }
-            TableOp::Update | TableOp::UpdateOrInsert => {
-                let news: Vec<Option<Row>> = rows.iter().map(|r| matches(r).then(|| updated(r))).collect();
-                let any = news.iter().any(Option::is_some);
-                let mut verdicts = news.iter().map(Option::is_some).collect::<Vec<_>>().into_iter();
-                let mut replacements = news.into_iter().flatten();
+            op => {
+                // Decide first, while conditions may still read the table (`in T`).
+                let verdicts: Vec<Verdict> = self.relations.with_rows(RelationRef::Table(t), |rows| {
+                    rows.map(|r| match (matches(r), op) {
+                        (false, _) => Verdict::Keep,
+                        (true, TableOp::Delete) => Verdict::Delete,
+                        (true, _) => Verdict::Replace(updated(r)),
+                    })
+                    .collect()
+                });
                 let mut table = self.relations.tables[t].borrow_mut();
-                let result = table
-                    .update_where(
-                        |_| verdicts.next().unwrap_or(false),
-                        |old| replacements.next().unwrap_or(old.clone()),
-                    )
-                    .map(|_| ());
-                if !any && action.op == TableOp::UpdateOrInsert {
-                    table.insert(row.clone())
-                } else {
-                    result
+                match table.apply(verdicts) {
+                    Ok(0) if op == TableOp::UpdateOrInsert => table.insert(row.clone()),
+                    result => result.map(|_| ()),
                 }
             }
         };

@@ -9,7 +9,7 @@ use crate::window::Window;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-pub use table::Table;
+pub use table::{Table, Verdict};
 
 /// Makes an empty table.
 pub type TableFactory = Arc<dyn Fn() -> Table + Send + Sync>;

@@ -14,6 +14,17 @@ use std::collections::BTreeMap;
 /// which each order uses what it needs.
 type Slot = (u64, u64, Vec<Value>);
 
+/// What [`Table::apply`] does to one row.
+#[derive(Clone, Debug)]
+pub enum Verdict {
+    /// Leave it.
+    Keep,
+    /// Delete it.
+    Delete,
+    /// Replace it by this row.
+    Replace(Row),
+}
+
 /// How a table orders its rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RowOrder {
@@ -124,8 +135,8 @@ impl Table {
 
     /// Deletes the row with primary key `key`; whether there was one.
     pub fn delete_key(&mut self, key: &[Value]) -> bool {
-        match self.keys.remove(key) {
-            Some(slot) => self.rows.remove(&slot).is_some(),
+        match self.keys.get(key).cloned() {
+            Some(slot) => self.remove_at(&slot),
             None => false,
         }
     }
@@ -133,73 +144,73 @@ impl Table {
     /// Replaces the row with primary key `key` by `new` (which may change the key,
     /// unless that key is taken).
     pub fn update_key(&mut self, key: &[Value], new: Row) -> Result<(), String> {
-        let Some(slot) = self.keys.get(key).cloned() else { return Ok(()) };
-        let new_key = self.key_of(&new);
-        if new_key.as_slice() == key {
-            self.rows.insert(slot, new);
-            return Ok(());
+        match self.keys.get(key).cloned() {
+            Some(slot) => self.replace_at(&slot, new),
+            None => Ok(()),
         }
-        if self.keys.contains_key(&new_key) {
-            return Err(format!("table '{}': an update would duplicate a primary key; row kept", self.name));
-        }
-        self.keys.remove(key);
-        self.rows.remove(&slot);
-        let slot = self.slot_for(&new_key);
-        self.keys.insert(new_key, slot.clone());
-        self.rows.insert(slot, new);
-        Ok(())
     }
 
-    /// Deletes the rows `matches` accepts; returns how many.
-    pub fn delete_where(&mut self, mut matches: impl FnMut(&Row) -> bool) -> usize {
-        let doomed: Vec<Slot> = self.rows.iter().filter(|(_, r)| matches(r)).map(|(s, _)| s.clone()).collect();
-        for s in &doomed {
-            if let Some(row) = self.rows.remove(s) {
-                if !self.primary_key.is_empty() {
-                    let key = self.key_of(&row);
-                    self.keys.remove(&key);
+    /// Deletes or replaces rows: `verdicts` holds one [`Verdict`] per row, in
+    /// iteration order (decided beforehand, so that the decisions may read the
+    /// table). Returns how many rows were deleted or replaced; a replacement that
+    /// would duplicate a primary key is refused for that row (it keeps its values).
+    pub fn apply(&mut self, verdicts: Vec<Verdict>) -> Result<usize, String> {
+        let slots: Vec<Slot> = self.rows.keys().cloned().collect();
+        let (mut touched, mut error) = (0, None);
+        for (slot, verdict) in slots.iter().zip(verdicts) {
+            match verdict {
+                Verdict::Keep => continue,
+                Verdict::Delete => {
+                    self.remove_at(slot);
+                }
+                Verdict::Replace(new) => {
+                    if let Err(e) = self.replace_at(slot, new) {
+                        error = Some(e);
+                    }
                 }
             }
+            touched += 1;
         }
-        doomed.len()
+        error.map_or(Ok(touched), Err)
     }
 
-    /// Replaces every row `matches` accepts by `update(row)`; returns how many
-    /// matched. An update that would give two rows the same primary key is refused
-    /// for that row (it keeps its old values).
+    /// Replaces every row `matches` accepts by `update(row)` (see [`Table::apply`]).
     pub fn update_where(
         &mut self,
         mut matches: impl FnMut(&Row) -> bool,
         mut update: impl FnMut(&Row) -> Row,
     ) -> Result<usize, String> {
-        let hits: Vec<Slot> = self.rows.iter().filter(|(_, r)| matches(r)).map(|(s, _)| s.clone()).collect();
-        let mut error = None;
-        for slot in &hits {
-            let old = self.rows[slot].clone();
-            let new = update(&old);
-            if self.primary_key.is_empty() {
-                self.rows.insert(slot.clone(), new);
-                continue;
-            }
-            let (old_key, new_key) = (self.key_of(&old), self.key_of(&new));
-            if old_key == new_key {
-                self.rows.insert(slot.clone(), new);
-                continue;
-            }
-            if self.keys.contains_key(&new_key) {
-                error = Some(format!("table '{}': an update would duplicate a primary key; row kept", self.name));
-                continue;
-            }
-            self.keys.remove(&old_key);
-            self.rows.remove(slot);
-            let slot = self.slot_for(&new_key);
-            self.keys.insert(new_key, slot.clone());
-            self.rows.insert(slot, new);
+        let verdicts =
+            self.rows.values().map(|r| if matches(r) { Verdict::Replace(update(r)) } else { Verdict::Keep }).collect();
+        self.apply(verdicts)
+    }
+
+    /// Removes the row at `slot`; whether there was one.
+    fn remove_at(&mut self, slot: &Slot) -> bool {
+        let Some(row) = self.rows.remove(slot) else { return false };
+        if !self.primary_key.is_empty() {
+            let key = self.key_of(&row);
+            self.keys.remove(&key);
         }
-        match error {
-            Some(e) => Err(e),
-            None => Ok(hits.len()),
+        true
+    }
+
+    /// Puts `new` in place of the row at `slot`, moving it when its key changes.
+    fn replace_at(&mut self, slot: &Slot, new: Row) -> Result<(), String> {
+        let Some(old) = self.rows.get(slot) else { return Ok(()) };
+        if self.primary_key.is_empty() || self.key_of(old) == self.key_of(&new) {
+            self.rows.insert(slot.clone(), new);
+            return Ok(());
         }
+        let new_key = self.key_of(&new);
+        if self.keys.contains_key(&new_key) {
+            return Err(format!("table '{}': an update would duplicate a primary key; row kept", self.name));
+        }
+        self.remove_at(slot);
+        let slot = self.slot_for(&new_key);
+        self.keys.insert(new_key, slot.clone());
+        self.rows.insert(slot, new);
+        Ok(())
     }
 
     /// Keeps the capacity a Java `HashMap` would have after one more key, and
