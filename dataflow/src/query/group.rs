@@ -140,12 +140,7 @@ impl GroupProcessor {
         let member = &spec.members[m];
         for e in emitted {
             out.push(Emit { port: m, ..e.clone() });
-            let accepted = match member.forward {
-                Forward::Current => e.kind == Kind::Current,
-                Forward::Expired => e.kind == Kind::Expired,
-                Forward::All => true,
-            };
-            if !accepted {
+            if !member.forward.accepts(e.kind) {
                 continue;
             }
             match &member.sink {
@@ -180,8 +175,8 @@ impl GroupProcessor {
         let chunk: Vec<Emitted> = chunk
             .into_iter()
             .filter(|e| match e {
-                Emitted::Current(_) => window.output != Forward::Expired,
-                Emitted::Expired(_) => window.output != Forward::Current,
+                Emitted::Current(_) => window.output.accepts(Kind::Current),
+                Emitted::Expired(_) => window.output.accepts(Kind::Expired),
                 Emitted::Reset => true,
             })
             .collect();

@@ -7,7 +7,7 @@
 //! one worker (by node index) or, when keyed, one processor per key spread by the
 //! key's hash, with clock ticks broadcast to every worker.
 
-use super::graph::{Forward, Graph, Placement, Processor};
+use super::graph::{Graph, Placement, Processor};
 use super::message::{Kind, Msg, StreamId};
 use super::time::{Epoch, Time};
 use crate::value::Value;
@@ -16,7 +16,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::mpsc::Sender;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::vec::{Broadcast, Filter, Map};
+use timely::dataflow::operators::vec::{Broadcast, Filter, Map, Partition};
 use timely::dataflow::operators::{Concatenate, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
 
@@ -194,32 +194,26 @@ pub fn build_graph<'s>(
                 }
             }
         });
-        for (port, p) in node.outputs.iter().enumerate() {
-            let port = port as StreamId;
+        // One stream per port: a node with several outputs splits its output once.
+        let ports = match node.outputs.len() {
+            1 => vec![out],
+            n => out.partition(n as u64, |m| (m.stream as u64, m)),
+        };
+        for (p, port) in node.outputs.iter().zip(ports) {
             if p.answers {
-                observed.push(out.clone().filter(move |m| m.stream == port).map(|m| (Dest::Answer, m)));
+                observed.push(port.clone().map(|m| (Dest::Answer, m)));
             }
             if let Some(q) = p.query.filter(|q| graph.observed_queries.contains(q)) {
-                observed.push(out.clone().filter(move |m| m.stream == port).map(move |m| (Dest::Query(q), m)));
+                observed.push(port.clone().map(move |m| (Dest::Query(q), m)));
             }
             let Some((target, forward)) = p.target else { continue };
-            let forwarded = out
-                .clone()
-                .filter(move |m| {
-                    m.stream == port
-                        && match forward {
-                            Forward::Current => m.kind == Kind::Current,
-                            Forward::Expired => m.kind == Kind::Expired,
-                            Forward::All => true,
-                        }
-                })
-                .map(move |mut m| {
-                    // As in the reference, an event inserted into a stream arrives
-                    // there as a current event, whatever it was in the query.
-                    m.stream = target;
-                    m.kind = Kind::Current;
-                    m
-                });
+            let forwarded = port.filter(move |m| forward.accepts(m.kind)).map(move |mut m| {
+                // As in the reference, an event inserted into a stream arrives
+                // there as a current event, whatever it was in the query.
+                m.stream = target;
+                m.kind = Kind::Current;
+                m
+            });
             producers.entry(target).or_default().push(forwarded);
         }
     }

@@ -78,6 +78,17 @@ pub enum Forward {
     All,
 }
 
+impl Forward {
+    /// Whether events of `kind` go through.
+    pub fn accepts(self, kind: Kind) -> bool {
+        match self {
+            Forward::Current => kind == Kind::Current,
+            Forward::Expired => kind == Kind::Expired,
+            Forward::All => true,
+        }
+    }
+}
+
 /// One output of a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Port {
