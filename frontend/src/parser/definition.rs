@@ -26,24 +26,11 @@ impl Parser {
         self.expect_kw("define", "")?;
         if self.eat_kw("stream") {
             let name = self.ident("a stream name")?;
-            let attributes = self.attribute_list()?;
-            return Ok(Definition::Stream(StreamDef {
-                annotations,
-                name,
-                attributes,
-                span: start.to(self.prev_span()),
-            }));
+            return self.stream_def(annotations, name, start);
         }
         if self.eat_kw("table") {
             let name = self.ident("a table name")?;
-            let attributes = self.attribute_list()?;
-            return Ok(Definition::Table(TableDef {
-                annotations,
-                name,
-                attributes,
-                global: false,
-                span: start.to(self.prev_span()),
-            }));
+            return self.table_def(annotations, name, false, start);
         }
         if self.eat_kw("window") {
             return self.window_def(annotations, start);
@@ -80,6 +67,24 @@ impl Parser {
             return self.aggregation_rest(annotations, name, input, start);
         }
         Err(self.unexpected("`stream`, `table`, `window`, `aggregation`, `function` or `trigger` after `define`"))
+    }
+
+    /// The attribute list of a stream (or source/sink) named `name`, in either spelling.
+    fn stream_def(&mut self, annotations: Vec<Annotation>, name: Ident, start: Span) -> PResult<Definition> {
+        let attributes = self.attribute_list()?;
+        Ok(Definition::Stream(StreamDef { annotations, name, attributes, span: start.to(self.prev_span()) }))
+    }
+
+    /// The attribute list of a table named `name`, in either spelling.
+    fn table_def(
+        &mut self,
+        annotations: Vec<Annotation>,
+        name: Ident,
+        global: bool,
+        start: Span,
+    ) -> PResult<Definition> {
+        let attributes = self.attribute_list()?;
+        Ok(Definition::Table(TableDef { annotations, name, attributes, global, span: start.to(self.prev_span()) }))
     }
 
     /// After `define aggregation A from S select`: the selection, `group by`,
@@ -244,13 +249,7 @@ impl Parser {
                     Span::new(name.span.start, self.prev_span().end),
                 ));
             }
-            let attributes = self.attribute_list()?;
-            return Ok(Definition::Stream(StreamDef {
-                annotations,
-                name,
-                attributes,
-                span: start.to(self.prev_span()),
-            }));
+            return self.stream_def(annotations, name, start);
         }
         if self.is_kw("source") || self.is_kw("sink") {
             let kind = if self.is_kw("source") { "source" } else { "sink" };
@@ -259,13 +258,7 @@ impl Parser {
             let with_start = self.peek().span;
             let options = if self.is_kw("with") { self.with_options()? } else { Vec::new() };
             annotations.push(options_to_annotation(kind, options, with_start.to(self.prev_span())));
-            let attributes = self.attribute_list()?;
-            return Ok(Definition::Stream(StreamDef {
-                annotations,
-                name,
-                attributes,
-                span: start.to(self.prev_span()),
-            }));
+            return self.stream_def(annotations, name, start);
         }
         if self.eat_kw("table") {
             let global = self.eat_kw("global");
@@ -275,14 +268,7 @@ impl Parser {
                 let options = self.with_options()?;
                 annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
             }
-            let attributes = self.attribute_list()?;
-            return Ok(Definition::Table(TableDef {
-                annotations,
-                name,
-                attributes,
-                global,
-                span: start.to(self.prev_span()),
-            }));
+            return self.table_def(annotations, name, global, start);
         }
         if self.is_kw("index") || (self.is_kw("unique") && self.is_kw_at(1, "index")) {
             let unique = self.eat_kw("unique");
