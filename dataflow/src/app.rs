@@ -4,7 +4,7 @@
 use crate::runtime::build::Dest;
 use crate::runtime::execute::{run_streaming, Step};
 use crate::runtime::graph::Graph;
-use crate::runtime::message::{Kind, Msg, StreamId, ON_DEMAND, TICK};
+use crate::runtime::message::{Kind, Msg, StreamId, FLUSH, ON_DEMAND, TICK};
 use crate::runtime::time::Sequencer;
 use crate::value::{Row, Value};
 use sluice_frontend::ast::AttrType;
@@ -28,6 +28,10 @@ pub enum InputItem {
     },
     /// The clock moves to this time (ms) with no event.
     Tick(i64),
+    /// Not an event: closes the current batch of input so that what came before
+    /// leaves the dataflow now; takes no logical time. A live feeder sends one when
+    /// its queue runs dry.
+    Flush,
     /// An on-demand query, answered as of this point of the input (see
     /// [`OutputSource::Answer`]); check it first with [`CompiledApp::check_on_demand`].
     Query {
@@ -139,6 +143,13 @@ impl CompiledApp {
                 Some(Step {
                     time,
                     msg: Msg { time, stream: ON_DEMAND, order: Vec::new(), ts: last_ts, kind: Kind::Current, row },
+                })
+            }
+            InputItem::Flush => {
+                let row: Row = Arc::from(Vec::new());
+                Some(Step {
+                    time: 0,
+                    msg: Msg { time: 0, stream: FLUSH, order: Vec::new(), ts: last_ts, kind: Kind::Current, row },
                 })
             }
             InputItem::Tick(ts) => {

@@ -1,6 +1,7 @@
 //! `sluice`: check, format, run and test stream apps.
 
 mod cli;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = cli::run::Format::Jsonl)]
         format: cli::run::Format,
     },
+    /// Serve apps over HTTP: create them, push events, follow outputs (SSE,
+    /// WebSocket), query tables and named windows. See docs/http-api.md.
+    Serve(serve::ServeArgs),
     /// Run golden YAML cases; ends with `N passed, M failed`.
     Test {
         /// Case files or folders of them.
@@ -64,5 +68,6 @@ fn main() -> ExitCode {
         Command::Fmt { app } => cli::fmt::run(&app),
         Command::Run { app, input, workers, format } => cli::run::run(&app, input.as_deref(), workers, format),
         Command::Test { cases, workers, verbose } => cli::test::run(&cases, workers, verbose),
+        Command::Serve(args) => serve::run(args),
     }
 }

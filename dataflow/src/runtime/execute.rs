@@ -3,7 +3,7 @@
 
 use super::build::{build_graph, Output};
 use super::graph::Graph;
-use super::message::Msg;
+use super::message::{Msg, FLUSH};
 use super::time::{Epoch, Time};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -62,6 +62,15 @@ where
             let iter = steps.lock().expect("steps").take();
             let mut in_epoch = 0usize;
             for step in iter.into_iter().flatten() {
+                if step.msg.stream == FLUSH {
+                    let next = *input.time() + 1;
+                    input.advance_to(next);
+                    in_epoch = 0;
+                    while probe.less_than(input.time()) {
+                        worker.step();
+                    }
+                    continue;
+                }
                 let tick = step.msg.is_tick();
                 let mut msg = step.msg;
                 msg.time = step.time;
@@ -82,7 +91,9 @@ where
             }
         }
         input.close();
-        while worker.step() {}
+        // Workers other than 0 spend the run here: parked until messages arrive,
+        // rather than spinning while a live input is idle.
+        while worker.step_or_park(None) {}
     })
     .map_err(|e| format!("the dataflow could not start: {e}"))?;
     for output in rx {

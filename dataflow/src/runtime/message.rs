@@ -13,6 +13,12 @@ pub const TICK: StreamId = StreamId::MAX;
 /// the node that holds the table or window the query reads.
 pub const ON_DEMAND: StreamId = StreamId::MAX - 1;
 
+/// Not a stream: a step on this id carries no event and takes no logical time; it
+/// closes the current epoch and lets the dataflow catch up, so that what was sent
+/// before it leaves without waiting for more input (a live server sends one when
+/// its ingress queue runs dry).
+pub const FLUSH: StreamId = StreamId::MAX - 2;
+
 /// Orders messages that share a logical time: the events a query emits for one
 /// input get the input's order plus `[node, k]`, which reproduces the depth-first
 /// order in which the reference implementation delivers derived events.

@@ -1,0 +1,224 @@
+//! The app manager: creates apps from their text (checked first, errors with
+//! line:column), keeps their definitions and active flag on disk so that they
+//! survive a restart, and starts and stops their dataflows.
+
+use super::error::ApiError;
+use super::metrics::AppCounters;
+use super::running::RunningApp;
+use super::ServeArgs;
+use parking_lot::{Mutex, RwLock};
+use sluice_dataflow::app::CompiledApp;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use warp::http::StatusCode;
+
+/// One app the server knows, running or not.
+pub struct ManagedApp {
+    /// Its name (`@app:name`).
+    pub name: String,
+    /// Its text as created.
+    pub text: String,
+    /// The compiled dataflow and schemas.
+    pub compiled: Arc<CompiledApp>,
+    /// Warnings the checker gave.
+    pub warnings: Vec<serde_json::Value>,
+    /// Counters, kept across deactivation.
+    pub counters: Arc<AppCounters>,
+    /// The dataflow, while active.
+    running: Mutex<Option<Arc<RunningApp>>>,
+}
+
+impl ManagedApp {
+    /// The running dataflow, if the app is active.
+    pub fn running(&self) -> Option<Arc<RunningApp>> {
+        self.running.lock().clone()
+    }
+}
+
+/// A located problem in app text.
+fn located(d: &sluice_frontend::Diagnostic, text: &str) -> serde_json::Value {
+    let (line, column) = d.line_col(text);
+    serde_json::json!({
+        "line": line,
+        "column": column,
+        "message": d.message,
+        "rendered": d.render("app", text),
+    })
+}
+
+/// Checks app text and compiles it; the error lists every problem with its place.
+pub fn validate(text: &str) -> Result<(CompiledApp, Vec<serde_json::Value>), ApiError> {
+    let invalid = |errors: Vec<serde_json::Value>| {
+        let first = errors.first().and_then(|e| e["rendered"].as_str()).unwrap_or("invalid app").trim_end().to_string();
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_app", first).with("errors", serde_json::Value::Array(errors))
+    };
+    if text.trim().is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_app", "the body is empty: send the app's text"));
+    }
+    let ast = sluice_frontend::parse(text).map_err(|es| invalid(es.iter().map(|e| located(e, text)).collect()))?;
+    let plan = crate::cli::analyze(&ast).map_err(|es| invalid(es.iter().map(|e| located(e, text)).collect()))?;
+    let warnings = plan.warnings.iter().map(|w| located(w, text)).collect();
+    let compiled = sluice_dataflow::app::compile(&plan)
+        .map_err(|e| invalid(vec![serde_json::json!({"message": e, "rendered": format!("app: error: {e}")})]))?;
+    Ok((compiled, warnings))
+}
+
+/// Whether a name can be a path segment and a file name.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && !name.starts_with('.')
+}
+
+/// Every app the server knows.
+pub struct AppManager {
+    apps: RwLock<BTreeMap<String, Arc<ManagedApp>>>,
+    dir: PathBuf,
+    workers: usize,
+    queue_events: usize,
+}
+
+impl AppManager {
+    /// Opens the data directory and brings back the apps kept there (active ones
+    /// start again).
+    pub fn open(args: &ServeArgs) -> Result<AppManager, String> {
+        let dir = args.data_dir.join("apps");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let manager = AppManager {
+            apps: RwLock::new(BTreeMap::new()),
+            dir,
+            workers: args.workers.max(1),
+            queue_events: args.queue_events,
+        };
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&manager.dir)
+            .map_err(|e| format!("cannot read {}: {e}", manager.dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "app"))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let restored = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
+                let active =
+                    std::fs::read_to_string(path.with_extension("state")).map_or(true, |s| s.trim() != "inactive");
+                manager.install(text, active, false).map_err(|e| e.message)
+            });
+            match restored {
+                Ok(app) => eprintln!("sluice serve: restored app '{}'", app.name),
+                Err(e) => eprintln!("sluice serve: cannot restore {}: {e}", path.display()),
+            }
+        }
+        Ok(manager)
+    }
+
+    /// Creates an app from its text and starts it.
+    pub fn create(&self, text: String) -> Result<Arc<ManagedApp>, ApiError> {
+        self.install(text, true, true)
+    }
+
+    fn install(&self, text: String, active: bool, persist: bool) -> Result<Arc<ManagedApp>, ApiError> {
+        let (compiled, warnings) = validate(&text)?;
+        let name = compiled.plan.name.clone();
+        if !valid_name(&name) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_app",
+                format!("app name '{name}' must be letters, digits, '_', '-' or '.'; set it with @app:name('…')"),
+            ));
+        }
+        let mut apps = self.apps.write();
+        if apps.contains_key(&name) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "app_exists",
+                format!("an app named '{name}' exists; delete it first or choose another @app:name"),
+            ));
+        }
+        if persist {
+            self.write_file(&name, "app", &text)?;
+            self.write_file(&name, "state", "active")?;
+        }
+        let compiled = Arc::new(compiled);
+        let counters = Arc::new(AppCounters::new(compiled.stream_ids.keys()));
+        let app =
+            Arc::new(ManagedApp { name: name.clone(), text, compiled, warnings, counters, running: Mutex::new(None) });
+        if active {
+            self.start(&app);
+        }
+        apps.insert(name, app.clone());
+        Ok(app)
+    }
+
+    fn start(&self, app: &ManagedApp) {
+        let mut running = app.running.lock();
+        if running.is_none() {
+            *running = Some(Arc::new(RunningApp::start(
+                app.compiled.clone(),
+                self.workers,
+                self.queue_events,
+                app.counters.clone(),
+            )));
+        }
+    }
+
+    fn write_file(&self, name: &str, ext: &str, contents: &str) -> Result<(), ApiError> {
+        let path = self.dir.join(format!("{name}.{ext}"));
+        let tmp = self.dir.join(format!(".{name}.{ext}.tmp"));
+        std::fs::write(&tmp, contents).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", format!("cannot write {}: {e}", path.display()))
+        })
+    }
+
+    /// The app named `name`.
+    pub fn get(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
+        self.apps.read().get(name).cloned().ok_or_else(|| ApiError::no_app(name))
+    }
+
+    /// Every app, by name.
+    pub fn list(&self) -> Vec<Arc<ManagedApp>> {
+        self.apps.read().values().cloned().collect()
+    }
+
+    /// Starts a deactivated app (with empty state: windows and tables start over).
+    pub fn activate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
+        let app = self.get(name)?;
+        self.write_file(name, "state", "active")?;
+        self.start(&app);
+        Ok(app)
+    }
+
+    /// Stops an app; what was queued is processed first. Its definition stays.
+    pub fn deactivate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
+        let app = self.get(name)?;
+        self.write_file(name, "state", "inactive")?;
+        let running = app.running.lock().take();
+        if let Some(r) = running {
+            r.stop();
+        }
+        Ok(app)
+    }
+
+    /// Stops and forgets an app.
+    pub fn delete(&self, name: &str) -> Result<(), ApiError> {
+        let app = self.apps.write().remove(name).ok_or_else(|| ApiError::no_app(name))?;
+        let running = app.running.lock().take();
+        if let Some(r) = running {
+            r.stop();
+        }
+        for ext in ["app", "state"] {
+            let _ = std::fs::remove_file(self.dir.join(format!("{name}.{ext}")));
+        }
+        Ok(())
+    }
+
+    /// Stops every app (the server is going down; definitions stay on disk).
+    pub fn shutdown(&self) {
+        for app in self.list() {
+            let running = app.running.lock().take();
+            if let Some(r) = running {
+                r.stop();
+            }
+        }
+    }
+}

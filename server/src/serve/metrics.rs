@@ -1,0 +1,173 @@
+//! Counters the server keeps and their Prometheus text rendering (`GET /metrics`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Events in and out of one stream.
+#[derive(Default)]
+pub struct StreamCounters {
+    /// Events accepted by the ingress for this stream.
+    pub events_in: AtomicU64,
+    /// Events the app inserted into this stream.
+    pub events_out: AtomicU64,
+}
+
+/// The counters of one app; the stream set is fixed when the app is created, so
+/// counting needs no lock.
+#[derive(Default)]
+pub struct AppCounters {
+    /// Per stream, by name.
+    pub streams: BTreeMap<String, StreamCounters>,
+    /// Snapshot queries answered.
+    pub queries: AtomicU64,
+    /// Their total latency, in microseconds.
+    pub query_micros: AtomicU64,
+    /// Batches refused because the queue was full.
+    pub refused_batches: AtomicU64,
+}
+
+impl AppCounters {
+    /// Counters for these streams, all zero.
+    pub fn new<'a>(streams: impl IntoIterator<Item = &'a String>) -> AppCounters {
+        AppCounters {
+            streams: streams.into_iter().map(|s| (s.clone(), StreamCounters::default())).collect(),
+            ..AppCounters::default()
+        }
+    }
+
+    /// Counts `n` events accepted into `stream`.
+    pub fn count_in(&self, stream: &str, n: u64) {
+        if let Some(c) = self.streams.get(stream) {
+            c.events_in.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts `n` events inserted into `stream`.
+    pub fn count_out(&self, stream: &str, n: u64) {
+        if let Some(c) = self.streams.get(stream) {
+            c.events_out.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts one answered query that took `micros`.
+    pub fn count_query(&self, micros: u64) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.query_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+/// What `/metrics` reports of one app.
+pub struct AppSample<'a> {
+    /// The app's name.
+    pub name: &'a str,
+    /// Whether it runs.
+    pub active: bool,
+    /// Its counters.
+    pub counters: &'a AppCounters,
+    /// Events waiting in its ingress queue.
+    pub queue_depth: usize,
+    /// How far (ms) the dataflow's input lags behind the latest time handed out.
+    pub frontier_lag_ms: i64,
+}
+
+/// Renders the samples in Prometheus' text exposition format.
+pub fn render(apps: &[AppSample<'_>]) -> String {
+    let mut out = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, rows: &mut dyn Iterator<Item = (String, String)>| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for (labels, value) in rows {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    };
+    let label = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    family(
+        "sluice_app_active",
+        "gauge",
+        "1 when the app runs, 0 when it is deactivated.",
+        &mut apps.iter().map(|a| (format!("app=\"{}\"", label(a.name)), u8::from(a.active).to_string())),
+    );
+    family(
+        "sluice_events_in_total",
+        "counter",
+        "Events accepted into a stream over HTTP.",
+        &mut apps.iter().flat_map(|a| {
+            a.counters.streams.iter().map(move |(s, c)| {
+                (
+                    format!("app=\"{}\",stream=\"{}\"", label(a.name), label(s)),
+                    c.events_in.load(Ordering::Relaxed).to_string(),
+                )
+            })
+        }),
+    );
+    family(
+        "sluice_events_out_total",
+        "counter",
+        "Events the app's queries inserted into a stream.",
+        &mut apps.iter().flat_map(|a| {
+            a.counters.streams.iter().map(move |(s, c)| {
+                (
+                    format!("app=\"{}\",stream=\"{}\"", label(a.name), label(s)),
+                    c.events_out.load(Ordering::Relaxed).to_string(),
+                )
+            })
+        }),
+    );
+    family(
+        "sluice_ingress_queue_events",
+        "gauge",
+        "Events waiting in the app's ingress queue.",
+        &mut apps.iter().map(|a| (format!("app=\"{}\"", label(a.name)), a.queue_depth.to_string())),
+    );
+    family(
+        "sluice_ingress_refused_batches_total",
+        "counter",
+        "Batches refused with 429 because the ingress queue was full.",
+        &mut apps.iter().map(|a| {
+            (format!("app=\"{}\"", label(a.name)), a.counters.refused_batches.load(Ordering::Relaxed).to_string())
+        }),
+    );
+    family(
+        "sluice_frontier_lag_milliseconds",
+        "gauge",
+        "How far the time the dataflow has taken in lags behind the latest time handed out.",
+        &mut apps.iter().map(|a| (format!("app=\"{}\"", label(a.name)), a.frontier_lag_ms.to_string())),
+    );
+    family(
+        "sluice_query_duration_seconds_sum",
+        "counter",
+        "Total time spent answering snapshot queries.",
+        &mut apps.iter().map(|a| {
+            let micros = a.counters.query_micros.load(Ordering::Relaxed);
+            (format!("app=\"{}\"", label(a.name)), format!("{:.6}", micros as f64 / 1e6))
+        }),
+    );
+    family(
+        "sluice_query_duration_seconds_count",
+        "counter",
+        "Snapshot queries answered.",
+        &mut apps
+            .iter()
+            .map(|a| (format!("app=\"{}\"", label(a.name)), a.counters.queries.load(Ordering::Relaxed).to_string())),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_labels() {
+        let c = AppCounters::new(&["In".to_string(), "Out".to_string()]);
+        c.count_in("In", 3);
+        c.count_out("Out", 2);
+        c.count_in("Nope", 1);
+        let text = render(&[AppSample { name: "A", active: true, counters: &c, queue_depth: 5, frontier_lag_ms: 0 }]);
+        assert!(text.contains("sluice_events_in_total{app=\"A\",stream=\"In\"} 3\n"), "{text}");
+        assert!(text.contains("sluice_events_out_total{app=\"A\",stream=\"Out\"} 2\n"), "{text}");
+        assert!(text.contains("sluice_ingress_queue_events{app=\"A\"} 5\n"), "{text}");
+        assert!(text.contains("# TYPE sluice_events_in_total counter\n"), "{text}");
+    }
+}

@@ -1,0 +1,84 @@
+//! `sluice serve`: the HTTP server in front of the engine. Apps are created,
+//! listed, activated, deactivated and deleted over HTTP; events are pushed to their
+//! streams; outputs are followed over Server-Sent Events or WebSocket; tables and
+//! named windows answer snapshot queries. See `docs/http-api.md`.
+//!
+//! Threads: warp and tokio on their own runtime; each active app runs its timely
+//! workers on threads of its own, fed through a bounded ingress queue
+//! ([`running::Ingress`]), and hands its outputs to subscribers through broadcast
+//! channels that drop what a slow subscriber cannot take.
+
+pub mod error;
+pub mod ingest;
+pub mod manager;
+pub mod metrics;
+pub mod query;
+pub mod routes;
+pub mod running;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// What `sluice serve` is told on its command line.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where app definitions are kept, so that apps survive a restart.
+    #[arg(long, default_value = "sluice-data")]
+    pub data_dir: PathBuf,
+    /// Timely worker threads per app.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// An API key; with any configured, every route but `/health` needs
+    /// `Authorization: Bearer <key>`. Repeat for several keys.
+    #[arg(long = "api-key")]
+    pub api_keys: Vec<String>,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: u64,
+    /// How many events may wait in an app's ingress queue; a batch that does not
+    /// fit is refused with 429 (the client retries later) instead of growing memory.
+    #[arg(long, default_value_t = 200_000)]
+    pub queue_events: usize,
+}
+
+/// Runs the server until Ctrl-C.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let manager = match manager::AppManager::open(&args) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            eprintln!("sluice serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sluice serve: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let routes = routes::routes(manager.clone(), Arc::new(args.api_keys.clone()), args.max_body_bytes);
+    let result = runtime.block_on(async move {
+        let (addr, server) = warp::serve(routes)
+            .try_bind_with_graceful_shutdown(args.listen, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        eprintln!("sluice serve: listening on http://{addr} ({} workers per app)", args.workers);
+        server.await;
+        Ok::<(), String>(())
+    });
+    manager.shutdown();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sluice serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

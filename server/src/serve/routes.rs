@@ -1,0 +1,435 @@
+//! The HTTP routes (documented in `docs/http-api.md` and `docs/openapi.yaml`).
+
+use super::error::ApiError;
+use super::ingest::{self, BodyFormat, Target};
+use super::manager::{self, AppManager, ManagedApp};
+use super::metrics::{self, AppSample};
+use super::query;
+use super::running::{QueryFailure, Refused};
+use futures_util::{SinkExt, StreamExt};
+use sluice_frontend::logical::EntryKind;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+use warp::http::StatusCode;
+use warp::hyper::body::Bytes;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+/// A request that failed before reaching a handler (auth, size) carries its answer.
+#[derive(Debug)]
+struct Refusal(ApiError);
+impl warp::reject::Reject for Refusal {}
+
+fn answer(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
+    Ok(result.unwrap_or_else(|e| e.reply().into_response()))
+}
+
+fn json(status: StatusCode, value: serde_json::Value) -> Response {
+    warp::reply::with_status(warp::reply::json(&value), status).into_response()
+}
+
+/// Every route, with authentication, size limits and JSON errors.
+pub fn routes(
+    manager: Arc<AppManager>,
+    keys: Arc<Vec<String>>,
+    max_body: u64,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+    let health =
+        warp::path!("health").and(warp::get()).map(|| json(StatusCode::OK, serde_json::json!({"status": "ok"})));
+    let m = warp::any().map(move || manager.clone());
+    let auth = authorized(keys);
+    let body = warp::body::content_length_limit(max_body).and(warp::body::bytes());
+
+    let metrics = warp::path!("metrics").and(warp::get()).and(m.clone()).map(|m: Arc<AppManager>| {
+        let apps = m.list();
+        let running: Vec<_> = apps.iter().map(|a| a.running()).collect();
+        let samples: Vec<AppSample<'_>> = apps
+            .iter()
+            .zip(&running)
+            .map(|(a, r)| AppSample {
+                name: &a.name,
+                active: r.is_some(),
+                counters: &a.counters,
+                queue_depth: r.as_ref().map_or(0, |r| r.ingress.depth()),
+                frontier_lag_ms: r
+                    .as_ref()
+                    .map_or(0, |r| (r.ingress.now() - r.fed_ts.load(std::sync::atomic::Ordering::Acquire)).max(0)),
+            })
+            .collect();
+        warp::reply::with_header(metrics::render(&samples), "content-type", "text/plain; version=0.0.4").into_response()
+    });
+    let create = warp::path!("v1" / "apps").and(warp::post()).and(m.clone()).and(body).and_then(
+        |m: Arc<AppManager>, body: Bytes| async move {
+            answer(
+                async {
+                    let text = utf8(&body)?;
+                    let app = tokio::task::spawn_blocking(move || m.create(text)).await.map_err(internal)??;
+                    Ok(json(
+                        StatusCode::CREATED,
+                        serde_json::json!({"name": app.name, "state": "active", "warnings": app.warnings}),
+                    ))
+                }
+                .await,
+            )
+        },
+    );
+    let validate = warp::path!("v1" / "validate").and(warp::post()).and(body).and_then(|body: Bytes| async move {
+        answer((|| {
+            let text = utf8(&body)?;
+            let (compiled, warnings) = manager::validate(&text)?;
+            Ok(json(
+                StatusCode::OK,
+                serde_json::json!({"valid": true, "name": compiled.plan.name, "warnings": warnings}),
+            ))
+        })())
+    });
+    let list = warp::path!("v1" / "apps").and(warp::get()).and(m.clone()).map(|m: Arc<AppManager>| {
+        let apps: Vec<serde_json::Value> =
+            m.list().iter().map(|a| serde_json::json!({"name": a.name, "state": state(a)})).collect();
+        json(StatusCode::OK, serde_json::json!({ "apps": apps }))
+    });
+    let show =
+        warp::path!("v1" / "apps" / String).and(warp::get()).and(m.clone()).map(|name: String, m: Arc<AppManager>| {
+            match m.get(&name) {
+                Ok(app) => json(StatusCode::OK, describe(&app)),
+                Err(e) => e.reply().into_response(),
+            }
+        });
+    let activate = warp::path!("v1" / "apps" / String / "activate")
+        .and(warp::post())
+        .and(m.clone())
+        .and_then(|name: String, m: Arc<AppManager>| async move { answer(lifecycle(move || m.activate(&name)).await) });
+    let deactivate = warp::path!("v1" / "apps" / String / "deactivate").and(warp::post()).and(m.clone()).and_then(
+        |name: String, m: Arc<AppManager>| async move { answer(lifecycle(move || m.deactivate(&name)).await) },
+    );
+    let delete = warp::path!("v1" / "apps" / String).and(warp::delete()).and(m.clone()).and_then(
+        |name: String, m: Arc<AppManager>| async move {
+            answer(
+                async {
+                    tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
+                    Ok(StatusCode::NO_CONTENT.into_response())
+                }
+                .await,
+            )
+        },
+    );
+    let ingest = warp::path!("v1" / "apps" / String / "streams" / String)
+        .and(warp::post())
+        .and(m.clone())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(body)
+        .map(|name: String, stream: String, m: Arc<AppManager>, ct: Option<String>, body: Bytes| {
+            answer(ingest_events(&m, &name, &stream, ct.as_deref(), &body)).unwrap_or_else(|e| match e {})
+        });
+    let subscribe_ws = warp::path!("v1" / "apps" / String / "streams" / String / "events")
+        .and(warp::get())
+        .and(m.clone())
+        .and(warp::ws())
+        .map(|name: String, stream: String, m: Arc<AppManager>, ws: warp::ws::Ws| {
+            match subscription(&m, &name, &stream) {
+                Ok(rx) => ws.on_upgrade(move |socket| follow_ws(socket, rx)).into_response(),
+                Err(e) => e.reply().into_response(),
+            }
+        });
+    let subscribe_sse = warp::path!("v1" / "apps" / String / "streams" / String / "events")
+        .and(warp::get())
+        .and(m.clone())
+        .map(|name: String, stream: String, m: Arc<AppManager>| match subscription(&m, &name, &stream) {
+            Ok(rx) => {
+                let events = futures_util::stream::unfold(rx, |mut rx| async move {
+                    let event = match rx.recv().await {
+                        Ok(line) => warp::sse::Event::default().data(&*line),
+                        Err(RecvError::Lagged(n)) => warp::sse::Event::default().event("lagged").data(n.to_string()),
+                        Err(RecvError::Closed) => return None,
+                    };
+                    Some((Ok::<_, Infallible>(event), rx))
+                });
+                warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
+            }
+            Err(e) => e.reply().into_response(),
+        });
+    let ad_hoc = warp::path!("v1" / "apps" / String / "query")
+        .and(warp::post())
+        .and(m.clone())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(body)
+        .and_then(|name: String, m: Arc<AppManager>, ct: Option<String>, body: Bytes| async move {
+            answer(run_query(&m, &name, ct.as_deref(), &body).await)
+        });
+
+    let guarded = metrics
+        .or(create)
+        .unify()
+        .or(validate)
+        .unify()
+        .or(list)
+        .unify()
+        .or(show)
+        .unify()
+        .or(activate)
+        .unify()
+        .or(deactivate)
+        .unify()
+        .or(delete)
+        .unify()
+        .or(ingest)
+        .unify()
+        .or(subscribe_ws)
+        .unify()
+        .or(subscribe_sse)
+        .unify()
+        .or(ad_hoc)
+        .unify();
+    health.or(auth.and(guarded)).unify().recover(recover).unify()
+}
+
+/// Passes when no keys are configured or the request bears one of them.
+fn authorized(keys: Arc<Vec<String>>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    warp::header::optional::<String>("authorization")
+        .and_then(move |header: Option<String>| {
+            let keys = keys.clone();
+            async move {
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                let token = header.as_deref().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+                match token {
+                    Some(t) if keys.iter().any(|k| k == t) => Ok(()),
+                    _ => Err(warp::reject::custom(Refusal(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "this server needs `Authorization: Bearer <api key>`",
+                    )))),
+                }
+            }
+        })
+        .untuple_one()
+}
+
+/// Turns every rejection into a JSON error.
+async fn recover(r: Rejection) -> Result<Response, Infallible> {
+    let e = if let Some(Refusal(e)) = r.find::<Refusal>() {
+        ApiError::new(e.status, e.code, e.message.clone())
+    } else if r.is_not_found() {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is larger than the server accepts")
+    } else if r.find::<warp::reject::LengthRequired>().is_some() {
+        ApiError::new(StatusCode::LENGTH_REQUIRED, "length_required", "send a Content-Length")
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{r:?}"))
+    };
+    Ok(e.reply().into_response())
+}
+
+/// Runs a lifecycle change off the async threads (stopping joins the workers).
+async fn lifecycle(
+    change: impl FnOnce() -> Result<Arc<ManagedApp>, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let app = tokio::task::spawn_blocking(change).await.map_err(internal)??;
+    Ok(json(StatusCode::OK, serde_json::json!({"name": app.name, "state": state(&app)})))
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+}
+
+fn utf8(body: &[u8]) -> Result<String, ApiError> {
+    String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the body is not UTF-8 text"))
+}
+
+fn state(app: &ManagedApp) -> &'static str {
+    match app.running() {
+        Some(r) if r.failure.lock().is_some() => "failed",
+        Some(_) => "active",
+        None => "inactive",
+    }
+}
+
+/// `GET /v1/apps/{app}`: definition, state, and every stream with its schema
+/// and counters.
+fn describe(app: &ManagedApp) -> serde_json::Value {
+    let c = &app.compiled;
+    let running = app.running();
+    let entries: Vec<serde_json::Value> = c
+        .plan
+        .catalog
+        .entries
+        .iter()
+        .filter(|e| !e.name.starts_with('#'))
+        .map(|e| {
+            let attributes: Vec<serde_json::Value> =
+                e.schema.attrs.iter().map(|(n, t)| serde_json::json!({"name": n, "type": t.to_string()})).collect();
+            let kind = match e.kind {
+                EntryKind::Stream => "stream",
+                EntryKind::Table => "table",
+                EntryKind::Window => "window",
+                EntryKind::Aggregation => "aggregation",
+            };
+            let mut v = serde_json::json!({"name": e.name, "kind": kind, "attributes": attributes});
+            if e.kind == EntryKind::Stream {
+                v["accepts_events"] = c.input_types.contains_key(&e.name).into();
+                if let Some(sc) = app.counters.streams.get(&e.name) {
+                    v["events_in"] = sc.events_in.load(std::sync::atomic::Ordering::Relaxed).into();
+                    v["events_out"] = sc.events_out.load(std::sync::atomic::Ordering::Relaxed).into();
+                }
+            }
+            v
+        })
+        .collect();
+    serde_json::json!({
+        "name": app.name,
+        "state": state(app),
+        "failure": running.as_ref().and_then(|r| r.failure.lock().clone()),
+        "queue_depth": running.as_ref().map_or(0, |r| r.ingress.depth()),
+        "definition": app.text,
+        "warnings": app.warnings,
+        "streams": entries.iter().filter(|e| e["kind"] == "stream").collect::<Vec<_>>(),
+        "relations": entries.iter().filter(|e| e["kind"] != "stream").collect::<Vec<_>>(),
+        "queries": c.query_names,
+    })
+}
+
+fn inactive(name: &str) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "inactive", format!("app '{name}' is deactivated; activate it first"))
+}
+
+/// `POST /v1/apps/{app}/streams/{stream}`.
+fn ingest_events(
+    m: &AppManager,
+    name: &str,
+    stream: &str,
+    ct: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let app = m.get(name)?;
+    let Some(types) = app.compiled.input_schema(stream) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("app '{name}' has no stream '{stream}' that accepts events"),
+        ));
+    };
+    let names = app.compiled.attribute_names(stream);
+    let target = Target { stream, names: &names, types };
+    let events = ingest::decode(body, BodyFormat::from_content_type(ct), &target).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_event", e.to_string())
+            .with("index", e.index.into())
+            .with("field", e.field.clone().into())
+            .with("reason", e.reason.clone().into())
+    })?;
+    let running = app.running().ok_or_else(|| inactive(name))?;
+    let n = events.len();
+    match running.ingress.push(events) {
+        Ok(range) => {
+            app.counters.count_in(stream, n as u64);
+            let (from, to) = range.map_or((None, None), |(a, b)| (Some(a), Some(b)));
+            Ok(json(StatusCode::OK, serde_json::json!({"accepted": n, "from": from, "to": to})))
+        }
+        Err(Refused::Busy) => {
+            app.counters.refused_batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                format!("app '{name}' has {} events queued; retry later", running.ingress.depth()),
+            );
+            Ok(warp::reply::with_header(e.reply(), "retry-after", "1").into_response())
+        }
+        Err(Refused::Stopped) => Err(inactive(name)),
+    }
+}
+
+fn subscription(
+    m: &AppManager,
+    name: &str,
+    stream: &str,
+) -> Result<tokio::sync::broadcast::Receiver<Arc<str>>, ApiError> {
+    let app = m.get(name)?;
+    if !app.compiled.stream_ids.contains_key(stream) || stream.starts_with('#') {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("app '{name}' has no stream '{stream}'"),
+        ));
+    }
+    let running = app.running().ok_or_else(|| inactive(name))?;
+    Ok(running.outputs.subscribe(stream))
+}
+
+/// Forwards a stream's events to a WebSocket until either side closes; a
+/// subscriber that falls behind gets `{"lagged": n}` and loses those events.
+async fn follow_ws(socket: warp::ws::WebSocket, mut rx: tokio::sync::broadcast::Receiver<Arc<str>>) {
+    let (mut tx, mut incoming) = socket.split();
+    loop {
+        tokio::select! {
+            next = rx.recv() => {
+                let text = match next {
+                    Ok(line) => line.to_string(),
+                    Err(RecvError::Lagged(n)) => serde_json::json!({"lagged": n}).to_string(),
+                    Err(RecvError::Closed) => break,
+                };
+                if tx.send(warp::ws::Message::text(text)).await.is_err() {
+                    break;
+                }
+            }
+            msg = incoming.next() => match msg {
+                Some(Ok(m)) if !m.is_close() => {}
+                _ => break,
+            }
+        }
+    }
+    let _ = tx.close().await;
+}
+
+/// `POST /v1/apps/{app}/query`: the body is the query text, or JSON `{"query": …}`.
+async fn run_query(m: &AppManager, name: &str, ct: Option<&str>, body: &[u8]) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
+    let app = m.get(name)?;
+    let raw = utf8(body)?;
+    let text = if ct.is_some_and(|c| c.starts_with("application/json")) {
+        let v: serde_json::Value = serde_json::from_str(&raw)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", format!("not JSON: {e}")))?;
+        v.get("query")
+            .and_then(|q| q.as_str())
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_query", "field `query` is missing or not a string")
+            })?
+            .to_string()
+    } else {
+        raw
+    };
+    // A `select …` that is not SQL may be the stream-worker language's own form
+    // (`select … update T on …`): the engine's parser gets a turn before refusing.
+    let on_demand = match query::on_demand_text(&text) {
+        Ok(t) => t,
+        Err(sql) => match app.compiled.check_on_demand(&text) {
+            Ok(_) => text,
+            Err(own) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_query",
+                    format!("{sql}\nas an on-demand query: {own}"),
+                ))
+            }
+        },
+    };
+    let plan = app
+        .compiled
+        .check_on_demand(&on_demand)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e).with("query", on_demand.clone().into()))?;
+    let running = app.running().ok_or_else(|| inactive(name))?;
+    let (as_of, rows) = running.query(on_demand).await.map_err(|f| match f {
+        QueryFailure::Refused(Refused::Busy) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the app's queue is full; retry later")
+        }
+        QueryFailure::Refused(Refused::Stopped) => inactive(name),
+        QueryFailure::Failed(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", e),
+    })?;
+    app.counters.count_query(started.elapsed().as_micros() as u64);
+    let rows: Vec<Vec<serde_json::Value>> = rows.iter().map(|r| r.iter().map(|v| v.to_json()).collect()).collect();
+    Ok(json(StatusCode::OK, serde_json::json!({"as_of": as_of, "columns": plan.output_schema.names(), "rows": rows})))
+}

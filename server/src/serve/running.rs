@@ -1,0 +1,417 @@
+//! A running app: its timely workers on a thread of their own, the bounded
+//! ingress queue that feeds them, and the fan-out of their outputs to
+//! subscribers, counters and waiting snapshot queries.
+
+use super::metrics::AppCounters;
+use parking_lot::Mutex;
+use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
+use sluice_dataflow::runtime::message::Kind;
+use sluice_dataflow::runtime::time::{self, Sequencer};
+use sluice_dataflow::value::{Row, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{broadcast, oneshot};
+
+/// How often a live app's clock ticks (ms), so that time windows expire with no
+/// new events.
+const TICK_MS: u64 = 100;
+
+/// How many output events a subscriber may fall behind before it loses some.
+const SUBSCRIBER_BUFFER: usize = 4096;
+
+/// How many batches the ingress queue holds (the event limit is the real bound).
+const QUEUE_BATCHES: usize = 4096;
+
+/// A logical time as the HTTP API shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LogicalTime {
+    /// Milliseconds.
+    pub ts: i64,
+    /// The app-wide arrival number.
+    pub seq: u64,
+}
+
+impl LogicalTime {
+    fn of(t: time::Time) -> LogicalTime {
+        LogicalTime { ts: time::millis(t), seq: time::seq(t) }
+    }
+}
+
+/// Why the ingress refused a batch.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The queue is full: try again later (429).
+    Busy,
+    /// The app is not running (409).
+    Stopped,
+}
+
+/// One event for the ingress: stream, typed values, and its own timestamp if it
+/// brought one.
+pub struct NewEvent {
+    /// The stream.
+    pub stream: String,
+    /// Values in the stream's attribute order.
+    pub values: Vec<Value>,
+    /// The event's timestamp (ms), if given.
+    pub ts: Option<i64>,
+}
+
+/// The front door of a running app: hands out logical times and queues input.
+///
+/// Every item pushed here gets its `(ts, seq)` from a [`Sequencer`] under one
+/// lock, in the order it enters the queue; the runtime's own sequencer sees the
+/// same items in the same order, so the times reported to clients are the times
+/// the dataflow uses.
+pub struct Ingress {
+    state: Mutex<IngressState>,
+    /// Events queued and not yet taken by the dataflow.
+    in_flight: Arc<AtomicUsize>,
+    capacity: usize,
+    playback: bool,
+}
+
+struct IngressState {
+    sequencer: Sequencer,
+    tx: Option<SyncSender<Vec<InputItem>>>,
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Ingress {
+    /// Queues `events` as one batch, whole or not at all; returns the logical times
+    /// of the first and last.
+    pub fn push(&self, events: Vec<NewEvent>) -> Result<Option<(LogicalTime, LogicalTime)>, Refused> {
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let n = events.len();
+        let mut state = self.state.lock();
+        let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
+        if self.in_flight.load(Ordering::Acquire) + n > self.capacity {
+            return Err(Refused::Busy);
+        }
+        let mut sequencer = state.sequencer.clone();
+        let now = wall_clock_ms();
+        let mut first = None;
+        let mut last = 0;
+        let batch: Vec<InputItem> = events
+            .into_iter()
+            .map(|e| {
+                let ts = match e.ts {
+                    Some(ts) if self.playback => ts,
+                    _ if self.playback => sequencer.now(),
+                    _ => now,
+                };
+                let t = sequencer.next(ts);
+                first.get_or_insert(t);
+                last = t;
+                InputItem::Event { stream: e.stream, values: e.values, ts }
+            })
+            .collect();
+        self.in_flight.fetch_add(n, Ordering::AcqRel);
+        match tx.try_send(batch) {
+            Ok(()) => {
+                state.sequencer = sequencer;
+                Ok(Some((LogicalTime::of(first.unwrap_or(last)), LogicalTime::of(last))))
+            }
+            Err(e) => {
+                self.in_flight.fetch_sub(n, Ordering::AcqRel);
+                Err(match e {
+                    TrySendError::Full(_) => Refused::Busy,
+                    TrySendError::Disconnected(_) => Refused::Stopped,
+                })
+            }
+        }
+    }
+
+    /// Queues an on-demand query; returns the logical time it is answered at.
+    fn push_query(&self, id: u64, text: String) -> Result<LogicalTime, Refused> {
+        let mut state = self.state.lock();
+        let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
+        let mut sequencer = state.sequencer.clone();
+        let now = sequencer.now();
+        let t = sequencer.next(now);
+        match tx.try_send(vec![InputItem::Query { id, text }]) {
+            Ok(()) => {
+                state.sequencer = sequencer;
+                Ok(LogicalTime::of(t))
+            }
+            Err(TrySendError::Full(_)) => Err(Refused::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
+        }
+    }
+
+    /// Moves a live app's clock to the wall clock (skipped when the queue is full:
+    /// the events in it move the clock anyway).
+    fn tick(&self) -> bool {
+        let mut state = self.state.lock();
+        let Some(tx) = state.tx.clone() else { return false };
+        let mut sequencer = state.sequencer.clone();
+        let now = wall_clock_ms();
+        sequencer.next(now);
+        match tx.try_send(vec![InputItem::Tick(now)]) {
+            Ok(()) => {
+                state.sequencer = sequencer;
+                true
+            }
+            Err(TrySendError::Full(_)) => true,
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Closes the queue: the dataflow finishes what is queued and stops.
+    fn close(&self) {
+        self.state.lock().tx = None;
+    }
+
+    /// Events waiting in the queue.
+    pub fn depth(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// The milliseconds of the latest logical time handed out.
+    pub fn now(&self) -> i64 {
+        self.state.lock().sequencer.now()
+    }
+}
+
+/// The rows of an answer being collected, and who waits for them.
+struct PendingAnswer {
+    rows: Vec<Row>,
+    reply: oneshot::Sender<Result<Vec<Row>, String>>,
+}
+
+/// Where a running app's outputs go.
+pub struct Outputs {
+    /// One broadcast channel per stream that has (or had) subscribers.
+    channels: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    answers: Mutex<HashMap<u64, PendingAnswer>>,
+    /// Per-stream counters.
+    pub counters: Arc<AppCounters>,
+    /// Attribute names per stream, for the JSON of output events.
+    names: HashMap<String, Vec<String>>,
+}
+
+impl Outputs {
+    /// A receiver of every event inserted into `stream` from now on, as JSON text
+    /// `{"stream":…,"ts":…,"data":{…}}`.
+    pub fn subscribe(&self, stream: &str) -> broadcast::Receiver<Arc<str>> {
+        self.channels
+            .lock()
+            .entry(stream.to_string())
+            .or_insert_with(|| broadcast::channel(SUBSCRIBER_BUFFER).0)
+            .subscribe()
+    }
+
+    fn deliver(&self, o: OutputEvent) {
+        match o.source {
+            OutputSource::Stream(stream) => {
+                self.counters.count_out(&stream, 1);
+                let channels = self.channels.lock();
+                let Some(tx) = channels.get(&stream) else { return };
+                if tx.receiver_count() == 0 {
+                    return;
+                }
+                let names = self.names.get(&stream);
+                let mut data = serde_json::Map::new();
+                for (i, v) in o.row.iter().enumerate() {
+                    let name = names.and_then(|n| n.get(i)).cloned().unwrap_or_else(|| format!("_{i}"));
+                    data.insert(name, v.to_json());
+                }
+                let line = serde_json::json!({"stream": stream, "ts": o.ts, "data": data}).to_string();
+                // An error only means nobody listens any more.
+                let _ = tx.send(Arc::from(line));
+            }
+            OutputSource::Answer(id) => {
+                let mut answers = self.answers.lock();
+                if o.kind == Kind::Current {
+                    if let Some(p) = answers.get_mut(&id) {
+                        p.rows.push(o.row);
+                    }
+                } else if let Some(p) = answers.remove(&id) {
+                    let result = match o.row.first() {
+                        None => Ok(p.rows),
+                        Some(v) => Err(v.to_string()),
+                    };
+                    let _ = p.reply.send(result);
+                }
+            }
+            OutputSource::Query(_) => {}
+        }
+    }
+}
+
+/// An app whose dataflow is running.
+pub struct RunningApp {
+    /// Its front door.
+    pub ingress: Arc<Ingress>,
+    /// Its outputs.
+    pub outputs: Arc<Outputs>,
+    next_query: AtomicU64,
+    stop: Arc<AtomicBool>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Why the dataflow stopped on its own, if it did.
+    pub failure: Arc<Mutex<Option<String>>>,
+    /// The latest logical time (ms) the dataflow has taken from the queue.
+    pub fed_ts: Arc<AtomicI64>,
+}
+
+impl RunningApp {
+    /// Starts `app` on `workers` timely threads.
+    pub fn start(app: Arc<CompiledApp>, workers: usize, queue_events: usize, counters: Arc<AppCounters>) -> RunningApp {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputItem>>(QUEUE_BATCHES);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let playback = app.plan.playback;
+        let ingress = Arc::new(Ingress {
+            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx) }),
+            in_flight: in_flight.clone(),
+            capacity: queue_events.max(1),
+            playback,
+        });
+        let names: HashMap<String, Vec<String>> =
+            app.stream_ids.keys().map(|s| (s.clone(), app.attribute_names(s))).collect();
+        let outputs = Arc::new(Outputs {
+            channels: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+            counters,
+            names,
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let failure = Arc::new(Mutex::new(None));
+        let fed_ts = Arc::new(AtomicI64::new(0));
+        let mut threads = Vec::new();
+        {
+            let outputs = outputs.clone();
+            let failed = failure.clone();
+            let fed_ts = fed_ts.clone();
+            let observe: Vec<String> = app.stream_ids.keys().cloned().collect();
+            let feeder = Feeder { rx, current: Vec::new().into_iter(), flushed: true, in_flight, fed_ts };
+            let spawned = std::thread::Builder::new().name(format!("app-{}", app.plan.name)).spawn(move || {
+                let result = app.run_streaming(feeder, workers, &observe, |o| outputs.deliver(o));
+                if let Err(e) = result {
+                    *failed.lock() = Some(e);
+                }
+                // Whoever still waits for an answer learns that none will come.
+                for (_, p) in outputs.answers.lock().drain() {
+                    let _ = p.reply.send(Err("the app stopped before answering".into()));
+                }
+            });
+            match spawned {
+                Ok(h) => threads.push(h),
+                Err(e) => *failure.lock() = Some(format!("cannot start the app's thread: {e}")),
+            }
+        }
+        if !playback {
+            let ingress = ingress.clone();
+            let stop = stop.clone();
+            if let Ok(h) = std::thread::Builder::new().name("app-clock".into()).spawn(move || {
+                while !stop.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(TICK_MS));
+                    if !ingress.tick() {
+                        break;
+                    }
+                }
+            }) {
+                threads.push(h);
+            }
+        }
+        RunningApp {
+            ingress,
+            outputs,
+            next_query: AtomicU64::new(1),
+            stop,
+            threads: Mutex::new(threads),
+            failure,
+            fed_ts,
+        }
+    }
+
+    /// Runs an on-demand query (already checked) at the next logical time and
+    /// waits for its rows.
+    pub async fn query(&self, text: String) -> Result<(LogicalTime, Vec<Row>), QueryFailure> {
+        let id = self.next_query.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        self.outputs.answers.lock().insert(id, PendingAnswer { rows: Vec::new(), reply });
+        let as_of = match self.ingress.push_query(id, text) {
+            Ok(t) => t,
+            Err(r) => {
+                self.outputs.answers.lock().remove(&id);
+                return Err(QueryFailure::Refused(r));
+            }
+        };
+        match answer.await {
+            Ok(Ok(rows)) => Ok((as_of, rows)),
+            Ok(Err(e)) => Err(QueryFailure::Failed(e)),
+            Err(_) => Err(QueryFailure::Failed("the app stopped before answering".into())),
+        }
+    }
+
+    /// Stops the app: queued input is processed, then the workers end.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.ingress.close();
+        for h in self.threads.lock().drain(..) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Why a snapshot query got no rows.
+#[derive(Debug)]
+pub enum QueryFailure {
+    /// The ingress refused it.
+    Refused(Refused),
+    /// The engine answered with an error.
+    Failed(String),
+}
+
+/// The dataflow's input: takes batches off the queue, and sends a flush whenever
+/// the queue runs dry so that outputs leave without waiting for more input.
+struct Feeder {
+    rx: Receiver<Vec<InputItem>>,
+    current: std::vec::IntoIter<InputItem>,
+    flushed: bool,
+    in_flight: Arc<AtomicUsize>,
+    fed_ts: Arc<AtomicI64>,
+}
+
+impl Iterator for Feeder {
+    type Item = InputItem;
+    fn next(&mut self) -> Option<InputItem> {
+        loop {
+            if let Some(item) = self.current.next() {
+                match &item {
+                    InputItem::Event { ts, .. } => {
+                        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                        self.fed_ts.fetch_max(*ts, Ordering::AcqRel);
+                    }
+                    InputItem::Tick(ts) => {
+                        self.fed_ts.fetch_max(*ts, Ordering::AcqRel);
+                    }
+                    _ => {}
+                }
+                self.flushed = false;
+                return Some(item);
+            }
+            match self.rx.try_recv() {
+                Ok(batch) => self.current = batch.into_iter(),
+                Err(std::sync::mpsc::TryRecvError::Empty) if !self.flushed => {
+                    self.flushed = true;
+                    return Some(InputItem::Flush);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => match self.rx.recv() {
+                    Ok(batch) => self.current = batch.into_iter(),
+                    Err(_) => return None,
+                },
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! End-to-end tests of `sluice serve`: the real binary on 127.0.0.1, driven over
+//! HTTP, Server-Sent Events and WebSocket.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-serve-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts `sluice serve` on a free port and waits until it listens.
+fn start(dir: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sluice serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
+    Server { child, base: format!("http://{addr}") }
+}
+
+/// Sends a request; returns the status and body (4xx/5xx included).
+fn call(method: &str, url: &str, body: Option<(&str, &str)>, key: Option<&str>) -> (u16, String) {
+    let mut req = ureq::request(method, url);
+    if let Some(k) = key {
+        req = req.set("authorization", &format!("Bearer {k}"));
+    }
+    let result = match body {
+        Some((ct, text)) => req.set("content-type", ct).send_string(text),
+        None => req.call(),
+    };
+    match result {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+const APP: &str = "@app:name('Stocks')
+define stream StockStream (symbol string, price double, volume long);
+@primaryKey('symbol')
+define table StockTable (symbol string, price double, volume long);
+@info(name = 'filter')
+from StockStream[price > 10] select symbol, price, volume insert into HighStream;
+from StockStream select symbol, price, volume update or insert into StockTable on StockTable.symbol == symbol;
+";
+
+/// Collects `data:` lines of an SSE subscription on a thread.
+fn follow_sse(url: String) -> mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = mpsc::channel();
+    let resp = ureq::get(&url).set("accept", "text/event-stream").call().expect("subscribe over SSE");
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    std::thread::spawn(move || {
+        for line in BufReader::new(resp.into_reader()).lines().map_while(Result::ok) {
+            if let Some(data) = line.strip_prefix("data:") {
+                if tx.send(json(data)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Collects the text messages of a WebSocket subscription on a thread.
+fn follow_ws(url: String) -> mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = mpsc::channel();
+    let (mut socket, _) = tungstenite::connect(url).expect("subscribe over WebSocket");
+    std::thread::spawn(move || {
+        while let Ok(msg) = socket.read() {
+            if let tungstenite::Message::Text(t) = msg {
+                if tx.send(json(&t)).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn take(rx: &mpsc::Receiver<serde_json::Value>, n: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(v) => got.push(v),
+            Err(_) => panic!("expected {n} events, got {}: {got:?}", got.len()),
+        }
+    }
+    got
+}
+
+#[test]
+fn an_app_over_http_from_creation_to_queries() {
+    let dir = data_dir("e2e");
+    let server = start(&dir, &["--workers", "2"]);
+    let b = &server.base;
+    assert_eq!(call("GET", &format!("{b}/health"), None, None).0, 200);
+
+    // A bad app is refused with its place.
+    let (status, body) = call(
+        "POST",
+        &format!("{b}/v1/apps"),
+        Some(("text/plain", "define stream S (a int);\nfrom S select b insert into T;")),
+        None,
+    );
+    assert_eq!(status, 400, "{body}");
+    let e = json(&body);
+    assert_eq!(
+        (e["error"]["errors"][0]["line"].as_u64(), e["error"]["errors"][0]["column"].as_u64()),
+        (Some(2), Some(15)),
+        "{body}"
+    );
+    assert_eq!(call("POST", &format!("{b}/v1/validate"), Some(("text/plain", APP)), None).0, 200);
+
+    let (status, body) = call("POST", &format!("{b}/v1/apps"), Some(("text/plain", APP)), None);
+    assert_eq!((status, json(&body)["name"].as_str()), (201, Some("Stocks")), "{body}");
+    assert_eq!(call("POST", &format!("{b}/v1/apps"), Some(("text/plain", APP)), None).0, 409);
+
+    let events_url = format!("{b}/v1/apps/Stocks/streams/HighStream/events");
+    let sse = follow_sse(events_url.clone());
+    let ws = follow_ws(events_url.replace("http://", "ws://"));
+    std::thread::sleep(Duration::from_millis(200));
+
+    let post =
+        |ct: &str, body: &str| call("POST", &format!("{b}/v1/apps/Stocks/streams/StockStream"), Some((ct, body)), None);
+    let (status, body) = post("application/json", r#"{"symbol":"IBM","price":75.5,"volume":10}"#);
+    assert_eq!(status, 200, "{body}");
+    let first = json(&body);
+    assert_eq!(first["accepted"], 1);
+    post(
+        "application/json",
+        r#"[{"symbol":"WSO2","price":5,"volume":3},{"event":{"symbol":"ORCL","price":20,"volume":7}}]"#,
+    );
+    post("application/x-ndjson", "{\"symbol\":\"MSFT\",\"price\":30,\"volume\":1}\n[\"AAPL\", 40, 2]\n");
+    let (status, body) = post("text/csv", "symbol,price,volume\nGOOG,50,5\nTINY,1,1\n");
+    let last = json(&body);
+    assert_eq!((status, last["accepted"].as_u64()), (200, Some(2)), "{body}");
+    // Logical times are handed out in order.
+    assert!(last["from"]["seq"].as_u64() > first["to"]["seq"].as_u64(), "{first} {last}");
+
+    // A bad event refuses its whole batch and names index and field.
+    let (status, body) = post(
+        "application/json",
+        r#"[{"symbol":"OK","price":99,"volume":1},{"symbol":"BAD","price":"high","volume":1}]"#,
+    );
+    let e = json(&body);
+    assert_eq!(
+        (status, e["error"]["index"].as_u64(), e["error"]["field"].as_str()),
+        (400, Some(1), Some("price")),
+        "{body}"
+    );
+    assert_eq!(
+        call("POST", &format!("{b}/v1/apps/Stocks/streams/Nope"), Some(("application/json", "{}")), None).0,
+        404
+    );
+
+    let want = ["IBM", "ORCL", "MSFT", "AAPL", "GOOG"];
+    for (how, rx) in [("SSE", &sse), ("WebSocket", &ws)] {
+        let got: Vec<String> =
+            take(rx, 5).iter().map(|e| e["data"]["symbol"].as_str().unwrap_or("?").to_string()).collect();
+        assert_eq!(got, want, "{how}");
+    }
+
+    // Both query forms read the table at one logical time.
+    let query = |q: &str| call("POST", &format!("{b}/v1/apps/Stocks/query"), Some(("text/plain", q)), None);
+    let (status, body) = query("from StockTable on price > 25 select symbol, price order by price desc");
+    let a = json(&body);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(a["columns"], serde_json::json!(["symbol", "price"]));
+    assert_eq!(a["rows"], serde_json::json!([["IBM", 75.5], ["GOOG", 50.0], ["AAPL", 40.0], ["MSFT", 30.0]]));
+    assert!(a["as_of"]["seq"].as_u64() > last["to"]["seq"].as_u64(), "{a}");
+    let (status, body) = query(
+        "SELECT symbol, volume FROM StockTable WHERE volume >= 5 AND symbol <> 'IBM' ORDER BY volume DESC LIMIT 2",
+    );
+    assert_eq!((status, json(&body)["rows"].clone()), (200, serde_json::json!([["ORCL", 7], ["GOOG", 5]])), "{body}");
+    let (status, body) = query("SELECT count(*) AS n, sum(volume) AS v FROM StockTable");
+    assert_eq!((status, json(&body)["rows"].clone()), (200, serde_json::json!([[7, 29]])), "{body}");
+    let (status, body) =
+        query("from StockTable on symbol == 'TINY' select symbol delete StockTable on StockTable.symbol == symbol");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&query("SELECT count(*) AS n FROM StockTable").1)["rows"], serde_json::json!([[6]]));
+    let (status, body) = query("from Nope select *");
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (400, Some("bad_query")), "{body}");
+
+    let (_, body) = call("GET", &format!("{b}/metrics"), None, None);
+    assert!(body.contains("sluice_events_in_total{app=\"Stocks\",stream=\"StockStream\"} 7"), "{body}");
+    assert!(body.contains("sluice_events_out_total{app=\"Stocks\",stream=\"HighStream\"} 5"), "{body}");
+    let (_, body) = call("GET", &format!("{b}/v1/apps/Stocks"), None, None);
+    let shown = json(&body);
+    assert_eq!(shown["state"], "active");
+    assert!(
+        shown["streams"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["name"] == "StockStream" && s["events_in"] == 7)),
+        "{body}"
+    );
+
+    // Lifecycle: deactivated apps refuse events; definitions survive a restart.
+    assert_eq!(call("POST", &format!("{b}/v1/apps/Stocks/deactivate"), None, None).0, 200);
+    assert_eq!(post("application/json", r#"{"symbol":"X","price":1,"volume":1}"#).0, 409);
+    assert_eq!(call("POST", &format!("{b}/v1/apps/Stocks/activate"), None, None).0, 200);
+    drop(server);
+    let server = start(&dir, &[]);
+    let (_, body) = call("GET", &format!("{}/v1/apps", server.base), None, None);
+    assert_eq!(json(&body)["apps"], serde_json::json!([{"name": "Stocks", "state": "active"}]));
+    assert_eq!(call("DELETE", &format!("{}/v1/apps/Stocks", server.base), None, None).0, 204);
+    assert_eq!(call("GET", &format!("{}/v1/apps/Stocks", server.base), None, None).0, 404);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keys_limits_and_back_pressure() {
+    let dir = data_dir("guard");
+    let server = start(&dir, &["--api-key", "s3cret", "--max-body-bytes", "2000", "--queue-events", "10"]);
+    let b = &server.base;
+    assert_eq!(call("GET", &format!("{b}/health"), None, None).0, 200);
+    assert_eq!(call("GET", &format!("{b}/v1/apps"), None, None).0, 401);
+    assert_eq!(call("GET", &format!("{b}/v1/apps"), None, Some("wrong")).0, 401);
+    assert_eq!(call("GET", &format!("{b}/v1/apps"), None, Some("s3cret")).0, 200);
+    assert_eq!(call("POST", &format!("{b}/v1/apps"), Some(("text/plain", APP)), Some("s3cret")).0, 201);
+    let url = format!("{b}/v1/apps/Stocks/streams/StockStream");
+    // More events than the queue holds: refused whole, nothing grows.
+    let eleven: Vec<String> = (0..11).map(|i| format!("{{\"symbol\":\"S{i}\",\"price\":1,\"volume\":1}}")).collect();
+    let (status, body) = call("POST", &url, Some(("application/x-ndjson", &eleven.join("\n"))), Some("s3cret"));
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (429, Some("busy")), "{body}");
+    let (status, _) = call("POST", &url, Some(("application/x-ndjson", &eleven[..3].join("\n"))), Some("s3cret"));
+    assert_eq!(status, 200);
+    let big = format!("[{}]", vec![r#"{"symbol":"S","price":1,"volume":1}"#; 100].join(","));
+    assert_eq!(call("POST", &url, Some(("application/json", &big)), Some("s3cret")).0, 413);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
