@@ -2,7 +2,7 @@
 //! schemas, and running it over a finite input.
 
 use crate::runtime::build::Dest;
-use crate::runtime::execute::{run_streaming, Step};
+use crate::runtime::execute::{run_streaming, Step, Workers};
 use crate::runtime::graph::Graph;
 use crate::runtime::message::{Kind, Msg, StreamId, FLUSH, ON_DEMAND, TICK};
 use crate::runtime::time::Sequencer;
@@ -93,7 +93,12 @@ impl CompiledApp {
 
     /// Runs the app over `items` on `workers` threads and returns what `observe`
     /// names produced (`"S"` for a stream, `"query:q"` for a query's own output).
-    pub fn run(&self, items: Vec<InputItem>, workers: usize, observe: &[String]) -> Result<Vec<OutputEvent>, String> {
+    pub fn run(
+        &self,
+        items: Vec<InputItem>,
+        workers: impl Into<Workers>,
+        observe: &[String],
+    ) -> Result<Vec<OutputEvent>, String> {
         let mut outputs = Vec::new();
         self.run_streaming(items.into_iter(), workers, observe, |o| outputs.push(o))?;
         Ok(outputs)
@@ -104,7 +109,7 @@ impl CompiledApp {
     pub fn run_streaming<I>(
         &self,
         items: I,
-        workers: usize,
+        workers: impl Into<Workers>,
         observe: &[String],
         mut on_output: impl FnMut(OutputEvent),
     ) -> Result<(), String>

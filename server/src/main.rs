@@ -43,6 +43,8 @@ enum Command {
         /// The input format.
         #[arg(long, value_enum, default_value_t = cli::run::Format::Jsonl)]
         format: cli::run::Format,
+        #[command(flatten)]
+        cluster: cli::ClusterArgs,
     },
     /// Serve apps over HTTP: create them, push events, follow outputs (SSE,
     /// WebSocket), query tables and named windows. See docs/http-api.md.
@@ -66,7 +68,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { apps } => cli::check::run(&apps),
         Command::Fmt { app } => cli::fmt::run(&app),
-        Command::Run { app, input, workers, format } => cli::run::run(&app, input.as_deref(), workers, format),
+        Command::Run { app, input, workers, format, cluster } => match cluster.workers(workers) {
+            Ok(w) => cli::run::run(&app, input.as_deref(), w, format),
+            Err(e) => {
+                eprintln!("sluice run: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Test { cases, workers, verbose } => cli::test::run(&cases, workers, verbose),
         Command::Serve(args) => serve::run(args),
     }

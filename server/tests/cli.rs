@@ -188,3 +188,63 @@ fn live_run_fires_absence_patterns_without_new_events() {
     assert!(waited >= std::time::Duration::from_millis(350), "fired too early: {waited:?}");
     assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
 }
+
+/// `sluice run` on a timely cluster of two processes prints exactly what one
+/// process prints (partition keys are exchanged between the processes).
+#[test]
+fn run_on_two_processes_matches_one() {
+    let dir = std::env::temp_dir().join(format!("sluice-run-cluster-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("app.siddhi");
+    std::fs::write(
+        &app,
+        "@app:playback\ndefine stream S (symbol string, price double);\npartition with (symbol of S)\nbegin\n  \
+         from S#window.length(3) select symbol, avg(price) as a, count() as n insert into Out;\nend;\n",
+    )
+    .unwrap();
+    let input = dir.join("in.jsonl");
+    let lines: Vec<String> = (0..5000)
+        .map(|i| {
+            format!(
+                "{{\"stream\":\"S\",\"ts\":{},\"data\":{{\"symbol\":\"K{}\",\"price\":{}.0}}}}",
+                1000 + i,
+                i % 37,
+                i % 101
+            )
+        })
+        .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let ports: Vec<u16> =
+        (0..2).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()).collect();
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1])).unwrap();
+    let one = sluice().arg("run").arg(&app).arg("--input").arg(&input).args(["--workers", "2"]).output().unwrap();
+    let follower = sluice()
+        .arg("run")
+        .arg(&app)
+        .args(["--workers", "2", "--process", "1", "--hostfile"])
+        .arg(&hosts)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let leader = sluice()
+        .arg("run")
+        .arg(&app)
+        .arg("--input")
+        .arg(&input)
+        .args(["--workers", "2", "--process", "0", "--hostfile"])
+        .arg(&hosts)
+        .output()
+        .unwrap();
+    let follower = follower.wait_with_output().unwrap();
+    assert!(leader.status.success() && follower.status.success(), "{}", String::from_utf8_lossy(&leader.stderr));
+    // timely reports its connection progress on stdout; events are the JSON lines.
+    let events = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out).lines().filter(|l| l.starts_with('{')).map(str::to_string).collect()
+    };
+    let (a, b) = (events(&one.stdout), events(&leader.stdout));
+    assert_eq!(a.len(), 5000);
+    assert_eq!(a, b);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -266,3 +266,96 @@ fn keys_limits_and_back_pressure() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Starts process `index` of a cluster whose processes listen on `http` and
+/// connect their timely workers over `hostfile`.
+fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Server {
+    let peers: Vec<String> = http.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["serve", "--workers", "2", "--listen", &peers[index], "--data-dir"])
+        .arg(dir)
+        .arg("--hostfile")
+        .arg(hostfile)
+        .args(["--process", &index.to_string(), "--peers", &peers.join(",")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sluice serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30)).expect("the process listens");
+    Server { child, base: format!("http://{}", peers[index]) }
+}
+
+#[test]
+fn a_cluster_of_two_processes_answers_like_one() {
+    let dir = data_dir("cluster");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let hostfile = dir.join("hosts");
+    std::fs::write(&hostfile, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).expect("hostfile");
+    let http = [free_port(), free_port()];
+    let leader = start_process(&dir.join("p0"), &hostfile, 0, &http);
+    let follower = start_process(&dir.join("p1"), &hostfile, 1, &http);
+    let (l, f) = (&leader.base, &follower.base);
+
+    // Created through the follower, the app runs on both processes' workers.
+    let (status, body) = call("POST", &format!("{f}/v1/apps"), Some(("text/plain", APP)), None);
+    assert_eq!(status, 201, "{body}");
+    let events = |b: &str| format!("{b}/v1/apps/Stocks/streams/HighStream/events");
+    let sse = follow_sse(events(f));
+    let ws = follow_ws(events(f).replace("http://", "ws://"));
+    let sse_leader = follow_sse(events(l));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let post = |b: &str, ct: &str, body: &str| {
+        let (status, text) = call("POST", &format!("{b}/v1/apps/Stocks/streams/StockStream"), Some((ct, body)), None);
+        assert_eq!(status, 200, "{text}");
+    };
+    post(f, "application/json", r#"{"symbol":"IBM","price":75.5,"volume":10}"#);
+    post(l, "text/csv", "WSO2,5,3\nORCL,20,7\n");
+    post(f, "application/x-ndjson", "{\"symbol\":\"MSFT\",\"price\":30,\"volume\":1}\n");
+    let want = ["IBM", "ORCL", "MSFT"];
+    for (how, rx) in [("SSE via process 1", &sse), ("WebSocket via process 1", &ws), ("SSE via process 0", &sse_leader)]
+    {
+        let got: Vec<String> =
+            take(rx, 3).iter().map(|e| e["data"]["symbol"].as_str().unwrap_or("?").to_string()).collect();
+        assert_eq!(got, want, "{how}");
+    }
+    for b in [l, f] {
+        let (status, body) = call(
+            "POST",
+            &format!("{b}/v1/apps/Stocks/query"),
+            Some(("text/plain", "SELECT symbol, volume FROM StockTable WHERE volume > 1 ORDER BY volume DESC")),
+            None,
+        );
+        assert_eq!(
+            (status, json(&body)["rows"].clone()),
+            (200, serde_json::json!([["IBM", 10], ["ORCL", 7], ["WSO2", 3]])),
+            "{body}"
+        );
+        let (_, body) = call(
+            "POST",
+            &format!("{b}/v1/apps/Stocks/query"),
+            Some(("text/plain", "from StockTable on price < 10 select symbol")),
+            None,
+        );
+        assert_eq!(json(&body)["rows"], serde_json::json!([["WSO2"]]), "{body}");
+    }
+    assert_eq!(call("DELETE", &format!("{f}/v1/apps/Stocks"), None, None).0, 204);
+    assert_eq!(json(&call("GET", &format!("{l}/v1/apps"), None, None).1)["apps"], serde_json::json!([]));
+    drop(follower);
+    drop(leader);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -27,25 +27,83 @@ const CATCH_UP_EVERY: u64 = 4;
 
 /// Runs `graph` over `steps` with `workers` threads; returns the observed outputs
 /// in logical-time order.
-pub fn run_to_completion(graph: Graph, steps: Vec<Step>, workers: usize) -> Result<Vec<Output>, String> {
+pub fn run_to_completion(graph: Graph, steps: Vec<Step>, workers: impl Into<Workers>) -> Result<Vec<Output>, String> {
     let mut outputs = Vec::new();
     run_streaming(graph, steps.into_iter(), workers, |o| outputs.push(o))?;
     Ok(outputs)
 }
 
+/// Where a dataflow's timely workers run: threads in this process and, for a
+/// cluster, this process's place among the others (timely's own cluster mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workers {
+    /// Worker threads in this process.
+    pub threads: usize,
+    /// The cluster, when the workers span several processes.
+    pub cluster: Option<Cluster>,
+}
+
+/// A timely cluster: every process runs the same dataflow; process 0 owns the
+/// input (worker 0 sequences it) and receives the observed outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// This process's index into `addresses`.
+    pub process: usize,
+    /// `host:port` of every process, where timely's processes connect to each other.
+    pub addresses: Vec<String>,
+}
+
+impl From<usize> for Workers {
+    fn from(threads: usize) -> Workers {
+        Workers { threads, cluster: None }
+    }
+}
+
+impl Workers {
+    /// Whether this process feeds the input and sees the outputs (worker 0 is here).
+    pub fn is_leader(&self) -> bool {
+        self.cluster.as_ref().is_none_or(|c| c.process == 0)
+    }
+
+    fn timely_config(&self) -> timely::Config {
+        let threads = self.threads.max(1);
+        match &self.cluster {
+            None => timely::Config::process(threads),
+            Some(c) => timely::Config {
+                communication: timely::CommunicationConfig::Cluster {
+                    threads,
+                    process: c.process,
+                    addresses: c.addresses.clone(),
+                    report: false,
+                    zerocopy: false,
+                },
+                worker: timely::WorkerConfig::default(),
+            },
+        }
+    }
+}
+
 /// Runs `graph` over the steps an iterator produces (lazily, on worker 0) and calls
 /// `on_output` for each observed output, in logical-time order, on this thread.
-pub fn run_streaming<I>(graph: Graph, steps: I, workers: usize, mut on_output: impl FnMut(Output)) -> Result<(), String>
+/// In a cluster, only process 0 consumes `steps` and sees outputs; the others
+/// run their share of the workers and return when process 0's input ends.
+pub fn run_streaming<I>(
+    graph: Graph,
+    steps: I,
+    workers: impl Into<Workers>,
+    mut on_output: impl FnMut(Output),
+) -> Result<(), String>
 where
     I: Iterator<Item = Step> + Send + 'static,
 {
+    let workers: Workers = workers.into();
     let graph = Arc::new(GraphCell(graph));
     let steps = Arc::new(Mutex::new(Some(steps)));
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(Some(tx));
     let errors = Arc::new(Mutex::new(None::<String>));
     let worker_errors = errors.clone();
-    let config = timely::Config::process(workers.max(1));
+    let config = workers.timely_config();
     let guards = timely::execute(config, move |worker| {
         let index = worker.index();
         let sink = if index == 0 { tx.lock().expect("sender").take() } else { None };

@@ -5,7 +5,36 @@ pub mod fmt;
 pub mod run;
 pub mod test;
 
-use std::path::Path;
+use sluice_dataflow::runtime::execute::{Cluster, Workers};
+use std::path::{Path, PathBuf};
+
+/// timely's cluster options: several processes run every app's workers together.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ClusterArgs {
+    /// A file with one `host:port` per line, one per process: where the processes'
+    /// timely workers connect to each other. Every process gets the same file.
+    #[arg(long, requires = "process")]
+    pub hostfile: Option<PathBuf>,
+    /// This process's index in the host file (0 feeds the input and prints outputs).
+    #[arg(long, requires = "hostfile")]
+    pub process: Option<usize>,
+}
+
+impl ClusterArgs {
+    /// The worker placement for `threads` threads per process.
+    pub fn workers(&self, threads: usize) -> Result<Workers, String> {
+        let (Some(file), Some(process)) = (&self.hostfile, self.process) else {
+            return Ok(Workers::from(threads));
+        };
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+        let addresses: Vec<String> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
+        if process >= addresses.len() {
+            return Err(format!("--process {process}: {} lists {} processes", file.display(), addresses.len()));
+        }
+        Ok(Workers { threads, cluster: Some(Cluster { process, addresses }) })
+    }
+}
 
 /// Reads an app file, or prints why not.
 pub fn read_app(path: &Path) -> Option<String> {

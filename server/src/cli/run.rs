@@ -3,6 +3,7 @@
 //! event its queries insert into streams as a JSON line.
 
 use sluice_dataflow::app::{InputItem, OutputSource};
+use sluice_dataflow::runtime::execute::Workers;
 use sluice_dataflow::value::Value;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -30,7 +31,7 @@ fn wall_clock_ms() -> i64 {
 /// clock as they are read, and the clock ticks every 100 ms while input is idle,
 /// so time windows expire and batches flush without new events. With
 /// `@app:playback`, each event's `ts` (or the previous one + 1 ms) is the clock.
-pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format) -> ExitCode {
+pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Format) -> ExitCode {
     let Some(text) = super::read_app(app_path) else { return ExitCode::FAILURE };
     let file = app_path.display().to_string();
     let ast = match sluice_frontend::parse(&text) {
@@ -61,6 +62,17 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: usize, format: Format
             return ExitCode::FAILURE;
         }
     };
+    if !workers.is_leader() {
+        // Another process of the cluster: run this share of the workers; process 0
+        // reads the input and prints the outputs.
+        return match app.run_streaming(std::iter::empty(), workers, &app.output_streams, |_| {}) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{file}: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let reader: Box<dyn BufRead + Send> = match input {
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
         Some(p) if p == Path::new("-") => Box::new(std::io::BufReader::new(std::io::stdin())),

@@ -2,12 +2,14 @@
 //! line:column), keeps their definitions and active flag on disk so that they
 //! survive a restart, and starts and stops their dataflows.
 
+use super::cluster::{self, ClusterPlan};
 use super::error::ApiError;
 use super::metrics::AppCounters;
 use super::running::RunningApp;
 use super::ServeArgs;
 use parking_lot::{Mutex, RwLock};
 use sluice_dataflow::app::CompiledApp;
+use sluice_dataflow::runtime::execute::{Cluster, Workers};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +27,8 @@ pub struct ManagedApp {
     pub warnings: Vec<serde_json::Value>,
     /// Counters, kept across deactivation.
     pub counters: Arc<AppCounters>,
+    /// Its number among the apps: in a cluster, where its timely ports are.
+    pub slot: usize,
     /// The dataflow, while active.
     running: Mutex<Option<Arc<RunningApp>>>,
 }
@@ -78,6 +82,9 @@ pub struct AppManager {
     dir: PathBuf,
     workers: usize,
     queue_events: usize,
+    cluster: Option<ClusterPlan>,
+    /// The key a leader presents to the other processes.
+    peer_key: Option<String>,
 }
 
 impl AppManager {
@@ -91,7 +98,13 @@ impl AppManager {
             dir,
             workers: args.workers.max(1),
             queue_events: args.queue_events,
+            cluster: args.cluster_plan()?,
+            peer_key: args.api_keys.first().cloned(),
         };
+        if manager.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
+            // Followers keep nothing: the leader tells them what to run.
+            return Ok(manager);
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&manager.dir)
             .map_err(|e| format!("cannot read {}: {e}", manager.dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -102,22 +115,84 @@ impl AppManager {
             let restored = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
                 let active =
                     std::fs::read_to_string(path.with_extension("state")).map_or(true, |s| s.trim() != "inactive");
-                manager.install(text, active, false).map_err(|e| e.message)
+                manager.install(text, active, false, None).map_err(|e| e.message)
             });
             match restored {
-                Ok(app) => eprintln!("sluice serve: restored app '{}'", app.name),
+                Ok(app) => {
+                    eprintln!("sluice serve: restored app '{}'", app.name);
+                    if app.running().is_some() {
+                        manager.announce_later(&app);
+                    }
+                }
                 Err(e) => eprintln!("sluice serve: cannot restore {}: {e}", path.display()),
             }
         }
         Ok(manager)
     }
 
-    /// Creates an app from its text and starts it.
-    pub fn create(&self, text: String) -> Result<Arc<ManagedApp>, ApiError> {
-        self.install(text, true, true)
+    /// The cluster this process belongs to.
+    pub fn cluster(&self) -> Option<&ClusterPlan> {
+        self.cluster.as_ref()
     }
 
-    fn install(&self, text: String, active: bool, persist: bool) -> Result<Arc<ManagedApp>, ApiError> {
+    /// Whether this process passes app requests to a leader.
+    pub fn is_follower(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| !c.is_leader())
+    }
+
+    /// A leader tells every other process to do the same (start an app's share,
+    /// stop it, forget it); the first failure is the answer.
+    fn tell_followers(&self, method: &str, path: &str, body: &str) -> Result<(), ApiError> {
+        let Some(c) = self.cluster.as_ref().filter(|c| c.is_leader()) else { return Ok(()) };
+        for peer in c.followers() {
+            cluster::tell(peer, method, path, body, self.peer_key.as_deref()).map_err(|e| {
+                ApiError::new(StatusCode::BAD_GATEWAY, "cluster", format!("a cluster process did not follow: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A restored app: the other processes may not be up yet, so they are told
+    /// in the background until they answer.
+    fn announce_later(&self, app: &ManagedApp) {
+        let Some(c) = self.cluster.clone().filter(|c| c.is_leader()) else { return };
+        let (text, slot, key) = (app.text.clone(), app.slot, self.peer_key.clone());
+        std::thread::spawn(move || {
+            for peer in c.followers() {
+                while let Err(e) =
+                    cluster::tell(peer, "POST", &format!("/v1/internal/apps/{slot}"), &text, key.as_deref())
+                {
+                    if e.contains(" 409:") {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+            }
+        });
+    }
+
+    /// A follower starts its share of an app the leader created in `slot`.
+    pub fn follow(&self, text: String, slot: usize) -> Result<Arc<ManagedApp>, ApiError> {
+        self.install(text, true, false, Some(slot))
+    }
+
+    /// Creates an app from its text and starts it.
+    pub fn create(&self, text: String) -> Result<Arc<ManagedApp>, ApiError> {
+        let app = self.install(text, true, true, None)?;
+        if let Err(e) = self.tell_followers("POST", &format!("/v1/internal/apps/{}", app.slot), &app.text) {
+            let _ = self.delete(&app.name);
+            return Err(e);
+        }
+        Ok(app)
+    }
+
+    fn install(
+        &self,
+        text: String,
+        active: bool,
+        persist: bool,
+        slot: Option<usize>,
+    ) -> Result<Arc<ManagedApp>, ApiError> {
         let (compiled, warnings) = validate(&text)?;
         let name = compiled.plan.name.clone();
         if !valid_name(&name) {
@@ -135,14 +210,22 @@ impl AppManager {
                 format!("an app named '{name}' exists; delete it first or choose another @app:name"),
             ));
         }
-        if persist {
+        if persist && !self.is_follower() {
             self.write_file(&name, "app", &text)?;
             self.write_file(&name, "state", "active")?;
         }
         let compiled = Arc::new(compiled);
         let counters = Arc::new(AppCounters::new(compiled.stream_ids.keys()));
-        let app =
-            Arc::new(ManagedApp { name: name.clone(), text, compiled, warnings, counters, running: Mutex::new(None) });
+        let slot = slot.unwrap_or_else(|| (0..).find(|s| !apps.values().any(|a| a.slot == *s)).unwrap_or(0));
+        let app = Arc::new(ManagedApp {
+            name: name.clone(),
+            text,
+            compiled,
+            warnings,
+            counters,
+            slot,
+            running: Mutex::new(None),
+        });
         if active {
             self.start(&app);
         }
@@ -153,9 +236,16 @@ impl AppManager {
     fn start(&self, app: &ManagedApp) {
         let mut running = app.running.lock();
         if running.is_none() {
+            let workers = Workers {
+                threads: self.workers,
+                cluster: self
+                    .cluster
+                    .as_ref()
+                    .map(|c| Cluster { process: c.process, addresses: c.app_addresses(app.slot) }),
+            };
             *running = Some(Arc::new(RunningApp::start(
                 app.compiled.clone(),
-                self.workers,
+                workers,
                 self.queue_events,
                 app.counters.clone(),
             )));
@@ -183,7 +273,10 @@ impl AppManager {
     /// Starts a deactivated app (with empty state: windows and tables start over).
     pub fn activate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
         let app = self.get(name)?;
-        self.write_file(name, "state", "active")?;
+        if !self.is_follower() {
+            self.write_file(name, "state", "active")?;
+        }
+        self.tell_followers("POST", &format!("/v1/internal/apps/{name}/activate"), "")?;
         self.start(&app);
         Ok(app)
     }
@@ -191,7 +284,10 @@ impl AppManager {
     /// Stops an app; what was queued is processed first. Its definition stays.
     pub fn deactivate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
         let app = self.get(name)?;
-        self.write_file(name, "state", "inactive")?;
+        if !self.is_follower() {
+            self.write_file(name, "state", "inactive")?;
+        }
+        self.tell_followers("POST", &format!("/v1/internal/apps/{name}/deactivate"), "")?;
         let running = app.running.lock().take();
         if let Some(r) = running {
             r.stop();
@@ -202,14 +298,17 @@ impl AppManager {
     /// Stops and forgets an app.
     pub fn delete(&self, name: &str) -> Result<(), ApiError> {
         let app = self.apps.write().remove(name).ok_or_else(|| ApiError::no_app(name))?;
+        let told = self.tell_followers("DELETE", &format!("/v1/internal/apps/{name}"), "");
         let running = app.running.lock().take();
         if let Some(r) = running {
             r.stop();
         }
-        for ext in ["app", "state"] {
-            let _ = std::fs::remove_file(self.dir.join(format!("{name}.{ext}")));
+        if !self.is_follower() {
+            for ext in ["app", "state"] {
+                let _ = std::fs::remove_file(self.dir.join(format!("{name}.{ext}")));
+            }
         }
-        Ok(())
+        told
     }
 
     /// Stops every app (the server is going down; definitions stay on disk).

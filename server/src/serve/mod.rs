@@ -8,6 +8,7 @@
 //! ([`running::Ingress`]), and hands its outputs to subscribers through broadcast
 //! channels that drop what a slow subscriber cannot take.
 
+pub mod cluster;
 pub mod error;
 pub mod ingest;
 pub mod manager;
@@ -44,6 +45,23 @@ pub struct ServeArgs {
     /// fit is refused with 429 (the client retries later) instead of growing memory.
     #[arg(long, default_value_t = 200_000)]
     pub queue_events: usize,
+    /// timely's cluster options (every app's workers span the processes).
+    #[command(flatten)]
+    pub cluster: crate::cli::ClusterArgs,
+    /// In a cluster: every process's HTTP address (`host:port`), in host-file
+    /// order, comma-separated. Process 0 leads; the others pass requests to it.
+    #[arg(long, value_delimiter = ',', requires = "hostfile")]
+    pub peers: Vec<String>,
+}
+
+impl ServeArgs {
+    /// The cluster this process belongs to, if any.
+    pub fn cluster_plan(&self) -> Result<Option<cluster::ClusterPlan>, String> {
+        match (&self.cluster.hostfile, self.cluster.process) {
+            (Some(file), Some(process)) => cluster::ClusterPlan::new(process, file, &self.peers).map(Some),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// Runs the server until Ctrl-C.
@@ -63,13 +81,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let routes = routes::routes(manager.clone(), Arc::new(args.api_keys.clone()), args.max_body_bytes);
+    let role = match manager.cluster() {
+        Some(c) if c.is_leader() => format!(", leading a cluster of {}", c.peers.len()),
+        Some(c) => format!(", process {} of a cluster led by {}", c.process, c.leader()),
+        None => String::new(),
+    };
     let result = runtime.block_on(async move {
         let (addr, server) = warp::serve(routes)
             .try_bind_with_graceful_shutdown(args.listen, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        eprintln!("sluice serve: listening on http://{addr} ({} workers per app)", args.workers);
+        eprintln!("sluice serve: listening on http://{addr} ({} workers per app{role})", args.workers);
         server.await;
         Ok::<(), String>(())
     });

@@ -11,6 +11,7 @@ use sluice_frontend::logical::EntryKind;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
+use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::hyper::body::Bytes;
 use warp::reply::Response;
@@ -30,11 +31,9 @@ fn json(status: StatusCode, value: serde_json::Value) -> Response {
 }
 
 /// Every route, with authentication, size limits and JSON errors.
-pub fn routes(
-    manager: Arc<AppManager>,
-    keys: Arc<Vec<String>>,
-    max_body: u64,
-) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -> BoxedFilter<(Response,)> {
+    let follower = manager.is_follower();
+    let leader_url = manager.cluster().map(|c| c.leader().to_string()).unwrap_or_default();
     let health =
         warp::path!("health").and(warp::get()).map(|| json(StatusCode::OK, serde_json::json!({"status": "ok"})));
     let m = warp::any().map(move || manager.clone());
@@ -159,6 +158,7 @@ pub fn routes(
         });
 
     let guarded = metrics
+        .clone()
         .or(create)
         .unify()
         .or(validate)
@@ -181,7 +181,160 @@ pub fn routes(
         .unify()
         .or(ad_hoc)
         .unify();
-    health.or(auth.and(guarded)).unify().recover(recover).unify()
+    let internal = internal_routes(m.clone(), body);
+    if follower {
+        let local = metrics.or(internal).unify();
+        let proxied = warp::path("v1").and(proxy_routes(leader_url, body));
+        health.or(auth.and(local.or(proxied).unify())).unify().recover(recover).unify().boxed()
+    } else {
+        health.or(auth.and(internal.or(guarded).unify())).unify().recover(recover).unify().boxed()
+    }
+}
+
+/// What a cluster's leader tells the other processes: start an app's share in a
+/// slot, activate, deactivate, delete.
+fn internal_routes(
+    m: impl Filter<Extract = (Arc<AppManager>,), Error = Infallible> + Clone + Send + Sync + 'static,
+    body: impl Filter<Extract = (Bytes,), Error = Rejection> + Clone + Send + Sync + 'static,
+) -> BoxedFilter<(Response,)> {
+    let follow = warp::path!("v1" / "internal" / "apps" / usize).and(warp::post()).and(m.clone()).and(body).and_then(
+        |slot: usize, m: Arc<AppManager>, body: Bytes| async move {
+            answer(
+                async {
+                    let text = utf8(&body)?;
+                    let app = tokio::task::spawn_blocking(move || m.follow(text, slot)).await.map_err(internal)??;
+                    Ok(json(StatusCode::CREATED, serde_json::json!({"name": app.name, "slot": slot})))
+                }
+                .await,
+            )
+        },
+    );
+    let change = warp::path!("v1" / "internal" / "apps" / String / String).and(warp::post()).and(m.clone()).and_then(
+        |name: String, action: String, m: Arc<AppManager>| async move {
+            answer(match action.as_str() {
+                "activate" => lifecycle(move || m.activate(&name)).await,
+                "deactivate" => lifecycle(move || m.deactivate(&name)).await,
+                _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")),
+            })
+        },
+    );
+    let forget = warp::path!("v1" / "internal" / "apps" / String).and(warp::delete()).and(m).and_then(
+        |name: String, m: Arc<AppManager>| async move {
+            answer(
+                async {
+                    tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
+                    Ok(StatusCode::NO_CONTENT.into_response())
+                }
+                .await,
+            )
+        },
+    );
+    follow.or(change).unify().or(forget).unify().boxed()
+}
+
+/// A cluster follower passes every app request to the leader and streams the
+/// answer back (Server-Sent Events included); WebSocket subscriptions are served
+/// here from the leader's event stream.
+fn proxy_routes(
+    leader: String,
+    body: impl Filter<Extract = (Bytes,), Error = Rejection> + Clone + Send + Sync + 'static,
+) -> BoxedFilter<(Response,)> {
+    let client = warp::hyper::Client::new();
+    let ws_leader = leader.clone();
+    let ws = warp::path!("apps" / String / "streams" / String / "events")
+        .and(warp::get())
+        .and(warp::ws())
+        .and(warp::header::optional::<String>("authorization"))
+        .map(move |app: String, stream: String, ws: warp::ws::Ws, auth: Option<String>| {
+            let url = format!("{ws_leader}/v1/apps/{app}/streams/{stream}/events");
+            ws.on_upgrade(move |socket| relay_ws(socket, url, auth)).into_response()
+        });
+    // GET and DELETE carry no body (and no Content-Length to check).
+    let body = warp::get().or(warp::delete()).unify().map(Bytes::new).or(body).unify();
+    let forward = warp::method()
+        .and(warp::path::full())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::header::headers_cloned())
+        .and(body)
+        .and_then(
+            move |method, path: warp::path::FullPath, query: String, headers: warp::http::HeaderMap, body: Bytes| {
+                let client = client.clone();
+                let leader = leader.clone();
+                async move {
+                    let uri = if query.is_empty() {
+                        format!("{leader}{}", path.as_str())
+                    } else {
+                        format!("{leader}{}?{query}", path.as_str())
+                    };
+                    let mut req = warp::http::Request::builder().method(method).uri(uri);
+                    for (k, v) in headers.iter().filter(|(k, _)| *k != warp::http::header::HOST) {
+                        req = req.header(k, v);
+                    }
+                    let result = match req.body(warp::hyper::Body::from(body)) {
+                        Ok(req) => client.request(req).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    Ok::<_, Infallible>(match result {
+                        Ok(resp) => resp.into_response(),
+                        Err(e) => {
+                            ApiError::new(StatusCode::BAD_GATEWAY, "cluster", format!("the leader did not answer: {e}"))
+                                .reply()
+                                .into_response()
+                        }
+                    })
+                }
+            },
+        );
+    ws.or(forward).unify().boxed()
+}
+
+/// Follows the leader's SSE stream and sends each event over a WebSocket.
+async fn relay_ws(socket: warp::ws::WebSocket, url: String, auth: Option<String>) {
+    let (mut tx, mut incoming) = socket.split();
+    let mut req = warp::http::Request::get(url).header("accept", "text/event-stream");
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let Ok(req) = req.body(warp::hyper::Body::empty()) else { return };
+    let Ok(resp) = warp::hyper::Client::new().request(req).await else {
+        let _ = tx.close().await;
+        return;
+    };
+    let mut body = resp.into_body();
+    let mut pending = String::new();
+    let mut lagged = false;
+    loop {
+        tokio::select! {
+            chunk = body.next() => {
+                let Some(Ok(chunk)) = chunk else { break };
+                pending.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = pending.find('\n') {
+                    let line: String = pending.drain(..=end).collect();
+                    let line = line.trim_end();
+                    let text = if line == "event:lagged" {
+                        lagged = true;
+                        continue;
+                    } else if let Some(data) = line.strip_prefix("data:") {
+                        if std::mem::take(&mut lagged) {
+                            serde_json::json!({"lagged": data.trim().parse::<u64>().unwrap_or(0)}).to_string()
+                        } else {
+                            data.to_string()
+                        }
+                    } else {
+                        continue;
+                    };
+                    if tx.send(warp::ws::Message::text(text)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            msg = incoming.next() => match msg {
+                Some(Ok(m)) if !m.is_close() => {}
+                _ => break,
+            }
+        }
+    }
+    let _ = tx.close().await;
 }
 
 /// Passes when no keys are configured or the request bears one of them.

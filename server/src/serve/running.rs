@@ -5,6 +5,7 @@
 use super::metrics::AppCounters;
 use parking_lot::Mutex;
 use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
+use sluice_dataflow::runtime::execute::Workers;
 use sluice_dataflow::runtime::message::Kind;
 use sluice_dataflow::runtime::time::{self, Sequencer};
 use sluice_dataflow::value::{Row, Value};
@@ -261,16 +262,27 @@ pub struct RunningApp {
     pub failure: Arc<Mutex<Option<String>>>,
     /// The latest logical time (ms) the dataflow has taken from the queue.
     pub fed_ts: Arc<AtomicI64>,
+    /// Whether this process feeds the dataflow (always, but in a cluster's followers).
+    leader: bool,
 }
 
 impl RunningApp {
     /// Starts `app` on `workers` timely threads.
-    pub fn start(app: Arc<CompiledApp>, workers: usize, queue_events: usize, counters: Arc<AppCounters>) -> RunningApp {
+    /// In a cluster, only the leader feeds input and sees outputs; the other
+    /// processes run their share of the workers until the leader's input ends.
+    pub fn start(
+        app: Arc<CompiledApp>,
+        workers: Workers,
+        queue_events: usize,
+        counters: Arc<AppCounters>,
+    ) -> RunningApp {
+        let leader = workers.is_leader();
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputItem>>(QUEUE_BATCHES);
+        let tx = leader.then_some(tx);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let playback = app.plan.playback;
         let ingress = Arc::new(Ingress {
-            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx) }),
+            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx }),
             in_flight: in_flight.clone(),
             capacity: queue_events.max(1),
             playback,
@@ -308,7 +320,7 @@ impl RunningApp {
                 Err(e) => *failure.lock() = Some(format!("cannot start the app's thread: {e}")),
             }
         }
-        if !playback {
+        if !playback && leader {
             let ingress = ingress.clone();
             let stop = stop.clone();
             if let Ok(h) = std::thread::Builder::new().name("app-clock".into()).spawn(move || {
@@ -328,6 +340,7 @@ impl RunningApp {
             next_query: AtomicU64::new(1),
             stop,
             threads: Mutex::new(threads),
+            leader,
             failure,
             fed_ts,
         }
@@ -357,8 +370,12 @@ impl RunningApp {
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Release);
         self.ingress.close();
+        // A follower's workers end when the leader closes its input; it does not
+        // wait for that (the leader may be gone).
         for h in self.threads.lock().drain(..) {
-            let _ = h.join();
+            if self.leader {
+                let _ = h.join();
+            }
         }
     }
 }
