@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! cargo build --release -p sluice-server
-//! cargo run --release -p sluice-benchmarks --bin http-bench [-- --events N --clients C --overload-secs S]
+//! cargo run --release -p sluice-benchmarks --bin http-bench [-- --events N --clients C --overload-secs S --rate R]
 //! ```
 
 use std::io::{BufRead, BufReader};
@@ -120,7 +120,9 @@ fn post(agent: &ureq::Agent, url: &str, body: &str) -> (Duration, u64) {
     }
 }
 
-fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, clients: usize) {
+/// One measurement; `rate` > 0 paces the clients to that many events/s in all
+/// (latency below saturation), 0 posts as fast as the server takes them.
+fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, clients: usize, rate: u64) {
     let server = Server::start(sluice, workers);
     ureq::post(&format!("{}/v1/apps", server.base)).send_string(APP).expect("create the app");
     let epoch = Instant::now();
@@ -162,6 +164,10 @@ fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, cl
                     if b >= batches {
                         break;
                     }
+                    if rate > 0 {
+                        let due = started + Duration::from_secs_f64((b * batch_size) as f64 / rate as f64);
+                        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    }
                     let body = batch(b * batch_size, batch_size, epoch.elapsed().as_micros() as u64);
                     let (took, r) = post(&agent, &url, &body);
                     request_us.push(took.as_micros() as u64);
@@ -191,8 +197,9 @@ fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, cl
     let mut e2e = latencies.lock().expect("latencies").clone();
     e2e.sort_unstable();
     let n = batches * batch_size;
+    let pace = if rate > 0 { format!("paced at {rate} events/s") } else { "unpaced".to_string() };
     println!(
-        "workers {workers}  batch {batch_size:>6}  {n} events  {:>9.0} events/s  request p50 {:>7.2} ms p99 {:>7.2} ms  \
+        "workers {workers}  batch {batch_size:>6}  {pace}  {n} events  {:>9.0} events/s  request p50 {:>7.2} ms p99 {:>7.2} ms  \
          in→out p50 {:>7.2} ms p99 {:>7.2} ms ({} of {want} outputs seen)  peak {:.1} MiB  (posting took {:.2} s, {refused} × 429)",
         n as f64 / done.as_secs_f64(),
         percentile(&request_us, 0.5) as f64 / 1000.0,
@@ -264,6 +271,7 @@ fn main() {
     let total = arg("--events", 2_000_000);
     let clients = arg("--clients", 4) as usize;
     let overload_secs = arg("--overload-secs", 20);
+    let rate = arg("--rate", 0);
     let sluice = args
         .iter()
         .position(|a| a == "--sluice")
@@ -279,7 +287,7 @@ fn main() {
     }
     for workers in [1, 2] {
         for batch_size in [1_000, 10_000] {
-            run(&sluice, workers, batch_size, total, clients);
+            run(&sluice, workers, batch_size, total, clients, rate);
         }
     }
     if overload_secs > 0 {
