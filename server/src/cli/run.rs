@@ -125,12 +125,29 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             }
         }
     });
+    // When the input pauses, a flush lets what was read leave at once instead of
+    // waiting for a full batch or the next tick.
+    let mut flushed = true;
     let items = std::iter::from_fn(move || {
+        match rx.try_recv() {
+            Ok(item) => {
+                flushed = false;
+                return Some(item);
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) if !flushed => {
+                flushed = true;
+                return Some(InputItem::Flush);
+            }
+            Err(_) => {}
+        }
         if playback {
-            return rx.recv().ok();
+            return rx.recv().ok().inspect(|_| flushed = false);
         }
         match rx.recv_timeout(std::time::Duration::from_millis(TICK_MS)) {
-            Ok(item) => Some(item),
+            Ok(item) => {
+                flushed = false;
+                Some(item)
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Some(InputItem::Tick(wall_clock_ms())),
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
         }
