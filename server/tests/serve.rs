@@ -258,7 +258,9 @@ fn keys_limits_and_back_pressure() {
     // More events than the queue holds: refused whole, nothing grows.
     let eleven: Vec<String> = (0..11).map(|i| format!("{{\"symbol\":\"S{i}\",\"price\":1,\"volume\":1}}")).collect();
     let (status, body) = call("POST", &url, Some(("application/x-ndjson", &eleven.join("\n"))), Some("s3cret"));
-    assert_eq!((status, json(&body)["error"]["code"].as_str()), (429, Some("busy")), "{body}");
+    assert_eq!((status, json(&body)["error"]["code"].as_str()), (413, Some("batch_too_large")), "{body}");
+    // Only a cluster's followers take orders from a leader.
+    assert_eq!(call("POST", &format!("{b}/v1/internal/apps/0"), Some(("text/plain", APP)), Some("s3cret")).0, 404);
     let (status, _) = call("POST", &url, Some(("application/x-ndjson", &eleven[..3].join("\n"))), Some("s3cret"));
     assert_eq!(status, 200);
     let big = format!("[{}]", vec![r#"{"symbol":"S","price":1,"volume":1}"#; 100].join(","));

@@ -65,6 +65,14 @@ pub fn validate(text: &str) -> Result<(CompiledApp, Vec<serde_json::Value>), Api
     let warnings = plan.warnings.iter().map(|w| located(w, text)).collect();
     let compiled = sluice_dataflow::app::compile(&plan)
         .map_err(|e| invalid(vec![serde_json::json!({"message": e, "rendered": format!("app: error: {e}")})]))?;
+    let name = &compiled.plan.name;
+    if !valid_name(name) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_app",
+            format!("app name '{name}' must be letters, digits, '_', '-' or '.'; set it with @app:name('…')"),
+        ));
+    }
     Ok((compiled, warnings))
 }
 
@@ -195,13 +203,6 @@ impl AppManager {
     ) -> Result<Arc<ManagedApp>, ApiError> {
         let (compiled, warnings) = validate(&text)?;
         let name = compiled.plan.name.clone();
-        if !valid_name(&name) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_app",
-                format!("app name '{name}' must be letters, digits, '_', '-' or '.'; set it with @app:name('…')"),
-            ));
-        }
         let mut apps = self.apps.write();
         if apps.contains_key(&name) {
             return Err(ApiError::new(
@@ -235,6 +236,10 @@ impl AppManager {
 
     fn start(&self, app: &ManagedApp) {
         let mut running = app.running.lock();
+        // A failed dataflow is replaced by a fresh one.
+        if let Some(failed) = running.take_if(|r| r.failure.lock().is_some()) {
+            failed.stop();
+        }
         if running.is_none() {
             let workers = Workers {
                 threads: self.workers,

@@ -134,23 +134,16 @@ pub fn render(apps: &[AppSample<'_>]) -> String {
         "How far the time the dataflow has taken in lags behind the latest time handed out.",
         &mut apps.iter().map(|a| (format!("app=\"{}\"", label(a.name)), a.frontier_lag_ms.to_string())),
     );
-    family(
-        "sluice_query_duration_seconds_sum",
-        "counter",
-        "Total time spent answering snapshot queries.",
-        &mut apps.iter().map(|a| {
-            let micros = a.counters.query_micros.load(Ordering::Relaxed);
-            (format!("app=\"{}\"", label(a.name)), format!("{:.6}", micros as f64 / 1e6))
-        }),
-    );
-    family(
-        "sluice_query_duration_seconds_count",
-        "counter",
-        "Snapshot queries answered.",
-        &mut apps
-            .iter()
-            .map(|a| (format!("app=\"{}\"", label(a.name)), a.counters.queries.load(Ordering::Relaxed).to_string())),
-    );
+    // A summary without quantiles: total time and count of snapshot queries.
+    let _ = writeln!(out, "# HELP sluice_query_duration_seconds Time spent answering snapshot queries.");
+    let _ = writeln!(out, "# TYPE sluice_query_duration_seconds summary");
+    for a in apps {
+        let micros = a.counters.query_micros.load(Ordering::Relaxed);
+        let n = a.counters.queries.load(Ordering::Relaxed);
+        let _ =
+            writeln!(out, "sluice_query_duration_seconds_sum{{app=\"{}\"}} {:.6}", label(a.name), micros as f64 / 1e6);
+        let _ = writeln!(out, "sluice_query_duration_seconds_count{{app=\"{}\"}} {n}", label(a.name));
+    }
     out
 }
 

@@ -64,7 +64,29 @@ impl ServeArgs {
     }
 }
 
-/// Runs the server until Ctrl-C.
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM; active apps finish what is queued.
 pub fn run(args: ServeArgs) -> ExitCode {
     let manager = match manager::AppManager::open(&args) {
         Ok(m) => Arc::new(m),
@@ -89,7 +111,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let result = runtime.block_on(async move {
         let (addr, server) = warp::serve(routes)
             .try_bind_with_graceful_shutdown(args.listen, async {
-                let _ = tokio::signal::ctrl_c().await;
+                shutdown_signal().await;
             })
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         eprintln!("sluice serve: listening on http://{addr} ({} workers per app{role})", args.workers);

@@ -48,7 +48,7 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
             .zip(&running)
             .map(|(a, r)| AppSample {
                 name: &a.name,
-                active: r.is_some(),
+                active: r.as_ref().is_some_and(|r| r.failure.lock().is_none()),
                 counters: &a.counters,
                 queue_depth: r.as_ref().map_or(0, |r| r.ingress.depth()),
                 frontier_lag_ms: r
@@ -181,13 +181,13 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
         .unify()
         .or(ad_hoc)
         .unify();
-    let internal = internal_routes(m.clone(), body);
     if follower {
-        let local = metrics.or(internal).unify();
+        // Only a cluster's followers take orders from a leader.
+        let local = metrics.or(internal_routes(m.clone(), body)).unify();
         let proxied = warp::path("v1").and(proxy_routes(leader_url, body));
         health.or(auth.and(local.or(proxied).unify())).unify().recover(recover).unify().boxed()
     } else {
-        health.or(auth.and(internal.or(guarded).unify())).unify().recover(recover).unify().boxed()
+        health.or(auth.and(guarded)).unify().recover(recover).unify().boxed()
     }
 }
 
@@ -346,7 +346,11 @@ fn authorized(keys: Arc<Vec<String>>) -> impl Filter<Extract = (), Error = Rejec
                 if keys.is_empty() {
                     return Ok(());
                 }
-                let token = header.as_deref().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+                let token = header
+                    .as_deref()
+                    .and_then(|h| h.split_once(' '))
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, t)| t.trim());
                 match token {
                     Some(t) if keys.iter().any(|k| k == t) => Ok(()),
                     _ => Err(warp::reject::custom(Refusal(ApiError::new(
@@ -447,6 +451,18 @@ fn describe(app: &ManagedApp) -> serde_json::Value {
     })
 }
 
+/// Why a running app takes no more input: it failed, or it is being stopped.
+fn stopped(app: &ManagedApp) -> ApiError {
+    match app.running().and_then(|r| r.failure.lock().clone()) {
+        Some(reason) => ApiError::new(
+            StatusCode::CONFLICT,
+            "failed",
+            format!("app '{}' failed ({reason}); deactivate and activate it to restart", app.name),
+        ),
+        None => inactive(&app.name),
+    }
+}
+
 fn inactive(name: &str) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "inactive", format!("app '{name}' is deactivated; activate it first"))
 }
@@ -492,7 +508,12 @@ fn ingest_events(
             );
             Ok(warp::reply::with_header(e.reply(), "retry-after", "1").into_response())
         }
-        Err(Refused::Stopped) => Err(inactive(name)),
+        Err(Refused::TooLarge { events, capacity }) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("a batch of {events} events can never fit the ingress queue of {capacity}; split it"),
+        )),
+        Err(Refused::Stopped) => Err(stopped(&app)),
     }
 }
 
@@ -576,10 +597,10 @@ async fn run_query(m: &AppManager, name: &str, ct: Option<&str>, body: &[u8]) ->
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e).with("query", on_demand.clone().into()))?;
     let running = app.running().ok_or_else(|| inactive(name))?;
     let (as_of, rows) = running.query(on_demand).await.map_err(|f| match f {
-        QueryFailure::Refused(Refused::Busy) => {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the app's queue is full; retry later")
+        QueryFailure::Refused(Refused::Busy | Refused::TooLarge { .. }) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", "the app's queue is full; retry later")
         }
-        QueryFailure::Refused(Refused::Stopped) => inactive(name),
+        QueryFailure::Refused(Refused::Stopped) => stopped(&app),
         QueryFailure::Failed(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", e),
     })?;
     app.counters.count_query(started.elapsed().as_micros() as u64);

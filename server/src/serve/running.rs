@@ -47,6 +47,13 @@ impl LogicalTime {
 pub enum Refused {
     /// The queue is full: try again later (429).
     Busy,
+    /// The batch is larger than the whole queue: split it (413).
+    TooLarge {
+        /// Events in the batch.
+        events: usize,
+        /// The queue's capacity in events.
+        capacity: usize,
+    },
     /// The app is not running (409).
     Stopped,
 }
@@ -95,6 +102,9 @@ impl Ingress {
         let n = events.len();
         let mut state = self.state.lock();
         let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
+        if n > self.capacity {
+            return Err(Refused::TooLarge { events: n, capacity: self.capacity });
+        }
         if self.in_flight.load(Ordering::Acquire) + n > self.capacity {
             return Err(Refused::Busy);
         }
@@ -196,6 +206,8 @@ pub struct Outputs {
     answers: Mutex<HashMap<u64, PendingAnswer>>,
     /// Per-stream counters.
     pub counters: Arc<AppCounters>,
+    /// The streams queries insert into (what `events_out` counts).
+    produced: std::collections::HashSet<String>,
     /// Attribute names per stream, for the JSON of output events.
     names: HashMap<String, Vec<String>>,
 }
@@ -214,7 +226,9 @@ impl Outputs {
     fn deliver(&self, o: OutputEvent) {
         match o.source {
             OutputSource::Stream(stream) => {
-                self.counters.count_out(&stream, 1);
+                if self.produced.contains(&stream) {
+                    self.counters.count_out(&stream, 1);
+                }
                 let channels = self.channels.lock();
                 let Some(tx) = channels.get(&stream) else { return };
                 if tx.receiver_count() == 0 {
@@ -293,6 +307,7 @@ impl RunningApp {
             channels: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
             counters,
+            produced: app.output_streams.iter().cloned().collect(),
             names,
         });
         let stop = Arc::new(AtomicBool::new(false));
@@ -430,5 +445,38 @@ impl Iterator for Feeder {
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(n: usize) -> Vec<NewEvent> {
+        (0..n)
+            .map(|i| NewEvent { stream: "S".into(), values: vec![Value::Long(i as i64)], ts: Some(i as i64) })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_queue_refuses_whole_batches_and_times_follow_the_queue_order() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
+        let ingress = Ingress {
+            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx) }),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            capacity: 10,
+            playback: true,
+        };
+        let (from, to) = ingress.push(events(7)).unwrap().unwrap();
+        assert_eq!((from.seq, to.seq, to.ts), (1, 7, 6));
+        assert_eq!(ingress.push(events(7)), Err(Refused::Busy));
+        assert_eq!(ingress.push(events(11)), Err(Refused::TooLarge { events: 11, capacity: 10 }));
+        assert_eq!(ingress.depth(), 7);
+        // A refused batch takes no logical time.
+        let (from, _) = ingress.push(events(3)).unwrap().unwrap();
+        assert_eq!(from.seq, 8);
+        assert_eq!(rx.try_iter().map(|b| b.len()).collect::<Vec<_>>(), [7, 3]);
+        ingress.close();
+        assert_eq!(ingress.push(events(1)), Err(Refused::Stopped));
     }
 }
