@@ -46,6 +46,18 @@ pub fn parse_on_demand(text: &str) -> Result<Query, Vec<Diagnostic>> {
     Ok(query)
 }
 
+/// Parses one expression (the text of an `expression` window's condition).
+pub fn parse_expression(text: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let tokens = tokenize(text).map_err(|e| vec![e])?;
+    let mut parser = Parser { tokens, pos: 0, errors: Vec::new(), depth: 0 };
+    let e = parser.expr().map_err(|e| vec![e])?;
+    if !parser.at_eof() {
+        let span = parser.peek().span;
+        return Err(vec![Diagnostic::error(span, "unexpected text after the expression")]);
+    }
+    Ok(e)
+}
+
 /// The result of one parsing step.
 pub(crate) type PResult<T> = Result<T, Diagnostic>;
 

@@ -9,15 +9,28 @@
 
 mod batch;
 mod delay;
+mod expression;
+mod expression_batch;
 mod external_time_batch;
 mod frequent;
+mod java;
 mod length;
 mod length_batch;
+mod lossy_frequent;
 mod session;
 mod sort;
 mod time;
 mod time_batch;
 mod time_length;
+mod unique_ever;
+mod unique_external_time_batch;
+mod unique_first;
+mod unique_length;
+mod unique_length_batch;
+mod unique_time;
+mod unique_time_batch;
+
+pub use expression::ConditionSpec;
 
 use crate::value::{Row, Value};
 use std::collections::VecDeque;
@@ -75,14 +88,47 @@ pub type Extractor = Arc<dyn Fn(&[Value]) -> Value + Send + Sync>;
 pub enum WindowArg {
     /// A constant (a number, a time, a string).
     Const(Value),
-    /// A per-event attribute.
-    Attr(Extractor),
+    /// A per-event value (an attribute, or an expression over the event), and
+    /// the attribute's position in the row when it is a plain attribute.
+    Attr(Extractor, Option<usize>),
+    /// The compiled condition of an `expression` / `expressionBatch` window.
+    Condition(Arc<ConditionSpec>),
+}
+
+impl WindowArg {
+    /// The argument's value for an event.
+    pub fn value(&self, row: &[Value]) -> Value {
+        match self {
+            WindowArg::Const(v) => v.clone(),
+            WindowArg::Attr(f, _) => f(row),
+            WindowArg::Condition(_) => Value::Null,
+        }
+    }
 }
 
 fn const_i64(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
         Some(WindowArg::Const(v)) => v.as_i64().ok_or(format!("{what} must be an int or long constant, found {v}")),
-        Some(WindowArg::Attr(_)) => Err(format!("{what} must be a constant")),
+        Some(WindowArg::Attr(..) | WindowArg::Condition(_)) => Err(format!("{what} must be a constant")),
+        None => Err(format!("{what} is missing")),
+    }
+}
+
+/// A bool constant, or `default` when the argument is absent.
+fn const_bool(args: &[WindowArg], i: usize, what: &str, default: bool) -> Result<bool, String> {
+    match args.get(i) {
+        Some(WindowArg::Const(Value::Bool(b))) => Ok(*b),
+        Some(_) => Err(format!("{what} must be a bool constant")),
+        None => Ok(default),
+    }
+}
+
+/// An `int` constant (the reference casts these parameters to `Integer`).
+fn const_int(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
+    match args.get(i) {
+        Some(WindowArg::Const(Value::Int(v))) => Ok(*v as i64),
+        Some(WindowArg::Const(v)) => Err(format!("{what} must be an int constant, found {v}")),
+        Some(WindowArg::Attr(..) | WindowArg::Condition(_)) => Err(format!("{what} must be a constant")),
         None => Err(format!("{what} is missing")),
     }
 }
@@ -140,7 +186,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
         }
         "externaltime" => {
             arity(args, &[2])?;
-            let WindowArg::Attr(ts) = &args[0] else {
+            let WindowArg::Attr(ts, _) = &args[0] else {
                 return Err("the first parameter must be the timestamp attribute".into());
             };
             Box::new(time::Time {
@@ -165,7 +211,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
         }
         "externaltimebatch" => {
             arity(args, &[2, 3, 4, 5])?;
-            let WindowArg::Attr(ts) = &args[0] else {
+            let WindowArg::Attr(ts, _) = &args[0] else {
                 return Err("the first parameter must be the timestamp attribute".into());
             };
             let keep = const_i64(args, 1, "the window time")?;
@@ -177,7 +223,8 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 Some(WindowArg::Const(v)) => {
                     external_time_batch::StartTime::Const(v.as_i64().ok_or("the start time must be an int or long")?)
                 }
-                Some(WindowArg::Attr(f)) => external_time_batch::StartTime::Attr(f.clone()),
+                Some(WindowArg::Attr(f, _)) => external_time_batch::StartTime::Attr(f.clone()),
+                Some(WindowArg::Condition(_)) => return Err("the start time must be an int or long".into()),
             };
             let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
             let replace_ts = matches!(args.get(4), Some(WindowArg::Const(Value::Bool(true))));
@@ -205,7 +252,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             let mut keys = Vec::new();
             let mut i = 1;
             while i < args.len() {
-                let WindowArg::Attr(f) = &args[i] else {
+                let WindowArg::Attr(f, _) = &args[i] else {
                     return Err(format!("parameter {} must be an attribute", i + 1));
                 };
                 let mut descending = false;
@@ -236,9 +283,10 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             arity(args, &[1, 2, 3])?;
             let gap = const_i64(args, 0, "the session gap")?;
             let key = match args.get(1) {
-                Some(WindowArg::Attr(f)) => Some(f.clone()),
+                Some(WindowArg::Attr(f, _)) => Some(f.clone()),
                 Some(WindowArg::Const(_)) if args.len() == 2 => None,
                 Some(WindowArg::Const(v)) => return Err(format!("the session key must be an attribute, found {v}")),
+                Some(WindowArg::Condition(_)) => return Err("the session key must be an attribute".into()),
                 None => None,
             };
             let latency = match args.len() {
@@ -259,14 +307,172 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             let keys = args[1..]
                 .iter()
                 .map(|a| match a {
-                    WindowArg::Attr(f) => Ok(f.clone()),
+                    WindowArg::Attr(f, _) => Ok(f.clone()),
                     WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
+                    WindowArg::Condition(_) => Err("frequent's keys must be attributes".into()),
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             Box::new(frequent::Frequent { n: n.max(0) as usize, keys, held: Vec::new() })
         }
+        "unique:length" => {
+            arity(args, &[2])?;
+            let n = const_int(args, 1, "the window length")?;
+            Box::new(unique_length::UniqueLength {
+                key: args[0].clone(),
+                n: n.max(0) as usize,
+                map: Default::default(),
+                count: 0,
+                held: Default::default(),
+            })
+        }
+        "unique:lengthbatch" | "unique:firstlengthbatch" => {
+            arity(args, &[2])?;
+            let n = const_int(args, 1, "the window length")?;
+            let keep_first = name.eq_ignore_ascii_case("unique:firstLengthBatch");
+            Box::new(unique_length_batch::UniqueLengthBatch {
+                // A length below 1 is never reached: nothing is ever released.
+                n: if n < 1 { usize::MAX } else { n as usize },
+                batch: unique_length_batch::UniqueBatch::new(args[0].clone(), keep_first),
+            })
+        }
+        "unique:time" => {
+            arity(args, &[2])?;
+            Box::new(unique_time::UniqueTime {
+                key: args[0].clone(),
+                t: const_i64(args, 1, "the window time")?,
+                map: Default::default(),
+                held: Default::default(),
+            })
+        }
+        "unique:timebatch" => {
+            arity(args, &[2, 3])?;
+            let t = const_i64(args, 1, "the window time")?;
+            let start = if args.len() == 3 { Some(const_i64(args, 2, "the start time")?) } else { None };
+            Box::new(unique_time_batch::UniqueTimeBatch {
+                t,
+                start,
+                next_emit: None,
+                batch: unique_length_batch::UniqueBatch::new(args[0].clone(), false),
+            })
+        }
+        "unique:ever" => Box::new(unique_ever::UniqueEver::new(args.to_vec())),
+        "unique:first" => Box::new(unique_first::UniqueFirst::new(args.to_vec())),
+        "unique:externaltimebatch" => {
+            arity(args, &[3, 4, 5, 6])?;
+            let WindowArg::Attr(ts, ts_position) = &args[1] else {
+                return Err("the second parameter must be the timestamp attribute".into());
+            };
+            let keep = const_i64(args, 2, "the window time")?;
+            if keep == 0 {
+                return Err("the window time must not be 0".into());
+            }
+            let start = if args.len() >= 4 { Some(const_i64(args, 3, "the start time")?) } else { None };
+            let timeout = if args.len() >= 5 { const_i64(args, 4, "the timeout")? } else { 0 };
+            let replace_ts = match args.get(5) {
+                None => false,
+                Some(WindowArg::Const(Value::Bool(b))) => *b,
+                Some(_) => return Err("the sixth parameter (replace the timestamp) must be a bool constant".into()),
+            };
+            Box::new(unique_external_time_batch::UniqueExternalTimeBatch {
+                key: args[0].clone(),
+                ts: ts.clone(),
+                ts_position: *ts_position,
+                keep,
+                start,
+                timeout,
+                replace_ts,
+                expects_expired,
+                current: Default::default(),
+                expired: (expects_expired || timeout > 0).then(Default::default),
+                end_time: None,
+                start_time: 0,
+                last_scheduled: 0,
+                last_event_time: 0,
+                flushed: false,
+            })
+        }
+        "expression" => {
+            arity(args, &[1])?;
+            let Some(WindowArg::Condition(c)) = args.first() else {
+                return Err("the condition must be a constant string".into());
+            };
+            Box::new(expression::ExpressionWindow {
+                condition: expression::Condition::new(c.clone()),
+                held: VecDeque::new(),
+            })
+        }
+        "expressionbatch" => {
+            arity(args, &[1, 2, 3])?;
+            let Some(WindowArg::Condition(c)) = args.first() else {
+                return Err("the condition must be a constant string".into());
+            };
+            Box::new(expression_batch::ExpressionBatch {
+                condition: expression::Condition::new(c.clone()),
+                include_triggering: const_bool(args, 1, "include.triggering.event", false)?,
+                stream_current: const_bool(args, 2, "stream.current.event", false)?,
+                current: Vec::new(),
+                expired: Vec::new(),
+            })
+        }
+        "lossyfrequent" => {
+            if args.len() < 2 {
+                return Err("lossyFrequent takes (support, error bound[, attribute…]); the reference cannot \
+                            create it with the support alone"
+                    .into());
+            }
+            let number = |i: usize, what: &str| match &args[i] {
+                WindowArg::Const(v) => v.as_f64().ok_or(format!("the {what} must be a number, found {v}")),
+                _ => Err(format!("the {what} must be a constant")),
+            };
+            let support = number(0, "support")?;
+            let error = number(1, "error bound")?;
+            let keys = args[2..]
+                .iter()
+                .map(|a| match a {
+                    WindowArg::Attr(f, Some(_)) => Ok(f.clone()),
+                    _ => Err("lossyFrequent's keys must be attributes".to_string()),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Box::new(lossy_frequent::LossyFrequent::new(support, error, keys))
+        }
+        "unique:firstlength" => {
+            return Err("'unique:firstLength' does not exist in the reference's unique extension \
+                        (it has unique:firstLengthBatch and unique:first)"
+                .into())
+        }
         other => return Err(format!("the window '{other}' is not built yet")),
     })
+}
+
+/// Helpers for the windows' unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::{Emitted, Extractor, StreamEvent, WindowArg};
+    use crate::value::Value;
+    use std::sync::Arc;
+
+    /// An event `(key string, value long)` at `ts`.
+    pub(crate) fn ev2(ts: i64, key: &str, v: i64) -> StreamEvent {
+        StreamEvent { ts, row: Arc::from(vec![Value::string(key), Value::Long(v)]) }
+    }
+
+    /// The first column as a key.
+    pub(crate) fn key0() -> WindowArg {
+        let f: Extractor = Arc::new(|r: &[Value]| r[0].clone());
+        WindowArg::Attr(f, Some(0))
+    }
+
+    /// `+x`, `-x`, `reset`, where x is the row's values joined.
+    pub(crate) fn kinds(out: &[Emitted]) -> Vec<String> {
+        let text = |e: &StreamEvent| e.row.iter().map(|v| v.to_string()).collect::<String>();
+        out.iter()
+            .map(|e| match e {
+                Emitted::Current(e) => format!("+{}", text(e)),
+                Emitted::Expired(e) => format!("-{}", text(e)),
+                Emitted::Reset => "reset".into(),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -376,7 +582,8 @@ mod tests {
     #[test]
     fn session_expires_after_the_gap() {
         let attr: Extractor = Arc::new(|r: &[Value]| r[0].clone());
-        let mut w = window("session", &[WindowArg::Const(Value::Long(100)), WindowArg::Attr(attr)], true).unwrap();
+        let mut w =
+            window("session", &[WindowArg::Const(Value::Long(100)), WindowArg::Attr(attr, Some(0))], true).unwrap();
         let mut out = Vec::new();
         w.on_event(ev(0, 1), &mut out);
         w.on_event(ev(50, 1), &mut out);

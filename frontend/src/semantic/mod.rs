@@ -9,6 +9,7 @@
 mod expr;
 pub mod functions;
 mod query;
+pub mod window_condition;
 pub mod windows;
 
 use crate::ast::*;

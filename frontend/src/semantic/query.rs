@@ -279,6 +279,19 @@ impl Analyzer {
             self.error(span, m);
             return None;
         }
+        if name == "expression" || name == "expressionBatch" {
+            // The condition is text: parse and type it as the engine will.
+            if let (Some(a), Some(input)) = (w.args.first(), scope.inputs.first()) {
+                if let ExprKind::Literal(Literal::String(text)) = &a.kind {
+                    let checked =
+                        super::window_condition::window_condition(text, &input.name, &input.schema, self.functions);
+                    if let Err(m) = checked {
+                        self.error(a.span, m);
+                        return None;
+                    }
+                }
+            }
+        }
         Some((name.to_string(), typed))
     }
 

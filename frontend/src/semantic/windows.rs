@@ -51,6 +51,12 @@ enum Param {
     Attr,
     /// An int/long constant or a long attribute.
     IntOrLongAttr,
+    /// An `int` constant only (the reference casts it to `Integer`).
+    IntOnly,
+    /// A numeric constant.
+    Number,
+    /// Any expression (a unique key).
+    Any,
 }
 
 /// One argument as the checker sees it.
@@ -91,6 +97,11 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
             matches!(lit, Some(Literal::Int(_) | Literal::Long(_) | Literal::Time(_)))
                 || (is_attribute(a.expr) && a.ty == AttrType::Long)
         }
+        Param::IntOnly => matches!(lit, Some(Literal::Int(_))),
+        Param::Number => {
+            matches!(lit, Some(Literal::Int(_) | Literal::Long(_) | Literal::Float(_) | Literal::Double(_)))
+        }
+        Param::Any => true,
     };
     if ok {
         Ok(())
@@ -103,6 +114,9 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
             Param::LongAttr => "an attribute of type long",
             Param::Attr => "an attribute",
             Param::IntOrLongAttr => "a constant or a long attribute",
+            Param::IntOnly => "an int constant",
+            Param::Number => "a numeric constant",
+            Param::Any => "an expression",
         }
         .to_string())
     }
@@ -151,6 +165,32 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
                         i += 1;
                     }
                 }
+            }
+            return Ok(());
+        }
+        "unique:length" | "unique:lengthBatch" | "unique:firstLengthBatch" => vec![vec![Any, IntOnly]],
+        "unique:time" => vec![vec![Any, Int]],
+        "unique:timeBatch" => vec![vec![Any, Int], vec![Any, Int, Int]],
+        "unique:externalTimeBatch" => vec![
+            vec![Any, LongAttr, Int],
+            vec![Any, LongAttr, Int, Int],
+            vec![Any, LongAttr, Int, Int, Int],
+            vec![Any, LongAttr, Int, Int, Int, Bool],
+        ],
+        "lossyFrequent" => {
+            if args.len() < 2 {
+                return Err((
+                    usize::MAX,
+                    "lossyFrequent takes (support, error bound[, attribute…]); the reference cannot create it \
+                     with the support alone"
+                        .into(),
+                ));
+            }
+            for (i, what) in [(0, "support"), (1, "error bound")] {
+                fits(Number, &args[i]).map_err(|m| (i, format!("lossyFrequent's {what} must be {m}")))?;
+            }
+            for (i, a) in args.iter().enumerate().skip(2) {
+                fits(Attr, a).map_err(|m| (i, format!("lossyFrequent's parameter {} must be {m}", i + 1)))?;
             }
             return Ok(());
         }
