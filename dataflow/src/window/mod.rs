@@ -8,6 +8,7 @@
 //! Expired events carry the time at which they expired.
 
 mod batch;
+mod cron;
 mod delay;
 mod expression;
 mod expression_batch;
@@ -434,6 +435,13 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             Box::new(lossy_frequent::LossyFrequent::new(support, error, keys))
+        }
+        "cron" => {
+            arity(args, &[1])?;
+            let Some(WindowArg::Const(Value::String(expr))) = args.first() else {
+                return Err("cron needs the schedule as a string, e.g. cron('*/5 * * * * ?')".into());
+            };
+            Box::new(cron::Cron::new(expr)?)
         }
         "unique:firstlength" => {
             return Err("'unique:firstLength' does not exist in the reference's unique extension \
