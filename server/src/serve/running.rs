@@ -147,9 +147,18 @@ impl Ingress {
         let mut state = self.state.lock();
         let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
         let mut sequencer = state.sequencer.clone();
+        let mut batch = Vec::with_capacity(2);
+        // A live app's snapshot is as of now: the clock moves first, so time
+        // windows have expired what they should and `as_of` names the wall clock.
+        if !self.playback {
+            let now = wall_clock_ms().max(sequencer.now());
+            sequencer.next(now);
+            batch.push(InputItem::Tick(now));
+        }
         let now = sequencer.now();
         let t = sequencer.next(now);
-        match tx.try_send(vec![InputItem::Query { id, text }]) {
+        batch.push(InputItem::Query { id, text });
+        match tx.try_send(batch) {
             Ok(()) => {
                 state.sequencer = sequencer;
                 Ok(LogicalTime::of(t))
