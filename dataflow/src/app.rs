@@ -5,7 +5,7 @@ use crate::runtime::build::Dest;
 use crate::runtime::execute::{run_streaming, Step, Workers};
 use crate::runtime::graph::Graph;
 use crate::runtime::message::{Kind, Msg, StreamId, FLUSH, ON_DEMAND, TICK};
-use crate::runtime::time::Sequencer;
+use crate::runtime::time::{Sequencer, Time};
 use crate::value::{Row, Value};
 use sluice_frontend::ast::AttrType;
 use sluice_frontend::logical::AppPlan;
@@ -40,6 +40,20 @@ pub enum InputItem {
         /// The query text (`from T on … select …`).
         text: String,
     },
+}
+
+impl InputItem {
+    /// The logical time `sequencer` hands this item (none for a flush, which takes
+    /// no time). [`CompiledApp::run_streaming`] stamps its input with this; a feeder
+    /// that calls it on its own sequencer, for the same items in the same order,
+    /// knows the times the dataflow uses.
+    pub fn sequence(&self, sequencer: &mut Sequencer) -> Option<Time> {
+        match self {
+            InputItem::Event { ts, .. } | InputItem::Tick(ts) => Some(sequencer.next(*ts)),
+            InputItem::Query { .. } => Some(sequencer.next(sequencer.now())),
+            InputItem::Flush => None,
+        }
+    }
 }
 
 /// Where an output event was observed.
@@ -133,36 +147,23 @@ impl CompiledApp {
         }
         let ids = self.stream_ids.clone();
         let mut sequencer = Sequencer::new();
-        let mut last_ts = 0i64;
-        let steps = items.filter_map(move |item| match item {
-            InputItem::Event { stream, values, ts } => {
-                last_ts = last_ts.max(ts);
-                let id = *ids.get(&stream)?;
-                let time = sequencer.next(ts);
-                let row: Row = Arc::from(values);
-                Some(Step { time, msg: Msg { time, stream: id, order: Vec::new(), ts, kind: Kind::Current, row } })
-            }
-            InputItem::Query { id, text } => {
-                let time = sequencer.next(last_ts);
-                let row: Row = Arc::from(vec![Value::Long(id as i64), Value::String(Arc::from(text.as_str()))]);
-                Some(Step {
-                    time,
-                    msg: Msg { time, stream: ON_DEMAND, order: Vec::new(), ts: last_ts, kind: Kind::Current, row },
-                })
-            }
-            InputItem::Flush => {
-                let row: Row = Arc::from(Vec::new());
-                Some(Step {
-                    time: 0,
-                    msg: Msg { time: 0, stream: FLUSH, order: Vec::new(), ts: last_ts, kind: Kind::Current, row },
-                })
-            }
-            InputItem::Tick(ts) => {
-                last_ts = last_ts.max(ts);
-                let time = sequencer.next(ts);
-                let row: Row = Arc::from(Vec::new());
-                Some(Step { time, msg: Msg { time, stream: TICK, order: Vec::new(), ts, kind: Kind::Current, row } })
-            }
+        let steps = items.filter_map(move |item| {
+            let stream = match &item {
+                InputItem::Event { stream, .. } => *ids.get(stream)?,
+                InputItem::Query { .. } => ON_DEMAND,
+                InputItem::Flush => FLUSH,
+                InputItem::Tick(_) => TICK,
+            };
+            let time = item.sequence(&mut sequencer).unwrap_or(0);
+            let (ts, row): (i64, Row) = match item {
+                InputItem::Event { values, ts, .. } => (ts, Arc::from(values)),
+                InputItem::Query { id, text } => {
+                    (sequencer.now(), Arc::from(vec![Value::Long(id as i64), Value::String(Arc::from(text.as_str()))]))
+                }
+                InputItem::Flush => (sequencer.now(), Arc::from(Vec::new())),
+                InputItem::Tick(ts) => (ts, Arc::from(Vec::new())),
+            };
+            Some(Step { time, msg: Msg { time, stream, order: Vec::new(), ts, kind: Kind::Current, row } })
         });
         let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();
         let query_names = self.query_names.clone();

@@ -93,47 +93,25 @@ fn wall_clock_ms() -> i64 {
 }
 
 impl Ingress {
-    /// Queues `events` as one batch, whole or not at all; returns the logical times
-    /// of the first and last.
-    pub fn push(&self, events: Vec<NewEvent>) -> Result<Option<(LogicalTime, LogicalTime)>, Refused> {
-        if events.is_empty() {
-            return Ok(None);
-        }
-        let n = events.len();
-        let mut state = self.state.lock();
-        let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
-        if n > self.capacity {
-            return Err(Refused::TooLarge { events: n, capacity: self.capacity });
-        }
-        if self.in_flight.load(Ordering::Acquire) + n > self.capacity {
-            return Err(Refused::Busy);
-        }
+    /// Stamps `batch` with logical times and queues it, whole or not at all; a
+    /// refused batch takes no time. `events` of its items count against the queue.
+    fn enqueue(
+        &self,
+        state: &mut IngressState,
+        batch: Vec<InputItem>,
+        events: usize,
+    ) -> Result<Vec<time::Time>, Refused> {
+        let Some(tx) = &state.tx else { return Err(Refused::Stopped) };
         let mut sequencer = state.sequencer.clone();
-        let now = wall_clock_ms();
-        let mut first = None;
-        let mut last = 0;
-        let batch: Vec<InputItem> = events
-            .into_iter()
-            .map(|e| {
-                let ts = match e.ts {
-                    Some(ts) if self.playback => ts,
-                    _ if self.playback => sequencer.now(),
-                    _ => now,
-                };
-                let t = sequencer.next(ts);
-                first.get_or_insert(t);
-                last = t;
-                InputItem::Event { stream: e.stream, values: e.values, ts }
-            })
-            .collect();
-        self.in_flight.fetch_add(n, Ordering::AcqRel);
+        let times = batch.iter().filter_map(|item| item.sequence(&mut sequencer)).collect();
+        self.in_flight.fetch_add(events, Ordering::AcqRel);
         match tx.try_send(batch) {
             Ok(()) => {
                 state.sequencer = sequencer;
-                Ok(Some((LogicalTime::of(first.unwrap_or(last)), LogicalTime::of(last))))
+                Ok(times)
             }
             Err(e) => {
-                self.in_flight.fetch_sub(n, Ordering::AcqRel);
+                self.in_flight.fetch_sub(events, Ordering::AcqRel);
                 Err(match e {
                     TrySendError::Full(_) => Refused::Busy,
                     TrySendError::Disconnected(_) => Refused::Stopped,
@@ -142,48 +120,58 @@ impl Ingress {
         }
     }
 
+    /// Queues `events` as one batch, whole or not at all; returns the logical times
+    /// of the first and last.
+    pub fn push(&self, events: Vec<NewEvent>) -> Result<Option<(LogicalTime, LogicalTime)>, Refused> {
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let n = events.len();
+        let mut state = self.state.lock();
+        if state.tx.is_none() {
+            return Err(Refused::Stopped);
+        }
+        if n > self.capacity {
+            return Err(Refused::TooLarge { events: n, capacity: self.capacity });
+        }
+        if self.in_flight.load(Ordering::Acquire) + n > self.capacity {
+            return Err(Refused::Busy);
+        }
+        // Live events carry the wall clock; under playback their own time, or the
+        // clock as it stands.
+        let now = wall_clock_ms();
+        let mut clock = state.sequencer.now();
+        let batch = events
+            .into_iter()
+            .map(|e| {
+                let ts = if self.playback { e.ts.unwrap_or(clock) } else { now };
+                clock = clock.max(ts);
+                InputItem::Event { stream: e.stream, values: e.values, ts }
+            })
+            .collect();
+        let times = self.enqueue(&mut state, batch, n)?;
+        Ok(times.first().zip(times.last()).map(|(a, b)| (LogicalTime::of(*a), LogicalTime::of(*b))))
+    }
+
     /// Queues an on-demand query; returns the logical time it is answered at.
     fn push_query(&self, id: u64, text: String) -> Result<LogicalTime, Refused> {
         let mut state = self.state.lock();
-        let Some(tx) = state.tx.clone() else { return Err(Refused::Stopped) };
-        let mut sequencer = state.sequencer.clone();
         let mut batch = Vec::with_capacity(2);
         // A live app's snapshot is as of now: the clock moves first, so time
         // windows have expired what they should and `as_of` names the wall clock.
         if !self.playback {
-            let now = wall_clock_ms().max(sequencer.now());
-            sequencer.next(now);
-            batch.push(InputItem::Tick(now));
+            batch.push(InputItem::Tick(wall_clock_ms().max(state.sequencer.now())));
         }
-        let now = sequencer.now();
-        let t = sequencer.next(now);
         batch.push(InputItem::Query { id, text });
-        match tx.try_send(batch) {
-            Ok(()) => {
-                state.sequencer = sequencer;
-                Ok(LogicalTime::of(t))
-            }
-            Err(TrySendError::Full(_)) => Err(Refused::Busy),
-            Err(TrySendError::Disconnected(_)) => Err(Refused::Stopped),
-        }
+        let times = self.enqueue(&mut state, batch, 0)?;
+        Ok(LogicalTime::of(times.last().copied().unwrap_or_default()))
     }
 
     /// Moves a live app's clock to the wall clock (skipped when the queue is full:
-    /// the events in it move the clock anyway).
+    /// the events in it move the clock anyway). False once the queue is closed.
     fn tick(&self) -> bool {
         let mut state = self.state.lock();
-        let Some(tx) = state.tx.clone() else { return false };
-        let mut sequencer = state.sequencer.clone();
-        let now = wall_clock_ms();
-        sequencer.next(now);
-        match tx.try_send(vec![InputItem::Tick(now)]) {
-            Ok(()) => {
-                state.sequencer = sequencer;
-                true
-            }
-            Err(TrySendError::Full(_)) => true,
-            Err(TrySendError::Disconnected(_)) => false,
-        }
+        self.enqueue(&mut state, vec![InputItem::Tick(wall_clock_ms())], 0) != Err(Refused::Stopped)
     }
 
     /// Closes the queue: the dataflow finishes what is queued and stops.
