@@ -127,7 +127,7 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
         .and(warp::ws())
         .map(|name: String, stream: String, m: Arc<AppManager>, ws: warp::ws::Ws| {
             match subscription(&m, &name, &stream) {
-                Ok(rx) => ws.on_upgrade(move |socket| follow_ws(socket, rx)).into_response(),
+                Ok(rx) => ws.on_upgrade(move |socket| pump_ws(socket, deliveries(rx))).into_response(),
                 Err(e) => e.reply().into_response(),
             }
         });
@@ -136,14 +136,7 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
         .and(m.clone())
         .map(|name: String, stream: String, m: Arc<AppManager>| match subscription(&m, &name, &stream) {
             Ok(rx) => {
-                let events = futures_util::stream::unfold(rx, |mut rx| async move {
-                    let event = match rx.recv().await {
-                        Ok(line) => warp::sse::Event::default().data(&*line),
-                        Err(RecvError::Lagged(n)) => warp::sse::Event::default().event("lagged").data(n.to_string()),
-                        Err(RecvError::Closed) => return None,
-                    };
-                    Some((Ok::<_, Infallible>(event), rx))
-                });
+                let events = deliveries(rx).map(|d| Ok::<_, Infallible>(d.sse()));
                 warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
             }
             Err(e) => e.reply().into_response(),
@@ -290,42 +283,97 @@ fn proxy_routes(
 
 /// Follows the leader's SSE stream and sends each event over a WebSocket.
 async fn relay_ws(socket: warp::ws::WebSocket, url: String, auth: Option<String>) {
-    let (mut tx, mut incoming) = socket.split();
     let mut req = warp::http::Request::get(url).header("accept", "text/event-stream");
     if let Some(a) = auth {
         req = req.header("authorization", a);
     }
-    let Ok(req) = req.body(warp::hyper::Body::empty()) else { return };
-    let Ok(resp) = warp::hyper::Client::new().request(req).await else {
-        let _ = tx.close().await;
-        return;
+    let body = match req.body(warp::hyper::Body::empty()) {
+        Ok(req) => warp::hyper::Client::new().request(req).await.ok().map(|r| r.into_body()),
+        Err(_) => None,
     };
-    let mut body = resp.into_body();
-    let mut pending = String::new();
-    let mut lagged = false;
-    loop {
-        tokio::select! {
-            chunk = body.next() => {
-                let Some(Ok(chunk)) = chunk else { break };
-                pending.push_str(&String::from_utf8_lossy(&chunk));
+    match body {
+        Some(body) => pump_ws(socket, sse_deliveries(body)).await,
+        None => {
+            let _ = socket.close().await;
+        }
+    }
+}
+
+/// What a subscriber receives: an event's JSON text, or how many events it lost
+/// by falling behind.
+enum Delivery {
+    Event(Arc<str>),
+    Lagged(u64),
+}
+
+impl Delivery {
+    fn sse(self) -> warp::sse::Event {
+        match self {
+            Delivery::Event(line) => warp::sse::Event::default().data(&*line),
+            Delivery::Lagged(n) => warp::sse::Event::default().event("lagged").data(n.to_string()),
+        }
+    }
+    fn ws_text(self) -> String {
+        match self {
+            Delivery::Event(line) => line.to_string(),
+            Delivery::Lagged(n) => serde_json::json!({"lagged": n}).to_string(),
+        }
+    }
+}
+
+/// A stream's events as a subscriber receives them; ends when the app stops.
+fn deliveries(
+    rx: tokio::sync::broadcast::Receiver<Arc<str>>,
+) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        let d = match rx.recv().await {
+            Ok(line) => Delivery::Event(line),
+            Err(RecvError::Lagged(n)) => Delivery::Lagged(n),
+            Err(RecvError::Closed) => return None,
+        };
+        Some((d, rx))
+    }))
+}
+
+/// The deliveries carried by an SSE body (the leader's, read by a follower).
+fn sse_deliveries(body: warp::hyper::Body) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
+    Box::pin(futures_util::stream::unfold(
+        (body, String::new(), false),
+        |(mut body, mut pending, mut lagged)| async move {
+            loop {
                 while let Some(end) = pending.find('\n') {
                     let line: String = pending.drain(..=end).collect();
                     let line = line.trim_end();
-                    let text = if line == "event:lagged" {
+                    if line == "event:lagged" {
                         lagged = true;
-                        continue;
                     } else if let Some(data) = line.strip_prefix("data:") {
-                        if std::mem::take(&mut lagged) {
-                            serde_json::json!({"lagged": data.trim().parse::<u64>().unwrap_or(0)}).to_string()
+                        let d = if std::mem::take(&mut lagged) {
+                            Delivery::Lagged(data.trim().parse().unwrap_or(0))
                         } else {
-                            data.to_string()
-                        }
-                    } else {
-                        continue;
-                    };
-                    if tx.send(warp::ws::Message::text(text)).await.is_err() {
-                        return;
+                            Delivery::Event(Arc::from(data))
+                        };
+                        return Some((d, (body, pending, lagged)));
                     }
+                }
+                match body.next().await {
+                    Some(Ok(chunk)) => pending.push_str(&String::from_utf8_lossy(&chunk)),
+                    _ => return None,
+                }
+            }
+        },
+    ))
+}
+
+/// Sends deliveries over a WebSocket until either side closes; a subscriber that
+/// falls behind gets `{"lagged": n}` and loses those events.
+async fn pump_ws(socket: warp::ws::WebSocket, mut source: impl futures_util::Stream<Item = Delivery> + Unpin) {
+    let (mut tx, mut incoming) = socket.split();
+    loop {
+        tokio::select! {
+            next = source.next() => {
+                let Some(d) = next else { break };
+                if tx.send(warp::ws::Message::text(d.ws_text())).await.is_err() {
+                    break;
                 }
             }
             msg = incoming.next() => match msg {
@@ -532,31 +580,6 @@ fn subscription(
     }
     let running = app.running().ok_or_else(|| inactive(name))?;
     Ok(running.outputs.subscribe(stream))
-}
-
-/// Forwards a stream's events to a WebSocket until either side closes; a
-/// subscriber that falls behind gets `{"lagged": n}` and loses those events.
-async fn follow_ws(socket: warp::ws::WebSocket, mut rx: tokio::sync::broadcast::Receiver<Arc<str>>) {
-    let (mut tx, mut incoming) = socket.split();
-    loop {
-        tokio::select! {
-            next = rx.recv() => {
-                let text = match next {
-                    Ok(line) => line.to_string(),
-                    Err(RecvError::Lagged(n)) => serde_json::json!({"lagged": n}).to_string(),
-                    Err(RecvError::Closed) => break,
-                };
-                if tx.send(warp::ws::Message::text(text)).await.is_err() {
-                    break;
-                }
-            }
-            msg = incoming.next() => match msg {
-                Some(Ok(m)) if !m.is_close() => {}
-                _ => break,
-            }
-        }
-    }
-    let _ = tx.close().await;
 }
 
 /// `POST /v1/apps/{app}/query`: the body is the query text, or JSON `{"query": …}`.
