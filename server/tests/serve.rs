@@ -28,10 +28,18 @@ fn data_dir(name: &str) -> PathBuf {
 
 /// Starts `sluice serve` on a free port and waits until it listens.
 fn start(dir: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["--listen", "127.0.0.1:0", "--data-dir"];
+    args.push(dir.to_str().expect("UTF-8 path"));
+    args.extend_from_slice(extra);
+    serve(&args)
+}
+
+/// Runs `sluice serve ARGS` and waits for the address it reports.
+fn serve(args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(extra)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start sluice serve");
@@ -278,27 +286,21 @@ fn free_port() -> u16 {
 /// connect their timely workers over `hostfile`.
 fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Server {
     let peers: Vec<String> = http.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["serve", "--workers", "2", "--listen", &peers[index], "--data-dir"])
-        .arg(dir)
-        .arg("--hostfile")
-        .arg(hostfile)
-        .args(["--process", &index.to_string(), "--peers", &peers.join(",")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sluice serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = tx.send(());
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the process listens");
-    Server { child, base: format!("http://{}", peers[index]) }
+    let (process, peer_list) = (index.to_string(), peers.join(","));
+    serve(&[
+        "--workers",
+        "2",
+        "--listen",
+        &peers[index],
+        "--data-dir",
+        dir.to_str().expect("UTF-8 path"),
+        "--hostfile",
+        hostfile.to_str().expect("UTF-8 path"),
+        "--process",
+        &process,
+        "--peers",
+        &peer_list,
+    ])
 }
 
 #[test]
