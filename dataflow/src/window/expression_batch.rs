@@ -48,12 +48,7 @@ impl ExpressionBatch {
             Emitted::Expired(e)
         }));
         if self.current.is_empty() {
-            let mut gone = ev.clone();
-            gone.ts = now;
-            out.push(Emitted::Expired(gone));
-            let mut ev = ev;
-            ev.ts = now;
-            out.push(Emitted::Current(ev));
+            alone(ev, out);
             return;
         }
         for mut e in self.current.drain(..) {
@@ -82,12 +77,7 @@ impl ExpressionBatch {
         self.condition.eval(Pass::Reset, &ev, &first, &ev);
         self.condition.eval(Pass::Current, &ev, &first, &ev);
         if self.expired.is_empty() {
-            let mut gone = ev.clone();
-            gone.ts = now;
-            out.push(Emitted::Expired(gone));
-            let mut ev = ev;
-            ev.ts = now;
-            out.push(Emitted::Current(ev));
+            alone(ev, out);
             return;
         }
         let previous: Vec<Emitted> = self
@@ -132,4 +122,11 @@ impl Window for ExpressionBatch {
             super::rows(&self.current)
         }
     }
+}
+
+/// An event that fails the condition with nothing gathered before it leaves as a
+/// batch of its own: expired, then current, both at its time.
+fn alone(ev: StreamEvent, out: &mut Vec<Emitted>) {
+    out.push(Emitted::Expired(ev.clone()));
+    out.push(Emitted::Current(ev));
 }

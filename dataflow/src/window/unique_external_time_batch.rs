@@ -84,17 +84,23 @@ impl UniqueExternalTimeBatch {
         }
         if self.current.len() > 0 {
             out.push(Emitted::Reset);
-            let keep = self.keeps_expired(preserve);
-            for (k, e) in self.current.iter() {
-                if keep {
-                    if let Some(exp) = &mut self.expired {
-                        exp.put(k.clone(), e.clone());
-                    }
-                }
-                out.push(Emitted::Current(e.clone()));
-            }
+            self.keep_current(preserve);
+            out.extend(self.current.iter().map(|(_, e)| Emitted::Current(e.clone())));
         }
         self.current.clear();
+    }
+
+    /// The batch being released stays as the next batch's expired events, when
+    /// anyone needs them.
+    fn keep_current(&mut self, preserve: bool) {
+        if !self.keeps_expired(preserve) {
+            return;
+        }
+        if let Some(exp) = &mut self.expired {
+            for (k, e) in self.current.iter() {
+                exp.put(k.clone(), e.clone());
+            }
+        }
     }
 
     /// The reference's `appendToOutputChunk`: late events join the released batch.
@@ -113,13 +119,8 @@ impl UniqueExternalTimeBatch {
                 }
             }
             out.push(Emitted::Reset);
-            let keep = self.keeps_expired(preserve);
+            self.keep_current(preserve);
             for (k, e) in self.current.iter() {
-                if keep {
-                    if let Some(exp) = &mut self.expired {
-                        exp.put(k.clone(), e.clone());
-                    }
-                }
                 sent.put(k.clone(), e.clone());
             }
             out.extend(sent.iter().map(|(_, e)| Emitted::Current(e.clone())));
