@@ -18,6 +18,7 @@ use crate::query::pattern::{EventSpec, PatternQuery, PatternSpec, Step};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
+use crate::query::snapshot::{SnapshotShape, SnapshotSpec};
 use crate::relation::{table_factory, NamedWindowFactory, RelationRef, TableFactory};
 use crate::runtime::graph::{Forward, Graph, Node, Placement, Port, Processor};
 use crate::runtime::message::{StreamId, ON_DEMAND};
@@ -473,9 +474,9 @@ fn compile_query(
         OutputPlan::Return { .. } => QueryOutput::Nothing,
     };
     let events = query.output.events();
-    let rate = rate_spec(query, &what)?;
+    let rate = rate_spec(query);
     visit_query_exprs(query, &mut |e| in_tables(e, &mut touches));
-    let cx = QueryCx { query, ids, rel, what: &what, events, rate };
+    let cx = QueryCx { query, ids, rel, what: &what, events, rate: &rate };
     let (inputs, make, stateless) = match &query.input {
         InputPlan::Single(input) => compile_single(&cx, input, &mut touches)?,
         InputPlan::Join(join) => compile_join(&cx, join, &mut touches)?,
@@ -619,7 +620,7 @@ struct QueryCx<'a> {
     /// `query 'name'`, for messages.
     what: &'a str,
     events: OutputEventType,
-    rate: RateSpec,
+    rate: &'a RateSpec,
 }
 
 fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
@@ -671,7 +672,8 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
     let selector = selector_spec(query, events, &[0], what)?;
     let stateless =
         window.is_none() && !from_window && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
-    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate });
+    let spec =
+        Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate: rate.clone() });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(SingleQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((vec![input_ref], make, stateless))
@@ -734,7 +736,8 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
     let right = sides.pop().expect("two sides");
     let left = sides.pop().expect("two sides");
     let keys = join.on.as_ref().and_then(equi_keys);
-    let spec = Arc::new(JoinQuerySpec { sides: [left, right], on, keys, selector: Arc::new(selector), rate });
+    let spec =
+        Arc::new(JoinQuerySpec { sides: [left, right], on, keys, selector: Arc::new(selector), rate: rate.clone() });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(JoinQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((inputs, make, false))
@@ -802,7 +805,7 @@ fn compile_pattern(cx: &QueryCx, pattern: &PatternPlan) -> Result<Compiled, Stri
         sequence: pattern.kind == sluice_frontend::ast::StateKind::Sequence,
         within,
         selector: Arc::new(selector),
-        rate,
+        rate: rate.clone(),
     });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(PatternQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
@@ -871,9 +874,10 @@ fn stream_id(input: &SingleInputPlan, ids: &HashMap<String, StreamId>, what: &st
     ids.get(&input.name).copied().ok_or(format!("{what}: unknown stream '{}'", input.name))
 }
 
-fn rate_spec(query: &QueryPlan, what: &str) -> Result<RateSpec, String> {
+/// The rate limiting of `query`.
+fn rate_spec(query: &QueryPlan) -> RateSpec {
     let grouped = !query.group_by.is_empty();
-    Ok(match &query.output_rate {
+    match &query.output_rate {
         None => RateSpec::PassThrough,
         Some(OutputRatePlan::Events { which, count }) => {
             RateSpec::Events { which: which_of(*which), n: *count, grouped }
@@ -881,8 +885,23 @@ fn rate_spec(query: &QueryPlan, what: &str) -> Result<RateSpec, String> {
         Some(OutputRatePlan::Time { which, period_ms }) => {
             RateSpec::Time { which: which_of(*which), period: *period_ms, grouped }
         }
-        Some(OutputRatePlan::Snapshot { .. }) => return Err(format!("{what}: `output snapshot` is not built yet")),
-    })
+        Some(OutputRatePlan::Snapshot { period_ms }) => {
+            let windowed = match &query.input {
+                InputPlan::Single(s) => s.handlers.iter().any(|h| matches!(h, HandlerPlan::Window { .. })),
+                InputPlan::Join(_) => true,
+                InputPlan::Pattern(_) => false,
+            };
+            let aggregate_columns: Arc<[usize]> = query
+                .projection
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, e))| matches!(e.kind, TypedExprKind::Aggregate { .. }))
+                .map(|(i, _)| i)
+                .collect();
+            let shape = SnapshotShape::of(windowed, grouped, aggregate_columns.len(), query.projection.len());
+            RateSpec::Snapshot(Arc::new(SnapshotSpec { period: (*period_ms).max(1), shape, aggregate_columns }))
+        }
+    }
 }
 
 /// The selector of a query whose input row is laid out by `offsets`.
@@ -916,7 +935,8 @@ pub(crate) fn selector_spec(
         offset: query.offset.map(|o| o as usize),
         current_on: events != OutputEventType::Expired,
         expired_on: events != OutputEventType::Current,
-        batching: true,
+        // Under a snapshot every event of a batch updates the state it reports.
+        batching: !matches!(query.output_rate, Some(OutputRatePlan::Snapshot { .. })),
     })
 }
 

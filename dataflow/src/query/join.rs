@@ -77,7 +77,7 @@ impl JoinQuery {
             contents: [VecDeque::new(), VecDeque::new()],
             by_key: [HashMap::new(), HashMap::new()],
             selector: Selector::new(spec.selector.clone()),
-            rate: RateLimiter::new(spec.rate),
+            rate: RateLimiter::new(spec.rate.clone()),
             now: i64::MIN,
             spec,
             relations: None,
@@ -257,6 +257,22 @@ impl Processor for JoinQuery {
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        while let Some(end) = self.rate.period_end_by(ts) {
+            self.advance_windows(end - 1, out);
+            let mut limited = Vec::new();
+            self.rate.on_tick(end, &mut limited);
+            out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+        }
+        self.advance_windows(ts, out);
+        let mut limited = Vec::new();
+        self.rate.on_tick(self.now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+    }
+}
+
+impl JoinQuery {
+    /// Moves the clock to `ts` and joins what the windows expire by then.
+    fn advance_windows(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         for side in 0..2 {
             let mut emitted = Vec::new();
@@ -267,8 +283,5 @@ impl Processor for JoinQuery {
                 self.released(side, emitted, out);
             }
         }
-        let mut limited = Vec::new();
-        self.rate.on_tick(self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

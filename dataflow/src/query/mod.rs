@@ -9,3 +9,4 @@ pub mod pattern;
 pub mod rate;
 pub mod selector;
 pub mod single;
+pub mod snapshot;

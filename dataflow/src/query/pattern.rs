@@ -109,7 +109,7 @@ impl PatternQuery {
     pub fn new(spec: Arc<PatternSpec>) -> PatternQuery {
         PatternQuery {
             selector: Selector::new(spec.selector.clone()),
-            rate: RateLimiter::new(spec.rate),
+            rate: RateLimiter::new(spec.rate.clone()),
             spec,
             partials: Vec::new(),
             armed: true,
@@ -381,12 +381,28 @@ impl Processor for PatternQuery {
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        while let Some(end) = self.rate.period_end_by(ts) {
+            self.advance(end - 1, out);
+            self.limit_tick(end, out);
+        }
+        self.advance(ts, out);
+        self.limit_tick(self.now, out);
+    }
+}
+
+impl PatternQuery {
+    /// Moves the clock to `ts` and ends the partial matches that time out by then.
+    fn advance(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         let mut done = Vec::new();
         self.expire(self.now, &mut done);
         self.emit(done, self.now, out);
+    }
+
+    /// Lets the rate limiter close the periods that ended by `ts`.
+    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         let mut limited = Vec::new();
-        self.rate.on_tick(self.now, &mut limited);
+        self.rate.on_tick(ts, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

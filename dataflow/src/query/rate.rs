@@ -1,10 +1,12 @@
-//! Output rate limiting (`output [all|first|last] every N events | <time>`), as
-//! the reference implementation's per-event and per-time rate limiters behave.
-//! `output snapshot every <time>` is not built yet; the compiler refuses it.
+//! Output rate limiting (`output [all|first|last] every N events | <time>`,
+//! `output snapshot every <time>`), as the reference implementation's per-event,
+//! per-time and snapshot rate limiters behave.
 
 use super::selector::Selected;
+use super::snapshot::{Snapshot, SnapshotSpec};
 use crate::value::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which events of each period go out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +20,7 @@ pub enum Which {
 }
 
 /// The rate limiting of one query.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum RateSpec {
     /// No limiting: everything passes.
     PassThrough,
@@ -40,6 +42,8 @@ pub enum RateSpec {
         /// Whether the query groups.
         grouped: bool,
     },
+    /// Every period (ms), the state the query holds (see [`super::snapshot`]).
+    Snapshot(Arc<SnapshotSpec>),
 }
 
 /// The rate limiter's state.
@@ -51,12 +55,18 @@ pub struct RateLimiter {
     first_seen: HashMap<Vec<Value>, u64>,
     next_emit: Option<i64>,
     last_output_time: Option<i64>,
+    snapshot: Option<Snapshot>,
 }
 
 impl RateLimiter {
     /// A fresh limiter.
     pub fn new(spec: RateSpec) -> RateLimiter {
+        let snapshot = match &spec {
+            RateSpec::Snapshot(s) => Some(Snapshot::new(s.clone())),
+            _ => None,
+        };
         RateLimiter {
+            snapshot,
             spec,
             counter: 0,
             buffer: Vec::new(),
@@ -69,10 +79,13 @@ impl RateLimiter {
 
     /// Starts the period clock at `now` (the first time the query sees).
     pub fn start(&mut self, now: i64) {
-        if let RateSpec::Time { period, .. } = self.spec {
-            if self.next_emit.is_none() {
-                self.next_emit = Some(now + period);
-            }
+        let period = match &self.spec {
+            RateSpec::Time { period, .. } => *period,
+            RateSpec::Snapshot(s) => s.period,
+            _ => return,
+        };
+        if self.next_emit.is_none() {
+            self.next_emit = Some(now + period);
         }
     }
 
@@ -80,6 +93,15 @@ impl RateLimiter {
     pub fn process(&mut self, chunk: Vec<Selected>, now: i64, out: &mut Vec<Selected>) {
         match self.spec {
             RateSpec::PassThrough => out.extend(chunk),
+            RateSpec::Snapshot(_) => {
+                self.start(now);
+                self.on_tick(now, out);
+                if let Some(state) = &mut self.snapshot {
+                    for s in chunk {
+                        state.observe(s);
+                    }
+                }
+            }
             RateSpec::Events { which, n, grouped } => {
                 for s in chunk {
                     match (which, grouped) {
@@ -169,14 +191,30 @@ impl RateLimiter {
         }
     }
 
+    /// The end of the next period if it falls at or before `now`: a processor
+    /// whose clock jumps to `now` first brings its state to just before that end
+    /// (windows expire what was due), then calls [`RateLimiter::on_tick`] with it,
+    /// so each period sees exactly what happened before it ended.
+    pub fn period_end_by(&self, now: i64) -> Option<i64> {
+        match &self.spec {
+            RateSpec::Time { .. } | RateSpec::Snapshot(_) => self.next_emit.filter(|&due| due <= now),
+            _ => None,
+        }
+    }
+
     /// The clock moved to `now`: periods that ended release their events.
     pub fn on_tick(&mut self, now: i64, out: &mut Vec<Selected>) {
-        let RateSpec::Time { period, .. } = self.spec else {
-            return;
+        let period = match &self.spec {
+            RateSpec::Time { period, .. } => *period,
+            RateSpec::Snapshot(s) => s.period,
+            _ => return,
         };
         while let Some(due) = self.next_emit {
             if due > now {
                 break;
+            }
+            if let Some(state) = &mut self.snapshot {
+                state.take(due, out);
             }
             out.append(&mut self.buffer);
             out.extend(self.last_per_group.drain(..).map(|(_, s)| s));

@@ -59,7 +59,7 @@ impl SingleQuery {
         SingleQuery {
             window: spec.window.as_ref().map(|(f, _)| f()),
             selector: Selector::new(spec.selector.clone()),
-            rate: RateLimiter::new(spec.rate),
+            rate: RateLimiter::new(spec.rate.clone()),
             spec,
             now: i64::MIN,
             emitted: Vec::new(),
@@ -159,13 +159,29 @@ impl Processor for SingleQuery {
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        while let Some(end) = self.rate.period_end_by(ts) {
+            self.advance_window(end - 1, out);
+            self.limit_tick(end, out);
+        }
+        self.advance_window(ts, out);
+        self.limit_tick(self.now, out);
+    }
+}
+
+impl SingleQuery {
+    /// Moves the clock to `ts` and releases what the window expires by then.
+    fn advance_window(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         if let Some(w) = &mut self.window {
             w.on_time(self.now, &mut self.emitted);
             self.release(out);
         }
+    }
+
+    /// Lets the rate limiter close the periods that ended by `ts`.
+    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         let mut limited = Vec::new();
-        self.rate.on_tick(self.now, &mut limited);
+        self.rate.on_tick(ts, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

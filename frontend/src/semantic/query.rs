@@ -456,7 +456,30 @@ impl Analyzer {
         scope: &Scope,
         inner: Option<&mut Vec<(String, Schema)>>,
     ) -> Option<OutputPlan> {
-        let events_of = |e: &Option<OutputEventType>| e.unwrap_or(OutputEventType::Current);
+        // `output snapshot` works on current and expired events alike: the
+        // reference makes its default `all events` and refuses anything else.
+        let snapshot = match &q.output_rate {
+            Some(OutputRate::Snapshot { span, .. }) => Some(*span),
+            _ => None,
+        };
+        if let Some(span) = snapshot {
+            let explicit = match &q.output {
+                OutputAction::Insert { events, .. }
+                | OutputAction::Return { events }
+                | OutputAction::Delete { events, .. }
+                | OutputAction::Update { events, .. }
+                | OutputAction::UpdateOrInsert { events, .. } => *events,
+            };
+            if let Some(e @ (OutputEventType::Current | OutputEventType::Expired)) = explicit {
+                let which = if e == OutputEventType::Current { "current" } else { "expired" };
+                self.error(
+                    span,
+                    format!("a query with `output snapshot` outputs all events; `{which} events` cannot be chosen"),
+                );
+            }
+        }
+        let default = if snapshot.is_some() { OutputEventType::All } else { OutputEventType::Current };
+        let events_of = |e: &Option<OutputEventType>| e.unwrap_or(default);
         match &q.output {
             OutputAction::Insert { events, target, inner: is_inner, fault } => {
                 if *is_inner {
