@@ -1001,13 +1001,18 @@ fn window_factory(
     }
     let condition = match (name, compiled.first()) {
         ("expression" | "expressionBatch", Some(CExpr::Const(Value::String(text)))) => {
-            Some(Arc::new(window_condition(text, input).map_err(|e| format!("window {name}: {e}"))?))
+            Some(crate::window::WindowArg::Condition(Arc::new(
+                window_condition(text, input).map_err(|e| format!("window {name}: {e}"))?,
+            )))
         }
-        ("expression" | "expressionBatch", _) => {
-            return Err(format!(
-                "window {name}: the condition must be a constant string (a condition read from each event \
-                 is not built yet)"
-            ))
+        ("expression" | "expressionBatch", Some(text)) => {
+            // Read from each event: compiled when an event brings a new text.
+            let text = text.clone();
+            let (input_name, schema) = (input.0.to_string(), input.1.clone());
+            let compile: crate::window::ConditionCompiler =
+                Arc::new(move |t: &str| window_condition(t, (&input_name, &schema)).map(Arc::new));
+            let text: crate::window::Extractor = Arc::new(move |row: &[Value]| text.eval(row, &Env::default()));
+            Some(crate::window::WindowArg::PerEventCondition(crate::window::PerEventCondition { text, compile }))
         }
         _ => None,
     };
@@ -1026,7 +1031,7 @@ fn window_factory(
         })
         .collect();
     if let Some(c) = condition {
-        window_args[0] = crate::window::WindowArg::Condition(c);
+        window_args[0] = c;
     }
     // Build one now so that bad parameters are refused before the app starts.
     let first =

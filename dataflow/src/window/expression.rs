@@ -11,13 +11,21 @@
 //! none is left) and the arrival, until it holds again. The leaving events come
 //! out before the arrival (which itself leaves at once if the condition fails
 //! with it alone).
+//!
+//! The condition may be read from each event (`expression(rule)` with `rule` a
+//! string attribute). When an event's text differs from the condition in force,
+//! the text is compiled (as the front end checks a constant one), its aggregates
+//! start empty and the held events are taken in again one by one under it, oldest
+//! first, leaving as they would on arrival; then the event itself arrives. An
+//! event whose text does not compile is reported and dropped (the reference
+//! throws), and the condition in force stays.
 
-use super::{Emitted, StreamEvent, Window};
+use super::{Emitted, Extractor, StreamEvent, Window};
 use crate::aggregate::Aggregator;
 use crate::query::expr::{CExpr, Env};
 use crate::query::selector::AggregatorFactory;
 use crate::value::{Row, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 /// A compiled window condition (see `sluice_frontend::semantic::window_condition`):
@@ -43,23 +51,93 @@ pub(super) enum Pass {
     Reset,
 }
 
+/// Compiles the text of a condition read from an event.
+pub type ConditionCompiler = Arc<dyn Fn(&str) -> Result<Arc<ConditionSpec>, String> + Send + Sync>;
+
+/// A condition read from each event: the string attribute (or expression) that
+/// holds its text, and how to compile a text.
+#[derive(Clone)]
+pub struct PerEventCondition {
+    /// Reads the condition's text from an event.
+    pub text: Extractor,
+    /// Compiles a text over the window's input.
+    pub compile: ConditionCompiler,
+}
+
+/// How many compiled texts a per-event condition keeps for reuse.
+const COMPILED_TEXTS_KEPT: usize = 64;
+
+/// The per-event source of a condition and the text in force.
+struct PerEventState {
+    source: PerEventCondition,
+    text: Option<String>,
+    compiled: HashMap<String, Arc<ConditionSpec>>,
+}
+
 /// A window condition with its aggregates' state.
 pub(super) struct Condition {
-    spec: Arc<ConditionSpec>,
+    /// `None` only for a per-event condition before its first event.
+    spec: Option<Arc<ConditionSpec>>,
     aggregates: Vec<Box<dyn Aggregator>>,
+    per_event: Option<PerEventState>,
 }
 
 impl Condition {
     /// A fresh condition state.
     pub(super) fn new(spec: Arc<ConditionSpec>) -> Condition {
         let aggregates = spec.aggregates.iter().map(|(f, _)| f()).collect();
-        Condition { spec, aggregates }
+        Condition { spec: Some(spec), aggregates, per_event: None }
+    }
+
+    /// A condition read from each event; it has none until the first event.
+    pub(super) fn per_event(source: PerEventCondition) -> Condition {
+        Condition {
+            spec: None,
+            aggregates: Vec::new(),
+            per_event: Some(PerEventState { source, text: None, compiled: HashMap::new() }),
+        }
+    }
+
+    /// For a condition read from each event, takes `ev`'s text: `Ok(true)` when it
+    /// replaced the condition in force (its aggregates start empty, and the window
+    /// takes what it holds in again), `Err` when it cannot be used. A fixed
+    /// condition always gives `Ok(false)`.
+    pub(super) fn follow(&mut self, ev: &StreamEvent) -> Result<bool, String> {
+        let Some(state) = &mut self.per_event else {
+            return Ok(false);
+        };
+        let text = match (state.source.text)(&ev.row) {
+            Value::String(t) => t,
+            Value::Null => return Err("the event's condition is null".into()),
+            other => return Err(format!("the event's condition is not a string: {other}")),
+        };
+        if state.text.as_deref() == Some(&*text) {
+            return Ok(false);
+        }
+        let spec = match state.compiled.get(&*text) {
+            Some(spec) => spec.clone(),
+            None => {
+                let spec = (state.source.compile)(&text).map_err(|e| format!("condition '{text}': {e}"))?;
+                if state.compiled.len() >= COMPILED_TEXTS_KEPT {
+                    state.compiled.clear();
+                }
+                state.compiled.insert(text.to_string(), spec.clone());
+                spec
+            }
+        };
+        state.text = Some(text.to_string());
+        self.aggregates = spec.aggregates.iter().map(|(f, _)| f()).collect();
+        self.spec = Some(spec);
+        Ok(true)
     }
 
     /// Evaluates the condition for `ev` with `first` and `last` in scope, after
     /// the aggregates take the pass. Null counts as false.
     pub(super) fn eval(&mut self, pass: Pass, ev: &StreamEvent, first: &StreamEvent, last: &StreamEvent) -> bool {
-        let w = self.spec.width;
+        let Some(spec) = self.spec.clone() else {
+            return false;
+        };
+        let w = spec.width;
         let mut row: Vec<Value> = Vec::with_capacity(3 * w + self.aggregates.len());
         for e in [ev, first, last] {
             row.extend(e.row.iter().take(w - 1).cloned());
@@ -67,7 +145,7 @@ impl Condition {
             row.push(Value::Long(e.ts));
         }
         let env = Env { event_ts: ev.ts, now: last.ts, ..Env::default() };
-        for (agg, (_, arg)) in self.aggregates.iter_mut().zip(&self.spec.aggregates) {
+        for (agg, (_, arg)) in self.aggregates.iter_mut().zip(&spec.aggregates) {
             let v = arg.as_ref().map_or(Value::Bool(true), |a| a.eval(&row, &env));
             match pass {
                 Pass::Current => agg.add(&v),
@@ -76,7 +154,7 @@ impl Condition {
             }
         }
         row.extend(self.aggregates.iter().map(|a| a.value()));
-        self.spec.condition.eval(&row, &env) == Value::Bool(true)
+        spec.condition.eval(&row, &env) == Value::Bool(true)
     }
 }
 
@@ -88,22 +166,42 @@ pub(super) struct ExpressionWindow {
     pub(super) held: VecDeque<StreamEvent>,
 }
 
-impl Window for ExpressionWindow {
-    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
-        let now = ev.ts;
+impl ExpressionWindow {
+    /// Holds `ev` and lets events leave (stamped `now`) until the condition holds.
+    fn hold(&mut self, ev: &StreamEvent, now: i64, out: &mut Vec<Emitted>) {
         self.held.push_back(ev.clone());
         let first = self.held.front().cloned().unwrap_or_else(|| ev.clone());
-        if !self.condition.eval(Pass::Current, &ev, &first, &ev) {
+        if !self.condition.eval(Pass::Current, ev, &first, ev) {
             while let Some(mut gone) = self.held.pop_front() {
                 gone.ts = now;
                 let first = self.held.front().cloned().unwrap_or_else(|| gone.clone());
-                let holds = self.condition.eval(Pass::Expired, &gone, &first, &ev);
+                let holds = self.condition.eval(Pass::Expired, &gone, &first, ev);
                 out.push(Emitted::Expired(gone));
                 if holds {
                     break;
                 }
             }
         }
+    }
+}
+
+impl Window for ExpressionWindow {
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        let now = ev.ts;
+        match self.condition.follow(&ev) {
+            Err(e) => {
+                eprintln!("error: window expression: {e}; the event is dropped");
+                return;
+            }
+            Ok(true) => {
+                let held: Vec<StreamEvent> = self.held.drain(..).collect();
+                for h in &held {
+                    self.hold(h, now, out);
+                }
+            }
+            Ok(false) => {}
+        }
+        self.hold(&ev, now, out);
         out.push(Emitted::Current(ev));
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
@@ -175,6 +273,45 @@ mod tests {
         assert!(w.contents().is_empty());
     }
 
+    /// An expression window whose condition is the text in column 1: `"n"`
+    /// means `count() <= n`; anything else does not compile.
+    fn per_event_window() -> ExpressionWindow {
+        let compile: ConditionCompiler = Arc::new(|t: &str| t.parse().map(count_at_most).map_err(|_| "no".to_string()));
+        let text: Extractor = Arc::new(|row: &[Value]| row[1].clone());
+        ExpressionWindow { condition: Condition::per_event(PerEventCondition { text, compile }), held: VecDeque::new() }
+    }
+
+    fn ev_with(ts: i64, v: i64, condition: &str) -> StreamEvent {
+        StreamEvent { ts, row: Arc::from(vec![Value::Long(v), Value::String(Arc::from(condition))]) }
+    }
+
+    #[test]
+    fn a_new_condition_from_an_event_retakes_the_held_events() {
+        let mut w = per_event_window();
+        let mut out = Vec::new();
+        for i in 0..3 {
+            w.on_event(ev_with(i, i, "3"), &mut out);
+        }
+        // (`kinds` shows every column: the value, then the condition's text.)
+        assert_eq!(kinds(&out), ["+03", "+13", "+23"]);
+        out.clear();
+        // Under `count() <= 1` the held 0, 1, 2 are taken in again: 0 and 1 leave;
+        // then 3 arrives and 2 leaves.
+        w.on_event(ev_with(3, 3, "1"), &mut out);
+        assert_eq!(kinds(&out), ["-03", "-13", "-23", "+31"]);
+        assert!(out.iter().all(|e| matches!(e, Emitted::Expired(e) | Emitted::Current(e) if e.ts == 3)));
+    }
+
+    #[test]
+    fn an_event_whose_condition_does_not_compile_is_dropped() {
+        let mut w = per_event_window();
+        let mut out = Vec::new();
+        w.on_event(ev_with(0, 0, "1"), &mut out);
+        w.on_event(ev_with(1, 1, "not a condition"), &mut out);
+        w.on_event(ev_with(2, 2, "1"), &mut out);
+        assert_eq!(kinds(&out), ["+01", "-01", "+21"]);
+    }
+
     #[test]
     fn batches_close_on_the_failing_event() {
         let mut w = crate::window::expression_batch::ExpressionBatch {
@@ -183,6 +320,7 @@ mod tests {
             stream_current: false,
             current: Vec::new(),
             expired: Vec::new(),
+            pending: Vec::new(),
         };
         let mut out = Vec::new();
         for i in 0..5 {
@@ -200,6 +338,7 @@ mod tests {
             stream_current: true,
             current: Vec::new(),
             expired: Vec::new(),
+            pending: Vec::new(),
         };
         let mut out = Vec::new();
         for i in 0..3 {

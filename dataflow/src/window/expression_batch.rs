@@ -14,6 +14,12 @@
 //!
 //! With `stream.current.event = true` events come out as current as they arrive;
 //! the failing event releases the previous ones as expired.
+//!
+//! A condition read from each event (see [`super::expression`]) that changes takes
+//! the events gathered so far in again under the new condition, stamped with the
+//! arrival's time: batches they close come out at once; with
+//! `stream.current.event = true` what they release waits, as expired events, to
+//! come out first with the arrival's own output, as in the reference.
 
 use super::expression::{Condition, Pass};
 use super::{Emitted, StreamEvent, Window};
@@ -31,11 +37,13 @@ pub(super) struct ExpressionBatch {
     pub(super) current: Vec<StreamEvent>,
     /// The released batch, to expire next.
     pub(super) expired: Vec<StreamEvent>,
+    /// With `stream.current.event`, what taking events in again released, to
+    /// come out first with the next arrival's output.
+    pub(super) pending: Vec<Emitted>,
 }
 
 impl ExpressionBatch {
-    fn gathered(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
-        let now = ev.ts;
+    fn gathered(&mut self, ev: StreamEvent, now: i64, out: &mut Vec<Emitted>) {
         let first = self.current.first().cloned().unwrap_or_else(|| ev.clone());
         if self.condition.eval(Pass::Current, &ev, &first, &ev) {
             self.current.push(ev);
@@ -48,7 +56,7 @@ impl ExpressionBatch {
             Emitted::Expired(e)
         }));
         if self.current.is_empty() {
-            alone(ev, out);
+            alone(ev, now, out);
             return;
         }
         for mut e in self.current.drain(..) {
@@ -68,6 +76,7 @@ impl ExpressionBatch {
 
     fn streamed(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
         let now = ev.ts;
+        out.append(&mut self.pending);
         let first = self.expired.first().cloned().unwrap_or_else(|| ev.clone());
         if self.condition.eval(Pass::Current, &ev, &first, &ev) {
             self.expired.push(ev.clone());
@@ -77,7 +86,7 @@ impl ExpressionBatch {
         self.condition.eval(Pass::Reset, &ev, &first, &ev);
         self.condition.eval(Pass::Current, &ev, &first, &ev);
         if self.expired.is_empty() {
-            alone(ev, out);
+            alone(ev, now, out);
             return;
         }
         let previous: Vec<Emitted> = self
@@ -101,14 +110,63 @@ impl ExpressionBatch {
             out.push(Emitted::Current(ev));
         }
     }
+
+    /// Takes a streamed batch's event in again under a new condition (the
+    /// reference's `processStreamEventAsStream` without output): nothing comes
+    /// out now; what it releases waits in `pending`.
+    fn restreamed(&mut self, ev: StreamEvent, now: i64) {
+        let first = self.expired.first().cloned().unwrap_or_else(|| ev.clone());
+        if self.condition.eval(Pass::Current, &ev, &first, &ev) {
+            self.expired.push(ev);
+            return;
+        }
+        self.condition.eval(Pass::Reset, &ev, &first, &ev);
+        self.condition.eval(Pass::Current, &ev, &first, &ev);
+        if self.expired.is_empty() {
+            self.pending.push(Emitted::Expired(ev));
+            return;
+        }
+        self.pending.extend(self.expired.drain(..).map(|mut e| {
+            e.ts = now;
+            Emitted::Expired(e)
+        }));
+        if self.include_triggering {
+            self.pending.push(Emitted::Expired(ev));
+        } else {
+            self.expired.push(ev);
+        }
+    }
+
+    /// The condition changed at an arrival at `now`: the batch so far is taken in
+    /// again under it.
+    fn retake(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        if self.stream_current {
+            for e in std::mem::take(&mut self.expired) {
+                self.restreamed(e, now);
+            }
+        } else {
+            for e in std::mem::take(&mut self.current) {
+                self.gathered(e, now, out);
+            }
+        }
+    }
 }
 
 impl Window for ExpressionBatch {
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        match self.condition.follow(&ev) {
+            Err(e) => {
+                eprintln!("error: window expressionBatch: {e}; the event is dropped");
+                return;
+            }
+            Ok(true) => self.retake(ev.ts, out),
+            Ok(false) => {}
+        }
         if self.stream_current {
             self.streamed(ev, out);
         } else {
-            self.gathered(ev, out);
+            let now = ev.ts;
+            self.gathered(ev, now, out);
         }
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
@@ -125,8 +183,9 @@ impl Window for ExpressionBatch {
 }
 
 /// An event that fails the condition with nothing gathered before it leaves as a
-/// batch of its own: expired, then current, both at its time.
-fn alone(ev: StreamEvent, out: &mut Vec<Emitted>) {
+/// batch of its own: expired, then current, both stamped `now`.
+fn alone(mut ev: StreamEvent, now: i64, out: &mut Vec<Emitted>) {
+    ev.ts = now;
     out.push(Emitted::Expired(ev.clone()));
     out.push(Emitted::Current(ev));
 }

@@ -31,7 +31,7 @@ mod unique_length_batch;
 mod unique_time;
 mod unique_time_batch;
 
-pub use expression::ConditionSpec;
+pub use expression::{ConditionCompiler, ConditionSpec, PerEventCondition};
 
 use crate::value::{Row, Value};
 use std::collections::VecDeque;
@@ -94,6 +94,9 @@ pub enum WindowArg {
     Attr(Extractor, Option<usize>),
     /// The compiled condition of an `expression` / `expressionBatch` window.
     Condition(Arc<ConditionSpec>),
+    /// The condition of an `expression` / `expressionBatch` window, read from
+    /// each event.
+    PerEventCondition(PerEventCondition),
 }
 
 impl WindowArg {
@@ -103,6 +106,7 @@ impl WindowArg {
             WindowArg::Const(v) => v.clone(),
             WindowArg::Attr(f, _) => f(row),
             WindowArg::Condition(_) => Value::Null,
+            WindowArg::PerEventCondition(c) => (c.text)(row),
         }
     }
 }
@@ -110,7 +114,9 @@ impl WindowArg {
 fn const_i64(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
         Some(WindowArg::Const(v)) => v.as_i64().ok_or(format!("{what} must be an int or long constant, found {v}")),
-        Some(WindowArg::Attr(..) | WindowArg::Condition(_)) => Err(format!("{what} must be a constant")),
+        Some(WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+            Err(format!("{what} must be a constant"))
+        }
         None => Err(format!("{what} is missing")),
     }
 }
@@ -129,8 +135,20 @@ fn const_int(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
         Some(WindowArg::Const(Value::Int(v))) => Ok(*v as i64),
         Some(WindowArg::Const(v)) => Err(format!("{what} must be an int constant, found {v}")),
-        Some(WindowArg::Attr(..) | WindowArg::Condition(_)) => Err(format!("{what} must be a constant")),
+        Some(WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+            Err(format!("{what} must be a constant"))
+        }
         None => Err(format!("{what} is missing")),
+    }
+}
+
+/// The condition of an expression window: its first argument, compiled, or read
+/// from each event.
+fn condition_of(args: &[WindowArg]) -> Result<expression::Condition, String> {
+    match args.first() {
+        Some(WindowArg::Condition(c)) => Ok(expression::Condition::new(c.clone())),
+        Some(WindowArg::PerEventCondition(c)) => Ok(expression::Condition::per_event(c.clone())),
+        _ => Err("the condition must be a string".into()),
     }
 }
 
@@ -225,7 +243,9 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                     external_time_batch::StartTime::Const(v.as_i64().ok_or("the start time must be an int or long")?)
                 }
                 Some(WindowArg::Attr(f, _)) => external_time_batch::StartTime::Attr(f.clone()),
-                Some(WindowArg::Condition(_)) => return Err("the start time must be an int or long".into()),
+                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+                    return Err("the start time must be an int or long".into())
+                }
             };
             let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
             let replace_ts = matches!(args.get(4), Some(WindowArg::Const(Value::Bool(true))));
@@ -287,7 +307,9 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 Some(WindowArg::Attr(f, _)) => Some(f.clone()),
                 Some(WindowArg::Const(_)) if args.len() == 2 => None,
                 Some(WindowArg::Const(v)) => return Err(format!("the session key must be an attribute, found {v}")),
-                Some(WindowArg::Condition(_)) => return Err("the session key must be an attribute".into()),
+                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+                    return Err("the session key must be an attribute".into())
+                }
                 None => None,
             };
             let latency = match args.len() {
@@ -310,7 +332,9 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 .map(|a| match a {
                     WindowArg::Attr(f, _) => Ok(f.clone()),
                     WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
-                    WindowArg::Condition(_) => Err("frequent's keys must be attributes".into()),
+                    WindowArg::Condition(_) | WindowArg::PerEventCondition(_) => {
+                        Err("frequent's keys must be attributes".into())
+                    }
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             Box::new(frequent::Frequent { n: n.max(0) as usize, keys, held: Vec::new() })
@@ -394,25 +418,17 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
         }
         "expression" => {
             arity(args, &[1])?;
-            let Some(WindowArg::Condition(c)) = args.first() else {
-                return Err("the condition must be a constant string".into());
-            };
-            Box::new(expression::ExpressionWindow {
-                condition: expression::Condition::new(c.clone()),
-                held: VecDeque::new(),
-            })
+            Box::new(expression::ExpressionWindow { condition: condition_of(args)?, held: VecDeque::new() })
         }
         "expressionbatch" => {
             arity(args, &[1, 2, 3])?;
-            let Some(WindowArg::Condition(c)) = args.first() else {
-                return Err("the condition must be a constant string".into());
-            };
             Box::new(expression_batch::ExpressionBatch {
-                condition: expression::Condition::new(c.clone()),
+                condition: condition_of(args)?,
                 include_triggering: const_bool(args, 1, "include.triggering.event", false)?,
                 stream_current: const_bool(args, 2, "stream.current.event", false)?,
                 current: Vec::new(),
                 expired: Vec::new(),
+                pending: Vec::new(),
             })
         }
         "lossyfrequent" => {

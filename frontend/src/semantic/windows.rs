@@ -45,6 +45,8 @@ enum Param {
     Bool,
     /// A string constant.
     Str,
+    /// A string constant, or a string read from each event.
+    StrOrAttr,
     /// An attribute of type long.
     LongAttr,
     /// Any attribute.
@@ -91,6 +93,7 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
         },
         Param::Bool => matches!(lit, Some(Literal::Bool(_))),
         Param::Str => matches!(lit, Some(Literal::String(_))),
+        Param::StrOrAttr => matches!(lit, Some(Literal::String(_))) || (lit.is_none() && a.ty == AttrType::String),
         Param::LongAttr => is_attribute(a.expr) && a.ty == AttrType::Long,
         Param::Attr => is_attribute(a.expr),
         Param::IntOrLongAttr => {
@@ -111,6 +114,7 @@ fn fits(p: Param, a: &Arg<'_>) -> Result<(), String> {
             Param::NonNegative => "a non-negative int or long constant, or a time such as `1 sec`",
             Param::Bool => "a constant bool",
             Param::Str => "a quoted string",
+            Param::StrOrAttr => "a quoted string or a string attribute",
             Param::LongAttr => "an attribute of type long",
             Param::Attr => "an attribute",
             Param::IntOrLongAttr => "a constant or a long attribute",
@@ -145,8 +149,8 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
         "delay" => vec![vec![NonNegative]],
         "session" => vec![vec![NonNegative], vec![NonNegative, Attr], vec![NonNegative, Attr, NonNegative]],
         "cron" => vec![vec![Str]],
-        "expression" => vec![vec![Str]],
-        "expressionBatch" => vec![vec![Str], vec![Str, Bool], vec![Str, Bool, Bool]],
+        "expression" => vec![vec![StrOrAttr]],
+        "expressionBatch" => vec![vec![StrOrAttr], vec![StrOrAttr, Bool], vec![StrOrAttr, Bool, Bool]],
         "sort" => {
             let n = args.len();
             if n == 0 {
