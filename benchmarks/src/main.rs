@@ -15,6 +15,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The allocator `sluice` itself uses, so that the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The benchmark apps: name and text.
 fn apps() -> Vec<(&'static str, String)> {
     let head = "@app:playback define stream Trades (symbol string, price double, volume long);\n";

@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: rows held in large windows are
+/// freed long after, and on another thread than, where they were made, which
+/// glibc's malloc pays for in consolidation (see `docs/architecture.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sluice runs stream apps (Siddhi / Macrometa Stream Workers language) on
 /// timely and differential dataflow.
 #[derive(Parser)]
