@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// The allocator `sluice` itself uses, so that the figures are the server's.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// The benchmark apps: name and text.
 fn apps() -> Vec<(&'static str, String)> {

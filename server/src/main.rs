@@ -7,11 +7,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// mimalloc instead of the system allocator: rows held in large windows are
+/// jemalloc instead of the system allocator: rows held in large windows are
 /// freed long after, and on another thread than, where they were made, which
 /// glibc's malloc pays for in consolidation (see `docs/architecture.md`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Sluice runs stream apps (Siddhi / Macrometa Stream Workers language) on
 /// timely and differential dataflow.
