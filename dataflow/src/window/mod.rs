@@ -26,10 +26,12 @@ mod time_length;
 mod unique_ever;
 mod unique_external_time_batch;
 mod unique_first;
+mod unique_first_time_batch;
 mod unique_length;
 mod unique_length_batch;
 mod unique_time;
 mod unique_time_batch;
+mod unique_time_length_batch;
 
 pub use expression::{ConditionCompiler, ConditionSpec, PerEventCondition};
 
@@ -379,6 +381,21 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 next_emit: None,
                 batch: unique_length_batch::UniqueBatch::new(args[0].clone(), false),
             })
+        }
+        "unique:firsttimebatch" => {
+            arity(args, &[2, 3])?;
+            let t = const_i64(args, 1, "the window time")?;
+            let start = if args.len() == 3 { Some(const_i64(args, 2, "the start time")?) } else { None };
+            Box::new(unique_first_time_batch::unique_first_time_batch(args[0].clone(), t, start))
+        }
+        "unique:timelengthbatch" => {
+            // (key, window.time, window.length) or (key, window.time, start.time,
+            // window.length); the reference's overloads take the length as an int.
+            arity(args, &[3, 4])?;
+            let t = const_i64(args, 1, "the window time")?;
+            let start = if args.len() == 4 { Some(const_i64(args, 2, "the start time")?) } else { None };
+            let length = const_int(args, args.len() - 1, "the window length")?;
+            Box::new(unique_time_length_batch::UniqueTimeLengthBatch::new(args[0].clone(), t, start, length))
         }
         "unique:ever" => Box::new(unique_ever::UniqueEver::new(args.to_vec())),
         "unique:first" => Box::new(unique_first::UniqueFirst::new(args.to_vec())),

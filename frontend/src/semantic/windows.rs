@@ -25,6 +25,8 @@ pub fn classic_name(name: &str) -> Option<&'static str> {
         "unique:lengthbatch" => "unique:lengthBatch",
         "unique:time" => "unique:time",
         "unique:timebatch" => "unique:timeBatch",
+        "unique:firsttimebatch" => "unique:firstTimeBatch",
+        "unique:timelengthbatch" => "unique:timeLengthBatch",
         "unique:firstlength" => "unique:firstLength",
         "unique:firstlengthbatch" => "unique:firstLengthBatch",
         "unique:first" => "unique:first",
@@ -174,7 +176,10 @@ pub fn check(name: &str, args: &[Arg<'_>]) -> Result<(), (usize, String)> {
         }
         "unique:length" | "unique:lengthBatch" | "unique:firstLengthBatch" => vec![vec![Any, IntOnly]],
         "unique:time" => vec![vec![Any, Int]],
-        "unique:timeBatch" => vec![vec![Any, Int], vec![Any, Int, Int]],
+        "unique:timeBatch" | "unique:firstTimeBatch" => vec![vec![Any, Int], vec![Any, Int, Int]],
+        // (key, window.time, window.length) or (key, window.time, start.time,
+        // window.length): the reference's overloads declare the length an int.
+        "unique:timeLengthBatch" => vec![vec![Any, Int, IntOnly], vec![Any, Int, Int, IntOnly]],
         "unique:externalTimeBatch" => vec![
             vec![Any, LongAttr, Int],
             vec![Any, LongAttr, Int, Int],
