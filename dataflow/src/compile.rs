@@ -14,13 +14,14 @@ use crate::query::group::{
     GroupProcessor, GroupSpec, GroupWindow, MemberFactory, MemberSink, MemberSpec, TableAction, TableOp,
 };
 use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
+use crate::query::keyed::KeyedMember;
 use crate::query::pattern::{EventSpec, PatternQuery, PatternSpec, Step};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
 use crate::query::snapshot::{SnapshotShape, SnapshotSpec};
 use crate::relation::{table_factory, NamedWindowFactory, RelationRef, TableFactory};
-use crate::runtime::graph::{Forward, Graph, Node, Placement, Port, Processor};
+use crate::runtime::graph::{Forward, Graph, KeyFn, Node, Placement, Port, Processor};
 use crate::runtime::message::{StreamId, ON_DEMAND};
 use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
@@ -45,27 +46,42 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let relations = RelationSet::of(plan)?;
     let mut compiled: Vec<CompiledQuery> =
         plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
-    // Partitions: their queries are numbered after the top-level ones; inner
-    // streams get ids of their own.
-    let mut partition_members = Vec::new();
+    // Partitions that use tables or named windows: their queries join the
+    // relations' groups as members with an instance per key (`query/keyed.rs`),
+    // numbered right after the top-level queries.
     let mut next_id = stream_ids.len() as StreamId;
+    let mut spread = Vec::new();
     for p in &plan.partitions {
         let mut ids = stream_ids.clone();
         for (name, _) in &p.inner {
             ids.insert(name.clone(), next_id);
             next_id += 1;
         }
-        let first = compiled.len();
-        for q in &p.queries {
-            let c = compile_query(q, &ids, &relations)?;
-            if !c.touches.is_empty() {
-                return Err(format!("query '{}': tables and windows inside partitions are not built yet", q.name));
-            }
-            compiled.push(c);
+        let queries: Vec<CompiledQuery> =
+            p.queries.iter().map(|q| compile_query(q, &ids, &relations)).collect::<Result<_, _>>()?;
+        if queries.iter().all(|c| c.touches.is_empty()) {
+            spread.push((p, queries));
+            continue;
         }
+        if let (false, Some(q)) = (p.inner.is_empty(), p.queries.first()) {
+            return Err(format!(
+                "query '{}': a partition that uses tables or named windows cannot have inner streams yet",
+                q.name
+            ));
+        }
+        for c in queries {
+            compiled.push(keyed_member(c, p, &stream_ids)?);
+        }
+    }
+    // The other partitions: one keyed node each, spread over the workers by key;
+    // inner streams get ids of their own.
+    let top = compiled.len();
+    let mut partition_members = Vec::new();
+    for (_, queries) in &mut spread {
+        let first = compiled.len();
+        compiled.append(queries);
         partition_members.push((first..compiled.len()).collect::<Vec<usize>>());
     }
-    let top = plan.queries.len();
     let mut group_of = groups(&compiled[..top]);
     let shared_plan = Arc::new(plan.clone());
     let mut graph = build(&compiled[..top], &group_of, &relations, &shared_plan);
@@ -74,7 +90,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         group_of = vec![Some(0); top];
         graph = build(&compiled[..top], &group_of, &relations, &shared_plan);
     }
-    for (p, members) in plan.partitions.iter().zip(&partition_members) {
+    for ((p, _), members) in spread.iter().zip(&partition_members) {
         graph.nodes.push(partition_node(p, &compiled, members, &shared_plan, &stream_ids)?);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
@@ -386,9 +402,29 @@ fn partition_node(
     plan: &Arc<AppPlan>,
     ids: &HashMap<String, StreamId>,
 ) -> Result<Node, String> {
-    // Partitions touch no tables or windows (refused above), so each key's group
-    // holds none: thousands of keys cost no copies of the app's relations.
+    // These partitions touch no tables or windows (those that do run as keyed
+    // members of the relations' groups), so each key's group holds none:
+    // thousands of keys cost no copies of the app's relations.
     let mut node = group_node_with(queries, members, &RelationSet::none(), plan, Vec::new(), false);
+    let inputs: Vec<Option<StreamId>> = node.inputs.iter().map(|s| Some(*s)).collect();
+    let (key_of, unkeyed) = partition_keys(p, ids, &inputs)?;
+    for (i, _) in unkeyed.iter().enumerate().filter(|(_, u)| **u) {
+        // Read inside the partition without a key: every partition gets it.
+        node.broadcast.push(i);
+    }
+    node.placement = Placement::Keyed(key_of);
+    node.name = format!("partition{}", node.name.trim_start_matches("group"));
+    Ok(node)
+}
+
+/// How partition `p` keys the events of each of `inputs` (streams; `None` for an
+/// input that is not a stream): the key function by input number, and which
+/// inputs have no key (their events go to every partition).
+fn partition_keys(
+    p: &PartitionPlan,
+    ids: &HashMap<String, StreamId>,
+    inputs: &[Option<StreamId>],
+) -> Result<(KeyFn, Vec<bool>), String> {
     let mut keys: HashMap<StreamId, PartitionKeyExec> = HashMap::new();
     for k in &p.keys {
         let id = *ids.get(&k.stream).ok_or(format!("partition: unknown stream '{}'", k.stream))?;
@@ -403,32 +439,51 @@ fn partition_node(
         };
         keys.insert(id, exec);
     }
-    let mut per_input = Vec::new();
-    for (i, s) in node.inputs.iter().enumerate() {
-        per_input.push(keys.get(s).cloned());
-        if !keys.contains_key(s) {
-            // Read inside the partition without a key: every partition gets it.
-            node.broadcast.push(i);
-        }
-    }
+    let per_input: Vec<Option<PartitionKeyExec>> =
+        inputs.iter().map(|s| s.and_then(|s| keys.get(&s).cloned())).collect();
+    let unkeyed = per_input.iter().map(Option::is_none).collect();
     let per_input = Arc::new(per_input);
-    node.placement =
-        Placement::Keyed(Arc::new(move |input: usize, msg: &crate::runtime::message::Msg, out: &mut Vec<Value>| {
-            let env = Env::default();
-            match per_input.get(input).and_then(Option::as_ref) {
-                Some(PartitionKeyExec::Value(e)) => out.push(e.eval(&msg.row, &env)),
-                Some(PartitionKeyExec::Range(ranges)) => {
-                    for (cond, label) in ranges {
-                        if cond.test(&msg.row, &env) {
-                            out.push(label.clone());
-                        }
+    let key_of: KeyFn = Arc::new(move |input: usize, msg: &crate::runtime::message::Msg, out: &mut Vec<Value>| {
+        let env = Env::default();
+        match per_input.get(input).and_then(Option::as_ref) {
+            Some(PartitionKeyExec::Value(e)) => out.push(e.eval(&msg.row, &env)),
+            Some(PartitionKeyExec::Range(ranges)) => {
+                for (cond, label) in ranges {
+                    if cond.test(&msg.row, &env) {
+                        out.push(label.clone());
                     }
                 }
-                None => {}
             }
-        }));
-    node.name = format!("partition{}", node.name.trim_start_matches("group"));
-    Ok(node)
+            None => {}
+        }
+    });
+    Ok((key_of, unkeyed))
+}
+
+/// A query of partition `p` (which uses tables or named windows) as a member
+/// with an instance per key, to run inside the group that owns the relations.
+fn keyed_member(
+    mut c: CompiledQuery,
+    p: &PartitionPlan,
+    ids: &HashMap<String, StreamId>,
+) -> Result<CompiledQuery, String> {
+    let inputs: Vec<Option<StreamId>> = c
+        .inputs
+        .iter()
+        .map(|r| match r {
+            InputRef::Stream(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    let (key_of, unkeyed) = partition_keys(p, ids, &inputs)?;
+    let unkeyed: Arc<[bool]> = unkeyed.into();
+    let make = c.make.clone();
+    c.make = Arc::new(move |relations| {
+        Box::new(KeyedMember::new(make.clone(), relations, key_of.clone(), unkeyed.clone())) as Box<dyn Processor>
+    });
+    // Per-key state: never spread by logical time.
+    c.stateless = false;
+    Ok(c)
 }
 
 /// How a partition assigns one stream's events to keys.

@@ -5,6 +5,7 @@
 pub mod expr;
 pub mod group;
 pub mod join;
+pub mod keyed;
 pub mod pattern;
 pub mod rate;
 pub mod selector;
