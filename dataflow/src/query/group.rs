@@ -344,4 +344,10 @@ impl Processor for GroupProcessor {
             self.route(m, emitted, &tick, out);
         }
     }
+
+    fn next_deadline(&self) -> Option<i64> {
+        let windows = self.relations.windows.iter().map(|w| w.borrow().next_deadline());
+        let members = self.members.iter().map(|m| m.next_deadline());
+        windows.chain(members).fold(None, super::single::earliest)
+    }
 }

@@ -268,6 +268,14 @@ impl Processor for JoinQuery {
         self.rate.on_tick(self.now, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
+
+    fn next_deadline(&self) -> Option<i64> {
+        self.windows
+            .iter()
+            .flatten()
+            .map(|w| w.next_deadline())
+            .fold(self.rate.next_deadline(), super::single::earliest)
+    }
 }
 
 impl JoinQuery {

@@ -11,6 +11,7 @@
 
 use super::group::MemberFactory;
 use crate::relation::Relations;
+use crate::runtime::deadlines::Deadlines;
 use crate::runtime::graph::{Emit, KeyFn, Processor};
 use crate::runtime::message::Msg;
 use crate::value::Value;
@@ -30,6 +31,8 @@ pub struct KeyedMember {
     /// The instances in order of creation, and where each key's is.
     instances: Vec<Box<dyn Processor>>,
     index: HashMap<Value, usize>,
+    /// The next clock deadline of each instance.
+    deadlines: Deadlines<usize>,
     scratch: Vec<Value>,
 }
 
@@ -43,18 +46,26 @@ impl KeyedMember {
             unkeyed,
             instances: Vec::new(),
             index: HashMap::new(),
+            deadlines: Deadlines::default(),
             scratch: Vec::new(),
         }
     }
 
-    /// The instance for `key`, made on first use.
-    fn instance(&mut self, key: Value) -> &mut Box<dyn Processor> {
+    /// Where the instance for `key` is, made on first use.
+    fn instance(&mut self, key: Value) -> usize {
         let next = self.instances.len();
         let at = *self.index.entry(key).or_insert(next);
         if at == next {
             self.instances.push((self.make)(self.relations.clone()));
         }
-        &mut self.instances[at]
+        at
+    }
+
+    /// Records every instance's next deadline (after all of them saw something).
+    fn refresh_all(&mut self) {
+        for (i, p) in self.instances.iter().enumerate() {
+            self.deadlines.set(&i, p.next_deadline());
+        }
     }
 }
 
@@ -64,13 +75,17 @@ impl Processor for KeyedMember {
             for p in &mut self.instances {
                 p.on_event(input, msg, out);
             }
+            self.refresh_all();
             return;
         }
         let mut keys = std::mem::take(&mut self.scratch);
         keys.clear();
         (self.key_of)(input, msg, &mut keys);
         for key in keys.drain(..) {
-            self.instance(key).on_event(input, msg, out);
+            let at = self.instance(key);
+            let p = &mut self.instances[at];
+            p.on_event(input, msg, out);
+            self.deadlines.set(&at, p.next_deadline());
         }
         self.scratch = keys;
     }
@@ -79,6 +94,11 @@ impl Processor for KeyedMember {
         for p in &mut self.instances {
             p.on_tick(ts, out);
         }
+        self.refresh_all();
+    }
+
+    fn next_deadline(&self) -> Option<i64> {
+        self.deadlines.first()
     }
 
     fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
@@ -86,5 +106,6 @@ impl Processor for KeyedMember {
         for p in &mut self.instances {
             p.on_window_output(input, now, chunk.clone(), is_batch, out);
         }
+        self.refresh_all();
     }
 }

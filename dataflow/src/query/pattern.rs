@@ -388,6 +388,18 @@ impl Processor for PatternQuery {
         self.advance(ts, out);
         self.limit_tick(self.now, out);
     }
+
+    fn next_deadline(&self) -> Option<i64> {
+        let absence = self
+            .partials
+            .iter()
+            .filter_map(|p| match self.spec.steps[p.step] {
+                Step::Absent(_, period) => Some(p.entered + period),
+                _ => None,
+            })
+            .min();
+        super::single::earliest(absence, self.rate.next_deadline())
+    }
 }
 
 impl PatternQuery {

@@ -202,6 +202,14 @@ impl RateLimiter {
         }
     }
 
+    /// When the current period ends, for time-based limiting that has started.
+    pub fn next_deadline(&self) -> Option<i64> {
+        match &self.spec {
+            RateSpec::Time { .. } | RateSpec::Snapshot(_) => self.next_emit,
+            _ => None,
+        }
+    }
+
     /// The clock moved to `now`: periods that ended release their events.
     pub fn on_tick(&mut self, now: i64, out: &mut Vec<Selected>) {
         let period = match &self.spec {

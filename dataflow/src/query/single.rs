@@ -166,6 +166,19 @@ impl Processor for SingleQuery {
         self.advance_window(ts, out);
         self.limit_tick(self.now, out);
     }
+
+    fn next_deadline(&self) -> Option<i64> {
+        let window = self.window.as_ref().and_then(|w| w.next_deadline());
+        earliest(window, self.rate.next_deadline())
+    }
+}
+
+/// The earlier of two optional deadlines.
+pub(crate) fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl SingleQuery {

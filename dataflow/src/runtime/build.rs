@@ -7,12 +7,12 @@
 //! one worker (by node index) or, when keyed, one processor per key spread by the
 //! key's hash, with clock ticks broadcast to every worker.
 
-use super::graph::{Graph, Placement, Processor};
-use super::message::{Kind, Msg, StreamId};
+use super::graph::{Graph, Placement};
+use super::instances::{hash_of, Instances};
+use super::message::{read_clock_row, Kind, Msg, StreamId, CLOCK};
 use super::time::{Epoch, Time};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::sync::mpsc::Sender;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::operator::Operator;
@@ -47,12 +47,6 @@ pub struct Output {
 /// input numbers.
 type Pending = (timely::dataflow::operators::Capability<Epoch>, Vec<(u32, Value, Msg)>);
 
-fn hash_of<T: Hash>(v: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.hash(&mut h);
-    h.finish()
-}
-
 /// Builds `graph` in `scope` reading `input`; observed outputs go to `sink` (on
 /// worker 0 only, in logical-time order). Returns the probe that tells when all
 /// outputs up to a time have been produced.
@@ -67,7 +61,8 @@ pub fn build_graph<'s>(
     // The producers of every stream: the ingress, then node outputs.
     let mut producers: HashMap<StreamId, Vec<StreamVec<'s, Epoch, Msg>>> = HashMap::new();
     let mut observed: Vec<StreamVec<'s, Epoch, (Dest, Msg)>> = Vec::new();
-    let ticks = ingress.clone().filter(|m| m.is_tick());
+    // Clock ticks and advances reach every stateful node.
+    let ticks = ingress.clone().filter(|m| m.is_tick() || m.stream == CLOCK);
     for &index in &order {
         let node = &graph.nodes[index];
         let mut sources = Vec::new();
@@ -117,9 +112,8 @@ pub fn build_graph<'s>(
         let broadcast_slots: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
             let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
-            let mut single: Option<Box<dyn Processor>> = None;
-            let mut per_key: BTreeMap<Value, Box<dyn Processor>> = BTreeMap::new();
-            let mut emitted = Vec::new();
+            let mut instances = Instances::new(factory, node_index, keyed, broadcast_slots);
+            let mut advances = Vec::new();
             move |(input, frontier), output| {
                 input.for_each_stamp(|cap, data| {
                     if let Some(cap) = cap.retain_least(output.output_index()) {
@@ -135,6 +129,17 @@ pub fn build_graph<'s>(
                         break;
                     }
                     let (cap, mut msgs) = pending.remove(&time).expect("present");
+                    // The epoch's clock advances are not messages for the processor:
+                    // they interleave with the others by logical time.
+                    advances.clear();
+                    msgs.retain(|(_, _, m): &(u32, Value, Msg)| match m.stream == CLOCK {
+                        true => {
+                            read_clock_row(&m.row, &mut advances);
+                            false
+                        }
+                        false => true,
+                    });
+                    advances.sort_unstable();
                     msgs.sort_by(|a, b| {
                         a.2.time
                             .cmp(&b.2.time)
@@ -143,53 +148,21 @@ pub fn build_graph<'s>(
                             .then_with(|| a.1.cmp(&b.1))
                     });
                     let mut session = output.session(&cap);
-                    let mut k = 0u32;
+                    let mut give = |m: Msg| session.give(m);
+                    instances.start_epoch();
+                    let mut next = advances.iter().peekable();
                     for (slot, key, msg) in msgs {
-                        let base = if msg.is_tick() { Vec::new() } else { msg.order.clone() };
-                        let mut run = |key: Option<&Value>, p: &mut Box<dyn Processor>, k: &mut u32| {
-                            if msg.is_tick() {
-                                p.on_tick(msg.ts, &mut emitted);
-                            } else {
-                                p.on_event(slot as usize, &msg, &mut emitted);
+                        while let Some(&&(at, ts)) = next.peek() {
+                            if at > msg.time {
+                                break;
                             }
-                            for e in emitted.drain(..) {
-                                let mut order = base.clone();
-                                order.push(node_index);
-                                if let Some(key) = key {
-                                    let h = hash_of(key);
-                                    order.push((h >> 32) as u32);
-                                    order.push(h as u32);
-                                }
-                                order.push(*k);
-                                *k += 1;
-                                // Until forwarded, a node's output carries its port as `stream`.
-                                session.give(Msg {
-                                    time: msg.time,
-                                    stream: e.port as StreamId,
-                                    order,
-                                    ts: e.ts,
-                                    kind: e.kind,
-                                    row: e.row,
-                                });
-                            }
-                        };
-                        match keyed {
-                            true => {
-                                if msg.is_tick() || broadcast_slots.contains(&slot) {
-                                    for (key, p) in per_key.iter_mut() {
-                                        let mut k = 0;
-                                        run(Some(key), p, &mut k);
-                                    }
-                                } else {
-                                    let p = per_key.entry(key.clone()).or_insert_with(|| factory());
-                                    run(Some(&key), p, &mut k);
-                                }
-                            }
-                            false => {
-                                let p = single.get_or_insert_with(|| factory());
-                                run(None, p, &mut k);
-                            }
+                            instances.advance(at, ts, &mut give);
+                            next.next();
                         }
+                        instances.feed(slot, key, &msg, &mut give);
+                    }
+                    for &(at, ts) in next {
+                        instances.advance(at, ts, &mut give);
                     }
                 }
             }

@@ -3,8 +3,8 @@
 
 use super::build::{build_graph, Output};
 use super::graph::Graph;
-use super::message::{Msg, FLUSH};
-use super::time::{Epoch, Time};
+use super::message::{clock_row, Kind, Msg, CLOCK, FLUSH, ON_DEMAND};
+use super::time::{millis, Epoch, Time};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use timely::dataflow::InputHandleVec;
@@ -119,8 +119,10 @@ where
         if index == 0 {
             let iter = steps.lock().expect("steps").take();
             let mut in_epoch = 0usize;
+            let mut clock = ClockAdvances::default();
             for step in iter.into_iter().flatten() {
                 if step.msg.stream == FLUSH {
+                    clock.send(&mut input);
                     let next = *input.time() + 1;
                     input.advance_to(next);
                     in_epoch = 0;
@@ -130,6 +132,7 @@ where
                     continue;
                 }
                 let tick = step.msg.is_tick();
+                clock.observe(step.time, &step.msg);
                 let mut msg = step.msg;
                 msg.time = step.time;
                 input.send(msg);
@@ -137,6 +140,7 @@ where
                 // An epoch closes after EPOCH_SIZE steps, or at a clock tick so that
                 // live outputs leave without waiting for more input.
                 if in_epoch == EPOCH_SIZE || tick {
+                    clock.send(&mut input);
                     let next = *input.time() + 1;
                     input.advance_to(next);
                     in_epoch = 0;
@@ -147,6 +151,7 @@ where
                     }
                 }
             }
+            clock.send(&mut input);
         }
         input.close();
         // Workers other than 0 spend the run here: parked until messages arrive,
@@ -165,6 +170,43 @@ where
         r.map_err(|e| format!("a worker failed: {e}"))?;
     }
     Ok(())
+}
+
+/// The logical times at which events of the current epoch moved the clock
+/// forward, sent as one [`CLOCK`] message when the epoch closes.
+#[derive(Default)]
+struct ClockAdvances {
+    last_ms: Option<i64>,
+    times: Vec<Time>,
+}
+
+impl ClockAdvances {
+    /// Notes the step at `time`: an event later than the clock advances it (a
+    /// tick moves the clock too, but reaches every stateful node itself).
+    fn observe(&mut self, time: Time, msg: &Msg) {
+        let ms = millis(time);
+        if self.last_ms.is_some_and(|last| ms <= last) {
+            return;
+        }
+        self.last_ms = Some(ms);
+        if !msg.is_tick() && msg.stream != ON_DEMAND {
+            self.times.push(time);
+        }
+    }
+
+    /// Sends the epoch's advances, if any.
+    fn send(&mut self, input: &mut InputHandleVec<Epoch, Msg>) {
+        let Some(&first) = self.times.first() else { return };
+        input.send(Msg {
+            time: first,
+            stream: CLOCK,
+            order: Vec::new(),
+            ts: millis(first),
+            kind: Kind::Current,
+            row: clock_row(&self.times),
+        });
+        self.times.clear();
+    }
 }
 
 /// Lets a graph (whose processor factories are `Send + Sync`) cross into workers.

@@ -32,6 +32,15 @@ pub trait Processor {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>);
     /// The clock moved to `ts` (ms) with no event.
     fn on_tick(&mut self, _ts: i64, _out: &mut Vec<Emit>) {}
+    /// The earliest clock time (ms) at which [`Processor::on_tick`] would release
+    /// something: a window expiring or flushing, a rate-limit period ending, an
+    /// absence period ending. When any event of the app moves the clock to or past
+    /// it, the runtime ticks the processor at that event's logical time, as the
+    /// reference's scheduler fires every due timer whenever the clock moves.
+    /// `None`: nothing is waiting for the clock.
+    fn next_deadline(&self) -> Option<i64> {
+        None
+    }
     /// A named window released `chunk` (at clock `now`) to input number `input`;
     /// `is_batch` says whether it is a batch. By default each event arrives alone.
     fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {

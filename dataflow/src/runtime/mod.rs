@@ -6,11 +6,15 @@
 //! * [`graph`]: what the plan compiler hands over: nodes, the streams they read and
 //!   write, where they run, and the [`graph::Processor`] that does their work.
 //! * [`build`]: builds the timely operators of a graph in one worker.
+//! * [`deadlines`]: the next clock deadline of each of many keyed processors.
+//! * [`instances`]: the processors of one node on one worker, and its clock advances.
 //! * [`execute`]: runs a graph over a finite input (files, golden cases).
 
 pub mod build;
+pub mod deadlines;
 pub mod execute;
 pub mod graph;
+pub mod instances;
 pub mod message;
 pub mod time;
 
