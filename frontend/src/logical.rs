@@ -7,6 +7,17 @@
 use crate::ast::{AttrType, BinaryOp, Literal, OutputEventType, RateWhich, Span, UnaryOp};
 use crate::diagnostic::Diagnostic;
 
+/// A playback app's heartbeat: whenever no event (or heartbeat) has arrived for
+/// `idle_ms` of wall-clock time, the app's clock moves forward by `increment_ms`,
+/// as the reference's timestamp generator does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Wall-clock milliseconds without input before the clock moves.
+    pub idle_ms: i64,
+    /// How far the clock moves each time (ms).
+    pub increment_ms: i64,
+}
+
 /// An ordered list of named, typed attributes.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Schema {
@@ -97,6 +108,9 @@ pub struct AppPlan {
     pub name: String,
     /// `@app:playback`: event timestamps drive the clock.
     pub playback: bool,
+    /// `@app:playback(idle.time = …, increment = …)`: the heartbeat that moves a
+    /// playback clock while no event arrives.
+    pub heartbeat: Option<Heartbeat>,
     /// What it defines.
     pub catalog: Catalog,
     /// Its tables, in definition order.

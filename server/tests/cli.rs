@@ -189,6 +189,24 @@ fn live_run_fires_absence_patterns_without_new_events() {
     assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
 }
 
+/// Playback with a heartbeat: while the replay pauses, every `idle.time` of wall
+/// clock moves the app's clock by `increment`, so a time window expires with no
+/// further event (two beats: 1000 -> 2000 -> 3000, past 1000 + 1500).
+#[test]
+fn playback_heartbeat_moves_the_clock_while_input_pauses() {
+    let (line, waited) = first_live_output(
+        "heartbeat",
+        "@app:playback(idle.time = '200 millisec', increment = '1 sec')\n\
+         define stream Taps (who string);\n\
+         from Taps#window.time(1500 milliseconds) select who insert expired events into Gone;\n",
+        r#"{"stream": "Taps", "data": ["ann"], "ts": 1000}"#,
+    );
+    assert!(line.contains("\"stream\":\"Gone\"") && line.contains("ann"), "{line}");
+    assert!(line.contains("\"ts\":3000"), "expired at the second beat: {line}");
+    assert!(waited >= std::time::Duration::from_millis(350), "beat too early: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(5), "beat too late: {waited:?}");
+}
+
 /// `sluice run` on a timely cluster of two processes prints exactly what one
 /// process prints (partition keys are exchanged between the processes).
 #[test]

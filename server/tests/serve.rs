@@ -278,6 +278,28 @@ fn keys_limits_and_back_pressure() {
 }
 
 /// A port nobody listens on now.
+/// A playback app with a heartbeat: the clock moves while no event arrives, so
+/// a subscriber sees the window expire without sending anything more.
+#[test]
+fn playback_heartbeat_over_http() {
+    let dir = data_dir("heartbeat");
+    let server = start(&dir, &[]);
+    let b = &server.base;
+    let app = "@app:name('Beat')\n@app:playback(idle.time = '150 millisec', increment = '1 sec')\n\
+               define stream In (k string);\n\
+               from In#window.time(1500 milliseconds) select k insert expired events into Gone;\n";
+    let (status, body) = call("POST", &format!("{b}/v1/apps"), Some(("text/plain", app)), None);
+    assert_eq!(status, 201, "{body}");
+    let gone = follow_sse(format!("{b}/v1/apps/Beat/streams/Gone/events"));
+    std::thread::sleep(Duration::from_millis(200));
+    let url = format!("{b}/v1/apps/Beat/streams/In");
+    let (status, body) = call("POST", &url, Some(("application/json", r#"{"event":{"k":"a"},"ts":1000}"#)), None);
+    assert_eq!(status, 200, "{body}");
+    let got = take(&gone, 1);
+    assert_eq!(got[0]["data"]["k"], "a", "{got:?}");
+    assert_eq!(got[0]["ts"], 3000, "{got:?}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }

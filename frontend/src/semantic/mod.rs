@@ -101,6 +101,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
     Ok(AppPlan {
         name,
         playback,
+        heartbeat: a.heartbeat,
         catalog: a.catalog,
         tables: a.tables,
         windows: a.windows,
@@ -168,6 +169,8 @@ pub(crate) struct Analyzer {
     pub(crate) functions: Option<functions::FunctionLookup>,
     /// Checking an on-demand query: tables may be read directly.
     pub(crate) on_demand: bool,
+    /// The playback heartbeat, if `@app:playback` asks for one.
+    heartbeat: Option<Heartbeat>,
 }
 
 impl Analyzer {
@@ -181,6 +184,7 @@ impl Analyzer {
             query_count: 0,
             functions,
             on_demand,
+            heartbeat: None,
         }
     }
 
@@ -219,20 +223,54 @@ impl Analyzer {
         schema
     }
 
+    /// The heartbeat `@app:playback` asks for: `idle.time` and `increment` both
+    /// or neither (the reference's rule), each a time; nothing else is accepted.
+    fn playback_heartbeat(&mut self, a: &Annotation) -> Option<Heartbeat> {
+        let mut times = [None, None];
+        let mut refused = false;
+        for e in &a.elements {
+            let AnnotationElement::Property { key, value, span } = e else {
+                self.error(a.span, "@app:playback takes only idle.time and increment".to_string());
+                continue;
+            };
+            let slot = match key.as_deref() {
+                Some(k) if k.eq_ignore_ascii_case("idle.time") => 0,
+                Some(k) if k.eq_ignore_ascii_case("increment") => 1,
+                other => {
+                    let found = other.map_or_else(|| format!("'{value}'"), str::to_string);
+                    self.error(*span, format!("@app:playback takes only idle.time and increment, found {found}"));
+                    continue;
+                }
+            };
+            match crate::semantic::expr::parse_duration(value) {
+                Some(ms) if ms > 0 => times[slot] = Some(ms),
+                _ => {
+                    let key = ["idle.time", "increment"][slot];
+                    self.error(*span, format!("@app:playback {key} '{value}' is not a time such as '100 millisec'"));
+                    refused = true;
+                }
+            }
+        }
+        match times {
+            _ if refused => None,
+            [Some(idle_ms), Some(increment_ms)] => Some(Heartbeat { idle_ms, increment_ms }),
+            [Some(_), None] => {
+                self.error(a.span, "@app:playback needs increment as well as idle.time".to_string());
+                None
+            }
+            [None, Some(_)] => {
+                self.error(a.span, "@app:playback needs idle.time as well as increment".to_string());
+                None
+            }
+            [None, None] => None,
+        }
+    }
+
     /// First pass: every definition, so queries can refer to any of them.
     fn definitions(&mut self, app: &App) {
         for a in &app.annotations {
             if a.name.eq_ignore_ascii_case("app:playback") {
-                for key in ["idle.time", "increment"] {
-                    if let Some(v) = a.property(key) {
-                        if crate::semantic::expr::parse_duration(v).is_none() {
-                            self.error(
-                                a.span,
-                                format!("@app:playback {key} '{v}' is not a time such as '100 millisec'"),
-                            );
-                        }
-                    }
-                }
+                self.heartbeat = self.playback_heartbeat(a);
             }
         }
         for element in &app.elements {

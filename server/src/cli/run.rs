@@ -128,29 +128,13 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     // When the input pauses, a flush lets what was read leave at once instead of
     // waiting for a full batch or the next tick.
     let mut flushed = true;
+    let mut heartbeat = plan.heartbeat.map(PlaybackHeartbeat::new);
     let items = std::iter::from_fn(move || {
-        match rx.try_recv() {
-            Ok(item) => {
-                flushed = false;
-                return Some(item);
-            }
-            Err(std::sync::mpsc::TryRecvError::Empty) if !flushed => {
-                flushed = true;
-                return Some(InputItem::Flush);
-            }
-            Err(_) => {}
+        let item = next_item(&rx, &mut flushed, playback, heartbeat.as_mut());
+        if let (Some(hb), Some(item)) = (heartbeat.as_mut(), &item) {
+            hb.saw(item);
         }
-        if playback {
-            return rx.recv().ok().inspect(|_| flushed = false);
-        }
-        match rx.recv_timeout(std::time::Duration::from_millis(TICK_MS)) {
-            Ok(item) => {
-                flushed = false;
-                Some(item)
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Some(InputItem::Tick(wall_clock_ms())),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
-        }
+        item
     });
     let log_sinks = log_sinks(&ast);
     let observe: Vec<String> = app.output_streams.clone();
@@ -177,6 +161,95 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             eprintln!("{file}: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The next input item: what the reader parsed, a flush when it pauses, and
+/// when it stays idle a clock tick (live) or a heartbeat (playback, if asked for).
+fn next_item(
+    rx: &std::sync::mpsc::Receiver<InputItem>,
+    flushed: &mut bool,
+    playback: bool,
+    heartbeat: Option<&mut PlaybackHeartbeat>,
+) -> Option<InputItem> {
+    use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+    match rx.try_recv() {
+        Ok(item) => {
+            *flushed = false;
+            return Some(item);
+        }
+        Err(TryRecvError::Empty) if !*flushed => {
+            *flushed = true;
+            return Some(InputItem::Flush);
+        }
+        Err(TryRecvError::Disconnected) => return None,
+        Err(TryRecvError::Empty) => {}
+    }
+    let wait = match (playback, &heartbeat) {
+        (false, _) => Some(std::time::Duration::from_millis(TICK_MS)),
+        (true, Some(hb)) => hb.wait(),
+        (true, None) => None,
+    };
+    let Some(wait) = wait else {
+        return rx.recv().ok().inspect(|_| *flushed = false);
+    };
+    match rx.recv_timeout(wait) {
+        Ok(item) => {
+            *flushed = false;
+            Some(item)
+        }
+        Err(RecvTimeoutError::Timeout) => match heartbeat {
+            Some(hb) if playback => Some(InputItem::Tick(hb.beat())),
+            _ => Some(InputItem::Tick(wall_clock_ms())),
+        },
+        Err(RecvTimeoutError::Disconnected) => None,
+    }
+}
+
+/// `@app:playback(idle.time, increment)`: while no event arrives for `idle` of
+/// wall-clock time, the playback clock moves by `increment` (the reference's
+/// `TimestampGeneratorImpl` heartbeat), so time windows expire and batches flush
+/// in a replay that pauses. It starts with the first event.
+struct PlaybackHeartbeat {
+    idle: std::time::Duration,
+    increment: i64,
+    /// The app's clock, once an event has set it.
+    clock: Option<i64>,
+    /// When the last event or heartbeat arrived.
+    last: std::time::Instant,
+}
+
+impl PlaybackHeartbeat {
+    fn new(h: sluice_frontend::logical::Heartbeat) -> PlaybackHeartbeat {
+        PlaybackHeartbeat {
+            idle: std::time::Duration::from_millis(h.idle_ms as u64),
+            increment: h.increment_ms,
+            clock: None,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    /// How long to wait for input before the next heartbeat (none before the
+    /// first event).
+    fn wait(&self) -> Option<std::time::Duration> {
+        self.clock?;
+        Some(self.idle.saturating_sub(self.last.elapsed()))
+    }
+
+    /// An event went into the app: it moves the clock and restarts the idle time.
+    fn saw(&mut self, item: &InputItem) {
+        if let InputItem::Event { ts, .. } = item {
+            self.clock = Some(self.clock.map_or(*ts, |c| c.max(*ts)));
+            self.last = std::time::Instant::now();
+        }
+    }
+
+    /// The input stayed idle: the time the clock moves to.
+    fn beat(&mut self) -> i64 {
+        let next = self.clock.unwrap_or(0).saturating_add(self.increment);
+        self.clock = Some(next);
+        self.last = std::time::Instant::now();
+        next
     }
 }
 

@@ -86,6 +86,9 @@ pub struct Ingress {
 struct IngressState {
     sequencer: Sequencer,
     tx: Option<SyncSender<Vec<InputItem>>>,
+    /// When the last event batch (or playback heartbeat) was queued; `None`
+    /// until the first event.
+    last_input: Option<std::time::Instant>,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -150,6 +153,7 @@ impl Ingress {
             })
             .collect();
         let times = self.enqueue(&mut state, batch, n)?;
+        state.last_input = Some(std::time::Instant::now());
         Ok(times.first().zip(times.last()).map(|(a, b)| (LogicalTime::of(*a), LogicalTime::of(*b))))
     }
 
@@ -172,6 +176,28 @@ impl Ingress {
     fn tick(&self) -> bool {
         let mut state = self.state.lock();
         self.enqueue(&mut state, vec![InputItem::Tick(wall_clock_ms())], 0) != Err(Refused::Stopped)
+    }
+
+    /// A playback heartbeat (`@app:playback(idle.time, increment)`): when no event
+    /// has been queued for `idle`, moves the clock forward by `increment_ms`.
+    /// Returns how long to wait before asking again, or `None` once the queue is
+    /// closed. Nothing happens before the first event, as in the reference.
+    fn heartbeat(&self, idle: Duration, increment_ms: i64) -> Option<Duration> {
+        let mut state = self.state.lock();
+        let Some(last) = state.last_input else { return Some(idle) };
+        let quiet = last.elapsed();
+        if quiet < idle {
+            return Some(idle - quiet);
+        }
+        let to = state.sequencer.now().saturating_add(increment_ms);
+        match self.enqueue(&mut state, vec![InputItem::Tick(to)], 0) {
+            Err(Refused::Stopped) => None,
+            // A full queue holds events that move the clock anyway.
+            _ => {
+                state.last_input = Some(std::time::Instant::now());
+                Some(idle)
+            }
+        }
     }
 
     /// Closes the queue: the dataflow finishes what is queued and stops.
@@ -292,8 +318,9 @@ impl RunningApp {
         let tx = leader.then_some(tx);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let playback = app.plan.playback;
+        let heartbeat = app.plan.heartbeat;
         let ingress = Arc::new(Ingress {
-            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx }),
+            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx, last_input: None }),
             in_flight: in_flight.clone(),
             capacity: queue_events.max(1),
             playback,
@@ -340,6 +367,24 @@ impl RunningApp {
                     std::thread::sleep(Duration::from_millis(TICK_MS));
                     if !ingress.tick() {
                         break;
+                    }
+                }
+            }) {
+                threads.push(h);
+            }
+        }
+        if let Some(hb) = heartbeat.filter(|_| playback && leader) {
+            let ingress = ingress.clone();
+            let stop = stop.clone();
+            let idle = Duration::from_millis(hb.idle_ms as u64);
+            if let Ok(h) = std::thread::Builder::new().name("app-heartbeat".into()).spawn(move || {
+                let mut wait = idle;
+                while !stop.load(Ordering::Acquire) {
+                    // Short naps, so that stopping the app is not held up.
+                    std::thread::sleep(wait.min(Duration::from_millis(TICK_MS)));
+                    match ingress.heartbeat(idle, hb.increment_ms) {
+                        Some(next) => wait = next,
+                        None => break,
                     }
                 }
             }) {
@@ -459,7 +504,7 @@ mod tests {
     fn a_full_queue_refuses_whole_batches_and_times_follow_the_queue_order() {
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
         let ingress = Ingress {
-            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx) }),
+            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx), last_input: None }),
             in_flight: Arc::new(AtomicUsize::new(0)),
             capacity: 10,
             playback: true,
