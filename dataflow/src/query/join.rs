@@ -215,6 +215,20 @@ impl JoinQuery {
         self.rate.process(selected, self.now, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
+
+    /// Moves the clock to `ts` and joins what the windows expire by then.
+    fn advance_windows(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        for side in 0..2 {
+            let mut emitted = Vec::new();
+            if let Some(w) = &mut self.windows[side] {
+                w.on_time(self.now, &mut emitted);
+            }
+            if !emitted.is_empty() {
+                self.released(side, emitted, out);
+            }
+        }
+    }
 }
 
 impl Processor for JoinQuery {
@@ -275,21 +289,5 @@ impl Processor for JoinQuery {
             .flatten()
             .map(|w| w.next_deadline())
             .fold(self.rate.next_deadline(), super::single::earliest)
-    }
-}
-
-impl JoinQuery {
-    /// Moves the clock to `ts` and joins what the windows expire by then.
-    fn advance_windows(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        self.now = self.now.max(ts);
-        for side in 0..2 {
-            let mut emitted = Vec::new();
-            if let Some(w) = &mut self.windows[side] {
-                w.on_time(self.now, &mut emitted);
-            }
-            if !emitted.is_empty() {
-                self.released(side, emitted, out);
-            }
-        }
     }
 }

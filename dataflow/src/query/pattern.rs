@@ -315,6 +315,21 @@ impl PatternQuery {
         self.rate.process(selected, self.now, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
+
+    /// Moves the clock to `ts` and ends the partial matches that time out by then.
+    fn advance(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        let mut done = Vec::new();
+        self.expire(self.now, &mut done);
+        self.emit(done, self.now, out);
+    }
+
+    /// Lets the rate limiter close the periods that ended by `ts`.
+    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        let mut limited = Vec::new();
+        self.rate.on_tick(ts, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+    }
 }
 
 impl Processor for PatternQuery {
@@ -399,22 +414,5 @@ impl Processor for PatternQuery {
             })
             .min();
         super::single::earliest(absence, self.rate.next_deadline())
-    }
-}
-
-impl PatternQuery {
-    /// Moves the clock to `ts` and ends the partial matches that time out by then.
-    fn advance(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        self.now = self.now.max(ts);
-        let mut done = Vec::new();
-        self.expire(self.now, &mut done);
-        self.emit(done, self.now, out);
-    }
-
-    /// Lets the rate limiter close the periods that ended by `ts`.
-    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        let mut limited = Vec::new();
-        self.rate.on_tick(ts, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }

@@ -110,6 +110,22 @@ impl SingleQuery {
         self.rate.process(selected, self.now, &mut limited);
         out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
+
+    /// Moves the clock to `ts` and releases what the window expires by then.
+    fn advance_window(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.now = self.now.max(ts);
+        if let Some(w) = &mut self.window {
+            w.on_time(self.now, &mut self.emitted);
+            self.release(out);
+        }
+    }
+
+    /// Lets the rate limiter close the periods that ended by `ts`.
+    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        let mut limited = Vec::new();
+        self.rate.on_tick(ts, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+    }
 }
 
 impl Processor for SingleQuery {
@@ -178,23 +194,5 @@ pub(crate) fn earliest(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-impl SingleQuery {
-    /// Moves the clock to `ts` and releases what the window expires by then.
-    fn advance_window(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        self.now = self.now.max(ts);
-        if let Some(w) = &mut self.window {
-            w.on_time(self.now, &mut self.emitted);
-            self.release(out);
-        }
-    }
-
-    /// Lets the rate limiter close the periods that ended by `ts`.
-    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        let mut limited = Vec::new();
-        self.rate.on_tick(ts, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }
