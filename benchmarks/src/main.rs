@@ -6,6 +6,10 @@
 //! and the peak resident memory of the process that ran it. Each configuration
 //! runs in a fresh child process so that peak memory is its own.
 //!
+//! `partition-ticks` has 100,000 partition keys and a clock tick after every
+//! 1,000 events (a live app's idle clock): it shows that a tick visits only the
+//! keys with something due, not every key.
+//!
 //! The join apps read two streams, `Trades` and `Quotes` (same schema), whose
 //! events alternate (both at each millisecond): N events are N/2 of each.
 
@@ -46,6 +50,15 @@ fn apps() -> Vec<(&'static str, String)> {
              within 5 sec select e1.symbol as symbol, e1.price as p1, e2.price as p2 insert into Out; end;"
         ),
     ));
+    // 100,000 partition keys and a clock tick every 1,000 events, as a live
+    // app's idle clock ticks between batches: a tick must not visit every key.
+    apps.push((
+        "partition-ticks",
+        format!(
+            "{head}partition with (symbol of Trades) begin \
+             from Trades#window.length(2) select symbol, sum(volume) as total insert into Out; end;"
+        ),
+    ));
     apps.push((
         "stream-join",
         format!(
@@ -83,6 +96,20 @@ fn events(n: u64, streams: &'static [&'static str]) -> impl Iterator<Item = Inpu
     })
 }
 
+/// N events over 100,000 symbols (`K0`…), one per millisecond, with a clock tick
+/// after every 1,000.
+fn ticked_events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
+    (0..n).flat_map(|i| {
+        let event = InputItem::Event {
+            stream: "Trades".to_string(),
+            values: vec![Value::String(Arc::from(format!("K{}", i % 100_000))), Value::Double(1.0), Value::Long(1)],
+            ts: i as i64,
+        };
+        let tick = (i % 1000 == 999).then_some(InputItem::Tick(i as i64));
+        std::iter::once(event).chain(tick)
+    })
+}
+
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -102,7 +129,13 @@ fn run_one(app_name: &str, workers: usize, n: u64) {
     let start = Instant::now();
     let mut outputs = 0u64;
     let streams: &'static [&'static str] = if app_name.contains("join") { &["Trades", "Quotes"] } else { &["Trades"] };
-    app.run_streaming(events(n, streams), workers, &["Out".to_string()], |_| outputs += 1).expect("runs");
+    let observe = ["Out".to_string()];
+    let mut count = |_| outputs += 1;
+    match app_name {
+        "partition-ticks" => app.run_streaming(ticked_events(n), workers, &observe, &mut count),
+        _ => app.run_streaming(events(n, streams), workers, &observe, &mut count),
+    }
+    .expect("runs");
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{app_name:<18} workers={workers} events={n} outputs={outputs} {:>12.0} events/s  peak {:>7.1} MiB  ({secs:.2} s)",

@@ -91,10 +91,15 @@ impl Processor for KeyedMember {
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        for p in &mut self.instances {
+        // Only the instances with something due (the others' ticks would do
+        // nothing), in order of creation as the reference's schedulers fire.
+        let mut due = self.deadlines.take_due(ts);
+        due.sort_unstable();
+        for at in due {
+            let p = &mut self.instances[at];
             p.on_tick(ts, out);
+            self.deadlines.set(&at, p.next_deadline());
         }
-        self.refresh_all();
     }
 
     fn next_deadline(&self) -> Option<i64> {

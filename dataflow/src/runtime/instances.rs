@@ -71,7 +71,10 @@ impl Instances {
             let p = self.single.get_or_insert_with(|| (self.factory)());
             run(p, &mut self.emitted);
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, None, &mut self.k, give);
-        } else if msg.is_tick() || self.broadcast_slots.contains(&slot) {
+        } else if msg.is_tick() {
+            // Only the keys with something due: the others' ticks would do nothing.
+            self.advance_keys(msg.time, msg.ts, &[], give);
+        } else if self.broadcast_slots.contains(&slot) {
             for (key, p) in self.per_key.iter_mut() {
                 run(p, &mut self.emitted);
                 self.deadlines.set(key, p.next_deadline());
@@ -97,12 +100,18 @@ impl Instances {
             Self::give_all(&mut self.emitted, time, &ADVANCE, self.node_index, None, &mut self.k, give);
             return;
         }
+        self.advance_keys(time, ts, &ADVANCE, give);
+    }
+
+    /// Ticks the keys whose deadline is at or before `ts`; their outputs follow
+    /// the cause order `base` at `time`.
+    fn advance_keys(&mut self, time: Time, ts: i64, base: &[u32], give: &mut impl FnMut(Msg)) {
         for key in self.deadlines.take_due(ts) {
             let Some(p) = self.per_key.get_mut(&key) else { continue };
             p.on_tick(ts, &mut self.emitted);
             self.deadlines.set(&key, p.next_deadline());
             let mut k = 0;
-            Self::give_all(&mut self.emitted, time, &ADVANCE, self.node_index, Some(&key), &mut k, give);
+            Self::give_all(&mut self.emitted, time, base, self.node_index, Some(&key), &mut k, give);
         }
     }
 
