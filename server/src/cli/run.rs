@@ -8,6 +8,8 @@ use sluice_dataflow::value::Value;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 
 /// The input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -30,7 +32,8 @@ fn wall_clock_ms() -> i64 {
 /// Without `@app:playback` the app runs live: events are stamped with the wall
 /// clock as they are read, and the clock ticks every 100 ms while input is idle,
 /// so time windows expire and batches flush without new events. With
-/// `@app:playback`, each event's `ts` (or the previous one + 1 ms) is the clock.
+/// `@app:playback`, each event's `ts` (or the clock + 1 ms) is the clock, and a
+/// heartbeat, when the app asks for one, moves it while input pauses.
 pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Format) -> ExitCode {
     let Some(text) = super::read_app(app_path) else { return ExitCode::FAILURE };
     let file = app_path.display().to_string();
@@ -98,9 +101,12 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     };
     let playback = plan.playback;
     let (tx, rx) = std::sync::mpsc::sync_channel::<InputItem>(1024);
+    // The playback clock as the reader sees it (a heartbeat moves it too), for
+    // events that bring no `ts`.
+    let shared_clock = Arc::new(AtomicI64::new(0));
+    let reader_clock = shared_clock.clone();
     // The reader thread parses lines; a full channel blocks it (back-pressure).
     std::thread::spawn(move || {
-        let mut clock = 0i64;
         for (n, line) in reader.lines().enumerate() {
             let line_no = n + 1;
             let Ok(line) = line else {
@@ -110,11 +116,11 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             if line.trim().is_empty() {
                 continue;
             }
-            let default_ts = if playback { clock + 1 } else { wall_clock_ms() };
+            let default_ts = if playback { reader_clock.load(Ordering::Acquire) + 1 } else { wall_clock_ms() };
             match parser.parse(&line, default_ts) {
                 Ok(Some(item)) => {
                     if let InputItem::Event { ts, .. } = &item {
-                        clock = clock.max(*ts);
+                        reader_clock.fetch_max(*ts, Ordering::AcqRel);
                     }
                     if tx.send(item).is_err() {
                         break;
@@ -128,7 +134,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     // When the input pauses, a flush lets what was read leave at once instead of
     // waiting for a full batch or the next tick.
     let mut flushed = true;
-    let mut heartbeat = plan.heartbeat.map(PlaybackHeartbeat::new);
+    let mut heartbeat = plan.heartbeat.map(|h| PlaybackHeartbeat::new(h, shared_clock));
     let items = std::iter::from_fn(move || {
         let item = next_item(&rx, &mut flushed, playback, heartbeat.as_mut());
         if let (Some(hb), Some(item)) = (heartbeat.as_mut(), &item) {
@@ -217,15 +223,18 @@ struct PlaybackHeartbeat {
     clock: Option<i64>,
     /// When the last event or heartbeat arrived.
     last: std::time::Instant,
+    /// The clock the input reader stamps events without `ts` from.
+    reader_clock: Arc<AtomicI64>,
 }
 
 impl PlaybackHeartbeat {
-    fn new(h: sluice_frontend::logical::Heartbeat) -> PlaybackHeartbeat {
+    fn new(h: sluice_frontend::logical::Heartbeat, reader_clock: Arc<AtomicI64>) -> PlaybackHeartbeat {
         PlaybackHeartbeat {
             idle: std::time::Duration::from_millis(h.idle_ms as u64),
             increment: h.increment_ms,
             clock: None,
             last: std::time::Instant::now(),
+            reader_clock,
         }
     }
 
@@ -249,6 +258,7 @@ impl PlaybackHeartbeat {
         let next = self.clock.unwrap_or(0).saturating_add(self.increment);
         self.clock = Some(next);
         self.last = std::time::Instant::now();
+        self.reader_clock.fetch_max(next, Ordering::AcqRel);
         next
     }
 }
