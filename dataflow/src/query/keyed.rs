@@ -33,6 +33,11 @@ pub struct KeyedMember {
     index: HashMap<Value, usize>,
     /// The next clock deadline of each instance.
     deadlines: Deadlines<usize>,
+    /// The latest tick: instances with nothing due skip it, and catch up on it
+    /// before their next event, as if they had been ticked then.
+    ticked: i64,
+    /// The latest tick each instance has seen.
+    seen: Vec<i64>,
     scratch: Vec<Value>,
 }
 
@@ -47,6 +52,8 @@ impl KeyedMember {
             instances: Vec::new(),
             index: HashMap::new(),
             deadlines: Deadlines::default(),
+            ticked: i64::MIN,
+            seen: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -57,8 +64,17 @@ impl KeyedMember {
         let at = *self.index.entry(key).or_insert(next);
         if at == next {
             self.instances.push((self.make)(self.relations.clone()));
+            self.seen.push(self.ticked);
         }
         at
+    }
+
+    /// Brings instance `at` to the latest tick if it skipped it.
+    fn catch_up(&mut self, at: usize, out: &mut Vec<Emit>) {
+        if self.seen[at] < self.ticked {
+            self.seen[at] = self.ticked;
+            self.instances[at].on_tick(self.ticked, out);
+        }
     }
 
     /// Records every instance's next deadline (after all of them saw something).
@@ -72,8 +88,9 @@ impl KeyedMember {
 impl Processor for KeyedMember {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         if self.unkeyed.get(input).copied().unwrap_or(true) {
-            for p in &mut self.instances {
-                p.on_event(input, msg, out);
+            for at in 0..self.instances.len() {
+                self.catch_up(at, out);
+                self.instances[at].on_event(input, msg, out);
             }
             self.refresh_all();
             return;
@@ -83,6 +100,7 @@ impl Processor for KeyedMember {
         (self.key_of)(input, msg, &mut keys);
         for key in keys.drain(..) {
             let at = self.instance(key);
+            self.catch_up(at, out);
             let p = &mut self.instances[at];
             p.on_event(input, msg, out);
             self.deadlines.set(&at, p.next_deadline());
@@ -91,11 +109,13 @@ impl Processor for KeyedMember {
     }
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.ticked = self.ticked.max(ts);
         // Only the instances with something due (the others' ticks would do
         // nothing), in order of creation as the reference's schedulers fire.
         let mut due = self.deadlines.take_due(ts);
         due.sort_unstable();
         for at in due {
+            self.seen[at] = self.seen[at].max(ts);
             let p = &mut self.instances[at];
             p.on_tick(ts, out);
             self.deadlines.set(&at, p.next_deadline());
@@ -108,8 +128,9 @@ impl Processor for KeyedMember {
 
     fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
         // A named window has no partition key: every instance reads it.
-        for p in &mut self.instances {
-            p.on_window_output(input, now, chunk.clone(), is_batch, out);
+        for at in 0..self.instances.len() {
+            self.catch_up(at, out);
+            self.instances[at].on_window_output(input, now, chunk.clone(), is_batch, out);
         }
         self.refresh_all();
     }

@@ -16,8 +16,22 @@ pub fn hash_of<T: Hash>(v: &T) -> u64 {
     h.finish()
 }
 
-/// The order of the cause of what a clock advance releases (see `give_all`).
-const ADVANCE: [u32; 1] = [0];
+/// One key's processor, and the latest clock tick it has seen.
+struct KeyState {
+    processor: Box<dyn Processor>,
+    ticked: i64,
+}
+
+impl KeyState {
+    /// Brings the processor to the node's latest tick `ticked` if it skipped it
+    /// (ticks skip keys with nothing due).
+    fn catch_up(&mut self, ticked: i64, emitted: &mut Vec<Emit>) {
+        if self.ticked < ticked {
+            self.ticked = ticked;
+            self.processor.on_tick(ticked, emitted);
+        }
+    }
+}
 
 /// A node's processors on this worker.
 pub struct Instances {
@@ -27,9 +41,14 @@ pub struct Instances {
     /// Inputs whose events go to every key's processor.
     broadcast_slots: Vec<u32>,
     single: Option<Box<dyn Processor>>,
-    per_key: BTreeMap<Value, Box<dyn Processor>>,
+    /// The next deadline of the single processor, as of its last call.
+    single_deadline: Option<i64>,
+    per_key: BTreeMap<Value, KeyState>,
     /// The next deadline of each key's processor.
     deadlines: Deadlines<Value>,
+    /// The latest clock tick: keys with nothing due skip it, and catch up on it
+    /// before their next event (see [`Instances::feed`]).
+    ticked: i64,
     emitted: Vec<Emit>,
     /// Numbers the outputs of one epoch (the last part of their order).
     k: u32,
@@ -44,8 +63,10 @@ impl Instances {
             keyed,
             broadcast_slots,
             single: None,
+            single_deadline: None,
             per_key: BTreeMap::new(),
             deadlines: Deadlines::default(),
+            ticked: i64::MIN,
             emitted: Vec::new(),
             k: 0,
         }
@@ -58,68 +79,80 @@ impl Instances {
 
     /// Feeds `msg` (an event on input `slot`, with its partition `key`, or a
     /// tick); each output goes to `give`.
+    ///
+    /// A tick reaches only the keys with something due, since the others' ticks
+    /// would release nothing; but a tick also moves a processor's own clock (what
+    /// `currentTimeMillis()`, `output first every` and `within` read), so a key
+    /// that skipped the latest tick gets it before its next event, as if it had
+    /// been ticked then.
     pub fn feed(&mut self, slot: u32, key: Value, msg: &Msg, give: &mut impl FnMut(Msg)) {
         let base: &[u32] = if msg.is_tick() { &[] } else { &msg.order };
-        let run = |p: &mut Box<dyn Processor>, emitted: &mut Vec<Emit>| {
-            if msg.is_tick() {
-                p.on_tick(msg.ts, emitted);
-            } else {
-                p.on_event(slot as usize, msg, emitted);
-            }
-        };
         if !self.keyed {
             let p = self.single.get_or_insert_with(|| (self.factory)());
-            run(p, &mut self.emitted);
+            match msg.is_tick() {
+                true => p.on_tick(msg.ts, &mut self.emitted),
+                false => p.on_event(slot as usize, msg, &mut self.emitted),
+            }
+            self.single_deadline = p.next_deadline();
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, None, &mut self.k, give);
         } else if msg.is_tick() {
-            // Only the keys with something due: the others' ticks would do nothing.
-            self.advance_keys(msg.time, msg.ts, &[], give);
+            self.ticked = self.ticked.max(msg.ts);
+            self.tick_due_keys(msg.time, msg.ts, give);
         } else if self.broadcast_slots.contains(&slot) {
-            for (key, p) in self.per_key.iter_mut() {
-                run(p, &mut self.emitted);
-                self.deadlines.set(key, p.next_deadline());
+            for (key, state) in self.per_key.iter_mut() {
+                state.catch_up(self.ticked, &mut self.emitted);
+                state.processor.on_event(slot as usize, msg, &mut self.emitted);
+                self.deadlines.set(key, state.processor.next_deadline());
                 let mut k = 0;
                 Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(key), &mut k, give);
             }
         } else {
-            let p = self.per_key.entry(key.clone()).or_insert_with(|| (self.factory)());
-            run(p, &mut self.emitted);
-            self.deadlines.set(&key, p.next_deadline());
+            let ticked = self.ticked;
+            let factory = &self.factory;
+            // A new key's processor starts with the clock as it stands.
+            let state = self.per_key.entry(key.clone()).or_insert_with(|| KeyState { processor: factory(), ticked });
+            state.catch_up(ticked, &mut self.emitted);
+            state.processor.on_event(slot as usize, msg, &mut self.emitted);
+            self.deadlines.set(&key, state.processor.next_deadline());
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(&key), &mut self.k, give);
         }
     }
 
-    /// An event at logical `time` moved the app's clock to `ts`: the processors
-    /// whose deadline has come are ticked, their outputs stamped with `time`.
+    /// The event at logical `time` moved the app's clock to `ts`: the processors
+    /// whose deadline has come are ticked. What they release is stamped just
+    /// before `time`, so that every node sees it before that event and what the
+    /// event causes, as the reference fires due timers when the clock moves,
+    /// before the event that moved it goes anywhere.
     pub fn advance(&mut self, time: Time, ts: i64, give: &mut impl FnMut(Msg)) {
-        if !self.keyed {
-            let Some(p) = self.single.as_mut().filter(|p| p.next_deadline().is_some_and(|d| d <= ts)) else {
-                return;
-            };
-            p.on_tick(ts, &mut self.emitted);
-            Self::give_all(&mut self.emitted, time, &ADVANCE, self.node_index, None, &mut self.k, give);
+        let before = time.saturating_sub(1);
+        if self.keyed {
+            self.tick_due_keys(before, ts, give);
             return;
         }
-        self.advance_keys(time, ts, &ADVANCE, give);
+        if self.single_deadline.is_none_or(|d| d > ts) {
+            return;
+        }
+        let Some(p) = self.single.as_mut() else { return };
+        p.on_tick(ts, &mut self.emitted);
+        self.single_deadline = p.next_deadline();
+        Self::give_all(&mut self.emitted, before, &[], self.node_index, None, &mut self.k, give);
     }
 
-    /// Ticks the keys whose deadline is at or before `ts`; their outputs follow
-    /// the cause order `base` at `time`.
-    fn advance_keys(&mut self, time: Time, ts: i64, base: &[u32], give: &mut impl FnMut(Msg)) {
+    /// Ticks the keys whose deadline is at or before `ts`; their outputs are
+    /// stamped `time`.
+    fn tick_due_keys(&mut self, time: Time, ts: i64, give: &mut impl FnMut(Msg)) {
         for key in self.deadlines.take_due(ts) {
-            let Some(p) = self.per_key.get_mut(&key) else { continue };
-            p.on_tick(ts, &mut self.emitted);
-            self.deadlines.set(&key, p.next_deadline());
+            let Some(state) = self.per_key.get_mut(&key) else { continue };
+            state.ticked = state.ticked.max(ts);
+            state.processor.on_tick(ts, &mut self.emitted);
+            self.deadlines.set(&key, state.processor.next_deadline());
             let mut k = 0;
-            Self::give_all(&mut self.emitted, time, base, self.node_index, Some(&key), &mut k, give);
+            Self::give_all(&mut self.emitted, time, &[], self.node_index, Some(&key), &mut k, give);
         }
     }
 
     /// Turns a processor's outputs into messages: the cause's order, then the
-    /// node (numbered from 1), the key's hash and a counter. Outputs of a clock
-    /// advance at `time` take the cause's order `[0]`, before every event derived
-    /// at `time` (those start with a node number), as the reference fires due
-    /// timers when the clock moves, before the event that moved it goes anywhere.
+    /// node, the key's hash and a counter.
     fn give_all(
         emitted: &mut Vec<Emit>,
         time: Time,
@@ -132,7 +165,7 @@ impl Instances {
         for e in emitted.drain(..) {
             let mut order: Order = Vec::with_capacity(base.len() + 4);
             order.extend_from_slice(base);
-            order.push(node_index + 1);
+            order.push(node_index);
             if let Some(key) = key {
                 let h = hash_of(key);
                 order.push((h >> 32) as u32);
