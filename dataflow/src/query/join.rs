@@ -211,9 +211,7 @@ impl JoinQuery {
         let mut selected: Vec<Selected> = Vec::new();
         // The reference selects each event's join results as one batch.
         self.selector.process(chunk, true, &env, &mut selected);
-        let mut limited = Vec::new();
-        self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+        self.rate.process_into(selected, self.now, out);
     }
 
     /// Moves the clock to `ts` and joins what the windows expire by then.
@@ -273,14 +271,10 @@ impl Processor for JoinQuery {
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         while let Some(end) = self.rate.period_end_by(ts) {
             self.advance_windows(end - 1, out);
-            let mut limited = Vec::new();
-            self.rate.on_tick(end, &mut limited);
-            out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+            self.rate.tick_into(end, out);
         }
         self.advance_windows(ts, out);
-        let mut limited = Vec::new();
-        self.rate.on_tick(self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+        self.rate.tick_into(self.now, out);
     }
 
     fn next_deadline(&self) -> Option<i64> {

@@ -311,9 +311,7 @@ impl PatternQuery {
                 &mut selected,
             );
         }
-        let mut limited = Vec::new();
-        self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+        self.rate.process_into(selected, self.now, out);
     }
 
     /// Moves the clock to `ts` and ends the partial matches that time out by then.
@@ -322,13 +320,6 @@ impl PatternQuery {
         let mut done = Vec::new();
         self.expire(self.now, &mut done);
         self.emit(done, self.now, out);
-    }
-
-    /// Lets the rate limiter close the periods that ended by `ts`.
-    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        let mut limited = Vec::new();
-        self.rate.on_tick(ts, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }
 
@@ -398,10 +389,10 @@ impl Processor for PatternQuery {
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         while let Some(end) = self.rate.period_end_by(ts) {
             self.advance(end - 1, out);
-            self.limit_tick(end, out);
+            self.rate.tick_into(end, out);
         }
         self.advance(ts, out);
-        self.limit_tick(self.now, out);
+        self.rate.tick_into(self.now, out);
     }
 
     fn next_deadline(&self) -> Option<i64> {

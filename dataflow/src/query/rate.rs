@@ -4,6 +4,7 @@
 
 use super::selector::Selected;
 use super::snapshot::{Snapshot, SnapshotSpec};
+use crate::runtime::graph::Emit;
 use crate::value::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -208,6 +209,20 @@ impl RateLimiter {
             RateSpec::Time { .. } | RateSpec::Snapshot(_) => self.next_emit,
             _ => None,
         }
+    }
+
+    /// [`RateLimiter::process`], with what goes out appended to a processor's output.
+    pub fn process_into(&mut self, chunk: Vec<Selected>, now: i64, out: &mut Vec<Emit>) {
+        let mut limited = Vec::new();
+        self.process(chunk, now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+    }
+
+    /// [`RateLimiter::on_tick`], with what goes out appended to a processor's output.
+    pub fn tick_into(&mut self, now: i64, out: &mut Vec<Emit>) {
+        let mut limited = Vec::new();
+        self.on_tick(now, &mut limited);
+        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 
     /// The clock moved to `now`: periods that ended release their events.

@@ -106,9 +106,7 @@ impl SingleQuery {
         let env = Env::new(self.now, self.now, &self.relations);
         let mut selected: Vec<Selected> = Vec::new();
         self.selector.process(chunk, is_batch, &env, &mut selected);
-        let mut limited = Vec::new();
-        self.rate.process(selected, self.now, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
+        self.rate.process_into(selected, self.now, out);
     }
 
     /// Moves the clock to `ts` and releases what the window expires by then.
@@ -118,13 +116,6 @@ impl SingleQuery {
             w.on_time(self.now, &mut self.emitted);
             self.release(out);
         }
-    }
-
-    /// Lets the rate limiter close the periods that ended by `ts`.
-    fn limit_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
-        let mut limited = Vec::new();
-        self.rate.on_tick(ts, &mut limited);
-        out.extend(limited.into_iter().map(|s| Emit::new(s.kind, s.row, s.ts)));
     }
 }
 
@@ -177,10 +168,10 @@ impl Processor for SingleQuery {
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         while let Some(end) = self.rate.period_end_by(ts) {
             self.advance_window(end - 1, out);
-            self.limit_tick(end, out);
+            self.rate.tick_into(end, out);
         }
         self.advance_window(ts, out);
-        self.limit_tick(self.now, out);
+        self.rate.tick_into(self.now, out);
     }
 
     fn next_deadline(&self) -> Option<i64> {

@@ -376,9 +376,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             let t = const_i64(args, 1, "the window time")?;
             let start = if args.len() == 3 { Some(const_i64(args, 2, "the start time")?) } else { None };
             Box::new(unique_time_batch::UniqueTimeBatch {
-                t,
-                start,
-                next_emit: None,
+                periods: unique_time_batch::Periods::new(t, start),
                 batch: unique_length_batch::UniqueBatch::new(args[0].clone(), false),
             })
         }

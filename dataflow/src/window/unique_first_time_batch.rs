@@ -14,13 +14,13 @@
 //! release time.
 
 use super::unique_length_batch::UniqueBatch;
-use super::unique_time_batch::UniqueTimeBatch;
+use super::unique_time_batch::{Periods, UniqueTimeBatch};
 use super::WindowArg;
 
 /// The `unique:firstTimeBatch` window over `key` with period `t` (ms), aligned to
 /// `start` when given.
 pub(super) fn unique_first_time_batch(key: WindowArg, t: i64, start: Option<i64>) -> UniqueTimeBatch {
-    UniqueTimeBatch { t, start, next_emit: None, batch: UniqueBatch::new(key, true) }
+    UniqueTimeBatch { periods: Periods::new(t, start), batch: UniqueBatch::new(key, true) }
 }
 
 #[cfg(test)]

@@ -9,14 +9,78 @@ use super::unique_length_batch::UniqueBatch;
 use super::{Emitted, StreamEvent, Window};
 use crate::value::Row;
 
+/// The release times of a unique batch window by the clock: every `t` ms, the
+/// first one set by the first event or tick (`now + t`, or aligned to `start` as
+/// the extension computes it).
+pub(super) struct Periods {
+    /// The period (ms).
+    t: i64,
+    /// The start time the periods are aligned to, if given.
+    start: Option<i64>,
+    /// The next release time, once known (the reference's `nextEmitTime`).
+    next: Option<i64>,
+}
+
+impl Periods {
+    /// Periods of `t` ms, aligned to `start` when given; none set yet.
+    pub(super) fn new(t: i64, start: Option<i64>) -> Periods {
+        Periods { t, start, next: None }
+    }
+
+    /// Whether a release is due at `now` (the first call sets the first release
+    /// time from `now`); when it is, the next one moves on by a period.
+    pub(super) fn due(&mut self, now: i64) -> bool {
+        let (t, start) = (self.t, self.start);
+        let next = *self.next.get_or_insert_with(|| match start {
+            Some(s) if t != 0 => now + (t - (now - s) % t),
+            _ => now + t,
+        });
+        if now >= next {
+            self.next = Some(next + t);
+        }
+        now >= next
+    }
+
+    /// The next release time, once known.
+    pub(super) fn next(&self) -> Option<i64> {
+        self.next
+    }
+}
+
+/// A unique batch window released by the clock at its [`Periods`].
+pub(super) trait ClockedBatch {
+    /// Its release times.
+    fn periods(&mut self) -> &mut Periods;
+    /// Whether nothing is gathered, held or pending: a timer would release nothing.
+    fn idle(&self) -> bool;
+    /// The reference's timer: the window's step at `now` with no event.
+    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>);
+
+    /// Fires the timers due by `now`, one per period passed, as the reference's
+    /// scheduler fires them; once the window is idle, the periods left only move
+    /// the release time.
+    fn fire_due(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        let Some(mut next) = self.periods().next else { return };
+        while next <= now {
+            let t = self.periods().t;
+            if self.idle() && t > 0 {
+                let skipped = (now - next) / t + 1;
+                self.periods().next = Some(next + skipped * t);
+                return;
+            }
+            self.timer(now, out);
+            match self.periods().next {
+                Some(n) if n > next => next = n,
+                _ => return,
+            }
+        }
+    }
+}
+
 /// The `unique:timeBatch` window state.
 pub(super) struct UniqueTimeBatch {
-    /// The period (ms).
-    pub(super) t: i64,
-    /// The start time the periods are aligned to, if given.
-    pub(super) start: Option<i64>,
-    /// The next release time, once known.
-    pub(super) next_emit: Option<i64>,
+    /// The release times.
+    pub(super) periods: Periods,
     /// The gathered events.
     pub(super) batch: UniqueBatch,
 }
@@ -24,14 +88,7 @@ pub(super) struct UniqueTimeBatch {
 impl UniqueTimeBatch {
     /// The reference's step: sets the first release time, then releases if due.
     fn step(&mut self, now: i64, ev: Option<StreamEvent>, out: &mut Vec<Emitted>) {
-        let next = *self.next_emit.get_or_insert_with(|| match self.start {
-            Some(s) if self.t != 0 => now + (self.t - (now - s) % self.t),
-            _ => now + self.t,
-        });
-        let send = now >= next;
-        if send {
-            self.next_emit = Some(next + self.t);
-        }
+        let send = self.periods.due(now);
         if let Some(ev) = ev {
             self.batch.gather(ev);
         }
@@ -41,29 +98,27 @@ impl UniqueTimeBatch {
     }
 }
 
+impl ClockedBatch for UniqueTimeBatch {
+    fn periods(&mut self) -> &mut Periods {
+        &mut self.periods
+    }
+    fn idle(&self) -> bool {
+        self.batch.map.len() == 0 && self.batch.expired.is_empty()
+    }
+    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        self.step(now, None, out);
+    }
+}
+
 impl Window for UniqueTimeBatch {
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
         self.step(ev.ts, Some(ev), out);
     }
     fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        let Some(mut next) = self.next_emit else { return };
-        // One timer per period passed, as the reference's scheduler fires them;
-        // once nothing is held, the periods left only move the release time.
-        while next <= now {
-            if self.batch.map.len() == 0 && self.batch.expired.is_empty() && self.t > 0 {
-                let skipped = (now - next) / self.t + 1;
-                self.next_emit = Some(next + skipped * self.t);
-                return;
-            }
-            self.step(now, None, out);
-            match self.next_emit {
-                Some(n) if n > next => next = n,
-                _ => return,
-            }
-        }
+        self.fire_due(now, out);
     }
     fn next_deadline(&self) -> Option<i64> {
-        self.next_emit
+        self.periods.next()
     }
     fn is_batch(&self) -> bool {
         true

@@ -15,19 +15,16 @@
 //!   batch released by length expires at the release after that.
 
 use super::unique_length_batch::UniqueBatch;
+use super::unique_time_batch::{ClockedBatch, Periods};
 use super::{Emitted, StreamEvent, Window, WindowArg};
 use crate::value::Row;
 
 /// The `unique:timeLengthBatch` window state.
 pub(super) struct UniqueTimeLengthBatch {
-    /// The period (ms).
-    pub(super) t: i64,
-    /// The start time the periods are aligned to, if given.
-    pub(super) start: Option<i64>,
+    /// The period ends.
+    pub(super) periods: Periods,
     /// The number of distinct keys that closes a batch (below 1: never).
     pub(super) length: i64,
-    /// The next period end, once known (the reference's `nextEmitTime`).
-    pub(super) next_emit: Option<i64>,
     /// Whether a batch was released by length in this period (the reference's
     /// `eventSent`): events are skipped until the period ends.
     pub(super) event_sent: bool,
@@ -39,10 +36,8 @@ impl UniqueTimeLengthBatch {
     /// An empty window over `key`.
     pub(super) fn new(key: WindowArg, t: i64, start: Option<i64>, length: i64) -> UniqueTimeLengthBatch {
         UniqueTimeLengthBatch {
-            t,
-            start,
+            periods: Periods::new(t, start),
             length,
-            next_emit: None,
             event_sent: false,
             batch: UniqueBatch::new(key, false),
         }
@@ -51,22 +46,13 @@ impl UniqueTimeLengthBatch {
     /// The reference's `processEventChunk` for a chunk of at most one event at
     /// `now` (`None`: a timer).
     fn step(&mut self, now: i64, ev: Option<StreamEvent>, out: &mut Vec<Emitted>) {
-        let next = *self.next_emit.get_or_insert_with(|| match self.start {
-            Some(s) if self.t != 0 => now + (self.t - (now - s) % self.t),
-            _ => now + self.t,
-        });
-        let mut by_time = false;
-        if now >= next {
-            self.next_emit = Some(next + self.t);
-            if self.event_sent {
-                // The period after a release by length ends: nothing is released.
-                self.event_sent = false;
-                return;
-            }
-            by_time = true;
-        }
+        let by_time = self.periods.due(now);
         if self.event_sent {
-            // Skipped until the period ends.
+            // Skipped until the period ends; the period after a release by length
+            // releases nothing.
+            if by_time {
+                self.event_sent = false;
+            }
             return;
         }
         let mut by_length = false;
@@ -83,30 +69,27 @@ impl UniqueTimeLengthBatch {
     }
 }
 
+impl ClockedBatch for UniqueTimeLengthBatch {
+    fn periods(&mut self) -> &mut Periods {
+        &mut self.periods
+    }
+    fn idle(&self) -> bool {
+        !self.event_sent && self.batch.map.len() == 0 && self.batch.expired.is_empty()
+    }
+    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        self.step(now, None, out);
+    }
+}
+
 impl Window for UniqueTimeLengthBatch {
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
         self.step(ev.ts, Some(ev), out);
     }
     fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        let Some(mut next) = self.next_emit else { return };
-        // One timer per period passed, as the reference's scheduler fires them;
-        // once nothing is held or pending, the periods left only move the time.
-        while next <= now {
-            let idle = !self.event_sent && self.batch.map.len() == 0 && self.batch.expired.is_empty();
-            if idle && self.t > 0 {
-                let skipped = (now - next) / self.t + 1;
-                self.next_emit = Some(next + skipped * self.t);
-                return;
-            }
-            self.step(now, None, out);
-            match self.next_emit {
-                Some(n) if n > next => next = n,
-                _ => return,
-            }
-        }
+        self.fire_due(now, out);
     }
     fn next_deadline(&self) -> Option<i64> {
-        self.next_emit
+        self.periods.next()
     }
     fn is_batch(&self) -> bool {
         true
