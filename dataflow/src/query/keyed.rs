@@ -11,7 +11,7 @@
 
 use super::group::MemberFactory;
 use crate::relation::Relations;
-use crate::runtime::deadlines::Deadlines;
+use crate::runtime::deadlines::{Deadlines, KeyedProcessor};
 use crate::runtime::graph::{Emit, KeyFn, Processor};
 use crate::runtime::message::Msg;
 use crate::value::Value;
@@ -29,15 +29,13 @@ pub struct KeyedMember {
     /// Inputs whose stream the partition does not key: every instance gets them.
     unkeyed: Arc<[bool]>,
     /// The instances in order of creation, and where each key's is.
-    instances: Vec<Box<dyn Processor>>,
+    instances: Vec<KeyedProcessor>,
     index: HashMap<Value, usize>,
     /// The next clock deadline of each instance.
     deadlines: Deadlines<usize>,
     /// The latest tick: instances with nothing due skip it, and catch up on it
-    /// before their next event, as if they had been ticked then.
+    /// before their next input (see [`KeyedProcessor`]).
     ticked: i64,
-    /// The latest tick each instance has seen.
-    seen: Vec<i64>,
     scratch: Vec<Value>,
 }
 
@@ -53,7 +51,6 @@ impl KeyedMember {
             index: HashMap::new(),
             deadlines: Deadlines::default(),
             ticked: i64::MIN,
-            seen: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -63,24 +60,15 @@ impl KeyedMember {
         let next = self.instances.len();
         let at = *self.index.entry(key).or_insert(next);
         if at == next {
-            self.instances.push((self.make)(self.relations.clone()));
-            self.seen.push(self.ticked);
+            self.instances.push(KeyedProcessor::new((self.make)(self.relations.clone()), self.ticked));
         }
         at
     }
 
-    /// Brings instance `at` to the latest tick if it skipped it.
-    fn catch_up(&mut self, at: usize, out: &mut Vec<Emit>) {
-        if self.seen[at] < self.ticked {
-            self.seen[at] = self.ticked;
-            self.instances[at].on_tick(self.ticked, out);
-        }
-    }
-
     /// Records every instance's next deadline (after all of them saw something).
     fn refresh_all(&mut self) {
-        for (i, p) in self.instances.iter().enumerate() {
-            self.deadlines.set(&i, p.next_deadline());
+        for (i, p) in self.instances.iter_mut().enumerate() {
+            p.record(&i, &mut self.deadlines);
         }
     }
 }
@@ -88,9 +76,9 @@ impl KeyedMember {
 impl Processor for KeyedMember {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         if self.unkeyed.get(input).copied().unwrap_or(true) {
-            for at in 0..self.instances.len() {
-                self.catch_up(at, out);
-                self.instances[at].on_event(input, msg, out);
+            for p in &mut self.instances {
+                p.catch_up(self.ticked, out);
+                p.processor.on_event(input, msg, out);
             }
             self.refresh_all();
             return;
@@ -100,10 +88,10 @@ impl Processor for KeyedMember {
         (self.key_of)(input, msg, &mut keys);
         for key in keys.drain(..) {
             let at = self.instance(key);
-            self.catch_up(at, out);
             let p = &mut self.instances[at];
-            p.on_event(input, msg, out);
-            self.deadlines.set(&at, p.next_deadline());
+            p.catch_up(self.ticked, out);
+            p.processor.on_event(input, msg, out);
+            p.record(&at, &mut self.deadlines);
         }
         self.scratch = keys;
     }
@@ -115,10 +103,9 @@ impl Processor for KeyedMember {
         let mut due = self.deadlines.take_due(ts);
         due.sort_unstable();
         for at in due {
-            self.seen[at] = self.seen[at].max(ts);
             let p = &mut self.instances[at];
-            p.on_tick(ts, out);
-            self.deadlines.set(&at, p.next_deadline());
+            p.tick_due(ts, out);
+            p.record(&at, &mut self.deadlines);
         }
     }
 
@@ -128,9 +115,9 @@ impl Processor for KeyedMember {
 
     fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
         // A named window has no partition key: every instance reads it.
-        for at in 0..self.instances.len() {
-            self.catch_up(at, out);
-            self.instances[at].on_window_output(input, now, chunk.clone(), is_batch, out);
+        for p in &mut self.instances {
+            p.catch_up(self.ticked, out);
+            p.processor.on_window_output(input, now, chunk.clone(), is_batch, out);
         }
         self.refresh_all();
     }

@@ -1,37 +1,82 @@
 //! The next clock deadline of each of many processors (one per partition key),
-//! so that a clock advance finds the due ones without visiting the others.
+//! so that a clock advance or tick finds the due ones without visiting the
+//! others, and the clock each of them has seen.
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::Hash;
+use super::graph::{Emit, Processor};
+use std::collections::BTreeSet;
 
-/// Deadlines (ms) by key, ordered by time.
+/// One key's processor, the latest clock tick it has seen and its deadline as
+/// recorded in its [`Deadlines`].
+///
+/// Ticks reach only the keys with something due, since the others' ticks would
+/// release nothing; but a tick also moves a processor's own clock (what
+/// `currentTimeMillis()`, `output first every` and `within` read), so a key that
+/// skipped the latest tick gets it before its next input ([`KeyedProcessor::catch_up`]),
+/// as if it had been ticked then.
+pub struct KeyedProcessor {
+    /// The processor.
+    pub processor: Box<dyn Processor>,
+    ticked: i64,
+    deadline: Option<i64>,
+}
+
+impl KeyedProcessor {
+    /// A new key's processor, starting with the clock's latest tick.
+    pub fn new(processor: Box<dyn Processor>, ticked: i64) -> KeyedProcessor {
+        KeyedProcessor { processor, ticked, deadline: None }
+    }
+
+    /// Brings the processor to the latest tick `ticked` if it skipped it.
+    pub fn catch_up(&mut self, ticked: i64, out: &mut Vec<Emit>) {
+        if self.ticked < ticked {
+            self.ticked = ticked;
+            self.processor.on_tick(ticked, out);
+        }
+    }
+
+    /// Ticks the processor at `ts`, its key having been taken from the index by
+    /// [`Deadlines::take_due`]; record its new deadline afterwards.
+    pub fn tick_due(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        self.deadline = None;
+        self.ticked = self.ticked.max(ts);
+        self.processor.on_tick(ts, out);
+    }
+
+    /// Records the processor's next deadline under `key` in `deadlines`.
+    pub fn record<K: Ord + Clone>(&mut self, key: &K, deadlines: &mut Deadlines<K>) {
+        deadlines.update(key, &mut self.deadline, self.processor.next_deadline());
+    }
+}
+
+/// Keys ordered by their deadline (ms). Each key's current deadline is kept by
+/// the caller beside its processor ([`KeyedProcessor`]) and passed to
+/// [`Deadlines::update`], so the index needs no map of its own and an unchanged
+/// deadline costs no lookup.
 #[derive(Debug)]
 pub struct Deadlines<K> {
     by_time: BTreeSet<(i64, K)>,
-    of: HashMap<K, i64>,
 }
 
 impl<K> Default for Deadlines<K> {
     fn default() -> Self {
-        Deadlines { by_time: BTreeSet::new(), of: HashMap::new() }
+        Deadlines { by_time: BTreeSet::new() }
     }
 }
 
-impl<K: Ord + Hash + Clone> Deadlines<K> {
-    /// Records `key`'s next deadline (`None`: it waits for nothing).
-    pub fn set(&mut self, key: &K, deadline: Option<i64>) {
-        let old = self.of.get(key).copied();
-        if old == deadline {
+impl<K: Ord + Clone> Deadlines<K> {
+    /// Moves `key` from its recorded deadline `recorded` to `deadline` (`None`:
+    /// it waits for nothing), and records the new one.
+    pub fn update(&mut self, key: &K, recorded: &mut Option<i64>, deadline: Option<i64>) {
+        if *recorded == deadline {
             return;
         }
-        if let Some(old) = old {
+        if let Some(old) = recorded.take() {
             self.by_time.remove(&(old, key.clone()));
-            self.of.remove(key);
         }
         if let Some(new) = deadline {
             self.by_time.insert((new, key.clone()));
-            self.of.insert(key.clone(), new);
         }
+        *recorded = deadline;
     }
 
     /// The earliest deadline of any key.
@@ -40,15 +85,12 @@ impl<K: Ord + Hash + Clone> Deadlines<K> {
     }
 
     /// Removes and returns the keys whose deadline is at or before `now`, earliest
-    /// first; the caller ticks them and records their new deadlines.
+    /// first. Their recorded deadlines no longer hold: the caller ticks them
+    /// ([`KeyedProcessor::tick_due`]) and records the new ones.
     pub fn take_due(&mut self, now: i64) -> Vec<K> {
         let mut due = Vec::new();
-        while let Some((t, _)) = self.by_time.first() {
-            if *t > now {
-                break;
-            }
+        while self.by_time.first().is_some_and(|(t, _)| *t <= now) {
             let (_, key) = self.by_time.pop_first().expect("present");
-            self.of.remove(&key);
             due.push(key);
         }
         due
@@ -62,15 +104,17 @@ mod tests {
     #[test]
     fn finds_due_keys_and_follows_updates() {
         let mut d = Deadlines::default();
-        d.set(&"a", Some(30));
-        d.set(&"b", Some(10));
-        d.set(&"c", None);
-        d.set(&"a", Some(5));
+        let (mut a, mut b, mut c) = (None, None, None);
+        d.update(&"a", &mut a, Some(30));
+        d.update(&"b", &mut b, Some(10));
+        d.update(&"c", &mut c, None);
+        d.update(&"a", &mut a, Some(5));
         assert_eq!(d.first(), Some(5));
         assert_eq!(d.take_due(10), vec!["a", "b"]);
         assert_eq!(d.first(), None);
-        d.set(&"b", Some(40));
-        d.set(&"b", None);
+        let mut b = None;
+        d.update(&"b", &mut b, Some(40));
+        d.update(&"b", &mut b, None);
         assert!(d.take_due(100).is_empty());
     }
 }

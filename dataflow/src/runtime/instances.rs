@@ -1,7 +1,7 @@
 //! The processors one node runs on one worker (one, or one per partition key),
 //! fed one logical time's messages in order, and the clock advances between them.
 
-use super::deadlines::Deadlines;
+use super::deadlines::{Deadlines, KeyedProcessor};
 use super::graph::{Emit, Processor, ProcessorFactory};
 use super::message::{Msg, Order, StreamId};
 use super::time::Time;
@@ -16,23 +16,6 @@ pub fn hash_of<T: Hash>(v: &T) -> u64 {
     h.finish()
 }
 
-/// One key's processor, and the latest clock tick it has seen.
-struct KeyState {
-    processor: Box<dyn Processor>,
-    ticked: i64,
-}
-
-impl KeyState {
-    /// Brings the processor to the node's latest tick `ticked` if it skipped it
-    /// (ticks skip keys with nothing due).
-    fn catch_up(&mut self, ticked: i64, emitted: &mut Vec<Emit>) {
-        if self.ticked < ticked {
-            self.ticked = ticked;
-            self.processor.on_tick(ticked, emitted);
-        }
-    }
-}
-
 /// A node's processors on this worker.
 pub struct Instances {
     factory: ProcessorFactory,
@@ -43,7 +26,7 @@ pub struct Instances {
     single: Option<Box<dyn Processor>>,
     /// The next deadline of the single processor, as of its last call.
     single_deadline: Option<i64>,
-    per_key: BTreeMap<Value, KeyState>,
+    per_key: BTreeMap<Value, KeyedProcessor>,
     /// The next deadline of each key's processor.
     deadlines: Deadlines<Value>,
     /// The latest clock tick: keys with nothing due skip it, and catch up on it
@@ -79,12 +62,7 @@ impl Instances {
 
     /// Feeds `msg` (an event on input `slot`, with its partition `key`, or a
     /// tick); each output goes to `give`.
-    ///
-    /// A tick reaches only the keys with something due, since the others' ticks
-    /// would release nothing; but a tick also moves a processor's own clock (what
-    /// `currentTimeMillis()`, `output first every` and `within` read), so a key
-    /// that skipped the latest tick gets it before its next event, as if it had
-    /// been ticked then.
+    /// A tick reaches only the keys with something due (see [`KeyedProcessor`]).
     pub fn feed(&mut self, slot: u32, key: Value, msg: &Msg, give: &mut impl FnMut(Msg)) {
         let base: &[u32] = if msg.is_tick() { &[] } else { &msg.order };
         if !self.keyed {
@@ -102,7 +80,7 @@ impl Instances {
             for (key, state) in self.per_key.iter_mut() {
                 state.catch_up(self.ticked, &mut self.emitted);
                 state.processor.on_event(slot as usize, msg, &mut self.emitted);
-                self.deadlines.set(key, state.processor.next_deadline());
+                state.record(key, &mut self.deadlines);
                 let mut k = 0;
                 Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(key), &mut k, give);
             }
@@ -110,10 +88,10 @@ impl Instances {
             let ticked = self.ticked;
             let factory = &self.factory;
             // A new key's processor starts with the clock as it stands.
-            let state = self.per_key.entry(key.clone()).or_insert_with(|| KeyState { processor: factory(), ticked });
+            let state = self.per_key.entry(key.clone()).or_insert_with(|| KeyedProcessor::new(factory(), ticked));
             state.catch_up(ticked, &mut self.emitted);
             state.processor.on_event(slot as usize, msg, &mut self.emitted);
-            self.deadlines.set(&key, state.processor.next_deadline());
+            state.record(&key, &mut self.deadlines);
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(&key), &mut self.k, give);
         }
     }
@@ -143,9 +121,8 @@ impl Instances {
     fn tick_due_keys(&mut self, time: Time, ts: i64, give: &mut impl FnMut(Msg)) {
         for key in self.deadlines.take_due(ts) {
             let Some(state) = self.per_key.get_mut(&key) else { continue };
-            state.ticked = state.ticked.max(ts);
-            state.processor.on_tick(ts, &mut self.emitted);
-            self.deadlines.set(&key, state.processor.next_deadline());
+            state.tick_due(ts, &mut self.emitted);
+            state.record(&key, &mut self.deadlines);
             let mut k = 0;
             Self::give_all(&mut self.emitted, time, &[], self.node_index, Some(&key), &mut k, give);
         }
