@@ -47,14 +47,20 @@ impl Periods {
     }
 }
 
-/// A unique batch window released by the clock at its [`Periods`].
-pub(super) trait ClockedBatch {
+/// A unique batch window released by the clock at its [`Periods`]: every such
+/// window is a [`Window`] through its step.
+pub(super) trait ClockedBatch: Send {
     /// Its release times.
-    fn periods(&mut self) -> &mut Periods;
+    fn periods(&self) -> &Periods;
+    /// Its release times, to move on.
+    fn periods_mut(&mut self) -> &mut Periods;
+    /// Its gathered events and released batch.
+    fn batch(&self) -> &UniqueBatch;
     /// Whether nothing is gathered, held or pending: a timer would release nothing.
     fn idle(&self) -> bool;
-    /// The reference's timer: the window's step at `now` with no event.
-    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>);
+    /// The reference's `processEventChunk` for a chunk of at most one event at
+    /// `now` (`None`: a timer).
+    fn step(&mut self, now: i64, ev: Option<StreamEvent>, out: &mut Vec<Emitted>);
 
     /// Fires the timers due by `now`, one per period passed, as the reference's
     /// scheduler fires them; once the window is idle, the periods left only move
@@ -65,10 +71,10 @@ pub(super) trait ClockedBatch {
             let t = self.periods().t;
             if self.idle() && t > 0 {
                 let skipped = (now - next) / t + 1;
-                self.periods().next = Some(next + skipped * t);
+                self.periods_mut().next = Some(next + skipped * t);
                 return;
             }
-            self.timer(now, out);
+            self.step(now, None, out);
             match self.periods().next {
                 Some(n) if n > next => next = n,
                 _ => return,
@@ -85,8 +91,20 @@ pub(super) struct UniqueTimeBatch {
     pub(super) batch: UniqueBatch,
 }
 
-impl UniqueTimeBatch {
-    /// The reference's step: sets the first release time, then releases if due.
+impl ClockedBatch for UniqueTimeBatch {
+    fn periods(&self) -> &Periods {
+        &self.periods
+    }
+    fn periods_mut(&mut self) -> &mut Periods {
+        &mut self.periods
+    }
+    fn batch(&self) -> &UniqueBatch {
+        &self.batch
+    }
+    fn idle(&self) -> bool {
+        self.batch.map.len() == 0 && self.batch.expired.is_empty()
+    }
+    /// Sets the first release time, then releases if due.
     fn step(&mut self, now: i64, ev: Option<StreamEvent>, out: &mut Vec<Emitted>) {
         let send = self.periods.due(now);
         if let Some(ev) = ev {
@@ -98,19 +116,7 @@ impl UniqueTimeBatch {
     }
 }
 
-impl ClockedBatch for UniqueTimeBatch {
-    fn periods(&mut self) -> &mut Periods {
-        &mut self.periods
-    }
-    fn idle(&self) -> bool {
-        self.batch.map.len() == 0 && self.batch.expired.is_empty()
-    }
-    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        self.step(now, None, out);
-    }
-}
-
-impl Window for UniqueTimeBatch {
+impl<W: ClockedBatch> Window for W {
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
         self.step(ev.ts, Some(ev), out);
     }
@@ -118,13 +124,13 @@ impl Window for UniqueTimeBatch {
         self.fire_due(now, out);
     }
     fn next_deadline(&self) -> Option<i64> {
-        self.periods.next()
+        self.periods().next()
     }
     fn is_batch(&self) -> bool {
         true
     }
     fn contents(&self) -> Vec<Row> {
-        super::rows(&self.batch.expired)
+        super::rows(&self.batch().expired)
     }
 }
 

@@ -16,8 +16,7 @@
 
 use super::unique_length_batch::UniqueBatch;
 use super::unique_time_batch::{ClockedBatch, Periods};
-use super::{Emitted, StreamEvent, Window, WindowArg};
-use crate::value::Row;
+use super::{Emitted, StreamEvent, WindowArg};
 
 /// The `unique:timeLengthBatch` window state.
 pub(super) struct UniqueTimeLengthBatch {
@@ -42,9 +41,21 @@ impl UniqueTimeLengthBatch {
             batch: UniqueBatch::new(key, false),
         }
     }
+}
 
-    /// The reference's `processEventChunk` for a chunk of at most one event at
-    /// `now` (`None`: a timer).
+impl ClockedBatch for UniqueTimeLengthBatch {
+    fn periods(&self) -> &Periods {
+        &self.periods
+    }
+    fn periods_mut(&mut self) -> &mut Periods {
+        &mut self.periods
+    }
+    fn batch(&self) -> &UniqueBatch {
+        &self.batch
+    }
+    fn idle(&self) -> bool {
+        !self.event_sent && self.batch.map.len() == 0 && self.batch.expired.is_empty()
+    }
     fn step(&mut self, now: i64, ev: Option<StreamEvent>, out: &mut Vec<Emitted>) {
         let by_time = self.periods.due(now);
         if self.event_sent {
@@ -66,36 +77,6 @@ impl UniqueTimeLengthBatch {
         if by_length {
             self.event_sent = true;
         }
-    }
-}
-
-impl ClockedBatch for UniqueTimeLengthBatch {
-    fn periods(&mut self) -> &mut Periods {
-        &mut self.periods
-    }
-    fn idle(&self) -> bool {
-        !self.event_sent && self.batch.map.len() == 0 && self.batch.expired.is_empty()
-    }
-    fn timer(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        self.step(now, None, out);
-    }
-}
-
-impl Window for UniqueTimeLengthBatch {
-    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
-        self.step(ev.ts, Some(ev), out);
-    }
-    fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        self.fire_due(now, out);
-    }
-    fn next_deadline(&self) -> Option<i64> {
-        self.periods.next()
-    }
-    fn is_batch(&self) -> bool {
-        true
-    }
-    fn contents(&self) -> Vec<Row> {
-        super::rows(&self.batch.expired)
     }
 }
 
