@@ -97,6 +97,10 @@ pub struct CompiledApp {
     pub attribute_names: HashMap<String, Vec<String>>,
     /// The streams queries insert into, in definition order.
     pub output_streams: Vec<String>,
+    /// Its triggers' schedules, not started: whoever admits input (`sluice run`,
+    /// `sluice test`, the server's ingress) takes a copy and inserts the trigger
+    /// events due before each item ([`crate::trigger::with_triggers`]).
+    pub triggers: crate::trigger::TriggerClock,
 }
 
 impl CompiledApp {

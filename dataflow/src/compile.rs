@@ -104,7 +104,17 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         }
     }
     let query_names = compiled.iter().map(|q| q.name.clone()).collect();
-    Ok(CompiledApp { plan: plan.clone(), graph, stream_ids, input_types, query_names, attribute_names, output_streams })
+    let triggers = crate::trigger::TriggerClock::new(&plan.triggers)?;
+    Ok(CompiledApp {
+        plan: plan.clone(),
+        graph,
+        stream_ids,
+        input_types,
+        query_names,
+        attribute_names,
+        output_streams,
+        triggers,
+    })
 }
 
 /// The app's tables and named windows: numbers, factories and how windows emit.

@@ -14,5 +14,6 @@ pub mod functions;
 pub mod query;
 pub mod relation;
 pub mod runtime;
+pub mod trigger;
 pub mod value;
 pub mod window;

@@ -121,8 +121,33 @@ pub struct AppPlan {
     pub queries: Vec<QueryPlan>,
     /// Its partitions (each with its queries).
     pub partitions: Vec<PartitionPlan>,
+    /// Its triggers, in definition order.
+    pub triggers: Vec<TriggerPlan>,
     /// Things the app asks for that are accepted but not honoured yet.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A trigger: a stream of one `triggered_time long` attribute that receives an
+/// event whenever its schedule fires on the app's clock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerPlan {
+    /// The trigger's (and its stream's) name.
+    pub name: String,
+    /// When it fires.
+    pub schedule: TriggerSchedule,
+    /// Where it is defined.
+    pub span: Span,
+}
+
+/// When a trigger fires.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerSchedule {
+    /// `at 'start'`: once, when the app's clock starts.
+    Start,
+    /// `at every <time>`: every this many milliseconds (> 0) after the clock starts.
+    Every(i64),
+    /// `at '<cron expression>'`: a Quartz schedule, in UTC.
+    Cron(String),
 }
 
 /// A table: its name, schema and keys.

@@ -66,6 +66,10 @@ enum Command {
         /// Also list the cases that pass.
         #[arg(long)]
         verbose: bool,
+        /// A list of cases allowed to fail (`case_name: reason` a line): only other
+        /// failures, and listed cases that pass, fail the run.
+        #[arg(long)]
+        known_failures: Option<PathBuf>,
     },
 }
 
@@ -81,7 +85,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Test { cases, workers, verbose } => cli::test::run(&cases, workers, verbose),
+        Command::Test { cases, workers, verbose, known_failures } => {
+            cli::test::run(&cases, workers, verbose, known_failures.as_deref())
+        }
         Command::Serve(args) => serve::run(args),
     }
 }

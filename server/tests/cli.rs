@@ -34,38 +34,6 @@ fn own_golden_cases_pass_with_one_and_four_workers() {
     }
 }
 
-/// Runs `sluice test` over `folders` of the golden corpus with 1 and 4 workers and
-/// asserts at least `floor` cases pass (the counts measured when the floor was set).
-fn assert_corpus_floor(folders: &[&str], floor: usize) {
-    let root = repo("../shared/conformance");
-    if !root.exists() {
-        eprintln!("skipped: {} is missing", root.display());
-        return;
-    }
-    for workers in ["1", "4"] {
-        let out =
-            sluice().args(["test", "--workers", workers]).args(folders.iter().map(|f| root.join(f))).output().unwrap();
-        let (passed, failed) = counts(&last_line(&out.stdout));
-        assert!(passed >= floor, "{folders:?}, workers {workers}: {passed} passed, {failed} failed");
-    }
-}
-
-/// The engine's share of the golden corpus must not regress.
-#[test]
-fn conformance_engine_folders_do_not_regress() {
-    assert_corpus_floor(&["siddhi/filter", "siddhi/function", "siddhi/window", "siddhi/aggregate"], 161);
-}
-
-#[test]
-fn conformance_relation_folders_do_not_regress() {
-    assert_corpus_floor(&["siddhi/join", "siddhi/table", "siddhi/named_window", "siddhi/store_query"], 128);
-}
-
-#[test]
-fn conformance_cep_folders_do_not_regress() {
-    assert_corpus_floor(&["siddhi/pattern", "siddhi/sequence", "siddhi/partition", "macrometa"], 103);
-}
-
 #[test]
 fn check_reports_line_and_column_and_fails() {
     let out = sluice().arg("check").arg(repo("tests/invalid/undefined_attribute.siddhi")).output().unwrap();
@@ -187,6 +155,23 @@ fn live_run_fires_absence_patterns_without_new_events() {
     assert!(line.contains("\"stream\":\"Silent\"") && line.contains("web-1"), "{line}");
     assert!(waited >= std::time::Duration::from_millis(350), "fired too early: {waited:?}");
     assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
+}
+
+/// Live mode: a periodic trigger fires on the wall clock with no input at all,
+/// and a start trigger fires as the app starts.
+#[test]
+fn live_run_fires_triggers_on_the_wall_clock() {
+    let app = "define trigger Every300 at every 300 milliseconds;\n\
+               define stream S (v int);\n\
+               from Every300 select triggered_time as t insert into Fired;\n";
+    let (line, waited) = first_live_output("trigger", app, r#"{"stream": "S", "data": [1]}"#);
+    assert!(line.contains("\"stream\":\"Fired\""), "{line}");
+    assert!(waited >= std::time::Duration::from_millis(250), "fired too early: {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(5), "fired too late: {waited:?}");
+    let app = "define trigger Boot at 'start';\nfrom Boot select triggered_time as t insert into Booted;\n";
+    let (line, waited) = first_live_output("start-trigger", app, "");
+    assert!(line.contains("\"stream\":\"Booted\""), "{line}");
+    assert!(waited < std::time::Duration::from_secs(2), "fired too late: {waited:?}");
 }
 
 /// Playback with a heartbeat: while the replay pauses, every `idle.time` of wall

@@ -107,6 +107,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         windows: a.windows,
         queries,
         partitions,
+        triggers: a.triggers,
         warnings: a.diags,
     })
 }
@@ -171,6 +172,8 @@ pub(crate) struct Analyzer {
     pub(crate) on_demand: bool,
     /// The playback heartbeat, if `@app:playback` asks for one.
     heartbeat: Option<Heartbeat>,
+    /// The triggers, in definition order.
+    triggers: Vec<TriggerPlan>,
 }
 
 impl Analyzer {
@@ -185,6 +188,7 @@ impl Analyzer {
             functions,
             on_demand,
             heartbeat: None,
+            triggers: Vec::new(),
         }
     }
 
@@ -303,10 +307,22 @@ impl Analyzer {
                     }
                 }
                 Definition::Trigger(t) => {
-                    if let TriggerAt::Every(e) = &t.at {
-                        if !matches!(e.kind, ExprKind::Literal(Literal::Time(_) | Literal::Int(_) | Literal::Long(_))) {
-                            self.error(e.span, "a trigger's period must be a time such as `5 sec`");
-                        }
+                    let schedule = match &t.at {
+                        TriggerAt::Start => Some(TriggerSchedule::Start),
+                        TriggerAt::Cron(expr) => Some(TriggerSchedule::Cron(expr.clone())),
+                        TriggerAt::Every(e) => match e.kind {
+                            ExprKind::Literal(Literal::Time(ms) | Literal::Long(ms)) if ms > 0 => {
+                                Some(TriggerSchedule::Every(ms))
+                            }
+                            ExprKind::Literal(Literal::Int(ms)) if ms > 0 => Some(TriggerSchedule::Every(ms.into())),
+                            _ => {
+                                self.error(e.span, "a trigger's period must be a positive time such as `5 sec`");
+                                None
+                            }
+                        },
+                    };
+                    if let Some(schedule) = schedule {
+                        self.triggers.push(TriggerPlan { name: t.name.name.clone(), schedule, span: t.span });
                     }
                     let schema = Schema { attrs: vec![("triggered_time".into(), AttrType::Long)] };
                     self.define(&t.name, EntryKind::Stream, schema, true);

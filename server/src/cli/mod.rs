@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod fmt;
+pub mod known_failures;
 pub mod run;
 pub mod test;
 

@@ -135,13 +135,19 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     // waiting for a full batch or the next tick.
     let mut flushed = true;
     let mut heartbeat = plan.heartbeat.map(|h| PlaybackHeartbeat::new(h, shared_clock));
+    // A live app's clock starts now, so `at 'start'` triggers fire at once.
+    let mut start = (!playback && !app.triggers.is_empty()).then(|| InputItem::Tick(wall_clock_ms()));
     let items = std::iter::from_fn(move || {
+        if let Some(tick) = start.take() {
+            return Some(tick);
+        }
         let item = next_item(&rx, &mut flushed, playback, heartbeat.as_mut());
         if let (Some(hb), Some(item)) = (heartbeat.as_mut(), &item) {
             hb.saw(item);
         }
         item
     });
+    let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
     let log_sinks = log_sinks(&ast);
     let observe: Vec<String> = app.output_streams.clone();
     let stdout = std::io::stdout();

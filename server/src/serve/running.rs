@@ -8,6 +8,7 @@ use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
 use sluice_dataflow::runtime::execute::Workers;
 use sluice_dataflow::runtime::message::Kind;
 use sluice_dataflow::runtime::time::{self, Sequencer};
+use sluice_dataflow::trigger::TriggerClock;
 use sluice_dataflow::value::{Row, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -85,6 +86,9 @@ pub struct Ingress {
 
 struct IngressState {
     sequencer: Sequencer,
+    /// The app's triggers: their events are queued before the item that makes
+    /// them due, so they take logical times at the door like any event.
+    triggers: TriggerClock,
     tx: Option<SyncSender<Vec<InputItem>>>,
     /// When the last event batch (or playback heartbeat) was queued; `None`
     /// until the first event.
@@ -106,11 +110,31 @@ impl Ingress {
     ) -> Result<Vec<time::Time>, Refused> {
         let Some(tx) = &state.tx else { return Err(Refused::Stopped) };
         let mut sequencer = state.sequencer.clone();
-        let times = batch.iter().filter_map(|item| item.sequence(&mut sequencer)).collect();
+        // Trigger events due before an item go in just before it, with times of
+        // their own; the times returned are those of `batch`'s items.
+        let mut triggers = (!state.triggers.is_empty()).then(|| state.triggers.clone());
+        let mut items = Vec::with_capacity(batch.len());
+        let mut times = Vec::with_capacity(batch.len());
+        let mut events = events;
+        for item in batch {
+            if let (Some(clock), InputItem::Event { ts, .. } | InputItem::Tick(ts)) = (triggers.as_mut(), &item) {
+                let first = items.len();
+                clock.fire_until(*ts, &mut items);
+                for fired in &items[first..] {
+                    fired.sequence(&mut sequencer);
+                }
+                events += items.len() - first;
+            }
+            times.extend(item.sequence(&mut sequencer));
+            items.push(item);
+        }
         self.in_flight.fetch_add(events, Ordering::AcqRel);
-        match tx.try_send(batch) {
+        match tx.try_send(items) {
             Ok(()) => {
                 state.sequencer = sequencer;
+                if let Some(clock) = triggers {
+                    state.triggers = clock;
+                }
                 Ok(times)
             }
             Err(e) => {
@@ -320,7 +344,12 @@ impl RunningApp {
         let playback = app.plan.playback;
         let heartbeat = app.plan.heartbeat;
         let ingress = Arc::new(Ingress {
-            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx, last_input: None }),
+            state: Mutex::new(IngressState {
+                sequencer: Sequencer::new(),
+                triggers: app.triggers.clone(),
+                tx,
+                last_input: None,
+            }),
             in_flight: in_flight.clone(),
             capacity: queue_events.max(1),
             playback,
@@ -363,11 +392,12 @@ impl RunningApp {
             let ingress = ingress.clone();
             let stop = stop.clone();
             if let Ok(h) = std::thread::Builder::new().name("app-clock".into()).spawn(move || {
+                // The first tick starts the clock at once (`at 'start'` triggers fire).
                 while !stop.load(Ordering::Acquire) {
-                    std::thread::sleep(Duration::from_millis(TICK_MS));
                     if !ingress.tick() {
                         break;
                     }
+                    std::thread::sleep(Duration::from_millis(TICK_MS));
                 }
             }) {
                 threads.push(h);
@@ -504,7 +534,12 @@ mod tests {
     fn a_full_queue_refuses_whole_batches_and_times_follow_the_queue_order() {
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
         let ingress = Ingress {
-            state: Mutex::new(IngressState { sequencer: Sequencer::new(), tx: Some(tx), last_input: None }),
+            state: Mutex::new(IngressState {
+                sequencer: Sequencer::new(),
+                triggers: TriggerClock::default(),
+                tx: Some(tx),
+                last_input: None,
+            }),
             in_flight: Arc::new(AtomicUsize::new(0)),
             capacity: 10,
             playback: true,
