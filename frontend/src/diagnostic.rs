@@ -12,6 +12,9 @@ pub enum Severity {
     /// The app runs, but something in it is not honoured (e.g. a source type that
     /// is not available yet).
     Warning,
+    /// The app is refused: it is valid in the language, but Sluice does not run
+    /// that feature yet (rather than accept it and silently ignore it).
+    NotBuilt,
 }
 
 /// One message about the app text.
@@ -34,9 +37,17 @@ impl Diagnostic {
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, message: message.into(), span }
     }
-    /// Whether this is an error.
+    /// A refusal at `span` of something valid that Sluice does not run yet.
+    pub fn not_built(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::NotBuilt, message: message.into(), span }
+    }
+    /// Whether this refuses the app (an error, or a feature not built yet).
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity != Severity::Warning
+    }
+    /// Whether this refuses a valid feature that is not built yet.
+    pub fn is_not_built(&self) -> bool {
+        self.severity == Severity::NotBuilt
     }
     /// `(line, column)` of the start, both 1-based; columns count characters.
     pub fn line_col(&self, source: &str) -> (usize, usize) {
@@ -48,6 +59,7 @@ impl Diagnostic {
         let kind = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::NotBuilt => "error: not built yet",
         };
         let mut out = format!("{file}:{line}:{col}: {kind}: {}\n", self.message);
         let start = self.span.start.min(source.len());

@@ -123,8 +123,31 @@ pub struct AppPlan {
     pub partitions: Vec<PartitionPlan>,
     /// Its triggers, in definition order.
     pub triggers: Vec<TriggerPlan>,
+    /// Its log sinks (`@sink(type='log')`), in definition order.
+    pub log_sinks: Vec<LogSinkPlan>,
     /// Things the app asks for that are accepted but not honoured yet.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// `@sink(type='log', prefix='…', @map(type='json'|'passThrough'))` on a stream:
+/// every event inserted into it is written to the log (standard error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogSinkPlan {
+    /// The stream.
+    pub stream: String,
+    /// What each line starts with (`prefix`, or the stream's name).
+    pub prefix: String,
+    /// How the event is written.
+    pub mapper: LogMapper,
+}
+
+/// How a log sink writes an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogMapper {
+    /// The default: the event as `{"stream":…,"ts":…,"data":{…}}`.
+    PassThrough,
+    /// `@map(type='json')`: `{"event":{…}}`, as the reference's JSON mapper writes it.
+    Json,
 }
 
 /// A trigger: a stream of one `triggered_time long` attribute that receives an

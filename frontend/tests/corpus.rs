@@ -86,11 +86,15 @@ fn corpus_valid_apps_are_accepted_and_error_apps_refused() {
     assert!(wrong.len() <= 1, "{wrong:#?}");
 }
 
+/// The project's apps are valid in the language: each is accepted, or refused
+/// only for features Sluice does not run yet (such as sources other than HTTP).
 #[test]
 fn own_apps_are_valid() {
     for (path, text) in own_apps() {
         if let Err(e) = sluice_frontend::parse(&text).and_then(|a| sluice_frontend::analyze(&a)) {
-            panic!("{}: {}", path.display(), e[0].render(&path.display().to_string(), &text));
+            if let Some(wrong) = e.iter().find(|d| !d.is_not_built()) {
+                panic!("{}: {}", path.display(), wrong.render(&path.display().to_string(), &text));
+            }
         }
     }
 }

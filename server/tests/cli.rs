@@ -251,3 +251,46 @@ fn run_on_two_processes_matches_one() {
     assert_eq!(a, b);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `@sink(type='log')` writes each event of its stream to standard error (the
+/// JSON mapper as `{"event":{…}}`); outputs stay on standard output.
+#[test]
+fn run_writes_log_sinks_to_stderr() {
+    let dir = std::env::temp_dir().join(format!("sluice-log-sink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("app.sql");
+    std::fs::write(
+        &app,
+        "CREATE STREAM S (v int);\n\
+         CREATE SINK Alerts WITH (type='log', prefix='ALERT', map.type='json') (v int);\n\
+         INSERT INTO Alerts SELECT v FROM S WHERE v > 1;\n",
+    )
+    .unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(&input, "{\"stream\":\"S\",\"data\":[1]}\n{\"stream\":\"S\",\"data\":[2]}\n").unwrap();
+    let out = sluice().arg("run").arg(&app).arg("--input").arg(&input).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("ALERT : ")).collect::<Vec<_>>(),
+        vec![r#"ALERT : {"event":{"v":2}}"#]
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// What is valid in the language but not built is refused with its place, by
+/// `sluice check` and `sluice run` alike, never run with the feature ignored.
+#[test]
+fn unbuilt_features_are_refused_with_their_place() {
+    let app = repo("tests/invalid/not_built_mqtt_source.sql");
+    for cmd in ["check", "run"] {
+        let out = sluice().arg(cmd).arg(&app).stdin(std::process::Stdio::null()).output().unwrap();
+        assert!(!out.status.success(), "{cmd} accepted it");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not_built_mqtt_source.sql:2:30: error: not built yet: source type 'mqtt'"),
+            "{cmd}: {stderr}"
+        );
+    }
+}

@@ -162,6 +162,9 @@ impl Analyzer {
                 }
             }
         } else {
+            if s.fault {
+                self.not_built(s.span, format!("fault stream '!{}'", s.stream.name));
+            }
             match self.catalog.get(&s.stream.name) {
                 Some(e) => {
                     let mut schema = e.schema.clone();
@@ -498,6 +501,7 @@ impl Analyzer {
                     });
                 }
                 if *fault {
+                    self.not_built(target.span, format!("fault stream '!{}'", target.name));
                     return Some(OutputPlan::Insert {
                         target: format!("!{}", target.name),
                         kind: EntryKind::Stream,

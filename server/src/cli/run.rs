@@ -148,7 +148,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
         item
     });
     let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
-    let log_sinks = log_sinks(&ast);
+    let log_sinks = crate::log_sinks::LogSinks::of(&plan);
     let observe: Vec<String> = app.output_streams.clone();
     let stdout = std::io::stdout();
     let result = app.run_streaming(items, workers, &observe, |o| {
@@ -160,9 +160,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             data.insert(name, v.to_json());
         }
         let line = serde_json::json!({"stream": stream, "ts": o.ts, "data": data});
-        if let Some((_, prefix)) = log_sinks.iter().find(|(s, _)| s == stream) {
-            eprintln!("{prefix} : {line}");
-        }
+        log_sinks.log(stream, &names, &o.row, o.ts);
         let mut out = stdout.lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
@@ -267,25 +265,6 @@ impl PlaybackHeartbeat {
         self.reader_clock.fetch_max(next, Ordering::AcqRel);
         next
     }
-}
-
-/// Streams with `@sink(type='log')` and their log prefix (`prefix` or the stream name).
-fn log_sinks(app: &sluice_frontend::ast::App) -> Vec<(String, String)> {
-    use sluice_frontend::ast::{Definition, Element};
-    let mut out = Vec::new();
-    for e in &app.elements {
-        if let Element::Definition(Definition::Stream(s)) = e {
-            for a in &s.annotations {
-                if a.name.eq_ignore_ascii_case("sink")
-                    && a.property("type").is_some_and(|t| t.eq_ignore_ascii_case("log"))
-                {
-                    let prefix = a.property("prefix").map_or_else(|| s.name.name.clone(), str::to_string);
-                    out.push((s.name.name.clone(), prefix));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Turns input lines into events of the app's streams.

@@ -257,6 +257,8 @@ pub struct Outputs {
     produced: std::collections::HashSet<String>,
     /// Attribute names per stream, for the JSON of output events.
     names: HashMap<String, Vec<String>>,
+    /// The app's `@sink(type='log')`s.
+    log_sinks: crate::log_sinks::LogSinks,
 }
 
 impl Outputs {
@@ -276,6 +278,8 @@ impl Outputs {
                 if self.produced.contains(&stream) {
                     self.counters.count_out(&stream, 1);
                 }
+                let names = self.names.get(&stream).map_or(&[][..], Vec::as_slice);
+                self.log_sinks.log(&stream, names, &o.row, o.ts);
                 let channels = self.channels.lock();
                 let Some(tx) = channels.get(&stream) else { return };
                 if tx.receiver_count() == 0 {
@@ -362,6 +366,7 @@ impl RunningApp {
             counters,
             produced: app.output_streams.iter().cloned().collect(),
             names,
+            log_sinks: crate::log_sinks::LogSinks::of(&app.plan),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let failure = Arc::new(Mutex::new(None));
