@@ -456,7 +456,11 @@ fn partition_keys(
     let key_of: KeyFn = Arc::new(move |input: usize, msg: &crate::runtime::message::Msg, out: &mut Vec<Value>| {
         let env = Env::default();
         match per_input.get(input).and_then(Option::as_ref) {
-            Some(PartitionKeyExec::Value(e)) => out.push(e.eval(&msg.row, &env)),
+            // The reference drops an event whose partition key is null.
+            Some(PartitionKeyExec::Value(e)) => match e.eval(&msg.row, &env) {
+                Value::Null => {}
+                key => out.push(key),
+            },
             Some(PartitionKeyExec::Range(ranges)) => {
                 for (cond, label) in ranges {
                     if cond.test(&msg.row, &env) {

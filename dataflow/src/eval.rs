@@ -116,8 +116,10 @@ fn as_f32(v: &Value) -> Option<f32> {
 }
 
 fn compare(op: BinaryOp, l: &Value, r: &Value) -> bool {
+    // As the reference's compare executors: with a null operand only `!=` holds
+    // (`null != null` too, NotEqualCompareConditionExpressionExecutor).
     if matches!(l, Value::Null) || matches!(r, Value::Null) {
-        return false;
+        return op == BinaryOp::Ne;
     }
     let Some(ord) = compare_values(l, r) else {
         // NaN or unlike types: only `!=` holds.
@@ -230,7 +232,8 @@ mod tests {
         assert_eq!(binary(BinaryOp::Mod, &Value::Int(1), &Value::Int(0)), Value::Null);
         assert_eq!(binary(BinaryOp::Add, &Value::Null, &Value::Int(1)), Value::Null);
         assert_eq!(binary(BinaryOp::Gt, &Value::Null, &Value::Int(1)), Value::Bool(false));
-        assert_eq!(binary(BinaryOp::Ne, &Value::Null, &Value::Int(1)), Value::Bool(false));
+        assert_eq!(binary(BinaryOp::Ne, &Value::Null, &Value::Int(1)), Value::Bool(true));
+        assert_eq!(binary(BinaryOp::Ne, &Value::Null, &Value::Null), Value::Bool(true));
         assert_eq!(binary(BinaryOp::Eq, &Value::Null, &Value::Null), Value::Bool(false));
         assert_eq!(binary(BinaryOp::Or, &Value::Null, &Value::Bool(true)), Value::Bool(true));
         assert_eq!(binary(BinaryOp::And, &Value::Null, &Value::Bool(true)), Value::Bool(false));

@@ -159,13 +159,26 @@ impl Selector {
         }
         if !spec.order_by.is_empty() {
             let env = env.clone();
-            let mut keyed: Vec<(Vec<Value>, Selected)> = selected
+            // The reference sorts each run of events of one kind on its own
+            // (`orderEventChunk`), so expired events stay before the current ones.
+            let mut run = 0usize;
+            let mut last_kind = None;
+            let mut keyed: Vec<(usize, Vec<Value>, Selected)> = selected
                 .into_iter()
-                .map(|s| (spec.order_by.iter().map(|(e, _)| e.eval(&s.row, &env)).collect(), s))
+                .map(|s| {
+                    if last_kind.is_some_and(|k| k != s.kind) {
+                        run += 1;
+                    }
+                    last_kind = Some(s.kind);
+                    (run, spec.order_by.iter().map(|(e, _)| e.eval(&s.row, &env)).collect(), s)
+                })
                 .collect();
             keyed.sort_by(|a, b| {
+                if a.0 != b.0 {
+                    return a.0.cmp(&b.0);
+                }
                 for (i, (_, desc)) in spec.order_by.iter().enumerate() {
-                    let o = a.0[i].cmp(&b.0[i]);
+                    let o = a.1[i].cmp(&b.1[i]);
                     let o = if *desc { o.reverse() } else { o };
                     if o != std::cmp::Ordering::Equal {
                         return o;
@@ -173,12 +186,22 @@ impl Selector {
                 }
                 std::cmp::Ordering::Equal
             });
-            selected = keyed.into_iter().map(|(_, s)| s).collect();
+            selected = keyed.into_iter().map(|(_, _, s)| s).collect();
         }
         let offset = spec.offset.unwrap_or(0);
         let iter = selected.into_iter().skip(offset);
         match spec.limit {
-            Some(l) => out.extend(iter.take(l)),
+            // The reference's `limitEventChunk` keeps every expired event (an
+            // operator-precedence slip in `limit > n && current || expired`), and
+            // counts it towards the limit of the current ones.
+            Some(l) => {
+                let mut taken = 0;
+                out.extend(iter.filter(|s| {
+                    let keep = s.kind == Kind::Expired || taken < l;
+                    taken += usize::from(keep);
+                    keep
+                }));
+            }
             None => out.extend(iter),
         }
     }
