@@ -252,10 +252,20 @@ impl GroupProcessor {
     fn advance_windows(&mut self, ts: i64, cause: &Msg, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         for w in 0..self.spec.windows.len() {
-            let mut chunk = Vec::new();
-            self.relations.windows[w].borrow_mut().on_time(self.now, &mut chunk);
-            if !chunk.is_empty() {
-                self.window_released(w, chunk, cause, out);
+            loop {
+                let mut chunk = Vec::new();
+                let (before, after) = {
+                    let mut window = self.relations.windows[w].borrow_mut();
+                    let before = window.next_deadline();
+                    window.on_time(self.now, &mut chunk);
+                    (before, window.next_deadline())
+                };
+                if !chunk.is_empty() {
+                    self.window_released(w, chunk, cause, out);
+                }
+                if !crate::window::more_due(before, after, self.now) {
+                    break;
+                }
             }
         }
     }

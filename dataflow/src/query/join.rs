@@ -20,7 +20,7 @@ use crate::relation::{RelationRef, Relations};
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::{Row, Value};
-use crate::window::{Emitted, StreamEvent, Window};
+use crate::window::{self, Emitted, StreamEvent, Window};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -218,12 +218,17 @@ impl JoinQuery {
     fn advance_windows(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
         for side in 0..2 {
-            let mut emitted = Vec::new();
-            if let Some(w) = &mut self.windows[side] {
+            while let Some(w) = &mut self.windows[side] {
+                let mut emitted = Vec::new();
+                let before = w.next_deadline();
                 w.on_time(self.now, &mut emitted);
-            }
-            if !emitted.is_empty() {
-                self.released(side, emitted, out);
+                let after = w.next_deadline();
+                if !emitted.is_empty() {
+                    self.released(side, emitted, out);
+                }
+                if !window::more_due(before, after, self.now) {
+                    break;
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::relation::Relations;
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::Row;
-use crate::window::{Emitted, StreamEvent, Window};
+use crate::window::{self, Emitted, StreamEvent, Window};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -112,9 +112,14 @@ impl SingleQuery {
     /// Moves the clock to `ts` and releases what the window expires by then.
     fn advance_window(&mut self, ts: i64, out: &mut Vec<Emit>) {
         self.now = self.now.max(ts);
-        if let Some(w) = &mut self.window {
+        while let Some(w) = &mut self.window {
+            let before = w.next_deadline();
             w.on_time(self.now, &mut self.emitted);
+            let after = w.next_deadline();
             self.release(out);
+            if !window::more_due(before, after, self.now) {
+                break;
+            }
         }
     }
 }

@@ -63,7 +63,10 @@ pub enum Emitted {
 pub trait Window: Send {
     /// An event arrives; what the window releases is appended to `out`.
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>);
-    /// The clock moved to `now` with no event.
+    /// The clock moved to `now` with no event. A window whose timer fires
+    /// several times by `now` may release one firing per call (each firing is a
+    /// chunk of its own in the reference); callers call again while
+    /// [`more_due`] says so.
     fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>);
     /// Whether it releases batches (the selector then emits one event per group).
     fn is_batch(&self) -> bool {
@@ -76,6 +79,12 @@ pub trait Window: Send {
     }
     /// The rows the window holds now (what joins and snapshot queries see).
     fn contents(&self) -> Vec<Row>;
+}
+
+/// Whether a window whose deadline was `before` an [`Window::on_time`] call at
+/// `now` and is `after` it has another firing due by `now` (for its own chunk).
+pub fn more_due(before: Option<i64>, after: Option<i64>, now: i64) -> bool {
+    after.is_some_and(|d| d <= now) && after != before
 }
 
 /// The rows of some held events.
