@@ -805,8 +805,14 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
     let right = sides.pop().expect("two sides");
     let left = sides.pop().expect("two sides");
     let keys = join.on.as_ref().and_then(equi_keys);
-    let spec =
-        Arc::new(JoinQuerySpec { sides: [left, right], on, keys, selector: Arc::new(selector), rate: rate.clone() });
+    let spec = Arc::new(JoinQuerySpec {
+        sides: [left, right],
+        on,
+        keys,
+        selector: Arc::new(selector),
+        rate: rate.clone(),
+        expects_expired: events != OutputEventType::Current,
+    });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(JoinQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((inputs, make, false))

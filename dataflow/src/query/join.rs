@@ -55,6 +55,8 @@ pub struct JoinQuerySpec {
     pub selector: Arc<SelectorSpec>,
     /// Rate limiting.
     pub rate: RateSpec,
+    /// Whether the query outputs expired events (`insert all|expired events`).
+    pub expects_expired: bool,
 }
 
 /// A running join.
@@ -170,7 +172,11 @@ impl JoinQuery {
                 Emitted::Reset => {
                     self.contents[side].clear();
                     self.by_key[side].clear();
-                    self.select(&[ChunkEvent::Reset], out);
+                    // The reference's join passes a reset to the selector only
+                    // from a side whose arrivals trigger output.
+                    if self.spec.sides[side].triggers {
+                        self.select(&[ChunkEvent::Reset], out);
+                    }
                     continue;
                 }
                 Emitted::Current(ev) => {
@@ -250,7 +256,17 @@ impl Processor for JoinQuery {
         let mut emitted = Vec::new();
         match &mut self.windows[side] {
             Some(w) => w.on_event(ev, &mut emitted),
-            None => emitted.push(Emitted::Current(ev)),
+            // A stream side without a window behaves as the reference's
+            // EmptyWindowProcessor: the event, its expired copy at once when the
+            // query outputs expired events, then a reset (aggregates restart).
+            None => {
+                let expired = StreamEvent { ts: self.now, row: ev.row.clone() };
+                emitted.push(Emitted::Current(ev));
+                if self.spec.expects_expired {
+                    emitted.push(Emitted::Expired(expired));
+                }
+                emitted.push(Emitted::Reset);
+            }
         }
         self.released(side, emitted, out);
     }
