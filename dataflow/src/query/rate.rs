@@ -54,6 +54,8 @@ pub struct RateLimiter {
     buffer: Vec<Selected>,
     last_per_group: Vec<(Vec<Value>, Selected)>,
     first_seen: HashMap<Vec<Value>, u64>,
+    /// `output first every <time>` with `group by`: when each group last went out.
+    group_output_time: HashMap<Vec<Value>, i64>,
     next_emit: Option<i64>,
     last_output_time: Option<i64>,
     snapshot: Option<Snapshot>,
@@ -73,6 +75,7 @@ impl RateLimiter {
             buffer: Vec::new(),
             last_per_group: Vec::new(),
             first_seen: HashMap::new(),
+            group_output_time: HashMap::new(),
             next_emit: None,
             last_output_time: None,
         }
@@ -172,9 +175,11 @@ impl RateLimiter {
                                 out.push(s);
                             }
                         }
+                        // Each group is timed from its own last output, as the
+                        // reference's FirstGroupByPerTimeOutputRateLimiter does.
                         (Which::First, true) => {
-                            if !self.first_seen.contains_key(&s.group) {
-                                self.first_seen.insert(s.group.clone(), 1);
+                            if self.group_output_time.get(&s.group).is_none_or(|t| t + period <= now) {
+                                self.group_output_time.insert(s.group.clone(), now);
                                 out.push(s);
                             }
                         }
