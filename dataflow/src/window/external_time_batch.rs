@@ -4,7 +4,8 @@
 //! arrive for it afterwards are appended to the released batch.
 
 use super::{Emitted, Extractor, StreamEvent, Window};
-use crate::value::Row;
+use crate::value::{Row, Value};
+use std::sync::Arc;
 
 /// Where an `externalTimeBatch` window's periods start.
 pub(super) enum StartTime {
@@ -32,13 +33,17 @@ pub(super) struct ExternalTimeBatch {
     pub(super) last_scheduled: i64,
     pub(super) last_event_time: i64,
     pub(super) flushed: bool,
-    /// The fifth parameter: released events carry the batch end time.
+    /// The timestamp attribute's position in the row, when it is a plain attribute.
+    pub(super) ts_position: Option<usize>,
+    /// The fifth parameter: each event's timestamp attribute is replaced by the end
+    /// of the batch it joins (the reference's `replaceTimestampWithBatchEndTime`).
     pub(super) replace_ts: bool,
 }
 
 impl ExternalTimeBatch {
     fn find_end(&self, now: i64) -> i64 {
-        let elapsed = (now - self.start_time).rem_euclid(self.keep);
+        // Java's `%` (truncated, negative before the start), as the reference's findEndTime.
+        let elapsed = (now - self.start_time) % self.keep;
         now + (self.keep - elapsed)
     }
 
@@ -60,14 +65,21 @@ impl ExternalTimeBatch {
             if preserve || self.expired.is_some() {
                 self.expired.get_or_insert_with(Vec::new).extend(self.current.iter().cloned());
             }
-            let end = self.end_time.filter(|_| self.replace_ts);
-            out.extend(self.current.drain(..).map(|mut e| {
-                if let Some(end) = end {
-                    e.ts = end;
-                }
-                Emitted::Current(e)
-            }));
+            out.extend(self.current.drain(..).map(Emitted::Current));
         }
+    }
+
+    /// Takes an event into the batch being filled (`cloneAppend`).
+    fn hold(&mut self, ev: StreamEvent) {
+        let mut ev = ev;
+        if let (true, Some(p), Some(end)) = (self.replace_ts, self.ts_position, self.end_time) {
+            let mut values = ev.row.to_vec();
+            if p < values.len() {
+                values[p] = Value::Long(end);
+                ev.row = Arc::from(values);
+            }
+        }
+        self.current.push(ev);
     }
 
     /// After a timeout flush: the late events join the already released batch.
@@ -126,7 +138,7 @@ impl Window for ExternalTimeBatch {
         }
         self.last_event_time = self.last_event_time.max(t);
         if t < self.end_time.unwrap_or(i64::MAX) {
-            self.current.push(ev);
+            self.hold(ev);
             return;
         }
         let at = self.last_event_time;
@@ -137,9 +149,10 @@ impl Window for ExternalTimeBatch {
             self.flush(at, false, out);
         }
         self.end_time = Some(self.find_end(self.last_event_time));
-        self.current.push(ev.clone());
+        let ts = ev.ts;
+        self.hold(ev);
         if self.timeout > 0 {
-            self.last_scheduled = ev.ts + self.timeout;
+            self.last_scheduled = ts + self.timeout;
         }
     }
     fn on_time(&mut self, now: i64, out: &mut Vec<Emitted>) {

@@ -241,7 +241,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
         }
         "externaltimebatch" => {
             arity(args, &[2, 3, 4, 5])?;
-            let WindowArg::Attr(ts, _) = &args[0] else {
+            let WindowArg::Attr(ts, ts_position) = &args[0] else {
                 return Err("the first parameter must be the timestamp attribute".into());
             };
             let keep = const_i64(args, 1, "the window time")?;
@@ -259,9 +259,14 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 }
             };
             let timeout = if args.len() >= 4 { const_i64(args, 3, "the timeout")? } else { 0 };
-            let replace_ts = matches!(args.get(4), Some(WindowArg::Const(Value::Bool(true))));
+            let replace_ts = match args.get(4) {
+                None => false,
+                Some(WindowArg::Const(Value::Bool(b))) => *b,
+                Some(_) => return Err("the fifth parameter (replace the timestamp) must be a bool constant".into()),
+            };
             Box::new(external_time_batch::ExternalTimeBatch {
                 ts: ts.clone(),
+                ts_position: *ts_position,
                 keep,
                 start,
                 timeout,
