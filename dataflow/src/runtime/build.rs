@@ -8,7 +8,7 @@
 //! key's hash, with clock ticks broadcast to every worker.
 
 use super::graph::{Graph, Placement};
-use super::instances::{hash_of, Instances};
+use super::instances::{hash_of, with_rank, Instances};
 use super::message::{read_clock_row, Kind, Msg, StreamId, CLOCK};
 use super::time::{Epoch, Time};
 use crate::value::Value;
@@ -102,7 +102,7 @@ pub fn build_graph<'s>(
                     .flat_map(move |(slot, _, m): (u32, Value, Msg)| {
                         let mut keys = Vec::new();
                         key_of(slot as usize, &m, &mut keys);
-                        keys.into_iter().map(move |k| (slot, k, m.clone()))
+                        keys.into_iter().enumerate().map(move |(rank, k)| (with_rank(slot, rank), k, m.clone()))
                     })
                     .exchange_by(|(_, k, _): &(u32, Value, Msg)| hash_of(k));
                 let ticks = ticks.clone().broadcast().map(|m| (u32::MAX, Value::Null, m));

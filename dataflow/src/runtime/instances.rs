@@ -16,6 +16,23 @@ pub fn hash_of<T: Hash>(v: &T) -> u64 {
     h.finish()
 }
 
+/// Bits of a routed input number above which the rank of the partition key
+/// travels: an event in several partitions (overlapping range partitions) is
+/// routed once per key, and the rank — the key's place among the event's keys, in
+/// declaration order — orders the copies' outputs as the reference emits them.
+const RANK_SHIFT: u32 = 24;
+
+/// The routed input number of the copy of an event on input `slot` for its
+/// `rank`-th partition key.
+pub fn with_rank(slot: u32, rank: usize) -> u32 {
+    slot | ((rank as u32) << RANK_SHIFT)
+}
+
+/// The input number and key rank of a routed input number.
+fn split_rank(routed: u32) -> (u32, u32) {
+    (routed & ((1 << RANK_SHIFT) - 1), routed >> RANK_SHIFT)
+}
+
 /// A node's processors on this worker.
 pub struct Instances {
     factory: ProcessorFactory,
@@ -65,6 +82,7 @@ impl Instances {
     /// A tick reaches only the keys with something due (see [`KeyedProcessor`]).
     pub fn feed(&mut self, slot: u32, key: Value, msg: &Msg, give: &mut impl FnMut(Msg)) {
         let base: &[u32] = if msg.is_tick() { &[] } else { &msg.order };
+        let (slot, rank) = if msg.is_tick() { (slot, 0) } else { split_rank(slot) };
         if !self.keyed {
             let p = self.single.get_or_insert_with(|| (self.factory)());
             match msg.is_tick() {
@@ -82,7 +100,7 @@ impl Instances {
                 state.processor.on_event(slot as usize, msg, &mut self.emitted);
                 state.record(key, &mut self.deadlines);
                 let mut k = 0;
-                Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(key), &mut k, give);
+                Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some((key, 0)), &mut k, give);
             }
         } else {
             let ticked = self.ticked;
@@ -92,7 +110,7 @@ impl Instances {
             state.catch_up(ticked, &mut self.emitted);
             state.processor.on_event(slot as usize, msg, &mut self.emitted);
             state.record(&key, &mut self.deadlines);
-            Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some(&key), &mut self.k, give);
+            Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some((&key, rank)), &mut self.k, give);
         }
     }
 
@@ -124,18 +142,18 @@ impl Instances {
             state.tick_due(ts, &mut self.emitted);
             state.record(&key, &mut self.deadlines);
             let mut k = 0;
-            Self::give_all(&mut self.emitted, time, &[], self.node_index, Some(&key), &mut k, give);
+            Self::give_all(&mut self.emitted, time, &[], self.node_index, Some((&key, 0)), &mut k, give);
         }
     }
 
     /// Turns a processor's outputs into messages: the cause's order, then the
-    /// node, the key's hash and a counter.
+    /// node, the key's rank and hash, and a counter.
     fn give_all(
         emitted: &mut Vec<Emit>,
         time: Time,
         base: &[u32],
         node_index: u32,
-        key: Option<&Value>,
+        key: Option<(&Value, u32)>,
         k: &mut u32,
         give: &mut impl FnMut(Msg),
     ) {
@@ -143,7 +161,8 @@ impl Instances {
             let mut order: Order = Vec::with_capacity(base.len() + 4);
             order.extend_from_slice(base);
             order.push(node_index);
-            if let Some(key) = key {
+            if let Some((key, rank)) = key {
+                order.push(rank);
                 let h = hash_of(key);
                 order.push((h >> 32) as u32);
                 order.push(h as u32);
