@@ -2,7 +2,7 @@
 //! schemas, and running it over a finite input.
 
 use crate::runtime::build::Dest;
-use crate::runtime::execute::{run_streaming, Step, Workers};
+use crate::runtime::execute::{run_streaming_with_idle, Step, Workers};
 use crate::runtime::graph::Graph;
 use crate::runtime::message::{Kind, Msg, StreamId, FLUSH, ON_DEMAND, TICK};
 use crate::runtime::time::{Sequencer, Time};
@@ -129,7 +129,23 @@ impl CompiledApp {
         items: I,
         workers: impl Into<Workers>,
         observe: &[String],
+        on_output: impl FnMut(OutputEvent),
+    ) -> Result<(), String>
+    where
+        I: Iterator<Item = InputItem> + Send + 'static,
+    {
+        self.run_streaming_with_idle(items, workers, observe, on_output, || {})
+    }
+
+    /// [`CompiledApp::run_streaming`], calling `on_idle` whenever no output is
+    /// waiting for `on_output` (where a writer flushes).
+    pub fn run_streaming_with_idle<I>(
+        &self,
+        items: I,
+        workers: impl Into<Workers>,
+        observe: &[String],
         mut on_output: impl FnMut(OutputEvent),
+        on_idle: impl FnMut(),
     ) -> Result<(), String>
     where
         I: Iterator<Item = InputItem> + Send + 'static,
@@ -171,17 +187,25 @@ impl CompiledApp {
         });
         let stream_names: HashMap<StreamId, String> = self.stream_ids.iter().map(|(k, v)| (*v, k.clone())).collect();
         let query_names = self.query_names.clone();
-        run_streaming(graph, steps, workers, |o| {
-            let (source, row) = match o.dest {
-                Dest::Stream(s) => (OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()), o.msg.row),
-                Dest::Query(n) => (OutputSource::Query(query_names[n].clone()), o.msg.row),
-                Dest::Answer => {
-                    let id = o.msg.row.first().and_then(Value::as_i64).unwrap_or(-1) as u64;
-                    (OutputSource::Answer(id), Arc::from(o.msg.row.get(1..).unwrap_or(&[]).to_vec()))
-                }
-            };
-            on_output(OutputEvent { source, kind: o.msg.kind, row, ts: o.msg.ts })
-        })
+        run_streaming_with_idle(
+            graph,
+            steps,
+            workers,
+            |o| {
+                let (source, row) = match o.dest {
+                    Dest::Stream(s) => {
+                        (OutputSource::Stream(stream_names.get(&s).cloned().unwrap_or_default()), o.msg.row)
+                    }
+                    Dest::Query(n) => (OutputSource::Query(query_names[n].clone()), o.msg.row),
+                    Dest::Answer => {
+                        let id = o.msg.row.first().and_then(Value::as_i64).unwrap_or(-1) as u64;
+                        (OutputSource::Answer(id), Arc::from(o.msg.row.get(1..).unwrap_or(&[]).to_vec()))
+                    }
+                };
+                on_output(OutputEvent { source, kind: o.msg.kind, row, ts: o.msg.ts })
+            },
+            on_idle,
+        )
     }
 
     /// Checks an on-demand query against this app; the error is rendered with the

@@ -2,6 +2,7 @@
 //! written to standard error as `prefix : payload`, in `sluice run` and in
 //! `sluice serve` alike (outputs themselves go to standard output or subscribers).
 
+use crate::json_lines::JsonLines;
 use sluice_dataflow::value::Value;
 use sluice_frontend::logical::{AppPlan, LogMapper, LogSinkPlan};
 use std::collections::HashMap;
@@ -22,30 +23,36 @@ impl LogSinks {
         LogSinks { by_stream }
     }
 
-    /// The lines the sinks of `stream` write for one event (none without a sink).
-    pub fn lines(&self, stream: &str, names: &[String], row: &[Value], ts: i64) -> Vec<String> {
+    /// Whether `stream` has a log sink.
+    pub fn logs(&self, stream: &str) -> bool {
+        self.by_stream.contains_key(stream)
+    }
+
+    /// The lines the sinks of `stream` write for one event whose JSON line
+    /// (`{"stream":…,"ts":…,"data":{…}}`) is `line` (none without a sink).
+    pub fn lines(&self, json: &JsonLines, stream: &str, line: &[u8], row: &[Value]) -> Vec<String> {
         let Some(sinks) = self.by_stream.get(stream) else { return Vec::new() };
-        let mut data = serde_json::Map::new();
-        for (i, v) in row.iter().enumerate() {
-            let name = names.get(i).cloned().unwrap_or_else(|| format!("_{i}"));
-            data.insert(name, v.to_json());
-        }
         sinks
             .iter()
             .map(|sink| {
-                let payload = match sink.mapper {
-                    LogMapper::PassThrough => serde_json::json!({"stream": stream, "ts": ts, "data": data}),
-                    LogMapper::Json => serde_json::json!({"event": data}),
-                };
-                format!("{} : {payload}", sink.prefix)
+                let mut out = format!("{} : ", sink.prefix).into_bytes();
+                match sink.mapper {
+                    LogMapper::PassThrough => out.extend_from_slice(line),
+                    LogMapper::Json => {
+                        out.extend_from_slice(b"{\"event\":");
+                        json.data(&mut out, stream, row);
+                        out.push(b'}');
+                    }
+                }
+                String::from_utf8_lossy(&out).into_owned()
             })
             .collect()
     }
 
     /// Writes the lines for one event to standard error.
-    pub fn log(&self, stream: &str, names: &[String], row: &[Value], ts: i64) {
-        for line in self.lines(stream, names, row, ts) {
-            eprintln!("{line}");
+    pub fn log(&self, json: &JsonLines, stream: &str, line: &[u8], row: &[Value]) {
+        for l in self.lines(json, stream, line, row) {
+            eprintln!("{l}");
         }
     }
 }
@@ -62,14 +69,18 @@ mod tests {
         let plan = crate::cli::analyze(&ast).unwrap();
         let sinks = LogSinks::of(&plan);
         let names = vec!["room".to_string(), "temp".to_string()];
-        let lines = sinks.lines("Out", &names, &[Value::Int(101), Value::Double(21.5)], 7);
+        let json = JsonLines::new([("Out", names.as_slice())]);
+        let row = [Value::Int(101), Value::Double(21.5)];
+        let mut line = Vec::new();
+        json.event(&mut line, "Out", &row, 7);
+        let lines = sinks.lines(&json, "Out", &line, &row);
         assert_eq!(
             lines,
             vec![
-                r#"ALERT : {"data":{"room":101,"temp":21.5},"stream":"Out","ts":7}"#.to_string(),
+                r#"ALERT : {"stream":"Out","ts":7,"data":{"room":101,"temp":21.5}}"#.to_string(),
                 r#"Out : {"event":{"room":101,"temp":21.5}}"#.to_string(),
             ]
         );
-        assert!(sinks.lines("S", &[], &[Value::Int(1)], 0).is_empty());
+        assert!(sinks.lines(&json, "S", b"{}", &[Value::Int(1)]).is_empty() && !sinks.logs("S"));
     }
 }

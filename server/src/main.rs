@@ -1,6 +1,7 @@
 //! `sluice`: check, format, run and test stream apps.
 
 mod cli;
+mod json_lines;
 mod log_sinks;
 mod serve;
 

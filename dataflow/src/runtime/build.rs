@@ -13,7 +13,7 @@ use super::message::{read_clock_row, Kind, Msg, StreamId, CLOCK};
 use super::time::{Epoch, Time};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::SyncSender;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::vec::{Broadcast, Filter, Map, Partition};
@@ -54,7 +54,7 @@ pub fn build_graph<'s>(
     scope: &Scope<'s, Epoch>,
     input: &mut InputHandleVec<Epoch, Msg>,
     graph: &Graph,
-    sink: Option<Sender<Output>>,
+    sink: Option<SyncSender<Output>>,
 ) -> Result<ProbeHandle<Epoch>, String> {
     let ingress: StreamVec<'s, Epoch, Msg> = input.to_stream(*scope);
     let order = graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;

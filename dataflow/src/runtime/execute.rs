@@ -83,6 +83,10 @@ impl Workers {
     }
 }
 
+/// How many observed outputs may wait for the caller's callback: when it falls
+/// behind, worker 0 waits (back-pressure) instead of queueing without bound.
+const OUTPUT_QUEUE: usize = 16 * 1024;
+
 /// Runs `graph` over the steps an iterator produces (lazily, on worker 0) and calls
 /// `on_output` for each observed output, in logical-time order, on this thread.
 /// In a cluster, only process 0 consumes `steps` and sees outputs; the others
@@ -91,7 +95,22 @@ pub fn run_streaming<I>(
     graph: Graph,
     steps: I,
     workers: impl Into<Workers>,
+    on_output: impl FnMut(Output),
+) -> Result<(), String>
+where
+    I: Iterator<Item = Step> + Send + 'static,
+{
+    run_streaming_with_idle(graph, steps, workers, on_output, || {})
+}
+
+/// [`run_streaming`], calling `on_idle` whenever no output is waiting (a writer
+/// flushes its buffer there, rather than after every output).
+pub fn run_streaming_with_idle<I>(
+    graph: Graph,
+    steps: I,
+    workers: impl Into<Workers>,
     mut on_output: impl FnMut(Output),
+    mut on_idle: impl FnMut(),
 ) -> Result<(), String>
 where
     I: Iterator<Item = Step> + Send + 'static,
@@ -99,7 +118,7 @@ where
     let workers: Workers = workers.into();
     let graph = Arc::new(GraphCell(graph));
     let steps = Arc::new(Mutex::new(Some(steps)));
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::sync_channel(OUTPUT_QUEUE);
     let tx = Mutex::new(Some(tx));
     let errors = Arc::new(Mutex::new(None::<String>));
     let worker_errors = errors.clone();
@@ -159,9 +178,20 @@ where
         while worker.step_or_park(None) {}
     })
     .map_err(|e| format!("the dataflow could not start: {e}"))?;
-    for output in rx {
-        on_output(output);
+    loop {
+        match rx.try_recv() {
+            Ok(output) => on_output(output),
+            Err(mpsc::TryRecvError::Empty) => {
+                on_idle();
+                match rx.recv() {
+                    Ok(output) => on_output(output),
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        }
     }
+    on_idle();
     let results = guards.join();
     if let Some(e) = errors.lock().expect("errors").take() {
         return Err(e);

@@ -150,21 +150,28 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
     let log_sinks = crate::log_sinks::LogSinks::of(&plan);
     let observe: Vec<String> = app.output_streams.clone();
-    let stdout = std::io::stdout();
-    let result = app.run_streaming(items, workers, &observe, |o| {
-        let OutputSource::Stream(stream) = &o.source else { return };
-        let names = app.attribute_names(stream);
-        let mut data = serde_json::Map::new();
-        for (i, v) in o.row.iter().enumerate() {
-            let name = names.get(i).cloned().unwrap_or_else(|| format!("_{i}"));
-            data.insert(name, v.to_json());
-        }
-        let line = serde_json::json!({"stream": stream, "ts": o.ts, "data": data});
-        log_sinks.log(stream, &names, &o.row, o.ts);
-        let mut out = stdout.lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
-    });
+    let names: Vec<(String, Vec<String>)> = observe.iter().map(|s| (s.clone(), app.attribute_names(s))).collect();
+    let json = crate::json_lines::JsonLines::new(names.iter().map(|(s, n)| (s.as_str(), n.as_slice())));
+    // One buffered writer, flushed whenever no output is waiting: a burst costs one
+    // write, and a live output still leaves at once.
+    let stdout = std::cell::RefCell::new(std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()));
+    let mut line = Vec::with_capacity(256);
+    let result = app.run_streaming_with_idle(
+        items,
+        workers,
+        &observe,
+        |o| {
+            let OutputSource::Stream(stream) = &o.source else { return };
+            line.clear();
+            json.event(&mut line, stream, &o.row, o.ts);
+            log_sinks.log(&json, stream, &line, &o.row);
+            line.push(b'\n');
+            let _ = stdout.borrow_mut().write_all(&line);
+        },
+        || {
+            let _ = stdout.borrow_mut().flush();
+        },
+    );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

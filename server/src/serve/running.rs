@@ -255,8 +255,8 @@ pub struct Outputs {
     pub counters: Arc<AppCounters>,
     /// The streams queries insert into (what `events_out` counts).
     produced: std::collections::HashSet<String>,
-    /// Attribute names per stream, for the JSON of output events.
-    names: HashMap<String, Vec<String>>,
+    /// How output events are written as JSON.
+    json: crate::json_lines::JsonLines,
     /// The app's `@sink(type='log')`s.
     log_sinks: crate::log_sinks::LogSinks,
 }
@@ -278,22 +278,21 @@ impl Outputs {
                 if self.produced.contains(&stream) {
                     self.counters.count_out(&stream, 1);
                 }
-                let names = self.names.get(&stream).map_or(&[][..], Vec::as_slice);
-                self.log_sinks.log(&stream, names, &o.row, o.ts);
                 let channels = self.channels.lock();
-                let Some(tx) = channels.get(&stream) else { return };
-                if tx.receiver_count() == 0 {
+                let tx = channels.get(&stream).filter(|tx| tx.receiver_count() > 0);
+                let logged = self.log_sinks.logs(&stream);
+                if tx.is_none() && !logged {
                     return;
                 }
-                let names = self.names.get(&stream);
-                let mut data = serde_json::Map::new();
-                for (i, v) in o.row.iter().enumerate() {
-                    let name = names.and_then(|n| n.get(i)).cloned().unwrap_or_else(|| format!("_{i}"));
-                    data.insert(name, v.to_json());
+                let mut line = Vec::with_capacity(128);
+                self.json.event(&mut line, &stream, &o.row, o.ts);
+                if logged {
+                    self.log_sinks.log(&self.json, &stream, &line, &o.row);
                 }
-                let line = serde_json::json!({"stream": stream, "ts": o.ts, "data": data}).to_string();
-                // An error only means nobody listens any more.
-                let _ = tx.send(Arc::from(line));
+                if let Some(tx) = tx {
+                    // An error only means nobody listens any more.
+                    let _ = tx.send(Arc::from(String::from_utf8_lossy(&line)));
+                }
             }
             OutputSource::Answer(id) => {
                 let mut answers = self.answers.lock();
@@ -358,14 +357,15 @@ impl RunningApp {
             capacity: queue_events.max(1),
             playback,
         });
-        let names: HashMap<String, Vec<String>> =
-            app.stream_ids.keys().map(|s| (s.clone(), app.attribute_names(s))).collect();
+        let names: Vec<(&str, Vec<String>)> =
+            app.stream_ids.keys().map(|s| (s.as_str(), app.attribute_names(s))).collect();
+        let json = crate::json_lines::JsonLines::new(names.iter().map(|(s, n)| (*s, n.as_slice())));
         let outputs = Arc::new(Outputs {
             channels: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
             counters,
             produced: app.output_streams.iter().cloned().collect(),
-            names,
+            json,
             log_sinks: crate::log_sinks::LogSinks::of(&app.plan),
         });
         let stop = Arc::new(AtomicBool::new(false));
