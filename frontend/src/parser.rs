@@ -62,8 +62,20 @@ pub fn parse_expression(text: &str) -> Result<Expr, Vec<Diagnostic>> {
 pub(crate) type PResult<T> = Result<T, Diagnostic>;
 
 /// How deeply expressions and patterns may nest before the parser refuses (keeps
-/// hostile input from overflowing the stack).
+/// hostile input from overflowing the parser's own stack).
 const MAX_DEPTH: usize = 64;
+
+/// The deepest expression tree the parser builds (a leaf is depth 1; each binary
+/// operator, `in`, `is null`, `not`, `-` or call is one deeper than its deepest
+/// operand). A flat chain such as `a + a + … + a` or `x == 1 or x == 2 or …` costs
+/// the parser no recursion, but its tree nests one level per operator, and the
+/// analyser, the printer, the compiler, the evaluator and the tree's drop all
+/// recurse on it. Deeper expressions are refused with an error at the operator past
+/// the limit. 64 is over three times the deepest expression of the golden corpus
+/// (19), and the most stack-hungry walk (analysis, about 6 KiB a level in a debug
+/// build, 1 KiB optimised) then needs about 400 KiB at most: a fifth of a 2 MiB
+/// thread stack (see `docs/architecture.md`).
+pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// Parser state: the tokens, the cursor, and the errors of abandoned statements.
 pub(crate) struct Parser {

@@ -113,3 +113,55 @@ fn deep_nesting_does_not_overflow() {
     );
     assert!(parse(&text).is_err());
 }
+
+/// Runs `f` on a thread with a 512 KiB stack: a quarter of the 2 MiB that tokio's
+/// and timely's worker threads get.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    let worker = std::thread::Builder::new().stack_size(512 * 1024).spawn(f).expect("a thread");
+    worker.join().expect("the work on the small stack panicked");
+}
+
+#[test]
+fn the_deepest_expression_allowed_fits_a_quarter_of_a_worker_stack() {
+    use super::expr::depth;
+    use super::MAX_EXPR_DEPTH as N;
+    fn terms(n: usize, term: impl Fn(usize) -> String, sep: &str) -> String {
+        (0..n).map(term).collect::<Vec<_>>().join(sep)
+    }
+    /// Builds an expression `d` deep.
+    type Shape = fn(usize) -> String;
+    // Each in a select item or a filter.
+    let shapes: [(&str, Shape); 5] = [
+        ("select", |d| format!("{} as x", terms(d, |_| "a".into(), " + "))),
+        ("filter", |d| terms(d - 1, |i| format!("a == {i}"), " or ")),
+        ("filter", |d| format!("a{}", " is null".repeat(d - 1))),
+        ("select", |d| format!("maximum(b, {}) * 2.0 as x", terms(d - 2, |_| "b".into(), " / "))),
+        ("filter", |d| format!("{}b is null", "not ".repeat(d - 2))),
+    ];
+    for (place, shape) in shapes {
+        let app = |d: usize| match place {
+            "select" => format!("define stream S (a int, b double);\nfrom S select {} insert into O;", shape(d)),
+            _ => format!("define stream S (a int, b double);\nfrom S[{}] select a insert into O;", shape(d)),
+        };
+        let (text, deeper) = (app(N), app(N + 1));
+        on_small_stack(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let Element::Query(q) = &parsed.elements[1] else { panic!() };
+            let e = match &q.input {
+                InputStream::Single(s) if !s.handlers.is_empty() => match &s.handlers[0] {
+                    StreamHandler::Filter(e) => e,
+                    _ => panic!(),
+                },
+                _ => &q.selector.items.as_ref().unwrap()[0].expr,
+            };
+            assert_eq!(depth(e), N, "{text}");
+            let plan = crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            drop((plan, parsed));
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.starts_with("expression too deep: more than 64"), "{errors:?}");
+            assert_eq!(errors[0].line_col(&deeper).0, 2);
+        });
+    }
+}
