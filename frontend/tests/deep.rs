@@ -108,3 +108,20 @@ fn a_wide_expression_is_not_a_deep_one() {
         sluice_frontend::analyze(&app).unwrap_or_else(|e| panic!("{}", e[0].message));
     });
 }
+
+#[test]
+fn a_long_pattern_or_sequence_is_refused_at_the_step_past_the_limit() {
+    use sluice_frontend::parser::MAX_PATTERN_DEPTH;
+    on_small_stack(|| {
+        for sep in ["->", ","] {
+            let prefix = "define stream S (a int);\nfrom ";
+            let events = (0..TERMS).map(|i| format!("e{i}=S[a > {i}]")).collect::<Vec<_>>().join(&format!(" {sep} "));
+            let text = format!("{prefix}{events} select e0.a insert into O;");
+            let errors = parse(&text).unwrap_err();
+            assert!(errors[0].message.starts_with("pattern too deep"), "{}", errors[0].message);
+            // The 33rd event is one too many: the error is at the separator before it.
+            assert_eq!(errors[0].span.start, nth_operator(&text, prefix.len(), sep, MAX_PATTERN_DEPTH));
+            assert_eq!(errors[0].line_col(&text).0, 2);
+        }
+    });
+}

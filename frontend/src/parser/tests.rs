@@ -165,3 +165,29 @@ fn the_deepest_expression_allowed_fits_a_quarter_of_a_worker_stack() {
         });
     }
 }
+
+#[test]
+fn the_deepest_pattern_allowed_with_the_deepest_filter_fits_a_quarter_of_a_worker_stack() {
+    use super::{MAX_EXPR_DEPTH, MAX_PATTERN_DEPTH as N};
+    // `N` events, the last one's filter as deep as expressions may be.
+    let filter = (0..MAX_EXPR_DEPTH - 1).map(|i| format!("a == {i}")).collect::<Vec<_>>().join(" or ");
+    let app = |n: usize, sep: &str| {
+        let events: Vec<String> = (0..n - 1).map(|i| format!("e{i}=S[a > {i}]")).collect();
+        format!("define stream S (a int);\nfrom {}{sep}e{n}=S[{filter}] select e0.a insert into O;", events.join(sep))
+    };
+    for sep in [" -> ", ", "] {
+        let (text, deeper) = (app(N, sep), app(N + 1, sep));
+        on_small_stack(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let plan = crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            drop((plan, parsed));
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.starts_with("pattern too deep: more than 32 nested steps"), "{errors:?}");
+            // At the separator before the event past the limit.
+            let at = deeper.match_indices(sep.trim()).nth(N - 1).unwrap().0;
+            assert_eq!(errors[0].span.start, at);
+        });
+    }
+}
