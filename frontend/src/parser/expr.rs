@@ -131,34 +131,75 @@ impl Parser {
         Ok((lhs, lhs_depth))
     }
 
+    /// A unary operator, parentheses, a call, or a literal or name, each with any
+    /// `is null` after it. Only a dispatcher: the forms that nest recurse through
+    /// small frames of their own, since unoptimised builds give every local of a
+    /// function its own slot.
     fn unary(&mut self) -> PResult<Deep> {
-        let start = self.peek().span;
-        if self.eat_kw("not") {
-            self.enter()?;
-            let (operand, d) = self.unary()?;
-            self.leave();
-            let span = start.to(operand.span);
-            return Ok((Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(operand)), span), nest(d, start)?));
+        if self.is_kw("not") {
+            return self.negated(UnaryOp::Not);
         }
         if self.is_sym("-") || self.is_sym("+") {
-            let negative = self.is_sym("-");
-            self.advance();
-            if matches!(self.peek().kind, TokenKind::Number(_)) && !self.is_time_constant() {
-                let mut lit = self.number(negative)?;
-                lit.span = start.to(lit.span);
-                return self.postfix((lit, 1));
+            if matches!(self.peek_at(1).kind, TokenKind::Number(_)) && time_unit_ms(self.peek_at(2)).is_none() {
+                return self.signed_number();
             }
-            self.enter()?;
-            let (operand, d) = self.unary()?;
-            self.leave();
-            if !negative {
-                return Ok((operand, d));
-            }
-            let span = start.to(operand.span);
-            return Ok((Expr::new(ExprKind::Unary(UnaryOp::Neg, Box::new(operand)), span), nest(d, start)?));
+            return self.negated(UnaryOp::Neg);
         }
-        let primary = self.primary()?;
-        self.postfix(primary)
+        let operand = if self.is_sym("(") {
+            self.parenthesized()?
+        } else if self.is_call() {
+            self.call()?
+        } else {
+            (self.primary()?, 1)
+        };
+        self.postfix(operand)
+    }
+
+    /// `not x`, `-x`, or `+x` (which is `x`).
+    fn negated(&mut self, op: UnaryOp) -> PResult<Deep> {
+        let start = self.peek().span;
+        let plus = self.is_sym("+");
+        self.advance();
+        self.enter()?;
+        let (operand, d) = self.unary()?;
+        self.leave();
+        if plus {
+            return Ok((operand, d));
+        }
+        let span = start.to(operand.span);
+        Ok((Expr::new(ExprKind::Unary(op, Box::new(operand)), span), nest(d, start)?))
+    }
+
+    /// `-5`, `+2.5`: a number literal with its sign.
+    fn signed_number(&mut self) -> PResult<Deep> {
+        let start = self.advance();
+        let mut lit = self.number(matches!(start.kind, TokenKind::Sym("-")))?;
+        lit.span = start.span.to(lit.span);
+        self.postfix((lit, 1))
+    }
+
+    /// `( expr )`.
+    fn parenthesized(&mut self) -> PResult<Deep> {
+        self.advance();
+        let inner = self.deep_expr()?;
+        self.expect_sym(")", "to close the parenthesis")?;
+        Ok(inner)
+    }
+
+    /// Whether a call (`f(` or `ns:f(`) starts here.
+    fn is_call(&self) -> bool {
+        matches!(self.peek().kind, TokenKind::Word(_))
+            && (self.is_sym_at(1, "(") || (self.is_sym_at(1, ":") && self.is_ident_at(2) && self.is_sym_at(3, "(")))
+    }
+
+    /// `f(args)` or `ns:f(args)`.
+    fn call(&mut self) -> PResult<Deep> {
+        let name = self.ident("a function name")?;
+        let (namespace, name) =
+            if self.eat_sym(":") { (Some(name), self.ident("a function name")?) } else { (None, name) };
+        let (call, depth) = self.deep_call_args(namespace, name)?;
+        let span = call.span;
+        Ok((Expr::new(ExprKind::Call(call), span), depth))
     }
 
     /// `x is null`.
@@ -177,26 +218,20 @@ impl Parser {
         matches!(self.peek().kind, TokenKind::Number(_)) && time_unit_ms(self.peek_at(1)).is_some()
     }
 
-    fn primary(&mut self) -> PResult<Deep> {
-        let leaf = |e: PResult<Expr>| e.map(|e| (e, 1));
+    /// A literal or a name: what nests no further (see [`Parser::unary`]).
+    fn primary(&mut self) -> PResult<Expr> {
         let token = self.peek().clone();
         match &token.kind {
-            TokenKind::Number(_) if self.is_time_constant() => leaf(self.time_constant()),
-            TokenKind::Number(_) => leaf(self.number(false)),
+            TokenKind::Number(_) if self.is_time_constant() => self.time_constant(),
+            TokenKind::Number(_) => self.number(false),
             TokenKind::Str(s) => {
                 self.advance();
-                Ok((Expr::new(ExprKind::Literal(Literal::String(s.clone())), token.span), 1))
-            }
-            TokenKind::Sym("(") => {
-                self.advance();
-                let deep = self.deep_expr()?;
-                self.expect_sym(")", "to close the parenthesis")?;
-                Ok(deep)
+                Ok(Expr::new(ExprKind::Literal(Literal::String(s.clone())), token.span))
             }
             TokenKind::Sym("#") => {
                 self.advance();
                 let name = self.ident("an inner stream name after `#`")?;
-                leaf(self.reference(name, true, token.span))
+                self.reference(name, true, token.span)
             }
             TokenKind::Word(w) => {
                 let lower = w.to_ascii_lowercase();
@@ -213,27 +248,15 @@ impl Parser {
                     };
                     if let Some(l) = literal {
                         self.advance();
-                        return Ok((Expr::new(ExprKind::Literal(l), token.span), 1));
+                        return Ok(Expr::new(ExprKind::Literal(l), token.span));
                     }
                 }
                 let name = self.ident("a name")?;
-                if self.is_sym(":") && self.is_ident_at(1) && self.is_sym_at(2, "(") {
-                    self.advance();
-                    let fname = self.ident("a function name")?;
-                    let (call, d) = self.deep_call_args(Some(name), fname)?;
-                    let span = call.span;
-                    return Ok((Expr::new(ExprKind::Call(call), span), d));
-                }
-                if self.is_sym("(") {
-                    let (call, d) = self.deep_call_args(None, name)?;
-                    let span = call.span;
-                    return Ok((Expr::new(ExprKind::Call(call), span), d));
-                }
-                leaf(self.reference(name, false, token.span))
+                self.reference(name, false, token.span)
             }
             TokenKind::QuotedName(_) => {
                 let name = self.ident("a name")?;
-                leaf(self.reference(name, false, token.span))
+                self.reference(name, false, token.span)
             }
             _ => Err(self.unexpected("an expression")),
         }
