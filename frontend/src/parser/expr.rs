@@ -64,6 +64,14 @@ pub(crate) fn nest(below: usize, at: Span) -> PResult<usize> {
     Ok(below + 1)
 }
 
+/// `l op r`, refused at `op_span` when too deep. Out of [`Parser::expr_bp`], whose
+/// frame stays small for the recursion.
+fn binary(op: BinaryOp, op_span: Span, (l, l_depth): Deep, (r, r_depth): Deep) -> PResult<Deep> {
+    let depth = nest(l_depth.max(r_depth), op_span)?;
+    let span = l.span.to(r.span);
+    Ok((Expr::new(ExprKind::Binary(op, Box::new(l), Box::new(r)), span), depth))
+}
+
 impl Parser {
     /// A full expression.
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
@@ -99,13 +107,10 @@ impl Parser {
     /// chain costs no recursion, only depth.
     pub(crate) fn expr_bp(&mut self, min_prec: u8) -> PResult<Deep> {
         self.enter()?;
-        let (mut lhs, mut lhs_depth) = self.unary()?;
+        let mut lhs = self.unary()?;
         loop {
             if self.is_kw("in") && IN_PRECEDENCE > min_prec {
-                lhs_depth = nest(lhs_depth, self.advance().span)?;
-                let table = self.ident("a table name after `in`")?;
-                let span = lhs.span.to(table.span);
-                lhs = Expr::new(ExprKind::In(Box::new(lhs), table), span);
+                lhs = self.in_table(lhs)?;
                 continue;
             }
             let Some((op, len)) = self.binary_op() else {
@@ -117,18 +122,24 @@ impl Parser {
             }
             // Refused before the right operand is read, so the error names the
             // first operator past the limit.
-            nest(lhs_depth, self.peek().span)?;
+            nest(lhs.1, self.peek().span)?;
             let op_span = self.peek().span;
             for _ in 0..len {
                 self.advance();
             }
-            let (rhs, rhs_depth) = self.expr_bp(prec)?;
-            lhs_depth = nest(lhs_depth.max(rhs_depth), op_span)?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+            let rhs = self.expr_bp(prec)?;
+            lhs = binary(op, op_span, lhs, rhs)?;
         }
         self.leave();
-        Ok((lhs, lhs_depth))
+        Ok(lhs)
+    }
+
+    /// `lhs in T`.
+    fn in_table(&mut self, (lhs, depth): Deep) -> PResult<Deep> {
+        let depth = nest(depth, self.advance().span)?;
+        let table = self.ident("a table name after `in`")?;
+        let span = lhs.span.to(table.span);
+        Ok((Expr::new(ExprKind::In(Box::new(lhs), table), span), depth))
     }
 
     /// A unary operator, parentheses, a call, or a literal or name, each with any
