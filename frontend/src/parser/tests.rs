@@ -131,12 +131,20 @@ fn the_deepest_expression_allowed_fits_a_quarter_of_a_worker_stack() {
     /// Builds an expression `d` deep.
     type Shape = fn(usize) -> String;
     // Each in a select item or a filter.
-    let shapes: [(&str, Shape); 5] = [
+    let shapes: [(&str, Shape); 6] = [
         ("select", |d| format!("{} as x", terms(d, |_| "a".into(), " + "))),
         ("filter", |d| terms(d - 1, |i| format!("a == {i}"), " or ")),
         ("filter", |d| format!("a{}", " is null".repeat(d - 1))),
         ("select", |d| format!("maximum(b, {}) * 2.0 as x", terms(d - 2, |_| "b".into(), " / "))),
         ("filter", |d| format!("{}b is null", "not ".repeat(d - 2))),
+        ("select", |d| {
+            format!(
+                "{}{}{} as x",
+                "coalesce(".repeat(d / 2),
+                terms(d - d / 2, |_| "a".into(), " - "),
+                ")".repeat(d / 2)
+            )
+        }),
     ];
     for (place, shape) in shapes {
         let app = |d: usize| match place {
@@ -189,5 +197,31 @@ fn the_deepest_pattern_allowed_with_the_deepest_filter_fits_a_quarter_of_a_worke
             let at = deeper.match_indices(sep.trim()).nth(N - 1).unwrap().0;
             assert_eq!(errors[0].span.start, at);
         });
+    }
+}
+
+#[test]
+fn the_deepest_nesting_the_parser_allows_fits_half_a_worker_stack() {
+    // The parser's own recursion, bounded by MAX_DEPTH: unoptimised, 63 nested
+    // calls need about 680 KiB of stack (optimised, a sixth of that).
+    let nested = |open: &str, close: &str, n: usize| {
+        format!(
+            "define stream S (a int, b double);\nfrom S[{}b is null{}] select a insert into O;",
+            open.repeat(n),
+            close.repeat(n)
+        )
+    };
+    for (open, close, most) in [("(", ")", 63), ("coalesce(", ")", 62), ("not ", "", 62), ("not (", ")", 31)] {
+        let (text, deeper) = (nested(open, close, most), nested(open, close, most + 1));
+        let worker = std::thread::Builder::new().stack_size(1024 * 1024).spawn(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            // One more is refused: too deep a nesting or too deep a tree.
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.contains("too deep"), "{open}: {errors:?}");
+        });
+        worker.expect("a thread").join().expect("the work on the stack panicked");
     }
 }
