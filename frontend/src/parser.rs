@@ -72,16 +72,16 @@ const MAX_DEPTH: usize = 64;
 /// analyser, the printer, the compiler, the evaluator and the tree's drop all
 /// recurse on it. Deeper expressions are refused with an error at the operator past
 /// the limit. 64 is over three times the deepest expression of the golden corpus
-/// (19), and the most stack-hungry walk (analysis, about 6 KiB a level in a debug
-/// build, 1 KiB optimised) then needs about 400 KiB at most: a fifth of a 2 MiB
-/// thread stack (see `docs/architecture.md`).
+/// (19); at 64, every walk after parsing needs under 300 KiB of stack even in a
+/// debug build, a seventh of a 2 MiB worker thread's (measurements in
+/// `docs/architecture.md`).
 pub const MAX_EXPR_DEPTH: usize = 64;
 
 /// The deepest pattern or sequence tree the parser builds: `A -> B -> C` nests one
 /// level per item (as do `every`, `within`, `and`, `or`), and analysis and
 /// compilation recurse on it, analysing each event's filter at the bottom. The
 /// golden corpus's longest chain has four items; 32 steps over a 64-deep filter
-/// need under 460 KiB of stack in a debug build.
+/// need 160 KiB of stack to analyse in a debug build.
 pub const MAX_PATTERN_DEPTH: usize = 32;
 
 /// Parser state: the tokens, the cursor, and the errors of abandoned statements.
