@@ -62,8 +62,27 @@ pub fn parse_expression(text: &str) -> Result<Expr, Vec<Diagnostic>> {
 pub(crate) type PResult<T> = Result<T, Diagnostic>;
 
 /// How deeply expressions and patterns may nest before the parser refuses (keeps
-/// hostile input from overflowing the stack).
+/// hostile input from overflowing the parser's own stack).
 const MAX_DEPTH: usize = 64;
+
+/// The deepest expression tree the parser builds (a leaf is depth 1; each binary
+/// operator, `in`, `is null`, `not`, `-` or call is one deeper than its deepest
+/// operand). A flat chain such as `a + a + … + a` or `x == 1 or x == 2 or …` costs
+/// the parser no recursion, but its tree nests one level per operator, and the
+/// analyser, the printer, the compiler, the evaluator and the tree's drop all
+/// recurse on it. Deeper expressions are refused with an error at the operator past
+/// the limit. 64 is over three times the deepest expression of the golden corpus
+/// (19); at 64, every walk after parsing needs under 300 KiB of stack even in a
+/// debug build, a seventh of a 2 MiB worker thread's (measurements in
+/// `docs/architecture.md`).
+pub const MAX_EXPR_DEPTH: usize = 64;
+
+/// The deepest pattern or sequence tree the parser builds: `A -> B -> C` nests one
+/// level per item (as do `every`, `within`, `and`, `or`), and analysis and
+/// compilation recurse on it, analysing each event's filter at the bottom. The
+/// golden corpus's longest chain has four items; 32 steps over a 64-deep filter
+/// need 160 KiB of stack to analyse in a debug build.
+pub const MAX_PATTERN_DEPTH: usize = 32;
 
 /// Parser state: the tokens, the cursor, and the errors of abandoned statements.
 pub(crate) struct Parser {

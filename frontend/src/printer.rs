@@ -546,7 +546,8 @@ fn expr(e: &Expr, min_prec: u8) -> String {
                 if right.starts_with('-') && matches!(op, BinaryOp::Sub) { format!("({right})") } else { right };
             (format!("{} {} {}", expr(l, p), op.symbol(), right), p)
         }
-        ExprKind::IsNull(x) => (format!("{} is null", expr(x, 10)), 9),
+        // `is null` chains (`a is null is null`) need no parentheses.
+        ExprKind::IsNull(x) => (format!("{} is null", expr(x, 9)), 9),
         ExprKind::In(x, t) => (format!("{} in {}", expr(x, IN_PRECEDENCE), name(&t.name)), IN_PRECEDENCE),
     };
     if prec < min_prec {

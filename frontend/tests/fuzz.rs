@@ -1,7 +1,8 @@
 //! Mutation fuzzing of the front end: apps from the golden corpus and `tests/apps/`
-//! are cut, spliced, duplicated and sprinkled with tokens of the language, then
-//! parsed, analysed and printed; nothing may panic, and a refused app carries
-//! located errors.
+//! are cut, spliced, duplicated, sprinkled with tokens of the language and with
+//! long flat chains of operators or pattern steps, then parsed, analysed and
+//! printed on a 2 MiB stack (a tokio or timely worker's); nothing may panic or
+//! overflow, and a refused app carries located errors.
 //!
 //! `cargo test -p sluice-frontend --test fuzz` runs it for 3 seconds;
 //! `SLUICE_FUZZ_SECS=600 cargo test --release -p sluice-frontend --test fuzz -- --nocapture`
@@ -124,6 +125,40 @@ fn corpus() -> Vec<String> {
     apps
 }
 
+/// One link of a flat chain: each repetition nests the tree one level deeper.
+const LINKS: &[&str] =
+    &[" + a", " - 1", " * b", " or a == 1", " and x", " == a", " is null", " in T", " -> e9=S", ", e9=S[a > 1]"];
+
+/// A flat chain of one link repeated: mostly around the depth limits, sometimes
+/// thousands of times over them (`tests/deep.rs` tries 100,000).
+fn chain(rng: &mut Rng) -> String {
+    let n = match rng.below(50) {
+        0 => 1_000 + rng.below(10_000),
+        _ => 20 + rng.below(60),
+    };
+    LINKS[rng.below(LINKS.len())].repeat(n)
+}
+
+/// Inserts a chain where an expression or a pattern step is likely to end (before
+/// `]`, ` as `, ` insert`, ` select`), or anywhere when there is no such place.
+fn insert_chain(rng: &mut Rng, text: &mut String) {
+    let ends: Vec<usize> = ["]", " as ", " insert", " select"]
+        .iter()
+        .flat_map(|p| text.match_indices(p).map(|(i, _)| i).collect::<Vec<_>>())
+        .collect();
+    let at = if ends.is_empty() {
+        let mut at = rng.below(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    } else {
+        ends[rng.below(ends.len())]
+    };
+    let links = chain(rng);
+    text.insert_str(at, &links);
+}
+
 fn mutate(rng: &mut Rng, apps: &[String]) -> String {
     let mut text = apps[rng.below(apps.len())].clone();
     for _ in 0..1 + rng.below(6) {
@@ -163,6 +198,9 @@ fn mutate(rng: &mut Rng, apps: &[String]) -> String {
             _ => text.truncate(at),
         }
     }
+    if rng.below(8) == 0 {
+        insert_chain(rng, &mut text);
+    }
     text
 }
 
@@ -170,6 +208,13 @@ fn mutate(rng: &mut Rng, apps: &[String]) -> String {
 fn parser_never_panics_on_mutated_apps() {
     let secs: u64 = std::env::var("SLUICE_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     let seed: u64 = std::env::var("SLUICE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_1234_ABCD);
+    // A worker's stack, whatever RUST_MIN_STACK says: an overflow aborts the run.
+    let worker = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(move || fuzz(secs, seed));
+    worker.expect("a thread").join().expect("the fuzzer failed");
+}
+
+/// Mutates and checks apps for `secs` seconds from `seed`.
+fn fuzz(secs: u64, seed: u64) {
     let apps = corpus();
     let mut rng = Rng(seed);
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -43,6 +43,27 @@ fn check_reports_line_and_column_and_fails() {
     assert!(err.contains("^^^^^"), "{err}");
 }
 
+/// A flat chain of 100,000 terms nests one level per operator: `check`, `fmt` and
+/// `run` refuse it with the place of the operator past the limit, not a crash.
+#[test]
+fn a_long_flat_chain_is_refused_with_its_place() {
+    let dir = std::env::temp_dir().join(format!("sluice-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (app, input) = (dir.join("deep.siddhi"), dir.join("none.jsonl"));
+    let sum = vec!["a"; 100_000].join(" + ");
+    std::fs::write(&app, format!("define stream S (a int);\nfrom S select {sum} as x insert into O;\n")).unwrap();
+    std::fs::write(&input, "").unwrap();
+    // `from S select ` is 14 characters; the 64th `+` (k) is at column 13 + 4k.
+    let place = format!("deep.siddhi:2:{}: error: expression too deep: more than 64 nested operations", 13 + 4 * 64);
+    for args in [vec!["check"], vec!["fmt"], vec!["run", "--input", input.to_str().unwrap()]] {
+        let out = sluice().arg(args[0]).arg(&app).args(&args[1..]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", err.chars().take(300).collect::<String>());
+        assert!(err.contains(&place), "{args:?}: {}", err.chars().take(300).collect::<String>());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn check_summarises_valid_apps_in_both_spellings() {
     let out = sluice()

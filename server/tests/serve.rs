@@ -277,6 +277,67 @@ fn keys_limits_and_back_pressure() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Flat chains of operators (`a + a + …`, `x == 1 or x == 2 or …`) nest one level
+/// per operator; sent to every route that reads app or query text they are refused
+/// with 400 and the place of the operator past the limit, and the server lives on.
+#[test]
+fn long_flat_chains_are_refused_and_the_server_lives_on() {
+    use sluice_frontend::parser::MAX_EXPR_DEPTH;
+    let dir = data_dir("deep");
+    let server = start(&dir, &[]);
+    let b = &server.base;
+    assert_eq!(call("POST", &format!("{b}/v1/apps"), Some(("text/plain", APP)), None).0, 201);
+    let alive = || {
+        assert_eq!(call("GET", &format!("{b}/health"), None, None).0, 200);
+        let (status, body) = call(
+            "POST",
+            &format!("{b}/v1/apps/Stocks/query"),
+            Some(("text/plain", "SELECT symbol FROM StockTable")),
+            None,
+        );
+        assert_eq!((status, json(&body)["rows"].clone()), (200, serde_json::json!([])), "{body}");
+    };
+    for n in [3_000, 100_000] {
+        let terms = |term: &dyn Fn(usize) -> String, op: &str| (0..n).map(term).collect::<Vec<_>>().join(op);
+        let or = terms(&|i| format!("volume == {i}"), " or ");
+        let sum = terms(&|_| "price".into(), " + ");
+        // `volume == i` is two deep, so the 63rd `or` is one too many.
+        let col = 7 + or.match_indices(" or ").nth(MAX_EXPR_DEPTH - 2).expect("enough terms").0 + 2;
+        let app =
+            format!("define stream S (price double, volume long);\nfrom S[{or}] select {sum} as x insert into O;");
+        for route in ["validate", "apps"] {
+            let (status, body) = call("POST", &format!("{b}/v1/{route}"), Some(("text/plain", &app)), None);
+            assert_eq!(status, 400, "{route}, {n} terms");
+            let e = &json(&body)["error"];
+            assert_eq!(e["code"], "invalid_app");
+            let first = &e["errors"][0];
+            assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(2), Some(col as u64)));
+            let message = first["message"].as_str().unwrap_or_default();
+            assert!(message.starts_with("expression too deep: more than 64 nested operations"), "{message}");
+            alive();
+        }
+        let sql_or = terms(&|i| format!("volume = {i}"), " OR ");
+        let queries = [
+            (format!("from StockTable on {or} select symbol"), "query:1:"),
+            (format!("from StockTable select {sum} as x"), "query:1:"),
+            (format!("SELECT symbol FROM StockTable WHERE {sql_or}"), "SQL: expression too deep or too long"),
+            (format!("SELECT {sum} AS x FROM StockTable"), "SQL: expression too deep or too long"),
+        ];
+        for (query, starts) in queries {
+            let (status, body) = call("POST", &format!("{b}/v1/apps/Stocks/query"), Some(("text/plain", &query)), None);
+            assert_eq!(status, 400, "{}…", &query[..40]);
+            let e = &json(&body)["error"];
+            let message = e["message"].as_str().unwrap_or_default();
+            assert_eq!(e["code"], "bad_query");
+            let head: String = message.chars().take(300).collect();
+            assert!(message.starts_with(starts) && message.contains("expression too deep"), "{head}");
+            alive();
+        }
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A port nobody listens on now.
 /// A playback app with a heartbeat: the clock moves while no event arrives, so
 /// a subscriber sees the window expire without sending anything more.

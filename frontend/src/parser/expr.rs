@@ -1,7 +1,12 @@
 //! Expressions, with Siddhi's precedence: `or` < `and` < `in` < `== !=` <
 //! `< <= > >=` < `+ -` < `* / %` < unary `not`/`-` < postfix `is null`.
+//!
+//! Every step returns the expression with the depth of its tree, and no tree
+//! deeper than [`MAX_EXPR_DEPTH`] is ever built: a flat chain `a + a + … + a`
+//! costs the parser no recursion but nests one level per operator, and the later
+//! stages (and the tree's drop) recurse on that nesting.
 
-use super::{PResult, Parser};
+use super::{PResult, Parser, MAX_EXPR_DEPTH};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{Token, TokenKind};
@@ -30,9 +35,51 @@ pub fn unit_ms(word: &str) -> Option<i64> {
     })
 }
 
+/// An expression and the depth of its tree (a leaf is 1).
+pub(crate) type Deep = (Expr, usize);
+
+/// The depth of `e`'s tree. Recursive, so only for trees the parser built (those
+/// are at most [`MAX_EXPR_DEPTH`] deep).
+pub(crate) fn depth(e: &Expr) -> usize {
+    match &e.kind {
+        ExprKind::Literal(_) | ExprKind::Attribute { .. } | ExprKind::StreamRef(_) => 1,
+        ExprKind::Call(c) => 1 + c.args.iter().map(depth).max().unwrap_or(0),
+        ExprKind::Unary(_, x) | ExprKind::IsNull(x) | ExprKind::In(x, _) => 1 + depth(x),
+        ExprKind::Binary(_, l, r) => 1 + depth(l).max(depth(r)),
+    }
+}
+
+/// The depth of a node over children as deep as `below`, or the error at `at` (the
+/// operator) when that passes [`MAX_EXPR_DEPTH`].
+pub(crate) fn nest(below: usize, at: Span) -> PResult<usize> {
+    if below >= MAX_EXPR_DEPTH {
+        return Err(Diagnostic::error(
+            at,
+            format!(
+                "expression too deep: more than {MAX_EXPR_DEPTH} nested operations; split it (e.g. into several \
+                 queries, or an `in` table instead of a long `or` chain)"
+            ),
+        ));
+    }
+    Ok(below + 1)
+}
+
+/// `l op r`, refused at `op_span` when too deep. Out of [`Parser::expr_bp`], whose
+/// frame stays small for the recursion.
+fn binary(op: BinaryOp, op_span: Span, (l, l_depth): Deep, (r, r_depth): Deep) -> PResult<Deep> {
+    let depth = nest(l_depth.max(r_depth), op_span)?;
+    let span = l.span.to(r.span);
+    Ok((Expr::new(ExprKind::Binary(op, Box::new(l), Box::new(r)), span), depth))
+}
+
 impl Parser {
     /// A full expression.
     pub(crate) fn expr(&mut self) -> PResult<Expr> {
+        self.deep_expr().map(|(e, _)| e)
+    }
+
+    /// A full expression and its depth.
+    pub(crate) fn deep_expr(&mut self) -> PResult<Deep> {
         self.expr_bp(0)
     }
 
@@ -56,15 +103,14 @@ impl Parser {
         Some((op, 1))
     }
 
-    pub(crate) fn expr_bp(&mut self, min_prec: u8) -> PResult<Expr> {
+    /// Operators binding tighter than `min_prec`, left to right in a loop: a flat
+    /// chain costs no recursion, only depth.
+    pub(crate) fn expr_bp(&mut self, min_prec: u8) -> PResult<Deep> {
         self.enter()?;
         let mut lhs = self.unary()?;
         loop {
             if self.is_kw("in") && IN_PRECEDENCE > min_prec {
-                self.advance();
-                let table = self.ident("a table name after `in`")?;
-                let span = lhs.span.to(table.span);
-                lhs = Expr::new(ExprKind::In(Box::new(lhs), table), span);
+                lhs = self.in_table(lhs)?;
                 continue;
             }
             let Some((op, len)) = self.binary_op() else {
@@ -74,56 +120,108 @@ impl Parser {
             if prec <= min_prec {
                 break;
             }
+            // Refused before the right operand is read, so the error names the
+            // first operator past the limit.
+            nest(lhs.1, self.peek().span)?;
+            let op_span = self.peek().span;
             for _ in 0..len {
                 self.advance();
             }
             let rhs = self.expr_bp(prec)?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+            lhs = binary(op, op_span, lhs, rhs)?;
         }
         self.leave();
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> PResult<Expr> {
-        let start = self.peek().span;
-        if self.eat_kw("not") {
-            self.enter()?;
-            let operand = self.unary()?;
-            self.leave();
-            let span = start.to(operand.span);
-            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(operand)), span));
+    /// `lhs in T`.
+    fn in_table(&mut self, (lhs, depth): Deep) -> PResult<Deep> {
+        let depth = nest(depth, self.advance().span)?;
+        let table = self.ident("a table name after `in`")?;
+        let span = lhs.span.to(table.span);
+        Ok((Expr::new(ExprKind::In(Box::new(lhs), table), span), depth))
+    }
+
+    /// A unary operator, parentheses, a call, or a literal or name, each with any
+    /// `is null` after it. Only a dispatcher: the forms that nest recurse through
+    /// small frames of their own, since unoptimised builds give every local of a
+    /// function its own slot.
+    fn unary(&mut self) -> PResult<Deep> {
+        if self.is_kw("not") {
+            return self.negated(UnaryOp::Not);
         }
         if self.is_sym("-") || self.is_sym("+") {
-            let negative = self.is_sym("-");
-            self.advance();
-            if matches!(self.peek().kind, TokenKind::Number(_)) && !self.is_time_constant() {
-                let mut lit = self.number(negative)?;
-                lit.span = start.to(lit.span);
-                return self.postfix(lit);
+            if matches!(self.peek_at(1).kind, TokenKind::Number(_)) && time_unit_ms(self.peek_at(2)).is_none() {
+                return self.signed_number();
             }
-            self.enter()?;
-            let operand = self.unary()?;
-            self.leave();
-            if !negative {
-                return Ok(operand);
-            }
-            let span = start.to(operand.span);
-            return Ok(Expr::new(ExprKind::Unary(UnaryOp::Neg, Box::new(operand)), span));
+            return self.negated(UnaryOp::Neg);
         }
-        let primary = self.primary()?;
-        self.postfix(primary)
+        let operand = if self.is_sym("(") {
+            self.parenthesized()?
+        } else if self.is_call() {
+            self.call()?
+        } else {
+            (self.primary()?, 1)
+        };
+        self.postfix(operand)
+    }
+
+    /// `not x`, `-x`, or `+x` (which is `x`).
+    fn negated(&mut self, op: UnaryOp) -> PResult<Deep> {
+        let start = self.peek().span;
+        let plus = self.is_sym("+");
+        self.advance();
+        self.enter()?;
+        let (operand, d) = self.unary()?;
+        self.leave();
+        if plus {
+            return Ok((operand, d));
+        }
+        let span = start.to(operand.span);
+        Ok((Expr::new(ExprKind::Unary(op, Box::new(operand)), span), nest(d, start)?))
+    }
+
+    /// `-5`, `+2.5`: a number literal with its sign.
+    fn signed_number(&mut self) -> PResult<Deep> {
+        let start = self.advance();
+        let mut lit = self.number(matches!(start.kind, TokenKind::Sym("-")))?;
+        lit.span = start.span.to(lit.span);
+        self.postfix((lit, 1))
+    }
+
+    /// `( expr )`.
+    fn parenthesized(&mut self) -> PResult<Deep> {
+        self.advance();
+        let inner = self.deep_expr()?;
+        self.expect_sym(")", "to close the parenthesis")?;
+        Ok(inner)
+    }
+
+    /// Whether a call (`f(` or `ns:f(`) starts here.
+    fn is_call(&self) -> bool {
+        matches!(self.peek().kind, TokenKind::Word(_))
+            && (self.is_sym_at(1, "(") || (self.is_sym_at(1, ":") && self.is_ident_at(2) && self.is_sym_at(3, "(")))
+    }
+
+    /// `f(args)` or `ns:f(args)`.
+    fn call(&mut self) -> PResult<Deep> {
+        let name = self.ident("a function name")?;
+        let (namespace, name) =
+            if self.eat_sym(":") { (Some(name), self.ident("a function name")?) } else { (None, name) };
+        let (call, depth) = self.deep_call_args(namespace, name)?;
+        let span = call.span;
+        Ok((Expr::new(ExprKind::Call(call), span), depth))
     }
 
     /// `x is null`.
-    fn postfix(&mut self, mut e: Expr) -> PResult<Expr> {
+    fn postfix(&mut self, (mut e, mut d): Deep) -> PResult<Deep> {
         while self.is_kw("is") {
-            self.advance();
+            d = nest(d, self.advance().span)?;
             self.expect_kw("null", "after `is`")?;
             let span = e.span.to(self.prev_span());
             e = Expr::new(ExprKind::IsNull(Box::new(e)), span);
         }
-        Ok(e)
+        Ok((e, d))
     }
 
     /// Whether the next tokens are `<number> <time unit>`.
@@ -131,6 +229,7 @@ impl Parser {
         matches!(self.peek().kind, TokenKind::Number(_)) && time_unit_ms(self.peek_at(1)).is_some()
     }
 
+    /// A literal or a name: what nests no further (see [`Parser::unary`]).
     fn primary(&mut self) -> PResult<Expr> {
         let token = self.peek().clone();
         match &token.kind {
@@ -139,12 +238,6 @@ impl Parser {
             TokenKind::Str(s) => {
                 self.advance();
                 Ok(Expr::new(ExprKind::Literal(Literal::String(s.clone())), token.span))
-            }
-            TokenKind::Sym("(") => {
-                self.advance();
-                let e = self.expr()?;
-                self.expect_sym(")", "to close the parenthesis")?;
-                Ok(e)
             }
             TokenKind::Sym("#") => {
                 self.advance();
@@ -170,18 +263,6 @@ impl Parser {
                     }
                 }
                 let name = self.ident("a name")?;
-                if self.is_sym(":") && self.is_ident_at(1) && self.is_sym_at(2, "(") {
-                    self.advance();
-                    let fname = self.ident("a function name")?;
-                    let call = self.call_args(Some(name), fname)?;
-                    let span = call.span;
-                    return Ok(Expr::new(ExprKind::Call(call), span));
-                }
-                if self.is_sym("(") {
-                    let call = self.call_args(None, name)?;
-                    let span = call.span;
-                    return Ok(Expr::new(ExprKind::Call(call), span));
-                }
                 self.reference(name, false, token.span)
             }
             TokenKind::QuotedName(_) => {
@@ -239,16 +320,24 @@ impl Parser {
 
     /// `(args)` after a function name.
     pub(crate) fn call_args(&mut self, namespace: Option<Ident>, name: Ident) -> PResult<FunctionCall> {
+        self.deep_call_args(namespace, name).map(|(c, _)| c)
+    }
+
+    /// `(args)` after a function name, and the depth of the call as an expression.
+    fn deep_call_args(&mut self, namespace: Option<Ident>, name: Ident) -> PResult<(FunctionCall, usize)> {
         let start = namespace.as_ref().map_or(name.span, |n| n.span);
         self.expect_sym("(", "to open the arguments")?;
         let mut args = Vec::new();
+        let mut below = 0;
         if !self.is_sym(")") {
             loop {
                 if self.is_sym("*") && (self.is_sym_at(1, ")")) {
                     // `count(*)` is `count()`.
                     self.advance();
                 } else {
-                    args.push(self.expr()?);
+                    let (arg, d) = self.deep_expr()?;
+                    below = below.max(nest(d, start)?);
+                    args.push(arg);
                 }
                 if !self.eat_sym(",") {
                     break;
@@ -256,7 +345,8 @@ impl Parser {
             }
         }
         self.expect_sym(")", "to close the arguments")?;
-        Ok(FunctionCall { namespace, name, args, span: start.to(self.prev_span()) })
+        let depth = below.max(1);
+        Ok((FunctionCall { namespace, name, args, span: start.to(self.prev_span()) }, depth))
     }
 
     /// `1 min 30 sec`: one or more `<int> <unit>` pairs.

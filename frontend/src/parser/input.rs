@@ -1,7 +1,7 @@
 //! What a query reads: a single stream with its handlers, a join, or a pattern or
 //! sequence.
 
-use super::{PResult, Parser};
+use super::{PResult, Parser, MAX_PATTERN_DEPTH};
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::TokenKind;
@@ -140,7 +140,7 @@ impl Parser {
     // ---- patterns and sequences ----------------------------------------------------
 
     fn state_input(&mut self, start: Span) -> PResult<InputStream> {
-        let (element, kind) = self.state_chain(None)?;
+        let (element, kind, _) = self.state_chain(None)?;
         Ok(InputStream::State(Box::new(StateInput { kind, element, span: start.to(self.prev_span()) })))
     }
 
@@ -150,15 +150,22 @@ impl Parser {
             return Err(Diagnostic::error(first.span, "in a pattern, name an event with `e1=S`, not `S as e1`"));
         }
         let first = self.state_unit_tail(StateStream { alias: None, input: first })?;
-        let (element, kind) = self.state_chain(Some(first))?;
+        let (element, kind, _) = self.state_chain(Some(first))?;
         Ok(InputStream::State(Box::new(StateInput { kind, element, span: start.to(self.prev_span()) })))
     }
 
     /// Items separated by `->` (pattern) or `,` (sequence), then an optional `within`
-    /// for the whole chain. `first` is an already-parsed first unit.
-    fn state_chain(&mut self, first: Option<StateElement>) -> PResult<(StateElement, StateKind)> {
+    /// for the whole chain. `first` is an already-parsed first unit. Also returns
+    /// the depth of the tree, bounded as it grows: a flat chain nests one level per
+    /// item.
+    fn state_chain(&mut self, first: Option<StateElement>) -> PResult<(StateElement, StateKind, usize)> {
         self.enter()?;
-        let mut items = vec![self.state_item(first)?];
+        let (item, d) = self.state_item(first)?;
+        let mut items = vec![item];
+        // The chain nests to the right: item `i` sits under `i + 1` `Next` nodes, the
+        // last one (`n - 1`) under `n - 1`. `inner` is the deepest reach of the items
+        // before the last, `last` the depth of the last item.
+        let (mut inner, mut last) = (0, d);
         let mut kind = None;
         loop {
             let this = if self.is_sym("->") {
@@ -175,48 +182,56 @@ impl Parser {
                 ));
             }
             kind = Some(this);
-            self.advance();
-            items.push(self.state_item(None)?);
+            let at = self.advance().span;
+            let i = items.len();
+            inner = inner.max(i + last);
+            let (item, d) = self.state_item(None)?;
+            last = d;
+            pattern_depth(inner.max(i + last), at)?;
+            items.push(item);
         }
+        let mut depth = inner.max(items.len() - 1 + last);
         let mut element = items.pop().expect("one item");
         while let Some(prev) = items.pop() {
             element = StateElement::Next(Box::new(prev), Box::new(element));
         }
         if self.is_kw("within") {
-            self.advance();
+            depth = pattern_depth(depth + 1, self.advance().span)?;
             let time = self.expr()?;
             element = StateElement::Within(Box::new(element), time);
         }
         self.leave();
-        Ok((element, kind.unwrap_or(StateKind::Pattern)))
+        Ok((element, kind.unwrap_or(StateKind::Pattern), depth))
     }
 
     /// `every unit`, or a unit possibly combined with `and`/`or`; a `within` after it
     /// binds to it when the chain goes on.
-    fn state_item(&mut self, first: Option<StateElement>) -> PResult<StateElement> {
-        let mut element = if first.is_none() && self.eat_kw("every") {
-            let unit = self.state_logical(None)?;
-            StateElement::Every(Box::new(unit))
+    fn state_item(&mut self, first: Option<StateElement>) -> PResult<(StateElement, usize)> {
+        let (mut element, mut depth) = if first.is_none() && self.is_kw("every") {
+            let at = self.advance().span;
+            let (unit, d) = self.state_logical(None)?;
+            (StateElement::Every(Box::new(unit)), pattern_depth(d + 1, at)?)
         } else {
             self.state_logical(first)?
         };
         if self.is_kw("within") {
             // `within` binds to this item only when the chain continues after it.
             let save = self.pos;
-            self.advance();
+            let at = self.advance().span;
             let time = self.expr()?;
             if self.is_sym("->") || self.is_sym(",") {
+                depth = pattern_depth(depth + 1, at)?;
                 element = StateElement::Within(Box::new(element), time);
             } else {
                 self.pos = save;
             }
         }
-        Ok(element)
+        Ok((element, depth))
     }
 
-    fn state_logical(&mut self, first: Option<StateElement>) -> PResult<StateElement> {
-        let left = match first {
-            Some(f) => f,
+    fn state_logical(&mut self, first: Option<StateElement>) -> PResult<(StateElement, usize)> {
+        let (left, left_depth) = match first {
+            Some(f) => (f, 1),
             None => self.state_unit()?,
         };
         let op = if self.is_kw("and") {
@@ -224,24 +239,25 @@ impl Parser {
         } else if self.is_kw("or") {
             LogicalOp::Or
         } else {
-            return Ok(left);
+            return Ok((left, left_depth));
         };
-        self.advance();
-        let right = self.state_unit()?;
-        Ok(StateElement::Logical { op, left: Box::new(left), right: Box::new(right) })
+        let at = self.advance().span;
+        let (right, right_depth) = self.state_unit()?;
+        let depth = pattern_depth(1 + left_depth.max(right_depth), at)?;
+        Ok((StateElement::Logical { op, left: Box::new(left), right: Box::new(right) }, depth))
     }
 
     /// `( chain )`, `not S[…] [for t]`, or `[e=]S[…]` with an optional count.
-    fn state_unit(&mut self) -> PResult<StateElement> {
+    fn state_unit(&mut self) -> PResult<(StateElement, usize)> {
         if self.eat_sym("(") {
-            let (inner, _) = self.state_chain(None)?;
+            let (inner, _, depth) = self.state_chain(None)?;
             self.expect_sym(")", "to close the parenthesised pattern")?;
-            return Ok(inner);
+            return Ok((inner, depth));
         }
         if self.eat_kw("not") {
             let input = self.single_input(false)?;
             let for_time = if self.eat_kw("for") { Some(self.expr()?) } else { None };
-            return Ok(StateElement::Absent { stream: StateStream { alias: None, input }, for_time });
+            return Ok((StateElement::Absent { stream: StateStream { alias: None, input }, for_time }, 1));
         }
         let alias = if self.is_ident() && self.is_sym_at(1, "=") {
             let a = self.ident("an event name")?;
@@ -251,7 +267,7 @@ impl Parser {
             None
         };
         let input = self.single_input(false)?;
-        self.state_unit_tail(StateStream { alias, input })
+        Ok((self.state_unit_tail(StateStream { alias, input })?, 1))
     }
 
     /// An optional count after a pattern stream: `<2:5>`, `<3:>`, `<:4>`, `<2>`,
@@ -294,4 +310,17 @@ impl Parser {
         };
         Ok(StateElement::Count { stream, min, max, syntax })
     }
+}
+
+/// `depth`, or the error at `at` when a pattern's tree would be deeper than
+/// [`MAX_PATTERN_DEPTH`]: a chain `A -> B -> …` nests one level per item, and
+/// analysis and compilation recurse on it.
+fn pattern_depth(depth: usize, at: Span) -> PResult<usize> {
+    if depth > MAX_PATTERN_DEPTH {
+        return Err(Diagnostic::error(
+            at,
+            format!("pattern too deep: more than {MAX_PATTERN_DEPTH} nested steps; split it into several queries"),
+        ));
+    }
+    Ok(depth)
 }

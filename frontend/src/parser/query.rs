@@ -37,6 +37,8 @@ impl Parser {
                 InputStream::Join(join) => {
                     join.on = Some(match join.on.take() {
                         Some(on) => {
+                            // `on and where` nests one level over both.
+                            super::expr::nest(super::expr::depth(&on).max(super::expr::depth(&cond)), where_span)?;
                             let span = on.span.to(cond.span);
                             Expr::new(ExprKind::Binary(BinaryOp::And, Box::new(on), Box::new(cond)), span)
                         }
@@ -361,6 +363,6 @@ impl Parser {
 
     /// A condition that stops before `or` (range partitions use `or` between ranges).
     fn expr_no_or(&mut self) -> PResult<Expr> {
-        self.expr_bp(BinaryOp::Or.precedence())
+        self.expr_bp(BinaryOp::Or.precedence()).map(|(e, _)| e)
     }
 }

@@ -113,3 +113,115 @@ fn deep_nesting_does_not_overflow() {
     );
     assert!(parse(&text).is_err());
 }
+
+/// Runs `f` on a thread with a 512 KiB stack: a quarter of the 2 MiB that tokio's
+/// and timely's worker threads get.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    let worker = std::thread::Builder::new().stack_size(512 * 1024).spawn(f).expect("a thread");
+    worker.join().expect("the work on the small stack panicked");
+}
+
+#[test]
+fn the_deepest_expression_allowed_fits_a_quarter_of_a_worker_stack() {
+    use super::expr::depth;
+    use super::MAX_EXPR_DEPTH as N;
+    fn terms(n: usize, term: impl Fn(usize) -> String, sep: &str) -> String {
+        (0..n).map(term).collect::<Vec<_>>().join(sep)
+    }
+    /// Builds an expression `d` deep.
+    type Shape = fn(usize) -> String;
+    // Each in a select item or a filter.
+    let shapes: [(&str, Shape); 6] = [
+        ("select", |d| format!("{} as x", terms(d, |_| "a".into(), " + "))),
+        ("filter", |d| terms(d - 1, |i| format!("a == {i}"), " or ")),
+        ("filter", |d| format!("a{}", " is null".repeat(d - 1))),
+        ("select", |d| format!("maximum(b, {}) * 2.0 as x", terms(d - 2, |_| "b".into(), " / "))),
+        ("filter", |d| format!("{}b is null", "not ".repeat(d - 2))),
+        ("select", |d| {
+            format!(
+                "{}{}{} as x",
+                "coalesce(".repeat(d / 2),
+                terms(d - d / 2, |_| "a".into(), " - "),
+                ")".repeat(d / 2)
+            )
+        }),
+    ];
+    for (place, shape) in shapes {
+        let app = |d: usize| match place {
+            "select" => format!("define stream S (a int, b double);\nfrom S select {} insert into O;", shape(d)),
+            _ => format!("define stream S (a int, b double);\nfrom S[{}] select a insert into O;", shape(d)),
+        };
+        let (text, deeper) = (app(N), app(N + 1));
+        on_small_stack(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let Element::Query(q) = &parsed.elements[1] else { panic!() };
+            let e = match &q.input {
+                InputStream::Single(s) if !s.handlers.is_empty() => match &s.handlers[0] {
+                    StreamHandler::Filter(e) => e,
+                    _ => panic!(),
+                },
+                _ => &q.selector.items.as_ref().unwrap()[0].expr,
+            };
+            assert_eq!(depth(e), N, "{text}");
+            let plan = crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            drop((plan, parsed));
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.starts_with("expression too deep: more than 64"), "{errors:?}");
+            assert_eq!(errors[0].line_col(&deeper).0, 2);
+        });
+    }
+}
+
+#[test]
+fn the_deepest_pattern_allowed_with_the_deepest_filter_fits_a_quarter_of_a_worker_stack() {
+    use super::{MAX_EXPR_DEPTH, MAX_PATTERN_DEPTH as N};
+    // `N` events, the last one's filter as deep as expressions may be.
+    let filter = (0..MAX_EXPR_DEPTH - 1).map(|i| format!("a == {i}")).collect::<Vec<_>>().join(" or ");
+    let app = |n: usize, sep: &str| {
+        let events: Vec<String> = (0..n - 1).map(|i| format!("e{i}=S[a > {i}]")).collect();
+        format!("define stream S (a int);\nfrom {}{sep}e{n}=S[{filter}] select e0.a insert into O;", events.join(sep))
+    };
+    for sep in [" -> ", ", "] {
+        let (text, deeper) = (app(N, sep), app(N + 1, sep));
+        on_small_stack(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let plan = crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            drop((plan, parsed));
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.starts_with("pattern too deep: more than 32 nested steps"), "{errors:?}");
+            // At the separator before the event past the limit.
+            let at = deeper.match_indices(sep.trim()).nth(N - 1).unwrap().0;
+            assert_eq!(errors[0].span.start, at);
+        });
+    }
+}
+
+#[test]
+fn the_deepest_nesting_the_parser_allows_fits_half_a_worker_stack() {
+    // The parser's own recursion, bounded by MAX_DEPTH: unoptimised, 63 nested
+    // calls need about 680 KiB of stack (optimised, a sixth of that).
+    let nested = |open: &str, close: &str, n: usize| {
+        format!(
+            "define stream S (a int, b double);\nfrom S[{}b is null{}] select a insert into O;",
+            open.repeat(n),
+            close.repeat(n)
+        )
+    };
+    for (open, close, most) in [("(", ")", 63), ("coalesce(", ")", 62), ("not ", "", 62), ("not (", ")", 31)] {
+        let (text, deeper) = (nested(open, close, most), nested(open, close, most + 1));
+        let worker = std::thread::Builder::new().stack_size(1024 * 1024).spawn(move || {
+            let parsed = parse(&text).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            crate::semantic::analyze(&parsed).unwrap_or_else(|e| panic!("{}\n{text}", e[0].message));
+            let printed = crate::printer::print_app(&parsed);
+            assert_eq!(parse(&printed).as_ref(), Ok(&parsed), "{printed}");
+            // One more is refused: too deep a nesting or too deep a tree.
+            let errors = parse(&deeper).unwrap_err();
+            assert!(errors[0].message.contains("too deep"), "{open}: {errors:?}");
+        });
+        worker.expect("a thread").join().expect("the work on the stack panicked");
+    }
+}

@@ -129,7 +129,37 @@ impl Analyzer {
     }
 
     /// Resolves and types `e`; errors are recorded and a poison value returned.
+    ///
+    /// Only a dispatcher: the recursion runs through here once per level of the
+    /// tree, so the work of each form is in a function of its own, keeping this
+    /// frame small even unoptimised (where every local gets its own slot).
     pub(crate) fn typed(&mut self, e: &Expr, scope: &Scope, ctx: &mut Ctx) -> TypedExpr {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Call(call) => self.call(call, scope, ctx, span),
+            ExprKind::Unary(op, x) => {
+                let t = self.typed(x, scope, ctx);
+                self.unary(*op, x, t, span)
+            }
+            ExprKind::Binary(op, l, r) => {
+                let lt = self.typed(l, scope, ctx);
+                let rt = self.typed(r, scope, ctx);
+                self.binary(*op, (l, lt), (r, rt), span)
+            }
+            ExprKind::IsNull(x) => {
+                let t = self.typed(x, scope, ctx);
+                if is_poison(&t) {
+                    return poison(span);
+                }
+                TypedExpr { kind: TypedExprKind::IsNull(Box::new(t)), ty: AttrType::Bool, span }
+            }
+            ExprKind::In(x, table) => self.in_table(x, table, scope, ctx, span),
+            ExprKind::Literal(_) | ExprKind::Attribute { .. } | ExprKind::StreamRef(_) => self.leaf(e, scope),
+        }
+    }
+
+    /// A literal, an attribute or an event reference.
+    fn leaf(&mut self, e: &Expr, scope: &Scope) -> TypedExpr {
         let span = e.span;
         let mk = |kind, ty| TypedExpr { kind, ty, span };
         match &e.kind {
@@ -206,108 +236,106 @@ impl Analyzer {
                 };
                 mk(TypedExprKind::Indexed { input, index, position: usize::MAX }, AttrType::Object)
             }
-            ExprKind::Call(call) => self.call(call, scope, ctx, span),
-            ExprKind::Unary(op, x) => {
-                let t = self.typed(x, scope, ctx);
-                if is_poison(&t) {
-                    return poison(span);
-                }
-                let ty = match op {
-                    UnaryOp::Not if t.ty == AttrType::Bool => AttrType::Bool,
-                    UnaryOp::Neg if t.ty.is_numeric() => t.ty,
-                    UnaryOp::Not => {
-                        self.error(x.span, format!("`not` needs a bool, found {}", t.ty));
+            _ => unreachable!("not a leaf"),
+        }
+    }
+
+    /// `not x` or `-x` over `x` typed as `t`.
+    fn unary(&mut self, op: UnaryOp, x: &Expr, t: TypedExpr, span: Span) -> TypedExpr {
+        if is_poison(&t) {
+            return poison(span);
+        }
+        let ty = match op {
+            UnaryOp::Not if t.ty == AttrType::Bool => AttrType::Bool,
+            UnaryOp::Neg if t.ty.is_numeric() => t.ty,
+            UnaryOp::Not => {
+                self.error(x.span, format!("`not` needs a bool, found {}", t.ty));
+                return poison(span);
+            }
+            UnaryOp::Neg => {
+                self.error(x.span, format!("`-` needs a number, found {}", t.ty));
+                return poison(span);
+            }
+        };
+        TypedExpr { kind: TypedExprKind::Unary(op, Box::new(t)), ty, span }
+    }
+
+    /// `l op r`, each side with its type.
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        (l, lt): (&Expr, TypedExpr),
+        (r, rt): (&Expr, TypedExpr),
+        span: Span,
+    ) -> TypedExpr {
+        if is_poison(&lt) || is_poison(&rt) {
+            return poison(span);
+        }
+        let ty = match op {
+            BinaryOp::And | BinaryOp::Or => {
+                for (side, t) in [(l, &lt), (r, &rt)] {
+                    if t.ty != AttrType::Bool {
+                        self.error(side.span, format!("`{}` needs bool operands, but this is {}", op.symbol(), t.ty));
                         return poison(span);
                     }
-                    UnaryOp::Neg => {
-                        self.error(x.span, format!("`-` needs a number, found {}", t.ty));
-                        return poison(span);
-                    }
-                };
-                mk(TypedExprKind::Unary(*op, Box::new(t)), ty)
+                }
+                AttrType::Bool
             }
-            ExprKind::Binary(op, l, r) => {
-                let lt = self.typed(l, scope, ctx);
-                let rt = self.typed(r, scope, ctx);
-                if is_poison(&lt) || is_poison(&rt) {
+            BinaryOp::Eq | BinaryOp::Ne => {
+                let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
+                    || lt.ty == rt.ty
+                    || lt.ty == AttrType::Object
+                    || rt.ty == AttrType::Object;
+                if !ok {
+                    self.error(span, format!("cannot compare {} with {}", lt.ty, rt.ty));
                     return poison(span);
                 }
-                let ty = match op {
-                    BinaryOp::And | BinaryOp::Or => {
-                        for (side, t) in [(l, &lt), (r, &rt)] {
-                            if t.ty != AttrType::Bool {
-                                self.error(
-                                    side.span,
-                                    format!("`{}` needs bool operands, but this is {}", op.symbol(), t.ty),
-                                );
-                                return poison(span);
-                            }
-                        }
-                        AttrType::Bool
-                    }
-                    BinaryOp::Eq | BinaryOp::Ne => {
-                        let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
-                            || lt.ty == rt.ty
-                            || lt.ty == AttrType::Object
-                            || rt.ty == AttrType::Object;
-                        if !ok {
-                            self.error(span, format!("cannot compare {} with {}", lt.ty, rt.ty));
-                            return poison(span);
-                        }
-                        AttrType::Bool
-                    }
-                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                        let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
-                            || (lt.ty == AttrType::String && rt.ty == AttrType::String);
-                        if !ok {
-                            self.error(span, format!("`{}` cannot compare {} with {}", op.symbol(), lt.ty, rt.ty));
-                            return poison(span);
-                        }
-                        AttrType::Bool
-                    }
-                    _ => {
-                        if !lt.ty.is_numeric() || !rt.ty.is_numeric() {
-                            self.error(span, format!("`{}` needs numbers, found {} and {}", op.symbol(), lt.ty, rt.ty));
-                            return poison(span);
-                        }
-                        promote(lt.ty, rt.ty)
-                    }
-                };
-                mk(TypedExprKind::Binary(*op, Box::new(lt), Box::new(rt)), ty)
+                AttrType::Bool
             }
-            ExprKind::IsNull(x) => {
-                let t = self.typed(x, scope, ctx);
-                if is_poison(&t) {
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                let ok = (lt.ty.is_numeric() && rt.ty.is_numeric())
+                    || (lt.ty == AttrType::String && rt.ty == AttrType::String);
+                if !ok {
+                    self.error(span, format!("`{}` cannot compare {} with {}", op.symbol(), lt.ty, rt.ty));
                     return poison(span);
                 }
-                mk(TypedExprKind::IsNull(Box::new(t)), AttrType::Bool)
+                AttrType::Bool
             }
-            ExprKind::In(x, table) => {
-                let tschema = match self.catalog.get(&table.name) {
-                    Some(e) if e.kind == EntryKind::Table || e.kind == EntryKind::Window => e.schema.clone(),
-                    _ => {
-                        self.error(table.span, format!("'{}' is not a defined table", table.name));
-                        return poison(span);
-                    }
-                };
-                // The condition may name the table's attributes (`T.symbol == symbol in T`).
-                let mut with_table = scope.clone();
-                with_table.inputs.push(InputScope {
-                    name: table.name.clone(),
-                    alias: None,
-                    schema: tschema,
-                    indexable: false,
-                });
-                if with_table.current.is_none() {
-                    with_table.current = Some(0);
-                }
-                let input = with_table.inputs.len() - 1;
-                let t = self.typed(x, &with_table, ctx);
-                if is_poison(&t) {
+            _ => {
+                if !lt.ty.is_numeric() || !rt.ty.is_numeric() {
+                    self.error(span, format!("`{}` needs numbers, found {} and {}", op.symbol(), lt.ty, rt.ty));
                     return poison(span);
                 }
-                mk(TypedExprKind::In { table: table.name.clone(), input, cond: Box::new(t) }, AttrType::Bool)
+                promote(lt.ty, rt.ty)
             }
+        };
+        TypedExpr { kind: TypedExprKind::Binary(op, Box::new(lt), Box::new(rt)), ty, span }
+    }
+
+    /// `x in table`: `x` may name the table's attributes.
+    fn in_table(&mut self, x: &Expr, table: &Ident, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
+        let tschema = match self.catalog.get(&table.name) {
+            Some(e) if e.kind == EntryKind::Table || e.kind == EntryKind::Window => e.schema.clone(),
+            _ => {
+                self.error(table.span, format!("'{}' is not a defined table", table.name));
+                return poison(span);
+            }
+        };
+        // The condition may name the table's attributes (`T.symbol == symbol in T`).
+        let mut with_table = scope.clone();
+        with_table.inputs.push(InputScope { name: table.name.clone(), alias: None, schema: tschema, indexable: false });
+        if with_table.current.is_none() {
+            with_table.current = Some(0);
+        }
+        let input = with_table.inputs.len() - 1;
+        let t = self.typed(x, &with_table, ctx);
+        if is_poison(&t) {
+            return poison(span);
+        }
+        TypedExpr {
+            kind: TypedExprKind::In { table: table.name.clone(), input, cond: Box::new(t) },
+            ty: AttrType::Bool,
+            span,
         }
     }
 
@@ -339,7 +367,33 @@ impl Analyzer {
         }
     }
 
+    /// A call: its arguments typed here, on the way down, the rest in [`Self::call_typed`].
     fn call(&mut self, call: &FunctionCall, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
+        let aggregate = call.namespace.is_none() && is_aggregate(&call.qualified_name());
+        if aggregate && ctx.aggregates.is_none() {
+            self.error(
+                call.span,
+                format!("aggregate function '{}' can only be used in select or having", call.name.name),
+            );
+            return poison(span);
+        }
+        let args: Vec<TypedExpr> = if aggregate {
+            call.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect()
+        } else {
+            call.args.iter().map(|a| self.typed(a, scope, ctx)).collect()
+        };
+        self.call_typed(call, args, aggregate, ctx, span)
+    }
+
+    /// A call over its typed `args`.
+    fn call_typed(
+        &mut self,
+        call: &FunctionCall,
+        args: Vec<TypedExpr>,
+        aggregate: bool,
+        ctx: &mut Ctx,
+        span: Span,
+    ) -> TypedExpr {
         let name = call.qualified_name();
         let written = match &call.namespace {
             Some(ns) => format!("{}:{}", ns.name, call.name.name),
@@ -347,15 +401,7 @@ impl Analyzer {
         };
         // Messages name the function as the user wrote it.
         let as_written = |m: String| m.replacen(&name, &written, 1);
-        if call.namespace.is_none() && is_aggregate(&name) {
-            if ctx.aggregates.is_none() {
-                self.error(
-                    call.span,
-                    format!("aggregate function '{}' can only be used in select or having", call.name.name),
-                );
-                return poison(span);
-            }
-            let args: Vec<TypedExpr> = call.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect();
+        if aggregate {
             if args.iter().any(is_poison) {
                 return poison(span);
             }
@@ -373,7 +419,6 @@ impl Analyzer {
                 }
             };
         }
-        let args: Vec<TypedExpr> = call.args.iter().map(|a| self.typed(a, scope, ctx)).collect();
         if args.iter().any(is_poison) {
             return poison(span);
         }
