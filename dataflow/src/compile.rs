@@ -15,7 +15,7 @@ use crate::query::group::{
 };
 use crate::query::join::{JoinQuery, JoinQuerySpec, JoinSideSpec};
 use crate::query::keyed::KeyedMember;
-use crate::query::pattern::{EventSpec, PatternQuery, PatternSpec, Step};
+use crate::query::pattern::{self, EventSpec, PatternQuery, PatternSpec};
 use crate::query::rate::{RateSpec, Which};
 use crate::query::selector::{AggregateSpec, SelectorSpec};
 use crate::query::single::{RowMap, SingleQuery, SingleQuerySpec, Stage, WindowFactory};
@@ -27,7 +27,7 @@ use crate::value::Value;
 use sluice_frontend::ast::{JoinKind, JoinSide, Literal, OutputEventType};
 use sluice_frontend::logical::{
     AppPlan, EntryKind, HandlerPlan, InputPlan, JoinPlan, OutputPlan, OutputRatePlan, PartitionKeyKind, PartitionPlan,
-    PatternPlan, QueryPlan, SingleInputPlan, StatePlan, TableActionKind, TypedExpr, TypedExprKind,
+    PatternPlan, QueryPlan, SingleInputPlan, TableActionKind, TypedExpr, TypedExprKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -865,19 +865,19 @@ fn compile_pattern(cx: &QueryCx, pattern: &PatternPlan) -> Result<Compiled, Stri
         let indexed = filters.iter().any(CExpr::reads_indexed);
         specs.push(EventSpec { input, filters, indexed, width: e.schema.len() });
     }
-    let mut steps = Vec::new();
-    let mut every = None;
-    let mut within = None;
-    flatten_state(&pattern.state, &mut steps, &mut every, &mut within, what)?;
-    if matches!(steps.first(), Some(Step::Absent(..))) {
-        return Err(format!("{what}: a pattern that starts with `not` is not built yet"));
+    let sequence = pattern.kind == sluice_frontend::ast::StateKind::Sequence;
+    let (nodes, runtime, within) = pattern::build(&pattern.state, sequence).map_err(|e| format!("{what}: {e}"))?;
+    let mut by_input = vec![Vec::new(); inputs.len()];
+    for (n, node) in nodes.iter().enumerate() {
+        by_input[specs[node.event].input].push(n);
     }
     let selector = selector_spec(query, events, &offsets, what)?;
     let spec = Arc::new(PatternSpec {
         events: specs,
-        steps,
-        every,
-        sequence: pattern.kind == sluice_frontend::ast::StateKind::Sequence,
+        nodes,
+        runtime,
+        by_input,
+        sequence,
         within,
         selector: Arc::new(selector),
         rate: rate.clone(),
@@ -885,63 +885,6 @@ fn compile_pattern(cx: &QueryCx, pattern: &PatternPlan) -> Result<Compiled, Stri
     let make: MemberFactory =
         Arc::new(move |r| Box::new(PatternQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((inputs, make, false))
-}
-
-/// Flattens a state tree into a chain of steps, or says which form is not built yet.
-fn flatten_state(
-    state: &StatePlan,
-    steps: &mut Vec<Step>,
-    every: &mut Option<(usize, usize)>,
-    within: &mut Option<i64>,
-    what: &str,
-) -> Result<(), String> {
-    let not_yet = |form: &str| Err(format!("{what}: {form} in a pattern is not built yet"));
-    match state {
-        StatePlan::Next(a, b) => {
-            flatten_state(a, steps, every, within, what)?;
-            flatten_state(b, steps, every, within, what)
-        }
-        StatePlan::Every(x) => {
-            if every.is_some() {
-                return not_yet("more than one `every`");
-            }
-            let start = steps.len();
-            flatten_state(x, steps, every, within, what)?;
-            *every = Some((start, steps.len() - 1));
-            Ok(())
-        }
-        StatePlan::Within(x, ms) => {
-            flatten_state(x, steps, every, within, what)?;
-            *within = Some(within.map_or(*ms, |w| w.min(*ms)));
-            Ok(())
-        }
-        StatePlan::Stream(e) => {
-            steps.push(Step::One(*e));
-            Ok(())
-        }
-        StatePlan::Count(e, min, max) => {
-            steps.push(Step::Count(*e, *min, *max));
-            Ok(())
-        }
-        StatePlan::Absent(e, Some(ms)) => {
-            steps.push(Step::Absent(*e, *ms));
-            Ok(())
-        }
-        StatePlan::Absent(_, None) => not_yet("`not` without `for`"),
-        StatePlan::Logical(op, a, b) => match (a.as_ref(), b.as_ref()) {
-            (StatePlan::Stream(x), StatePlan::Stream(y)) => {
-                steps.push(Step::Logical(*op, *x, *y));
-                Ok(())
-            }
-            (StatePlan::Absent(a, None), StatePlan::Stream(b)) | (StatePlan::Stream(b), StatePlan::Absent(a, None))
-                if *op == sluice_frontend::ast::LogicalOp::And =>
-            {
-                steps.push(Step::NotAnd(*a, *b));
-                Ok(())
-            }
-            _ => not_yet("`and`/`or` with `not` or nested parts"),
-        },
-    }
 }
 
 /// The stream a side reads.

@@ -256,7 +256,8 @@ impl Parser {
         }
         if self.eat_kw("not") {
             let input = self.single_input(false)?;
-            let for_time = if self.eat_kw("for") { Some(self.expr()?) } else { None };
+            // `not S for 1 sec and e=T`: the time stops before `and`/`or`.
+            let for_time = if self.eat_kw("for") { Some(self.expr_bp(BinaryOp::And.precedence())?.0) } else { None };
             return Ok((StateElement::Absent { stream: StateStream { alias: None, input }, for_time }, 1));
         }
         let alias = if self.is_ident() && self.is_sym_at(1, "=") {
