@@ -39,6 +39,8 @@ enum Command {
         app: PathBuf,
     },
     /// Run an app over events from a file or stdin; print output events as JSON lines.
+    /// Bad input lines are reported on stderr and skipped; the exit code is then 3
+    /// (1 when the app is refused or fails).
     Run {
         /// The app file.
         app: PathBuf,

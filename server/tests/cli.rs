@@ -111,9 +111,11 @@ fn run_prints_outputs_and_survives_bad_lines() {
     )
     .unwrap();
     let out = sluice().arg("run").arg(repo("examples/temperature.siddhi")).arg("--input").arg(&input).output().unwrap();
-    assert!(out.status.success());
+    // Skipped lines make the exit code 3, so that a script can tell.
+    assert_eq!(out.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 input line(s) skipped; exit code 3"), "{stderr}");
     assert!(stderr.contains("input line 2: field `data.roomNo`: expected int"), "{stderr}");
     assert!(stderr.contains("input line 3: not JSON"), "{stderr}");
     let averages: Vec<&str> = stdout.lines().filter(|l| l.contains("RoomAverageStream")).collect();

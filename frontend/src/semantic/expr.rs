@@ -191,7 +191,12 @@ impl Analyzer {
                     }
                     [] => {
                         let names: Vec<&str> = scope.inputs.iter().map(|s| s.name.as_str()).collect();
-                        self.error(name.span, format!("'{}' is not an attribute of {}", name.name, names.join(" or ")));
+                        let known = scope.inputs.iter().flat_map(|s| s.schema.attrs.iter().map(|(n, _)| n.as_str()));
+                        let hint = super::suggest::did_you_mean(&name.name, known);
+                        self.error(
+                            name.span,
+                            format!("'{}' is not an attribute of {}{hint}", name.name, names.join(" or ")),
+                        );
                         poison(span)
                     }
                     _ => {
@@ -220,7 +225,9 @@ impl Analyzer {
                         }
                     }
                     None => {
-                        self.error(name.span, format!("'{}' has no attribute '{}'", r.name.name, name.name));
+                        let known = scope.inputs[i].schema.attrs.iter().map(|(n, _)| n.as_str());
+                        let hint = super::suggest::did_you_mean(&name.name, known);
+                        self.error(name.span, format!("'{}' has no attribute '{}'{hint}", r.name.name, name.name));
                         poison(span)
                     }
                 }

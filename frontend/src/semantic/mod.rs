@@ -9,6 +9,7 @@
 mod expr;
 pub mod functions;
 mod query;
+mod suggest;
 pub mod window_condition;
 pub mod windows;
 

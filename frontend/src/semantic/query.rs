@@ -1,8 +1,8 @@
 //! Checking one query: its input, selection, rate limiting and output.
 
 use super::expr::{plain_name, Ctx, InputScope, Scope};
-use super::windows;
 use super::Analyzer;
+use super::{suggest, windows};
 use crate::ast::*;
 use crate::logical::*;
 
@@ -174,7 +174,9 @@ impl Analyzer {
                     (e.kind, schema)
                 }
                 None => {
-                    self.error(s.stream.span, format!("stream '{}' is not defined", s.stream.name));
+                    let hint =
+                        suggest::did_you_mean(&s.stream.name, self.catalog.entries.iter().map(|e| e.name.as_str()));
+                    self.error(s.stream.span, format!("stream '{}' is not defined{hint}", s.stream.name));
                     return None;
                 }
             }
@@ -271,7 +273,8 @@ impl Analyzer {
                 Some(ns) => format!("{}:{}", ns.name, w.name.name),
                 None => w.name.name.clone(),
             };
-            self.error(w.span, format!("'{shown}' is not a window"));
+            let hint = suggest::did_you_mean(&shown, windows::WINDOW_NAMES.iter().copied());
+            self.error(w.span, format!("'{shown}' is not a window{hint}"));
             return None;
         };
         let typed: Vec<TypedExpr> = w.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect();

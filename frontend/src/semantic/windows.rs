@@ -2,6 +2,47 @@
 
 use crate::ast::{AttrType, Expr, ExprKind, Literal, UnaryOp};
 
+/// Every window name as users write them, classic and Macrometa spellings (for
+/// "did you mean" suggestions).
+pub const WINDOW_NAMES: &[&str] = &[
+    "length",
+    "lengthBatch",
+    "time",
+    "timeBatch",
+    "timeLength",
+    "externalTime",
+    "externalTimeBatch",
+    "expression",
+    "expressionBatch",
+    "batch",
+    "session",
+    "sort",
+    "cron",
+    "delay",
+    "frequent",
+    "lossyFrequent",
+    "SLIDING_LENGTH",
+    "TUMBLING_LENGTH",
+    "SLIDING_TIME",
+    "TUMBLING_TIME",
+    "SLIDING_TIME_LENGTH",
+    "SLIDING_EXTERNAL_TIME",
+    "TUMBLING_EXTERNAL_TIME",
+    "SLIDING_EXPRESSION",
+    "TUMBLING_EXPRESSION",
+    "TUMBLING",
+    "unique:length",
+    "unique:lengthBatch",
+    "unique:time",
+    "unique:timeBatch",
+    "unique:firstTimeBatch",
+    "unique:timeLengthBatch",
+    "unique:firstLengthBatch",
+    "unique:first",
+    "unique:ever",
+    "unique:externalTimeBatch",
+];
+
 /// The classic name of a window written in either spelling, or `None` if unknown.
 pub fn classic_name(name: &str) -> Option<&'static str> {
     Some(match name.to_ascii_lowercase().replace('_', "").as_str() {

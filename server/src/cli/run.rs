@@ -27,7 +27,8 @@ fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Runs the app; bad input lines are reported (line and field) and skipped.
+/// Runs the app; bad input lines are reported (line and field) and skipped, and
+/// the run then ends with exit code [`SKIPPED_LINES_EXIT`].
 ///
 /// Without `@app:playback` the app runs live: events are stamped with the wall
 /// clock as they are read, and the clock ticks every 100 ms while input is idle,
@@ -105,12 +106,15 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     // events that bring no `ts`.
     let shared_clock = Arc::new(AtomicI64::new(0));
     let reader_clock = shared_clock.clone();
+    let skipped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader_skipped = skipped.clone();
     // The reader thread parses lines; a full channel blocks it (back-pressure).
     std::thread::spawn(move || {
         for (n, line) in reader.lines().enumerate() {
             let line_no = n + 1;
             let Ok(line) = line else {
                 eprintln!("input line {line_no}: not valid UTF-8; skipped");
+                reader_skipped.fetch_add(1, Ordering::AcqRel);
                 continue;
             };
             if line.trim().is_empty() {
@@ -127,7 +131,10 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
                     }
                 }
                 Ok(None) => {}
-                Err(e) => eprintln!("input line {line_no}: {e}; skipped"),
+                Err(e) => {
+                    eprintln!("input line {line_no}: {e}; skipped");
+                    reader_skipped.fetch_add(1, Ordering::AcqRel);
+                }
             }
         }
     });
@@ -173,13 +180,23 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
         },
     );
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match skipped.load(Ordering::Acquire) {
+            0 => ExitCode::SUCCESS,
+            n => {
+                eprintln!("{file}: {n} input line(s) skipped; exit code {SKIPPED_LINES_EXIT}");
+                ExitCode::from(SKIPPED_LINES_EXIT)
+            }
+        },
         Err(e) => {
             eprintln!("{file}: {e}");
             ExitCode::FAILURE
         }
     }
 }
+
+/// The exit code of a run that completed but skipped bad input lines (each one
+/// reported on standard error), so that a script can tell.
+pub const SKIPPED_LINES_EXIT: u8 = 3;
 
 /// The next input item: what the reader parsed, a flush when it pauses, and
 /// when it stays idle a clock tick (live) or a heartbeat (playback, if asked for).
