@@ -446,3 +446,43 @@ fn a_cluster_of_two_processes_answers_like_one() {
     drop(leader);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Lifecycle operations racing on one app leave one consistent outcome: a
+/// re-create that answered 201 after a racing delete survives a restart, and
+/// racing activate/delete leave no app behind that no route can reach.
+#[test]
+fn racing_lifecycle_calls_leave_one_outcome_on_disk_and_in_memory() {
+    let dir = data_dir("race");
+    let app = "@app:name('Race')\ndefine stream S (v int);\nfrom S select v insert into Out;\n";
+    let server = start(&dir, &[]);
+    let base = server.base.clone();
+    for round in 0..8 {
+        assert_eq!(call("POST", &format!("{base}/v1/apps"), Some(("text/plain", app)), None).0, 201, "round {round}");
+        let deleter = {
+            let base = base.clone();
+            std::thread::spawn(move || call("DELETE", &format!("{base}/v1/apps/Race"), None, None).0)
+        };
+        let activator = {
+            let base = base.clone();
+            std::thread::spawn(move || call("POST", &format!("{base}/v1/apps/Race/activate"), None, None).0)
+        };
+        let creator = {
+            let base = base.clone();
+            std::thread::spawn(move || call("POST", &format!("{base}/v1/apps"), Some(("text/plain", app)), None).0)
+        };
+        let (deleted, _activated, created) =
+            (deleter.join().unwrap(), activator.join().unwrap(), creator.join().unwrap());
+        assert_eq!(deleted, 204, "round {round}");
+        // Whatever the order, the app exists now exactly when the re-create won.
+        let exists = call("GET", &format!("{base}/v1/apps/Race"), None, None).0 == 200;
+        assert_eq!(exists, created == 201, "round {round}: create answered {created}");
+        let on_disk = dir.join("apps").join("Race.app").exists();
+        assert_eq!(on_disk, exists, "round {round}: on disk {on_disk}, in memory {exists}");
+        if exists {
+            assert_eq!(call("DELETE", &format!("{base}/v1/apps/Race"), None, None).0, 204);
+        }
+    }
+    drop(server);
+    let again = start(&dir, &[]);
+    assert_eq!(call("GET", &format!("{}/v1/apps/Race", again.base), None, None).0, 404);
+}

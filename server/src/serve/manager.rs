@@ -93,6 +93,10 @@ pub struct AppManager {
     cluster: Option<ClusterPlan>,
     /// The key a leader presents to the other processes.
     peer_key: Option<String>,
+    /// Held through each lifecycle operation (create, delete, activate,
+    /// deactivate, follow), files included, so that operations racing on one app
+    /// leave exactly one outcome on disk and in memory, and no orphan dataflow.
+    lifecycle: Mutex<()>,
 }
 
 impl AppManager {
@@ -108,6 +112,7 @@ impl AppManager {
             queue_events: args.queue_events,
             cluster: args.cluster_plan()?,
             peer_key: args.api_keys.first().cloned(),
+            lifecycle: Mutex::new(()),
         };
         if manager.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
             // Followers keep nothing: the leader tells them what to run.
@@ -181,14 +186,16 @@ impl AppManager {
 
     /// A follower starts its share of an app the leader created in `slot`.
     pub fn follow(&self, text: String, slot: usize) -> Result<Arc<ManagedApp>, ApiError> {
+        let _lifecycle = self.lifecycle.lock();
         self.install(text, true, false, Some(slot))
     }
 
     /// Creates an app from its text and starts it.
     pub fn create(&self, text: String) -> Result<Arc<ManagedApp>, ApiError> {
+        let _lifecycle = self.lifecycle.lock();
         let app = self.install(text, true, true, None)?;
         if let Err(e) = self.tell_followers("POST", &format!("/v1/internal/apps/{}", app.slot), &app.text) {
-            let _ = self.delete(&app.name);
+            let _ = self.remove(&app.name);
             return Err(e);
         }
         Ok(app)
@@ -277,6 +284,7 @@ impl AppManager {
 
     /// Starts a deactivated app (with empty state: windows and tables start over).
     pub fn activate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
+        let _lifecycle = self.lifecycle.lock();
         let app = self.get(name)?;
         if !self.is_follower() {
             self.write_file(name, "state", "active")?;
@@ -288,6 +296,7 @@ impl AppManager {
 
     /// Stops an app; what was queued is processed first. Its definition stays.
     pub fn deactivate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
+        let _lifecycle = self.lifecycle.lock();
         let app = self.get(name)?;
         if !self.is_follower() {
             self.write_file(name, "state", "inactive")?;
@@ -302,6 +311,13 @@ impl AppManager {
 
     /// Stops and forgets an app.
     pub fn delete(&self, name: &str) -> Result<(), ApiError> {
+        let _lifecycle = self.lifecycle.lock();
+        self.remove(name)
+    }
+
+    /// [`AppManager::delete`], with the lifecycle lock held by the caller: the app
+    /// leaves the map, stops, and its files go, before another operation starts.
+    fn remove(&self, name: &str) -> Result<(), ApiError> {
         let app = self.apps.write().remove(name).ok_or_else(|| ApiError::no_app(name))?;
         let told = self.tell_followers("DELETE", &format!("/v1/internal/apps/{name}"), "");
         let running = app.running.lock().take();
@@ -318,6 +334,7 @@ impl AppManager {
 
     /// Stops every app (the server is going down; definitions stay on disk).
     pub fn shutdown(&self) {
+        let _lifecycle = self.lifecycle.lock();
         for app in self.list() {
             let running = app.running.lock().take();
             if let Some(r) = running {
