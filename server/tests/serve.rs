@@ -486,3 +486,30 @@ fn racing_lifecycle_calls_leave_one_outcome_on_disk_and_in_memory() {
     let again = start(&dir, &[]);
     assert_eq!(call("GET", &format!("{}/v1/apps/Race", again.base), None, None).0, 404);
 }
+
+/// SIGTERM ends the server promptly even while an SSE subscriber stays
+/// connected: stopping the apps closes their subscriptions.
+#[test]
+fn sigterm_finishes_while_an_sse_subscriber_is_connected() {
+    let dir = data_dir("sigterm");
+    let mut server = start(&dir, &["--shutdown-timeout", "30"]);
+    let app = "@app:name('Quit')\ndefine stream S (v int);\nfrom S select v insert into Out;\n";
+    assert_eq!(call("POST", &format!("{}/v1/apps", server.base), Some(("text/plain", app)), None).0, 201);
+    let events = follow_sse(format!("{}/v1/apps/Quit/streams/Out/events", server.base));
+    let pushed =
+        call("POST", &format!("{}/v1/apps/Quit/streams/S", server.base), Some(("application/json", "[[1]]")), None);
+    assert_eq!(pushed.0, 200, "{}", pushed.1);
+    assert_eq!(take(&events, 1).len(), 1);
+    let started = Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "still running with a subscriber after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}

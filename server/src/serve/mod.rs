@@ -45,6 +45,11 @@ pub struct ServeArgs {
     /// fit is refused with 429 (the client retries later) instead of growing memory.
     #[arg(long, default_value_t = 200_000)]
     pub queue_events: usize,
+    /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) may take: apps finish what is
+    /// queued and subscriptions close; past this, or at a second signal, the
+    /// server exits at once.
+    #[arg(long, default_value_t = 10)]
+    pub shutdown_timeout: u64,
     /// timely's cluster options (every app's workers span the processes).
     #[command(flatten)]
     pub cluster: crate::cli::ClusterArgs,
@@ -108,14 +113,35 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Some(c) => format!(", process {} of a cluster led by {}", c.process, c.leader()),
         None => String::new(),
     };
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let on_signal = (stopping.clone(), manager.clone());
+    let timeout = std::time::Duration::from_secs(args.shutdown_timeout);
     let result = runtime.block_on(async move {
         let (addr, server) = warp::serve(routes)
-            .try_bind_with_graceful_shutdown(args.listen, async {
+            .try_bind_with_graceful_shutdown(args.listen, async move {
                 shutdown_signal().await;
+                let (stopping, manager) = on_signal;
+                stopping.notify_one();
+                // Apps stop first (they finish what is queued); that closes their
+                // subscriptions, so SSE and WebSocket followers end and the server
+                // is not held open by them.
+                let _ = tokio::task::spawn_blocking(move || manager.shutdown()).await;
             })
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         eprintln!("sluice serve: listening on http://{addr} ({} workers per app{role})", args.workers);
-        server.await;
+        tokio::pin!(server);
+        tokio::select! {
+            _ = &mut server => {}
+            _ = async {
+                stopping.notified().await;
+                tokio::select! {
+                    _ = tokio::time::sleep(timeout) => {
+                        eprintln!("sluice serve: shutdown took over {timeout:?}; exiting");
+                    }
+                    _ = shutdown_signal() => eprintln!("sluice serve: second signal; exiting"),
+                }
+            } => {}
+        }
         Ok::<(), String>(())
     });
     manager.shutdown();

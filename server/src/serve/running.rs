@@ -272,6 +272,12 @@ impl Outputs {
             .subscribe()
     }
 
+    /// Ends every subscription (the app stopped): SSE and WebSocket followers get
+    /// the end of their stream.
+    pub fn close(&self) {
+        self.channels.lock().clear();
+    }
+
     fn deliver(&self, o: OutputEvent) {
         match o.source {
             OutputSource::Stream(stream) => {
@@ -469,6 +475,8 @@ impl RunningApp {
                 let _ = h.join();
             }
         }
+        // Subscribers have had everything; their streams end now.
+        self.outputs.close();
     }
 }
 
