@@ -45,6 +45,25 @@ impl Machine {
         std::mem::take(&mut self.st[last].returned)
     }
 
+    /// Offers the event at `(row, ts)` to pending partial match `i` of node `n`
+    /// (in the node's event slot): a match it completes joins `ret`. Returns
+    /// whether the match moved on (it leaves `pending`); otherwise the slot is
+    /// emptied again.
+    fn offer(&mut self, n: usize, i: usize, se: &Se, (row, ts): (&Row, i64), ret: &mut Vec<Se>) -> bool {
+        let e = self.spec.nodes[n].event;
+        se.borrow_mut().set(e, Some((row.clone(), ts)));
+        self.process(n, se, ts);
+        if self.take_returned(n) {
+            ret.push(se.clone());
+        }
+        if self.st[n].state_changed {
+            self.st[n].pending.remove(i);
+            return true;
+        }
+        se.borrow_mut().set(e, None);
+        false
+    }
+
     /// Offers the event to node `n`'s pending partial matches.
     fn process_and_return(&mut self, n: usize, row: &Row, ts: i64) -> Vec<Se> {
         let node = self.spec.nodes[n].clone();
@@ -60,16 +79,9 @@ impl Machine {
             let se = self.st[n].pending[i].clone();
             match node.kind {
                 NodeKind::Stream | NodeKind::Absent { .. } => {
-                    se.borrow_mut().set(e, Some((row.clone(), ts)));
-                    self.process(n, &se, ts);
-                    if self.take_returned(n) {
-                        ret.push(se.clone());
-                    }
-                    if self.st[n].state_changed {
-                        self.st[n].pending.remove(i);
+                    if self.offer(n, i, &se, (row, ts), &mut ret) {
                         continue;
                     }
-                    se.borrow_mut().set(e, None);
                     if seq {
                         if !absent {
                             self.st[n].pending.remove(i);
@@ -115,16 +127,9 @@ impl Machine {
                         self.st[n].pending.remove(i);
                         continue;
                     }
-                    se.borrow_mut().set(e, Some((row.clone(), ts)));
-                    self.process(n, &se, ts);
-                    if self.take_returned(n) {
-                        ret.push(se.clone());
-                    }
-                    if self.st[n].state_changed {
-                        self.st[n].pending.remove(i);
+                    if self.offer(n, i, &se, (row, ts), &mut ret) {
                         continue;
                     }
-                    se.borrow_mut().set(e, None);
                     if seq {
                         self.st[n].pending.remove(i);
                         continue;
