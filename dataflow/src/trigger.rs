@@ -70,6 +70,13 @@ impl TriggerClock {
         self.triggers.is_empty()
     }
 
+    /// Whether moving the clock to `now` would fire anything (the first move
+    /// always starts the clock).
+    pub fn due_by(&self, now: i64) -> bool {
+        !self.triggers.is_empty()
+            && (self.now.is_none() || self.triggers.iter().any(|t| t.next.is_some_and(|at| at <= now)))
+    }
+
     /// Moves the clock to `now` (never back) and appends to `out` the trigger
     /// events due by then, in firing order (ties in definition order). The first
     /// move starts the clock: `at 'start'` fires then, periodic triggers count
@@ -182,7 +189,9 @@ mod tests {
     fn start_fires_once_and_periods_count_from_the_first_clock() {
         let mut c =
             TriggerClock::new(&[plan("P", TriggerSchedule::Every(500)), plan("S", TriggerSchedule::Start)]).unwrap();
+        assert!(c.due_by(0), "the first move starts the clock");
         assert_eq!(fired(&mut c, 1000), vec![("S".into(), 1000)]);
+        assert!(!c.due_by(1499) && c.due_by(1500));
         assert_eq!(fired(&mut c, 1499), vec![]);
         assert_eq!(fired(&mut c, 2000), vec![("P".into(), 1500), ("P".into(), 2000)]);
         assert_eq!(fired(&mut c, 1900), vec![], "the clock never goes back");

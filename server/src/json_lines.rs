@@ -4,6 +4,7 @@
 //! tree is built per event: each stream's keys are escaped once, values are
 //! formatted in place (`itoa`, `ryu`, serde_json's string escaping).
 
+use sluice_dataflow::app::CompiledApp;
 use sluice_dataflow::value::Value;
 use std::collections::HashMap;
 
@@ -33,6 +34,13 @@ impl JsonLines {
             })
             .collect();
         JsonLines { streams }
+    }
+
+    /// The format of `streams` of a compiled app (their attribute names).
+    pub fn of_app<'a>(app: &CompiledApp, streams: impl IntoIterator<Item = &'a String>) -> JsonLines {
+        let names: Vec<(&str, Vec<String>)> =
+            streams.into_iter().map(|s| (s.as_str(), app.attribute_names(s))).collect();
+        JsonLines::new(names.iter().map(|(s, n)| (*s, n.as_slice())))
     }
 
     /// Appends `{"stream":…,"ts":…,"data":{…}}` (no newline) to `out`.

@@ -513,3 +513,19 @@ fn sigterm_finishes_while_an_sse_subscriber_is_connected() {
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }
+
+/// A live app's periodic trigger fires on the wall clock under `serve`, with no
+/// event pushed: its events enter through the ingress like any other.
+#[test]
+fn triggers_fire_in_a_served_app() {
+    let dir = data_dir("trigger");
+    let server = start(&dir, &[]);
+    let app = "@app:name('Beat')\ndefine trigger Every200 at every 200 milliseconds;\n\
+               from Every200 select triggered_time as t insert into Beats;\n";
+    assert_eq!(call("POST", &format!("{}/v1/apps", server.base), Some(("text/plain", app)), None).0, 201);
+    let beats = follow_sse(format!("{}/v1/apps/Beat/streams/Beats/events", server.base));
+    let got = take(&beats, 2);
+    assert_eq!(got.len(), 2, "{got:?}");
+    let t = |v: &serde_json::Value| v["data"]["t"].as_i64().unwrap();
+    assert_eq!(t(&got[1]) - t(&got[0]), 200, "{got:?}");
+}

@@ -157,8 +157,7 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
     let log_sinks = crate::log_sinks::LogSinks::of(&plan);
     let observe: Vec<String> = app.output_streams.clone();
-    let names: Vec<(String, Vec<String>)> = observe.iter().map(|s| (s.clone(), app.attribute_names(s))).collect();
-    let json = crate::json_lines::JsonLines::new(names.iter().map(|(s, n)| (s.as_str(), n.as_slice())));
+    let json = crate::json_lines::JsonLines::of_app(&app, &observe);
     // One buffered writer, flushed whenever no output is waiting: a burst costs one
     // write, and a live output still leaves at once.
     let stdout = std::cell::RefCell::new(std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()));

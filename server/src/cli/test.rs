@@ -30,9 +30,10 @@ pub fn run(paths: &[PathBuf], workers: usize, verbose: bool, known: Option<&Path
     files.sort();
     let (mut passed, mut failed, mut expected_failures) = (0, 0, Vec::new());
     for file in &files {
-        let outcome = std::panic::catch_unwind(|| run_file(file, workers));
+        let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"));
+        let name = case_name(file, text.as_deref().unwrap_or_default());
+        let outcome = std::panic::catch_unwind(|| run_case(text?.as_str(), workers));
         let outcome = outcome.unwrap_or_else(|_| Err("the engine panicked on this case".into()));
-        let name = case_name(file);
         match outcome {
             Ok(()) => {
                 passed += 1;
@@ -68,8 +69,7 @@ pub fn run(paths: &[PathBuf], workers: usize, verbose: bool, known: Option<&Path
 }
 
 /// A case's `name:` (unique across the corpus), or its file name without one.
-fn case_name(file: &Path) -> String {
-    let text = std::fs::read_to_string(file).unwrap_or_default();
+fn case_name(file: &Path, text: &str) -> String {
     let named = text.lines().find_map(|l| l.strip_prefix("name:")).map(|n| n.trim().trim_matches(['"', '\'']));
     match named {
         Some(n) if !n.is_empty() => n.to_string(),
@@ -89,9 +89,9 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn run_file(file: &Path, workers: usize) -> Result<(), String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))?;
-    let case: Yaml = serde_yaml::from_str(&text).map_err(|e| format!("not a case: {e}"))?;
+/// Runs one case, given its text.
+fn run_case(text: &str, workers: usize) -> Result<(), String> {
+    let case: Yaml = serde_yaml::from_str(text).map_err(|e| format!("not a case: {e}"))?;
     let app_text = case.get("app").and_then(Yaml::as_str).ok_or("the case has no `app`")?;
     let expect_error = case.get("error").and_then(Yaml::as_bool).unwrap_or(false);
     let plan = match sluice_frontend::parse(app_text).and_then(|app| super::analyze(&app)) {

@@ -112,7 +112,12 @@ impl Ingress {
         let mut sequencer = state.sequencer.clone();
         // Trigger events due before an item go in just before it, with times of
         // their own; the times returned are those of `batch`'s items.
-        let mut triggers = (!state.triggers.is_empty()).then(|| state.triggers.clone());
+        // Copied (to commit only if the batch is queued) only when something is due.
+        let latest = batch.iter().filter_map(|item| match item {
+            InputItem::Event { ts, .. } | InputItem::Tick(ts) => Some(*ts),
+            _ => None,
+        });
+        let mut triggers = latest.max().filter(|t| state.triggers.due_by(*t)).map(|_| state.triggers.clone());
         let mut items = Vec::with_capacity(batch.len());
         let mut times = Vec::with_capacity(batch.len());
         let mut events = events;
@@ -363,9 +368,7 @@ impl RunningApp {
             capacity: queue_events.max(1),
             playback,
         });
-        let names: Vec<(&str, Vec<String>)> =
-            app.stream_ids.keys().map(|s| (s.as_str(), app.attribute_names(s))).collect();
-        let json = crate::json_lines::JsonLines::new(names.iter().map(|(s, n)| (*s, n.as_slice())));
+        let json = crate::json_lines::JsonLines::of_app(&app, app.stream_ids.keys());
         let outputs = Arc::new(Outputs {
             channels: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
