@@ -2,6 +2,7 @@
 //! schemas, and running it over a finite input.
 
 use crate::runtime::build::Dest;
+use crate::runtime::deadlines::DeadlineBoard;
 use crate::runtime::execute::{run_streaming_with_idle, Step, Workers};
 use crate::runtime::graph::Graph;
 use crate::runtime::message::{Kind, Msg, StreamId, FLUSH, ON_DEMAND, TICK};
@@ -144,13 +145,32 @@ impl CompiledApp {
         items: I,
         workers: impl Into<Workers>,
         observe: &[String],
-        mut on_output: impl FnMut(OutputEvent),
+        on_output: impl FnMut(OutputEvent),
         on_idle: impl FnMut(),
     ) -> Result<(), String>
     where
         I: Iterator<Item = InputItem> + Send + 'static,
     {
+        self.run_streaming_watched(items, workers, observe, on_output, on_idle, DeadlineBoard::default())
+    }
+
+    /// [`CompiledApp::run_streaming_with_idle`], publishing on `deadlines` the
+    /// earliest clock time at which any processor would release something, so
+    /// that whoever drives a live app's clock ticks it only when that matters.
+    pub fn run_streaming_watched<I>(
+        &self,
+        items: I,
+        workers: impl Into<Workers>,
+        observe: &[String],
+        mut on_output: impl FnMut(OutputEvent),
+        on_idle: impl FnMut(),
+        deadlines: DeadlineBoard,
+    ) -> Result<(), String>
+    where
+        I: Iterator<Item = InputItem> + Send + 'static,
+    {
         let mut graph = self.graph.clone();
+        graph.deadlines = deadlines;
         graph.observed_streams.clear();
         graph.observed_queries.clear();
         for o in observe {

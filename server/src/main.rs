@@ -58,7 +58,7 @@ enum Command {
     },
     /// Serve apps over HTTP: create them, push events, follow outputs (SSE,
     /// WebSocket), query tables and named windows. See docs/http-api.md.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run golden YAML cases; ends with `N passed, M failed`.
     Test {
         /// Case files or folders of them.
@@ -92,6 +92,6 @@ fn main() -> ExitCode {
         Command::Test { cases, workers, verbose, known_failures } => {
             cli::test::run(&cases, workers, verbose, known_failures.as_deref())
         }
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
     }
 }

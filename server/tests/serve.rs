@@ -1,81 +1,12 @@
 //! End-to-end tests of `sluice serve`: the real binary on 127.0.0.1, driven over
 //! HTTP, Server-Sent Events and WebSocket.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn data_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sluice-serve-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Starts `sluice serve` on a free port and waits until it listens.
-fn start(dir: &Path, extra: &[&str]) -> Server {
-    let mut args = vec!["--listen", "127.0.0.1:0", "--data-dir"];
-    args.push(dir.to_str().expect("UTF-8 path"));
-    args.extend_from_slice(extra);
-    serve(&args)
-}
-
-/// Runs `sluice serve ARGS` and waits for the address it reports.
-fn serve(args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sluice serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
-    Server { child, base: format!("http://{addr}") }
-}
-
-/// Sends a request; returns the status and body (4xx/5xx included).
-fn call(method: &str, url: &str, body: Option<(&str, &str)>, key: Option<&str>) -> (u16, String) {
-    let mut req = ureq::request(method, url);
-    if let Some(k) = key {
-        req = req.set("authorization", &format!("Bearer {k}"));
-    }
-    let result = match body {
-        Some((ct, text)) => req.set("content-type", ct).send_string(text),
-        None => req.call(),
-    };
-    match result {
-        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
-        Err(e) => panic!("{method} {url}: {e}"),
-    }
-}
-
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
 
 const APP: &str = "@app:name('Stocks')
 define stream StockStream (symbol string, price double, volume long);
@@ -85,52 +16,6 @@ define table StockTable (symbol string, price double, volume long);
 from StockStream[price > 10] select symbol, price, volume insert into HighStream;
 from StockStream select symbol, price, volume update or insert into StockTable on StockTable.symbol == symbol;
 ";
-
-/// Collects `data:` lines of an SSE subscription on a thread.
-fn follow_sse(url: String) -> mpsc::Receiver<serde_json::Value> {
-    let (tx, rx) = mpsc::channel();
-    let resp = ureq::get(&url).set("accept", "text/event-stream").call().expect("subscribe over SSE");
-    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
-    std::thread::spawn(move || {
-        for line in BufReader::new(resp.into_reader()).lines().map_while(Result::ok) {
-            if let Some(data) = line.strip_prefix("data:") {
-                if tx.send(json(data)).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    rx
-}
-
-/// Collects the text messages of a WebSocket subscription on a thread.
-fn follow_ws(url: String) -> mpsc::Receiver<serde_json::Value> {
-    let (tx, rx) = mpsc::channel();
-    let (mut socket, _) = tungstenite::connect(url).expect("subscribe over WebSocket");
-    std::thread::spawn(move || {
-        while let Ok(msg) = socket.read() {
-            if let tungstenite::Message::Text(t) = msg {
-                if tx.send(json(&t)).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    rx
-}
-
-fn take(rx: &mpsc::Receiver<serde_json::Value>, n: usize) -> Vec<serde_json::Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut got = Vec::new();
-    while got.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(v) => got.push(v),
-            Err(_) => panic!("expected {n} events, got {}: {got:?}", got.len()),
-        }
-    }
-    got
-}
 
 #[test]
 fn an_app_over_http_from_creation_to_queries() {
@@ -361,10 +246,6 @@ fn playback_heartbeat_over_http() {
     assert_eq!(got[0]["ts"], 3000, "{got:?}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
-
 /// Starts process `index` of a cluster whose processes listen on `http` and
 /// connect their timely workers over `hostfile`.
 fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Server {
@@ -383,8 +264,13 @@ fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Ser
         &process,
         "--peers",
         &peer_list,
+        "--cluster-secret",
+        CLUSTER_SECRET,
     ])
 }
+
+/// What the test cluster's processes share.
+const CLUSTER_SECRET: &str = "test-secret-0123456789";
 
 #[test]
 fn a_cluster_of_two_processes_answers_like_one() {
@@ -406,6 +292,10 @@ fn a_cluster_of_two_processes_answers_like_one() {
     let sse_leader = follow_sse(events(l));
     std::thread::sleep(Duration::from_millis(300));
 
+    // A follower's internal routes take orders only with the cluster secret (had
+    // this one stopped the follower's share, the events below would not flow).
+    let order = format!("{f}/v1/internal/apps/Stocks/deactivate");
+    assert_eq!(call("POST", &order, Some(("text/plain", "")), None).0, 401);
     let post = |b: &str, ct: &str, body: &str| {
         let (status, text) = call("POST", &format!("{b}/v1/apps/Stocks/streams/StockStream"), Some((ct, body)), None);
         assert_eq!(status, 200, "{text}");

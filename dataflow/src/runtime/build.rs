@@ -110,9 +110,10 @@ pub fn build_graph<'s>(
             }
         };
         let broadcast_slots: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
+        let slot = graph.deadlines.slot();
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
             let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
-            let mut instances = Instances::new(factory, node_index, keyed, broadcast_slots);
+            let mut instances = Instances::new(factory, node_index, keyed, broadcast_slots, slot);
             let mut advances = Vec::new();
             move |(input, frontier), output| {
                 input.for_each_stamp(|cap, data| {

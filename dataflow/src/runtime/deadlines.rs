@@ -4,6 +4,53 @@
 
 use super::graph::{Emit, Processor};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// The earliest clock deadline of a whole running app, across every node on every
+/// worker: each node's processors publish theirs into a slot of their own, and
+/// whoever drives a live app's clock reads the minimum to tell whether a tick
+/// would release anything. An idle app (nothing waiting for the clock) then gets
+/// no ticks and costs no CPU.
+#[derive(Clone, Default)]
+pub struct DeadlineBoard {
+    slots: Arc<parking_lot::Mutex<Vec<Arc<AtomicI64>>>>,
+}
+
+/// A published "no deadline".
+const NO_DEADLINE: i64 = i64::MAX;
+
+impl DeadlineBoard {
+    /// A new slot, holding no deadline, for one node's processors on one worker.
+    pub fn slot(&self) -> DeadlineSlot {
+        let slot = Arc::new(AtomicI64::new(NO_DEADLINE));
+        self.slots.lock().push(slot.clone());
+        DeadlineSlot { slot, published: NO_DEADLINE }
+    }
+
+    /// The earliest deadline (ms) any processor waits for, if any.
+    pub fn earliest(&self) -> Option<i64> {
+        let min = self.slots.lock().iter().map(|s| s.load(Ordering::Acquire)).min().unwrap_or(NO_DEADLINE);
+        (min != NO_DEADLINE).then_some(min)
+    }
+}
+
+/// One node's place on a [`DeadlineBoard`].
+pub struct DeadlineSlot {
+    slot: Arc<AtomicI64>,
+    published: i64,
+}
+
+impl DeadlineSlot {
+    /// Publishes the node's earliest deadline (a store only when it changed).
+    pub fn publish(&mut self, deadline: Option<i64>) {
+        let d = deadline.unwrap_or(NO_DEADLINE);
+        if d != self.published {
+            self.published = d;
+            self.slot.store(d, Ordering::Release);
+        }
+    }
+}
 
 /// One key's processor, the latest clock tick it has seen and its deadline as
 /// recorded in its [`Deadlines`].
@@ -116,5 +163,19 @@ mod tests {
         d.update(&"b", &mut b, Some(40));
         d.update(&"b", &mut b, None);
         assert!(d.take_due(100).is_empty());
+    }
+
+    #[test]
+    fn the_board_holds_the_minimum_of_its_slots() {
+        let board = DeadlineBoard::default();
+        let (mut a, mut b) = (board.slot(), board.slot());
+        assert_eq!(board.earliest(), None);
+        a.publish(Some(50));
+        b.publish(Some(20));
+        assert_eq!(board.earliest(), Some(20));
+        b.publish(None);
+        assert_eq!(board.earliest(), Some(50));
+        a.publish(None);
+        assert_eq!(board.earliest(), None);
     }
 }

@@ -136,37 +136,68 @@ pub struct Graph {
     pub observed_streams: Vec<StreamId>,
     /// Queries whose own output (current and expired) is collected (query callbacks).
     pub observed_queries: Vec<usize>,
+    /// Where the nodes publish their clock deadlines while running (a fresh board
+    /// per run: see [`crate::app::CompiledApp::run_streaming_watched`]).
+    pub deadlines: super::deadlines::DeadlineBoard,
 }
 
 impl Graph {
     /// The nodes in an order where every node comes after the producers of the
-    /// streams it reads; `Err(name)` names a node on a cycle.
+    /// streams it reads; `Err(name)` names a node on a cycle (or downstream of one).
+    ///
+    /// The order is that of repeated scans by index, taking each node whose
+    /// producers are all taken: node `i` is taken in scan `p(i)`, the largest over
+    /// its producers `j` of `p(j)` (when `j < i`, taken earlier in the same scan) or
+    /// `p(j) + 1`; the order sorts by scan, then index. Computed in one pass over
+    /// the edges (Kahn's algorithm), linear in the graph's size.
     pub fn topological_order(&self) -> Result<Vec<usize>, String> {
         let n = self.nodes.len();
-        let mut done = vec![false; n];
-        let mut order = Vec::with_capacity(n);
-        while order.len() < n {
-            let before = order.len();
-            for i in 0..n {
-                if done[i] {
-                    continue;
+        let mut producers: std::collections::HashMap<StreamId, Vec<usize>> = std::collections::HashMap::new();
+        for (j, node) in self.nodes.iter().enumerate() {
+            for s in node.outputs.iter().filter_map(|o| o.target.map(|t| t.0)) {
+                let list = producers.entry(s).or_default();
+                if list.last() != Some(&j) {
+                    list.push(j);
                 }
-                let ready = self.nodes[i].inputs.iter().all(|s| {
-                    self.nodes
-                        .iter()
-                        .enumerate()
-                        .all(|(j, p)| done[j] || j == i || p.outputs.iter().all(|o| o.target.map(|t| t.0) != Some(*s)))
-                });
-                if ready {
-                    done[i] = true;
-                    order.push(i);
-                }
-            }
-            if order.len() == before {
-                let stuck = (0..n).find(|i| !done[*i]).unwrap_or(0);
-                return Err(self.nodes[stuck].name.clone());
             }
         }
+        // consumers[j]: the nodes reading a stream node j writes (each once).
+        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut waiting = vec![0usize; n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            let mut deps: Vec<usize> = node
+                .inputs
+                .iter()
+                .flat_map(|s| producers.get(s).into_iter().flatten().copied())
+                .filter(|&j| j != i)
+                .collect();
+            deps.sort_unstable();
+            deps.dedup();
+            waiting[i] = deps.len();
+            for j in deps {
+                consumers[j].push(i);
+            }
+        }
+        let mut scan = vec![0usize; n];
+        let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+        let mut taken = 0;
+        while let Some(j) = ready.pop() {
+            taken += 1;
+            for &i in &consumers[j] {
+                let at = if j < i { scan[j] } else { scan[j] + 1 };
+                scan[i] = scan[i].max(at);
+                waiting[i] -= 1;
+                if waiting[i] == 0 {
+                    ready.push(i);
+                }
+            }
+        }
+        if taken < n {
+            let stuck = (0..n).find(|&i| waiting[i] > 0).unwrap_or(0);
+            return Err(self.nodes[stuck].name.clone());
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (scan[i], i));
         Ok(order)
     }
 }

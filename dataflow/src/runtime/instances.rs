@@ -1,7 +1,7 @@
 //! The processors one node runs on one worker (one, or one per partition key),
 //! fed one logical time's messages in order, and the clock advances between them.
 
-use super::deadlines::{Deadlines, KeyedProcessor};
+use super::deadlines::{DeadlineSlot, Deadlines, KeyedProcessor};
 use super::graph::{Emit, Processor, ProcessorFactory};
 use super::message::{Msg, Order, StreamId};
 use super::time::Time;
@@ -52,11 +52,19 @@ pub struct Instances {
     emitted: Vec<Emit>,
     /// Numbers the outputs of one epoch (the last part of their order).
     k: u32,
+    /// Where the earliest deadline of these processors is published.
+    board: DeadlineSlot,
 }
 
 impl Instances {
     /// No processor yet; they are made on first use.
-    pub fn new(factory: ProcessorFactory, node_index: u32, keyed: bool, broadcast_slots: Vec<u32>) -> Instances {
+    pub fn new(
+        factory: ProcessorFactory,
+        node_index: u32,
+        keyed: bool,
+        broadcast_slots: Vec<u32>,
+        board: DeadlineSlot,
+    ) -> Instances {
         Instances {
             factory,
             node_index,
@@ -69,7 +77,18 @@ impl Instances {
             ticked: i64::MIN,
             emitted: Vec::new(),
             k: 0,
+            board,
         }
+    }
+
+    /// Publishes the earliest deadline of these processors (after each call that
+    /// may have changed it).
+    fn publish(&mut self) {
+        let earliest = match (self.single_deadline, self.deadlines.first()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.board.publish(earliest);
     }
 
     /// A new epoch starts: output numbering restarts.
@@ -112,6 +131,7 @@ impl Instances {
             state.record(&key, &mut self.deadlines);
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some((&key, rank)), &mut self.k, give);
         }
+        self.publish();
     }
 
     /// The event at logical `time` moved the app's clock to `ts`: the processors
@@ -123,6 +143,7 @@ impl Instances {
         let before = time.saturating_sub(1);
         if self.keyed {
             self.tick_due_keys(before, ts, give);
+            self.publish();
             return;
         }
         if self.single_deadline.is_none_or(|d| d > ts) {
@@ -132,6 +153,7 @@ impl Instances {
         p.on_tick(ts, &mut self.emitted);
         self.single_deadline = p.next_deadline();
         Self::give_all(&mut self.emitted, before, &[], self.node_index, None, &mut self.k, give);
+        self.publish();
     }
 
     /// Ticks the keys whose deadline is at or before `ts`; their outputs are

@@ -38,7 +38,7 @@ fn graph(placement: Placement) -> Graph {
         factory: Arc::new(|| Box::new(Counter(100)) as Box<dyn Processor>),
         broadcast: Vec::new(),
     };
-    Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_queries: vec![1] }
+    Graph { nodes: vec![chained, counter], observed_streams: vec![1, 2], observed_queries: vec![1], ..Graph::default() }
 }
 
 fn steps() -> Vec<Step> {

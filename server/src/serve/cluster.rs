@@ -89,11 +89,12 @@ fn port_of(address: &str) -> Result<u16, String> {
 }
 
 /// Sends a control request to another process; the error names the process.
-pub fn tell(peer: &str, method: &str, path: &str, body: &str, key: Option<&str>) -> Result<(), String> {
+/// It carries the cluster `secret` that internal routes ask for.
+pub fn tell(peer: &str, method: &str, path: &str, body: &str, secret: Option<&str>) -> Result<(), String> {
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
     let mut req = agent.request(method, &format!("{peer}{path}"));
-    if let Some(k) = key {
-        req = req.set("authorization", &format!("Bearer {k}"));
+    if let Some(s) = secret {
+        req = req.set(super::auth::SECRET_HEADER, s);
     }
     match req.send_string(body) {
         Ok(_) => Ok(()),

@@ -4,6 +4,7 @@
 
 use super::cluster::{self, ClusterPlan};
 use super::error::ApiError;
+use super::limits::{self, Limits};
 use super::metrics::AppCounters;
 use super::running::RunningApp;
 use super::ServeArgs;
@@ -52,7 +53,7 @@ fn located(d: &sluice_frontend::Diagnostic, text: &str) -> serde_json::Value {
 }
 
 /// Checks app text and compiles it; the error lists every problem with its place.
-pub fn validate(text: &str) -> Result<(CompiledApp, Vec<serde_json::Value>), ApiError> {
+pub fn validate(text: &str, max_queries: usize) -> Result<(CompiledApp, Vec<serde_json::Value>), ApiError> {
     let invalid = |errors: Vec<serde_json::Value>| {
         let first = errors.first().and_then(|e| e["rendered"].as_str()).unwrap_or("invalid app").trim_end().to_string();
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_app", first).with("errors", serde_json::Value::Array(errors))
@@ -61,6 +62,7 @@ pub fn validate(text: &str) -> Result<(CompiledApp, Vec<serde_json::Value>), Api
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_app", "the body is empty: send the app's text"));
     }
     let ast = sluice_frontend::parse(text).map_err(|es| invalid(es.iter().map(|e| located(e, text)).collect()))?;
+    limits::check_query_count(&ast, max_queries)?;
     let plan = crate::cli::analyze(&ast).map_err(|es| invalid(es.iter().map(|e| located(e, text)).collect()))?;
     let warnings = plan.warnings.iter().map(|w| located(w, text)).collect();
     let compiled = sluice_dataflow::app::compile(&plan)
@@ -91,8 +93,10 @@ pub struct AppManager {
     workers: usize,
     queue_events: usize,
     cluster: Option<ClusterPlan>,
-    /// The key a leader presents to the other processes.
-    peer_key: Option<String>,
+    /// The secret the processes of a cluster present to each other.
+    secret: Option<String>,
+    /// How many apps, queries, subscribers; how long a query.
+    limits: Limits,
     /// Held through each lifecycle operation (create, delete, activate,
     /// deactivate, follow), files included, so that operations racing on one app
     /// leave exactly one outcome on disk and in memory, and no orphan dataflow.
@@ -111,9 +115,15 @@ impl AppManager {
             workers: args.workers.max(1),
             queue_events: args.queue_events,
             cluster: args.cluster_plan()?,
-            peer_key: args.api_keys.first().cloned(),
+            secret: args.secret()?,
+            limits: args.limits(),
             lifecycle: Mutex::new(()),
         };
+        if manager.cluster.is_some() && manager.secret.is_none() {
+            return Err("a cluster needs a secret its processes share: --cluster-secret-file FILE, \
+                        SLUICE_CLUSTER_SECRET or --cluster-secret"
+                .into());
+        }
         if manager.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
             // Followers keep nothing: the leader tells them what to run.
             return Ok(manager);
@@ -148,6 +158,16 @@ impl AppManager {
         self.cluster.as_ref()
     }
 
+    /// The limits this server applies.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The cluster secret, in a cluster.
+    pub fn secret(&self) -> Option<&str> {
+        self.secret.as_deref()
+    }
+
     /// Whether this process passes app requests to a leader.
     pub fn is_follower(&self) -> bool {
         self.cluster.as_ref().is_some_and(|c| !c.is_leader())
@@ -158,7 +178,7 @@ impl AppManager {
     fn tell_followers(&self, method: &str, path: &str, body: &str) -> Result<(), ApiError> {
         let Some(c) = self.cluster.as_ref().filter(|c| c.is_leader()) else { return Ok(()) };
         for peer in c.followers() {
-            cluster::tell(peer, method, path, body, self.peer_key.as_deref()).map_err(|e| {
+            cluster::tell(peer, method, path, body, self.secret.as_deref()).map_err(|e| {
                 ApiError::new(StatusCode::BAD_GATEWAY, "cluster", format!("a cluster process did not follow: {e}"))
             })?;
         }
@@ -169,7 +189,7 @@ impl AppManager {
     /// in the background until they answer.
     fn announce_later(&self, app: &ManagedApp) {
         let Some(c) = self.cluster.clone().filter(|c| c.is_leader()) else { return };
-        let (text, slot, key) = (app.text.clone(), app.slot, self.peer_key.clone());
+        let (text, slot, key) = (app.text.clone(), app.slot, self.secret.clone());
         std::thread::spawn(move || {
             for peer in c.followers() {
                 while let Err(e) =
@@ -208,9 +228,16 @@ impl AppManager {
         persist: bool,
         slot: Option<usize>,
     ) -> Result<Arc<ManagedApp>, ApiError> {
-        let (compiled, warnings) = validate(&text)?;
+        let (compiled, warnings) = validate(&text, self.limits.max_queries)?;
         let name = compiled.plan.name.clone();
         let mut apps = self.apps.write();
+        // Apps restored at start-up are all kept, whatever the limit.
+        if persist && apps.len() >= self.limits.max_apps {
+            return Err(limits::exceeded(format!(
+                "this server keeps at most {} apps (--max-apps); delete one first",
+                self.limits.max_apps
+            )));
+        }
         if apps.contains_key(&name) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

@@ -71,6 +71,11 @@ pub struct AppSample<'a> {
     pub frontier_lag_ms: i64,
 }
 
+/// One unlabelled gauge in the text exposition format.
+pub fn gauge(name: &str, help: &str, value: usize) -> String {
+    format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+}
+
 /// Renders the samples in Prometheus' text exposition format.
 pub fn render(apps: &[AppSample<'_>]) -> String {
     let mut out = String::new();

@@ -8,9 +8,12 @@
 //! ([`running::Ingress`]), and hands its outputs to subscribers through broadcast
 //! channels that drop what a slow subscriber cannot take.
 
+pub mod auth;
 pub mod cluster;
 pub mod error;
+pub mod follow;
 pub mod ingest;
+pub mod limits;
 pub mod manager;
 pub mod metrics;
 pub mod query;
@@ -34,10 +37,41 @@ pub struct ServeArgs {
     /// Timely worker threads per app.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
-    /// An API key; with any configured, every route but `/health` needs
-    /// `Authorization: Bearer <key>`. Repeat for several keys.
+    /// An API key with the `write` role; with any key configured, every route but
+    /// `/health` needs `Authorization: Bearer <key>`. Repeat for several keys.
+    /// Keys on the command line show in `ps`: prefer `--api-key-file` or the
+    /// `SLUICE_API_KEYS` environment variable (`read:KEY,write:KEY,…`).
     #[arg(long = "api-key")]
     pub api_keys: Vec<String>,
+    /// An API key with the `read` role: list, show, follow, metrics and queries
+    /// that only read. Repeat for several keys.
+    #[arg(long = "read-key")]
+    pub read_keys: Vec<String>,
+    /// A file of API keys, one per line: `read:KEY`, `write:KEY` or `KEY` (write).
+    #[arg(long)]
+    pub api_key_file: Option<PathBuf>,
+    /// The secret the processes of a cluster present to each other's internal
+    /// routes (at least 16 characters; or `--cluster-secret-file`, or the
+    /// `SLUICE_CLUSTER_SECRET` environment variable). A cluster needs one.
+    #[arg(long)]
+    pub cluster_secret: Option<String>,
+    /// A file holding the cluster secret.
+    #[arg(long)]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// The most apps the server keeps; creating one more answers 422.
+    #[arg(long, default_value_t = 100)]
+    pub max_apps: usize,
+    /// The most queries an app may have (partitions' included); a larger app is
+    /// refused with 422 before it is compiled.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_queries_per_app: usize,
+    /// The most open SSE and WebSocket subscriptions, over all apps; one more
+    /// answers 503.
+    #[arg(long, default_value_t = 1024)]
+    pub max_subscribers: usize,
+    /// Seconds an on-demand query may wait for its answer before 504.
+    #[arg(long, default_value_t = 30)]
+    pub query_timeout: u64,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: u64,
@@ -60,6 +94,28 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The limits the flags set.
+    pub fn limits(&self) -> limits::Limits {
+        limits::Limits {
+            max_apps: self.max_apps,
+            max_queries: self.max_queries_per_app,
+            max_subscribers: self.max_subscribers,
+            query_timeout: std::time::Duration::from_secs(self.query_timeout.max(1)),
+        }
+    }
+
+    /// The API keys from the flags, the key file and `SLUICE_API_KEYS`.
+    pub fn keys(&self) -> Result<auth::Keys, String> {
+        let env = std::env::var(auth::KEYS_ENV).ok();
+        auth::Keys::gather(&self.api_keys, &self.read_keys, self.api_key_file.as_deref(), env.as_deref())
+    }
+
+    /// The cluster secret from the flags or `SLUICE_CLUSTER_SECRET`.
+    pub fn secret(&self) -> Result<Option<String>, String> {
+        let env = std::env::var(auth::SECRET_ENV).ok();
+        auth::cluster_secret(self.cluster_secret.as_deref(), self.cluster_secret_file.as_deref(), env.as_deref())
+    }
+
     /// The cluster this process belongs to, if any.
     pub fn cluster_plan(&self) -> Result<Option<cluster::ClusterPlan>, String> {
         match (&self.cluster.hostfile, self.cluster.process) {
@@ -93,6 +149,13 @@ async fn shutdown_signal() {
 
 /// Runs the server until Ctrl-C or SIGTERM; active apps finish what is queued.
 pub fn run(args: ServeArgs) -> ExitCode {
+    let keys = match args.keys() {
+        Ok(k) => Arc::new(k),
+        Err(e) => {
+            eprintln!("sluice serve: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let manager = match manager::AppManager::open(&args) {
         Ok(m) => Arc::new(m),
         Err(e) => {
@@ -107,7 +170,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let routes = routes::routes(manager.clone(), Arc::new(args.api_keys.clone()), args.max_body_bytes);
+    let routes = routes::routes(manager.clone(), keys, args.max_body_bytes);
     let role = match manager.cluster() {
         Some(c) if c.is_leader() => format!(", leading a cluster of {}", c.peers.len()),
         Some(c) => format!(", process {} of a cluster led by {}", c.process, c.leader()),

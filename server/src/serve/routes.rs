@@ -1,26 +1,23 @@
 //! The HTTP routes (documented in `docs/http-api.md` and `docs/openapi.yaml`).
 
+use super::auth::{self, Keys, Refusal, Role};
 use super::error::ApiError;
+use super::follow::{deliveries, pump_ws, relay_ws};
 use super::ingest::{self, BodyFormat, Target};
+use super::limits::{SubscriberPass, Subscribers};
 use super::manager::{self, AppManager, ManagedApp};
 use super::metrics::{self, AppSample};
 use super::query;
 use super::running::{QueryFailure, Refused};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use sluice_frontend::logical::EntryKind;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tokio::sync::broadcast::error::RecvError;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::hyper::body::Bytes;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
-
-/// A request that failed before reaching a handler (auth, size) carries its answer.
-#[derive(Debug)]
-struct Refusal(ApiError);
-impl warp::reject::Reject for Refusal {}
 
 fn answer(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
     Ok(result.unwrap_or_else(|e| e.reply().into_response()))
@@ -31,33 +28,41 @@ fn json(status: StatusCode, value: serde_json::Value) -> Response {
 }
 
 /// Every route, with authentication, size limits and JSON errors.
-pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -> BoxedFilter<(Response,)> {
+pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> BoxedFilter<(Response,)> {
     let follower = manager.is_follower();
     let leader_url = manager.cluster().map(|c| c.leader().to_string()).unwrap_or_default();
     let health =
         warp::path!("health").and(warp::get()).map(|| json(StatusCode::OK, serde_json::json!({"status": "ok"})));
+    let subscribers = Subscribers::new(manager.limits().max_subscribers);
+    let secret = manager.secret().map(|s| Arc::new(s.to_string()));
     let m = warp::any().map(move || manager.clone());
-    let auth = authorized(keys);
+    let auth = auth::authorized(keys.clone());
+    let role = auth::role(keys);
+    let subs = warp::any().map(move || subscribers.clone());
     let body = warp::body::content_length_limit(max_body).and(warp::body::bytes());
 
-    let metrics = warp::path!("metrics").and(warp::get()).and(m.clone()).map(|m: Arc<AppManager>| {
-        let apps = m.list();
-        let running: Vec<_> = apps.iter().map(|a| a.running()).collect();
-        let samples: Vec<AppSample<'_>> = apps
-            .iter()
-            .zip(&running)
-            .map(|(a, r)| AppSample {
-                name: &a.name,
-                active: r.as_ref().is_some_and(|r| r.failure.lock().is_none()),
-                counters: &a.counters,
-                queue_depth: r.as_ref().map_or(0, |r| r.ingress.depth()),
-                frontier_lag_ms: r
-                    .as_ref()
-                    .map_or(0, |r| (r.ingress.now() - r.fed_ts.load(std::sync::atomic::Ordering::Acquire)).max(0)),
-            })
-            .collect();
-        warp::reply::with_header(metrics::render(&samples), "content-type", "text/plain; version=0.0.4").into_response()
-    });
+    let metrics = warp::path!("metrics").and(warp::get()).and(m.clone()).and(subs.clone()).map(
+        |m: Arc<AppManager>, subs: Arc<Subscribers>| {
+            let apps = m.list();
+            let running: Vec<_> = apps.iter().map(|a| a.running()).collect();
+            let samples: Vec<AppSample<'_>> = apps
+                .iter()
+                .zip(&running)
+                .map(|(a, r)| AppSample {
+                    name: &a.name,
+                    active: r.as_ref().is_some_and(|r| r.failure.lock().is_none()),
+                    counters: &a.counters,
+                    queue_depth: r.as_ref().map_or(0, |r| r.ingress.depth()),
+                    frontier_lag_ms: r
+                        .as_ref()
+                        .map_or(0, |r| (r.ingress.now() - r.fed_ts.load(std::sync::atomic::Ordering::Acquire)).max(0)),
+                })
+                .collect();
+            let mut text = metrics::render(&samples);
+            text.push_str(&metrics::gauge("sluice_subscribers", "Open SSE and WebSocket subscriptions.", subs.open()));
+            warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response()
+        },
+    );
     let create = warp::path!("v1" / "apps").and(warp::post()).and(m.clone()).and(body).and_then(
         |m: Arc<AppManager>, body: Bytes| async move {
             answer(
@@ -73,16 +78,26 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
             )
         },
     );
-    let validate = warp::path!("v1" / "validate").and(warp::post()).and(body).and_then(|body: Bytes| async move {
-        answer((|| {
-            let text = utf8(&body)?;
-            let (compiled, warnings) = manager::validate(&text)?;
-            Ok(json(
-                StatusCode::OK,
-                serde_json::json!({"valid": true, "name": compiled.plan.name, "warnings": warnings}),
-            ))
-        })())
-    });
+    let validate = warp::path!("v1" / "validate").and(warp::post()).and(m.clone()).and(body).and_then(
+        |m: Arc<AppManager>, body: Bytes| async move {
+            answer(
+                async {
+                    let text = utf8(&body)?;
+                    let max_queries = m.limits().max_queries;
+                    // Checking a large app takes a while: off the async threads.
+                    let (compiled, warnings) =
+                        tokio::task::spawn_blocking(move || manager::validate(&text, max_queries))
+                            .await
+                            .map_err(internal)??;
+                    Ok(json(
+                        StatusCode::OK,
+                        serde_json::json!({"valid": true, "name": compiled.plan.name, "warnings": warnings}),
+                    ))
+                }
+                .await,
+            )
+        },
+    );
     let list = warp::path!("v1" / "apps").and(warp::get()).and(m.clone()).map(|m: Arc<AppManager>| {
         let apps: Vec<serde_json::Value> =
             m.list().iter().map(|a| serde_json::json!({"name": a.name, "state": state(a)})).collect();
@@ -124,30 +139,35 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
     let subscribe_ws = warp::path!("v1" / "apps" / String / "streams" / String / "events")
         .and(warp::get())
         .and(m.clone())
+        .and(subs.clone())
         .and(warp::ws())
-        .map(|name: String, stream: String, m: Arc<AppManager>, ws: warp::ws::Ws| {
-            match subscription(&m, &name, &stream) {
-                Ok(rx) => ws.on_upgrade(move |socket| pump_ws(socket, deliveries(rx))).into_response(),
+        .map(|name: String, stream: String, m: Arc<AppManager>, subs: Arc<Subscribers>, ws: warp::ws::Ws| {
+            match subscription(&m, &subs, &name, &stream) {
+                Ok((rx, pass)) => ws.on_upgrade(move |socket| pump_ws(socket, deliveries(rx, pass))).into_response(),
                 Err(e) => e.reply().into_response(),
             }
         });
     let subscribe_sse = warp::path!("v1" / "apps" / String / "streams" / String / "events")
         .and(warp::get())
         .and(m.clone())
-        .map(|name: String, stream: String, m: Arc<AppManager>| match subscription(&m, &name, &stream) {
-            Ok(rx) => {
-                let events = deliveries(rx).map(|d| Ok::<_, Infallible>(d.sse()));
-                warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
+        .and(subs.clone())
+        .map(|name: String, stream: String, m: Arc<AppManager>, subs: Arc<Subscribers>| {
+            match subscription(&m, &subs, &name, &stream) {
+                Ok((rx, pass)) => {
+                    let events = deliveries(rx, pass).map(|d| Ok::<_, Infallible>(d.sse()));
+                    warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
+                }
+                Err(e) => e.reply().into_response(),
             }
-            Err(e) => e.reply().into_response(),
         });
     let ad_hoc = warp::path!("v1" / "apps" / String / "query")
         .and(warp::post())
         .and(m.clone())
+        .and(role)
         .and(warp::header::optional::<String>("content-type"))
         .and(body)
-        .and_then(|name: String, m: Arc<AppManager>, ct: Option<String>, body: Bytes| async move {
-            answer(run_query(&m, &name, ct.as_deref(), &body).await)
+        .and_then(|name: String, m: Arc<AppManager>, role: Role, ct: Option<String>, body: Bytes| async move {
+            answer(run_query(&m, &name, role, ct.as_deref(), &body).await)
         });
 
     let guarded = metrics
@@ -174,11 +194,21 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
         .unify()
         .or(ad_hoc)
         .unify();
-    if follower {
-        // Only a cluster's followers take orders from a leader.
-        let local = metrics.or(internal_routes(m.clone(), body)).unify();
-        let proxied = warp::path("v1").and(proxy_routes(leader_url, body));
-        health.or(auth.and(local.or(proxied).unify())).unify().recover(recover).unify().boxed()
+    if let (true, Some(secret)) = (follower, secret) {
+        // Only a cluster's followers take orders from a leader, which shows the
+        // cluster secret.
+        let under_internal = || warp::path("v1").and(warp::path("internal"));
+        let internal = under_internal().and(auth::has_secret(secret)).and(internal_routes(m.clone(), body));
+        // Whatever else is under /v1/internal stops here, never reaching the leader.
+        let refused = under_internal().map(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "internal routes need the cluster secret")
+                .reply()
+                .into_response()
+        });
+        let internal = internal.or(refused).unify();
+        let proxied = warp::path("v1").and(proxy_routes(leader_url, body, subs));
+        let outside = auth.and(metrics.or(proxied).unify());
+        health.or(internal).unify().or(outside).unify().recover(recover).unify().boxed()
     } else {
         health.or(auth.and(guarded)).unify().recover(recover).unify().boxed()
     }
@@ -190,7 +220,7 @@ fn internal_routes(
     m: impl Filter<Extract = (Arc<AppManager>,), Error = Infallible> + Clone + Send + Sync + 'static,
     body: impl Filter<Extract = (Bytes,), Error = Rejection> + Clone + Send + Sync + 'static,
 ) -> BoxedFilter<(Response,)> {
-    let follow = warp::path!("v1" / "internal" / "apps" / usize).and(warp::post()).and(m.clone()).and(body).and_then(
+    let follow = warp::path!("apps" / usize).and(warp::post()).and(m.clone()).and(body).and_then(
         |slot: usize, m: Arc<AppManager>, body: Bytes| async move {
             answer(
                 async {
@@ -202,7 +232,7 @@ fn internal_routes(
             )
         },
     );
-    let change = warp::path!("v1" / "internal" / "apps" / String / String).and(warp::post()).and(m.clone()).and_then(
+    let change = warp::path!("apps" / String / String).and(warp::post()).and(m.clone()).and_then(
         |name: String, action: String, m: Arc<AppManager>| async move {
             answer(match action.as_str() {
                 "activate" => lifecycle(move || m.activate(&name)).await,
@@ -211,7 +241,7 @@ fn internal_routes(
             })
         },
     );
-    let forget = warp::path!("v1" / "internal" / "apps" / String).and(warp::delete()).and(m).and_then(
+    let forget = warp::path!("apps" / String).and(warp::delete()).and(m).and_then(
         |name: String, m: Arc<AppManager>| async move {
             answer(
                 async {
@@ -231,6 +261,7 @@ fn internal_routes(
 fn proxy_routes(
     leader: String,
     body: impl Filter<Extract = (Bytes,), Error = Rejection> + Clone + Send + Sync + 'static,
+    subs: impl Filter<Extract = (Arc<Subscribers>,), Error = Infallible> + Clone + Send + Sync + 'static,
 ) -> BoxedFilter<(Response,)> {
     let client = warp::hyper::Client::new();
     let ws_leader = leader.clone();
@@ -238,9 +269,13 @@ fn proxy_routes(
         .and(warp::get())
         .and(warp::ws())
         .and(warp::header::optional::<String>("authorization"))
-        .map(move |app: String, stream: String, ws: warp::ws::Ws, auth: Option<String>| {
+        .and(subs)
+        .map(move |app: String, stream: String, ws: warp::ws::Ws, auth: Option<String>, subs: Arc<Subscribers>| {
             let url = format!("{ws_leader}/v1/apps/{app}/streams/{stream}/events");
-            ws.on_upgrade(move |socket| relay_ws(socket, url, auth)).into_response()
+            match subs.admit() {
+                Ok(pass) => ws.on_upgrade(move |socket| relay_ws(socket, url, auth, pass)).into_response(),
+                Err(e) => e.reply().into_response(),
+            }
         });
     // GET and DELETE carry no body (and no Content-Length to check).
     let body = warp::get().or(warp::delete()).unify().map(Bytes::new).or(body).unify();
@@ -279,137 +314,6 @@ fn proxy_routes(
             },
         );
     ws.or(forward).unify().boxed()
-}
-
-/// Follows the leader's SSE stream and sends each event over a WebSocket.
-async fn relay_ws(socket: warp::ws::WebSocket, url: String, auth: Option<String>) {
-    let mut req = warp::http::Request::get(url).header("accept", "text/event-stream");
-    if let Some(a) = auth {
-        req = req.header("authorization", a);
-    }
-    let body = match req.body(warp::hyper::Body::empty()) {
-        Ok(req) => warp::hyper::Client::new().request(req).await.ok().map(|r| r.into_body()),
-        Err(_) => None,
-    };
-    match body {
-        Some(body) => pump_ws(socket, sse_deliveries(body)).await,
-        None => {
-            let _ = socket.close().await;
-        }
-    }
-}
-
-/// What a subscriber receives: an event's JSON text, or how many events it lost
-/// by falling behind.
-enum Delivery {
-    Event(Arc<str>),
-    Lagged(u64),
-}
-
-impl Delivery {
-    fn sse(self) -> warp::sse::Event {
-        match self {
-            Delivery::Event(line) => warp::sse::Event::default().data(&*line),
-            Delivery::Lagged(n) => warp::sse::Event::default().event("lagged").data(n.to_string()),
-        }
-    }
-    fn ws_text(self) -> String {
-        match self {
-            Delivery::Event(line) => line.to_string(),
-            Delivery::Lagged(n) => serde_json::json!({"lagged": n}).to_string(),
-        }
-    }
-}
-
-/// A stream's events as a subscriber receives them; ends when the app stops.
-fn deliveries(
-    rx: tokio::sync::broadcast::Receiver<Arc<str>>,
-) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        let d = match rx.recv().await {
-            Ok(line) => Delivery::Event(line),
-            Err(RecvError::Lagged(n)) => Delivery::Lagged(n),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((d, rx))
-    }))
-}
-
-/// The deliveries carried by an SSE body (the leader's, read by a follower).
-fn sse_deliveries(body: warp::hyper::Body) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
-    Box::pin(futures_util::stream::unfold(
-        (body, String::new(), false),
-        |(mut body, mut pending, mut lagged)| async move {
-            loop {
-                while let Some(end) = pending.find('\n') {
-                    let line: String = pending.drain(..=end).collect();
-                    let line = line.trim_end();
-                    if line == "event:lagged" {
-                        lagged = true;
-                    } else if let Some(data) = line.strip_prefix("data:") {
-                        let d = if std::mem::take(&mut lagged) {
-                            Delivery::Lagged(data.trim().parse().unwrap_or(0))
-                        } else {
-                            Delivery::Event(Arc::from(data))
-                        };
-                        return Some((d, (body, pending, lagged)));
-                    }
-                }
-                match body.next().await {
-                    Some(Ok(chunk)) => pending.push_str(&String::from_utf8_lossy(&chunk)),
-                    _ => return None,
-                }
-            }
-        },
-    ))
-}
-
-/// Sends deliveries over a WebSocket until either side closes; a subscriber that
-/// falls behind gets `{"lagged": n}` and loses those events.
-async fn pump_ws(socket: warp::ws::WebSocket, mut source: impl futures_util::Stream<Item = Delivery> + Unpin) {
-    let (mut tx, mut incoming) = socket.split();
-    loop {
-        tokio::select! {
-            next = source.next() => {
-                let Some(d) = next else { break };
-                if tx.send(warp::ws::Message::text(d.ws_text())).await.is_err() {
-                    break;
-                }
-            }
-            msg = incoming.next() => match msg {
-                Some(Ok(m)) if !m.is_close() => {}
-                _ => break,
-            }
-        }
-    }
-    let _ = tx.close().await;
-}
-
-/// Passes when no keys are configured or the request bears one of them.
-fn authorized(keys: Arc<Vec<String>>) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    warp::header::optional::<String>("authorization")
-        .and_then(move |header: Option<String>| {
-            let keys = keys.clone();
-            async move {
-                if keys.is_empty() {
-                    return Ok(());
-                }
-                let token = header
-                    .as_deref()
-                    .and_then(|h| h.split_once(' '))
-                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                    .map(|(_, t)| t.trim());
-                match token {
-                    Some(t) if keys.iter().any(|k| k == t) => Ok(()),
-                    _ => Err(warp::reject::custom(Refusal(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "unauthorized",
-                        "this server needs `Authorization: Bearer <api key>`",
-                    )))),
-                }
-            }
-        })
-        .untuple_one()
 }
 
 /// Turns every rejection into a JSON error.
@@ -565,11 +469,14 @@ fn ingest_events(
     }
 }
 
+/// A subscriber's channel on `stream` of app `name`, and its place among the
+/// server's subscribers.
 fn subscription(
     m: &AppManager,
+    subs: &Arc<Subscribers>,
     name: &str,
     stream: &str,
-) -> Result<tokio::sync::broadcast::Receiver<Arc<str>>, ApiError> {
+) -> Result<(tokio::sync::broadcast::Receiver<Arc<str>>, SubscriberPass), ApiError> {
     let app = m.get(name)?;
     if !app.compiled.stream_ids.contains_key(stream) || stream.starts_with('#') {
         return Err(ApiError::new(
@@ -579,11 +486,18 @@ fn subscription(
         ));
     }
     let running = app.running().ok_or_else(|| inactive(name))?;
-    Ok(running.outputs.subscribe(stream))
+    let pass = subs.admit()?;
+    Ok((running.outputs.subscribe(stream), pass))
 }
 
 /// `POST /v1/apps/{app}/query`: the body is the query text, or JSON `{"query": …}`.
-async fn run_query(m: &AppManager, name: &str, ct: Option<&str>, body: &[u8]) -> Result<Response, ApiError> {
+async fn run_query(
+    m: &AppManager,
+    name: &str,
+    role: Role,
+    ct: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let app = m.get(name)?;
     let raw = utf8(body)?;
@@ -618,8 +532,17 @@ async fn run_query(m: &AppManager, name: &str, ct: Option<&str>, body: &[u8]) ->
         .compiled
         .check_on_demand(&on_demand)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e).with("query", on_demand.clone().into()))?;
+    auth::may_run(role, !matches!(plan.output, sluice_frontend::logical::OutputPlan::Return { .. }))?;
     let running = app.running().ok_or_else(|| inactive(name))?;
-    let (as_of, rows) = running.query(on_demand).await.map_err(|f| match f {
+    let timeout = m.limits().query_timeout;
+    let answered = tokio::time::timeout(timeout, running.query(on_demand)).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "timeout",
+            format!("the query had no answer within {timeout:?} (--query-timeout)"),
+        )
+    })?;
+    let (as_of, rows) = answered.map_err(|f| match f {
         QueryFailure::Refused(Refused::Busy | Refused::TooLarge { .. }) => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", "the app's queue is full; retry later")
         }

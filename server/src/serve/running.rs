@@ -5,6 +5,7 @@
 use super::metrics::AppCounters;
 use parking_lot::Mutex;
 use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
+use sluice_dataflow::runtime::deadlines::DeadlineBoard;
 use sluice_dataflow::runtime::execute::Workers;
 use sluice_dataflow::runtime::message::Kind;
 use sluice_dataflow::runtime::time::{self, Sequencer};
@@ -93,6 +94,9 @@ struct IngressState {
     /// When the last event batch (or playback heartbeat) was queued; `None`
     /// until the first event.
     last_input: Option<std::time::Instant>,
+    /// The wall-clock time of the last tick queued (live apps; `i64::MIN` before
+    /// the first).
+    last_tick_ms: i64,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -173,15 +177,23 @@ impl Ingress {
         // clock as it stands.
         let now = wall_clock_ms();
         let mut clock = state.sequencer.now();
-        let batch = events
-            .into_iter()
-            .map(|e| {
-                let ts = if self.playback { e.ts.unwrap_or(clock) } else { now };
-                clock = clock.max(ts);
-                InputItem::Event { stream: e.stream, values: e.values, ts }
-            })
-            .collect();
+        // A live app idle for a while got no ticks (nothing waited for the
+        // clock): the clock moves to now first, as a regular tick would have.
+        let catch_up = !self.playback && now.saturating_sub(state.last_tick_ms) >= TICK_MS as i64;
+        let mut batch = Vec::with_capacity(n + usize::from(catch_up));
+        if catch_up {
+            batch.push(InputItem::Tick(now.max(clock)));
+        }
+        batch.extend(events.into_iter().map(|e| {
+            let ts = if self.playback { e.ts.unwrap_or(clock) } else { now };
+            clock = clock.max(ts);
+            InputItem::Event { stream: e.stream, values: e.values, ts }
+        }));
         let times = self.enqueue(&mut state, batch, n)?;
+        if catch_up {
+            state.last_tick_ms = now;
+        }
+        let times = &times[usize::from(catch_up)..];
         state.last_input = Some(std::time::Instant::now());
         Ok(times.first().zip(times.last()).map(|(a, b)| (LogicalTime::of(*a), LogicalTime::of(*b))))
     }
@@ -192,19 +204,43 @@ impl Ingress {
         let mut batch = Vec::with_capacity(2);
         // A live app's snapshot is as of now: the clock moves first, so time
         // windows have expired what they should and `as_of` names the wall clock.
-        if !self.playback {
-            batch.push(InputItem::Tick(wall_clock_ms().max(state.sequencer.now())));
+        let ticked = (!self.playback).then(wall_clock_ms);
+        if let Some(now) = ticked {
+            batch.push(InputItem::Tick(now.max(state.sequencer.now())));
         }
         batch.push(InputItem::Query { id, text });
         let times = self.enqueue(&mut state, batch, 0)?;
+        if let Some(now) = ticked {
+            state.last_tick_ms = now;
+        }
         Ok(LogicalTime::of(times.last().copied().unwrap_or_default()))
     }
 
-    /// Moves a live app's clock to the wall clock (skipped when the queue is full:
-    /// the events in it move the clock anyway). False once the queue is closed.
-    fn tick(&self) -> bool {
+    /// Moves a live app's clock to the wall clock when that releases something:
+    /// at the first call (`at 'start'` triggers), when the earliest deadline of
+    /// the app's processors (`earliest`, from its [`DeadlineBoard`]) has come, or
+    /// when a trigger is due. An idle app is not ticked, so it costs no CPU; its
+    /// next batch of events moves the clock first ([`Ingress::push`]). Skipped
+    /// when the queue is full (the events in it move the clock anyway). False
+    /// once the queue is closed.
+    fn tick_if_due(&self, earliest: Option<i64>) -> bool {
         let mut state = self.state.lock();
-        self.enqueue(&mut state, vec![InputItem::Tick(wall_clock_ms())], 0) != Err(Refused::Stopped)
+        if state.tx.is_none() {
+            return false;
+        }
+        let now = wall_clock_ms();
+        let due = state.last_tick_ms == i64::MIN || earliest.is_some_and(|d| d <= now) || state.triggers.due_by(now);
+        if !due {
+            return true;
+        }
+        match self.enqueue(&mut state, vec![InputItem::Tick(now)], 0) {
+            Err(Refused::Stopped) => false,
+            Ok(_) => {
+                state.last_tick_ms = now;
+                true
+            }
+            Err(_) => true,
+        }
     }
 
     /// A playback heartbeat (`@app:playback(idle.time, increment)`): when no event
@@ -352,6 +388,7 @@ impl RunningApp {
         counters: Arc<AppCounters>,
     ) -> RunningApp {
         let leader = workers.is_leader();
+        let spans_processes = workers.cluster.is_some();
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputItem>>(QUEUE_BATCHES);
         let tx = leader.then_some(tx);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -363,6 +400,7 @@ impl RunningApp {
                 triggers: app.triggers.clone(),
                 tx,
                 last_input: None,
+                last_tick_ms: i64::MIN,
             }),
             in_flight: in_flight.clone(),
             capacity: queue_events.max(1),
@@ -380,15 +418,17 @@ impl RunningApp {
         let stop = Arc::new(AtomicBool::new(false));
         let failure = Arc::new(Mutex::new(None));
         let fed_ts = Arc::new(AtomicI64::new(0));
+        let deadlines = DeadlineBoard::default();
         let mut threads = Vec::new();
         {
+            let board = deadlines.clone();
             let outputs = outputs.clone();
             let failed = failure.clone();
             let fed_ts = fed_ts.clone();
             let observe: Vec<String> = app.stream_ids.keys().cloned().collect();
             let feeder = Feeder { rx, current: Vec::new().into_iter(), flushed: true, in_flight, fed_ts };
             let spawned = std::thread::Builder::new().name(format!("app-{}", app.plan.name)).spawn(move || {
-                let result = app.run_streaming(feeder, workers, &observe, |o| outputs.deliver(o));
+                let result = app.run_streaming_watched(feeder, workers, &observe, |o| outputs.deliver(o), || {}, board);
                 if let Err(e) = result {
                     *failed.lock() = Some(e);
                 }
@@ -405,10 +445,15 @@ impl RunningApp {
         if !playback && leader {
             let ingress = ingress.clone();
             let stop = stop.clone();
+            // In a cluster the other processes' deadlines are not on this board:
+            // the clock ticks regularly there, as if something always waited.
+            let deadlines = deadlines.clone();
+            let whole = !spans_processes;
             if let Ok(h) = std::thread::Builder::new().name("app-clock".into()).spawn(move || {
                 // The first tick starts the clock at once (`at 'start'` triggers fire).
                 while !stop.load(Ordering::Acquire) {
-                    if !ingress.tick() {
+                    let earliest = if whole { deadlines.earliest() } else { Some(i64::MIN) };
+                    if !ingress.tick_if_due(earliest) {
                         break;
                     }
                     std::thread::sleep(Duration::from_millis(TICK_MS));
@@ -555,6 +600,7 @@ mod tests {
                 triggers: TriggerClock::default(),
                 tx: Some(tx),
                 last_input: None,
+                last_tick_ms: i64::MIN,
             }),
             in_flight: Arc::new(AtomicUsize::new(0)),
             capacity: 10,
