@@ -38,7 +38,8 @@ enum Command {
     /// SLIDING_TIME(…)`) prints the few forms it lacks classically — a query that
     /// returns expired or all events (`… return all events`) and a trigger whose
     /// period is not a plain time — which is valid in a Macrometa app too;
-    /// patterns, partitions and expressions read the same in both.
+    /// annotations such as `@primaryKey` stay annotations; patterns, partitions
+    /// and expressions read the same in both. Nothing is refused.
     Fmt {
         /// The app file.
         app: PathBuf,
