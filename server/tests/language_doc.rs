@@ -60,3 +60,35 @@ fn every_language_case_passes() {
     let summary = stdout.lines().last().unwrap_or_default();
     assert_eq!(summary, format!("{cases} passed, 0 failed"), "{stdout}");
 }
+
+/// GitHub's anchor for a heading: lower case, spaces to `-`, other punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn links_into_the_guide_name_its_sections() {
+    let doc = std::fs::read_to_string(repo("docs/language.md")).unwrap();
+    let anchors: Vec<String> = doc.lines().filter_map(|l| l.strip_prefix("## ")).map(anchor).collect();
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let links = readme
+        .split("docs/language.md#")
+        .skip(1)
+        .chain(doc.split("](#").skip(1))
+        .map(|rest| rest.split(')').next().unwrap_or_default().to_string());
+    let mut count = 0;
+    for link in links {
+        assert!(anchors.contains(&link), "no section #{link} in docs/language.md (sections: {anchors:?})");
+        count += 1;
+    }
+    assert!(count >= 20, "only {count} links checked");
+}
