@@ -224,10 +224,12 @@ fn fuzz(secs: u64, seed: u64) {
             let text = mutate(&mut rng, &apps);
             let result = std::panic::catch_unwind(|| {
                 let parsed = sluice_frontend::parse(&text);
-                // What parses also goes through semantic analysis and the printer.
+                // What parses also goes through semantic analysis and the printer
+                // in both spellings.
                 if let Ok(app) = &parsed {
                     let _ = sluice_frontend::analyze(app);
                     let _ = sluice_frontend::printer::print_app(app);
+                    let _ = sluice_frontend::printer::print_app_in(app, sluice_frontend::printer::Spelling::Macrometa);
                 }
                 parsed
             });

@@ -33,10 +33,19 @@ enum Command {
         #[arg(required = true)]
         apps: Vec<PathBuf>,
     },
-    /// Print an app back in canonical (classic) form.
+    /// Print an app back in canonical form, in either spelling. Macrometa's
+    /// spelling (`CREATE STREAM …`, `INSERT INTO … SELECT … FROM … WINDOW
+    /// SLIDING_TIME(…)`) prints the few forms it lacks classically — a query that
+    /// returns expired or all events (`… return all events`) and a trigger whose
+    /// period is not a plain time — which is valid in a Macrometa app too;
+    /// annotations such as `@primaryKey` stay annotations; patterns, partitions
+    /// and expressions read the same in both. Nothing is refused.
     Fmt {
         /// The app file.
         app: PathBuf,
+        /// `classic` (`define stream …`, `#window.length(5)`) or `macrometa`.
+        #[arg(long, value_enum, default_value_t = cli::fmt::SpellingArg::Classic)]
+        spelling: cli::fmt::SpellingArg,
     },
     /// Run an app over events from a file or stdin; print output events as JSON lines.
     /// Bad input lines are reported on stderr and skipped; the exit code is then 3
@@ -74,6 +83,10 @@ enum Command {
         /// failures, and listed cases that pass, fail the run.
         #[arg(long)]
         known_failures: Option<PathBuf>,
+        /// Run each case's app as `sluice fmt --spelling S` prints it (to check that
+        /// formatting keeps an app's meaning); apps that do not parse run as written.
+        #[arg(long, value_enum)]
+        fmt_spelling: Option<cli::fmt::SpellingArg>,
     },
 }
 
@@ -81,7 +94,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { apps } => cli::check::run(&apps),
-        Command::Fmt { app } => cli::fmt::run(&app),
+        Command::Fmt { app, spelling } => cli::fmt::run(&app, spelling.into()),
         Command::Run { app, input, workers, format, cluster } => match cluster.workers(workers) {
             Ok(w) => cli::run::run(&app, input.as_deref(), w, format),
             Err(e) => {
@@ -89,8 +102,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Test { cases, workers, verbose, known_failures } => {
-            cli::test::run(&cases, workers, verbose, known_failures.as_deref())
+        Command::Test { cases, workers, verbose, known_failures, fmt_spelling } => {
+            let options = cli::test::Options { workers, verbose, fmt_spelling: fmt_spelling.map(Into::into) };
+            cli::test::run(&cases, &options, known_failures.as_deref())
         }
         Command::Serve(args) => serve::run(*args),
     }

@@ -1,6 +1,6 @@
 //! Resolving and typing expressions against the inputs in scope.
 
-use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs};
+use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES};
 use super::Analyzer;
 use crate::ast::*;
 use crate::logical::*;
@@ -457,7 +457,13 @@ impl Analyzer {
                 poison(span)
             }
             None => {
-                self.error(call.span, format!("function '{written}' is not defined"));
+                let hint = if call.namespace.is_none() {
+                    let scripts = self.catalog.functions.iter().map(|(n, _)| n.as_str());
+                    super::suggest::did_you_mean(written.as_str(), CORE_FUNCTION_NAMES.iter().copied().chain(scripts))
+                } else {
+                    String::new()
+                };
+                self.error(call.span, format!("function '{written}' is not defined{hint}"));
                 poison(span)
             }
         }

@@ -3,6 +3,41 @@
 
 use crate::ast::AttrType;
 
+/// The core functions as users spell them, scalar and aggregate (for "did you
+/// mean" suggestions on an unknown function name).
+pub const CORE_FUNCTION_NAMES: &[&str] = &[
+    "sum",
+    "avg",
+    "stdDev",
+    "count",
+    "distinctCount",
+    "min",
+    "max",
+    "minForever",
+    "maxForever",
+    "and",
+    "or",
+    "unionSet",
+    "ifThenElse",
+    "cast",
+    "convert",
+    "coalesce",
+    "default",
+    "instanceOfBoolean",
+    "instanceOfDouble",
+    "instanceOfFloat",
+    "instanceOfInteger",
+    "instanceOfLong",
+    "instanceOfString",
+    "maximum",
+    "minimum",
+    "UUID",
+    "eventTimestamp",
+    "currentTimeMillis",
+    "createSet",
+    "sizeOfSet",
+];
+
 /// Whether `name` (lower-case) is an aggregate function.
 pub fn is_aggregate(name: &str) -> bool {
     matches!(

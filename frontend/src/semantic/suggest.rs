@@ -28,5 +28,6 @@ mod tests {
         assert_eq!(did_you_mean("SLIDING_LENTH", ["length", "SLIDING_LENGTH"]), "; did you mean 'SLIDING_LENGTH'?");
         assert_eq!(did_you_mean("Stocks", ["StockStream", "Trades"]), "");
         assert_eq!(did_you_mean("pricee", ["price", "symbol"]), "; did you mean 'price'?");
+        assert_eq!(did_you_mean("avrg", ["avg", "count"]), "; did you mean 'avg'?");
     }
 }

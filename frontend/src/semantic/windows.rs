@@ -77,6 +77,25 @@ pub fn classic_name(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Macrometa's name for a window given by its classic name (`length` →
+/// `SLIDING_LENGTH`); `None` for the windows Macrometa writes by their classic
+/// names (`session`, `sort`, `unique:length`, …).
+pub fn macrometa_name(classic: &str) -> Option<&'static str> {
+    Some(match classic {
+        "length" => "SLIDING_LENGTH",
+        "lengthBatch" => "TUMBLING_LENGTH",
+        "time" => "SLIDING_TIME",
+        "timeBatch" => "TUMBLING_TIME",
+        "timeLength" => "SLIDING_TIME_LENGTH",
+        "externalTime" => "SLIDING_EXTERNAL_TIME",
+        "externalTimeBatch" => "TUMBLING_EXTERNAL_TIME",
+        "expression" => "SLIDING_EXPRESSION",
+        "expressionBatch" => "TUMBLING_EXPRESSION",
+        "batch" => "TUMBLING",
+        _ => return None,
+    })
+}
+
 /// What one parameter position accepts.
 #[derive(Clone, Copy, Debug)]
 enum Param {

@@ -6,16 +6,28 @@ use serde_yaml::Value as Yaml;
 use sluice_dataflow::app::{InputItem, OutputEvent, OutputSource};
 use sluice_dataflow::runtime::message::Kind;
 use sluice_dataflow::value::Value;
+use sluice_frontend::printer::{print_app_in, Spelling};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The clock of cases that give no `ts`: events 1 ms apart from here.
 const FIXED_CLOCK_START: i64 = 1_000;
 
+/// How `sluice test` runs cases.
+pub struct Options {
+    /// Timely worker threads.
+    pub workers: usize,
+    /// Also list the cases that pass.
+    pub verbose: bool,
+    /// Run each app as the printer prints it in this spelling.
+    pub fmt_spelling: Option<Spelling>,
+}
+
 /// Runs every case under `paths`; prints a diff per failure and the totals.
 /// With `known`, the listed cases may fail (and must: a listed case that passes
 /// fails the run), and only the others count as failures.
-pub fn run(paths: &[PathBuf], workers: usize, verbose: bool, known: Option<&Path>) -> ExitCode {
+pub fn run(paths: &[PathBuf], options: &Options, known: Option<&Path>) -> ExitCode {
+    let (workers, verbose) = (options.workers, options.verbose);
     let known = match known.map(KnownFailures::load).transpose() {
         Ok(k) => k,
         Err(e) => {
@@ -32,7 +44,7 @@ pub fn run(paths: &[PathBuf], workers: usize, verbose: bool, known: Option<&Path
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"));
         let name = case_name(file, text.as_deref().unwrap_or_default());
-        let outcome = std::panic::catch_unwind(|| run_case(text?.as_str(), workers));
+        let outcome = std::panic::catch_unwind(|| run_case(text?.as_str(), workers, options.fmt_spelling));
         let outcome = outcome.unwrap_or_else(|_| Err("the engine panicked on this case".into()));
         match outcome {
             Ok(()) => {
@@ -89,10 +101,14 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Runs one case, given its text.
-fn run_case(text: &str, workers: usize) -> Result<(), String> {
+/// Runs one case, given its text; with `fmt_spelling`, runs its app as printed
+/// in that spelling.
+fn run_case(text: &str, workers: usize, fmt_spelling: Option<Spelling>) -> Result<(), String> {
     let case: Yaml = serde_yaml::from_str(text).map_err(|e| format!("not a case: {e}"))?;
-    let app_text = case.get("app").and_then(Yaml::as_str).ok_or("the case has no `app`")?;
+    let written = case.get("app").and_then(Yaml::as_str).ok_or("the case has no `app`")?;
+    let printed =
+        fmt_spelling.and_then(|spelling| sluice_frontend::parse(written).ok().map(|app| print_app_in(&app, spelling)));
+    let app_text = printed.as_deref().unwrap_or(written);
     let expect_error = case.get("error").and_then(Yaml::as_bool).unwrap_or(false);
     let plan = match sluice_frontend::parse(app_text).and_then(|app| super::analyze(&app)) {
         Ok(plan) => plan,
