@@ -36,6 +36,8 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Vec<String>>, max_body: u64) -
     let leader_url = manager.cluster().map(|c| c.leader().to_string()).unwrap_or_default();
     let health =
         warp::path!("health").and(warp::get()).map(|| json(StatusCode::OK, serde_json::json!({"status": "ok"})));
+    // The health check and the console (page and assets) need no API key.
+    let health = health.or(super::console::routes()).unify();
     let m = warp::any().map(move || manager.clone());
     let auth = authorized(keys);
     let body = warp::body::content_length_limit(max_body).and(warp::body::bytes());
