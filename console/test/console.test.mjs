@@ -1,7 +1,8 @@
 // Browser test of the console: a real `sluice serve` on 127.0.0.1 (with an API
 // key), Debian's chromium driven by playwright-core. Types an app with an error
 // and sees it at its line, fixes it, deploys, sends events with the form and the
-// simulator, sees outputs in the live table, runs a query and sees its rows.
+// simulator, sees outputs in the live table, runs a query and sees its rows, sends
+// a CSV batch, then deactivates, activates and deletes the app.
 // Screenshots of each step go to $CONSOLE_TEST_OUT (default target/console-test).
 //
 //   SLUICE=target/debug/sluice node console/test/console.test.mjs
@@ -189,6 +190,26 @@ async function main() {
     check(rows === 1, `expected 1 row (only sensor-1 is above 40), saw ${rows}`);
     check(/as of ts \d+/.test(await page.locator(".as-of").first().textContent()), "no as_of shown");
     await shot(page, "query");
+
+    // 9. A CSV batch from the batch box.
+    await page.getByLabel("Batch format").selectOption("text/csv");
+    await page.getByLabel("Batch", { exact: true }).fill("name,value\nbatch-1,50\nbatch-2,5\n");
+    await page.getByRole("button", { name: "Send batch" }).click();
+    await page.locator(".batch-box .result.ok", { hasText: "sent (2 accepted)" }).waitFor();
+    await live.locator("tr", { hasText: "batch-1" }).waitFor();
+    check((await live.locator("tr", { hasText: "batch-2" }).count()) === 0, "batch-2 (5.0) passed the filter");
+    await shot(page, "batch");
+
+    // 10. Deactivate, activate and delete from the console.
+    const entry = page.locator("#apps li", { hasText: "console-demo" });
+    await page.getByRole("button", { name: "Deactivate" }).click();
+    await entry.locator(".state.inactive").waitFor();
+    await page.getByRole("button", { name: "Activate" }).click();
+    await entry.locator(".state.active").waitFor();
+    await page.getByRole("region", { name: "Live" }).waitFor();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByText("No apps yet.").waitFor();
+    await shot(page, "deleted");
 
     check(outside.length === 0, `requests left the server: ${outside.join(", ")}`);
     check(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
