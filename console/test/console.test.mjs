@@ -139,7 +139,13 @@ async function main() {
     // 3. Completion offers the streams the app defines.
     await source.press("Control+End");
     await source.pressSequentially("\nfrom InS");
-    await page.locator(".completions li", { hasText: "InStream" }).waitFor();
+    const offered = page.locator(".completions li", { hasText: "InStream" });
+    await offered.waitFor();
+    const onTop = await offered.evaluate((li) => {
+      const r = li.getBoundingClientRect();
+      return li.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+    });
+    check(onTop, "the completion list is not visible on top of the page");
     await shot(page, "completion");
     await source.press("Escape");
 
