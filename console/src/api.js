@@ -19,15 +19,25 @@ export function apiKey() {
   return sessionStorage.getItem(KEY_SLOT);
 }
 
-/** Drops the stored key (the next refused request asks again). */
+// Set when the user dismissed the prompt: no more asking until `askAgain()`.
+let declined = false;
+
+/** Whether the user dismissed the key prompt (requests go without a key). */
+export function keyDeclined() {
+  return declined;
+}
+
+/** Drops the stored key and lets the next refused request ask again. */
 export function forgetKey() {
   sessionStorage.removeItem(KEY_SLOT);
+  declined = false;
 }
 
 function askKey() {
   const key = window.prompt("This server needs an API key (sluice serve --api-key):");
-  if (key) sessionStorage.setItem(KEY_SLOT, key.trim());
-  return Boolean(key);
+  if (key && key.trim()) sessionStorage.setItem(KEY_SLOT, key.trim());
+  else declined = true;
+  return !declined;
 }
 
 function headers(extra) {
@@ -37,13 +47,17 @@ function headers(extra) {
   return h;
 }
 
-/** Sends a request, asking for the key once on 401; resolves to the raw response. */
+/**
+ * Sends a request; on 401 retries with a key another request obtained meanwhile,
+ * or asks the user for one (unless they declined). Resolves to the raw response.
+ */
 export async function send(method, path, { body, type, signal } = {}) {
   for (let attempt = 0; ; attempt++) {
+    const used = apiKey();
     const init = { method, headers: headers(type ? { "content-type": type } : {}), signal };
     if (body !== undefined) init.body = body;
     const resp = await fetch(path, init);
-    if (resp.status === 401 && attempt === 0 && askKey()) continue;
+    if (resp.status === 401 && attempt < 2 && (apiKey() !== used || (!declined && askKey()))) continue;
     return resp;
   }
 }

@@ -1,7 +1,7 @@
 // The console's entry: the apps list, and for the chosen app the editor and
 // the Events, Live and State panels.
 
-import { api, apiKey, forgetKey } from "./api.js";
+import { api, apiKey, forgetKey, keyDeclined } from "./api.js";
 import { h, fill, section } from "./dom.js";
 import { createEditor } from "./editor.js";
 import { eventsPanel } from "./events.js";
@@ -23,7 +23,7 @@ insert into OutStream;
 const nav = document.getElementById("apps");
 const main = document.getElementById("main");
 const status = document.getElementById("status");
-const forget = document.getElementById("forget-key");
+const keyButton = document.getElementById("key");
 
 let selected = null; // the chosen app's name, null for a new app
 let panels = [];
@@ -35,8 +35,13 @@ function say(text, kind = "") {
   status.className = kind;
 }
 
+/** The header's key button: forget a stored key, or ask again after a dismissed prompt. */
+function showKeyButton() {
+  keyButton.hidden = !apiKey() && !keyDeclined();
+  keyButton.textContent = apiKey() ? "Forget API key" : "Enter API key";
+}
+
 async function refreshList() {
-  forget.hidden = !apiKey();
   try {
     const { apps } = await api.list();
     const details = await Promise.all(apps.map((a) => api.describe(a.name).catch(() => null)));
@@ -63,6 +68,7 @@ async function refreshList() {
   } catch (err) {
     say(`cannot list apps: ${err.message}`, "error");
   }
+  showKeyButton();
 }
 
 function stopPanels() {
@@ -173,10 +179,12 @@ async function open(name) {
   refreshList();
 }
 
-forget.addEventListener("click", () => {
+keyButton.addEventListener("click", () => {
+  const had = apiKey();
   forgetKey();
-  say("API key forgotten");
-  forget.hidden = true;
+  say(had ? "API key forgotten" : "");
+  if (!had) refreshList().then(() => open(selected));
+  showKeyButton();
 });
 
 const initial = decodeURIComponent(location.hash.slice(1));

@@ -2,7 +2,8 @@
 // key), Debian's chromium driven by playwright-core. Types an app with an error
 // and sees it at its line, fixes it, deploys, sends events with the form and the
 // simulator, sees outputs in the live table, runs a query and sees its rows, sends
-// a CSV batch, then deactivates, activates and deletes the app.
+// a CSV batch, deactivates, activates and deletes the app, and asks for a
+// forgotten API key once.
 // Screenshots of each step go to $CONSOLE_TEST_OUT (default target/console-test).
 //
 //   SLUICE=target/debug/sluice node console/test/console.test.mjs
@@ -112,9 +113,11 @@ async function main() {
       if (!r.url().startsWith(base)) outside.push(r.url());
     });
     let asked = 0;
+    let dismissPrompts = false;
     page.on("dialog", (d) => {
-      if (d.type() === "prompt") asked++;
-      d.accept(d.type() === "prompt" ? API_KEY : undefined);
+      if (d.type() !== "prompt") return d.accept();
+      asked++;
+      return dismissPrompts ? d.dismiss() : d.accept(API_KEY);
     });
     const pageErrors = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -216,6 +219,19 @@ async function main() {
     await page.getByRole("button", { name: "Delete" }).click();
     await page.getByText("No apps yet.").waitFor();
     await shot(page, "deleted");
+
+    // 11. A forgotten key is asked for once; dismissed, the console stops asking
+    // (the list keeps polling) until "Enter API key".
+    dismissPrompts = true;
+    await page.getByRole("button", { name: "Forget API key" }).click();
+    await page.locator("#status", { hasText: "cannot list apps" }).waitFor();
+    await page.waitForTimeout(4500);
+    check(asked === 2, `expected one more prompt after forgetting the key, saw ${asked - 1}`);
+    dismissPrompts = false;
+    await page.getByRole("button", { name: "Enter API key" }).click();
+    await page.getByRole("button", { name: "Forget API key" }).waitFor();
+    check(asked === 3, `expected a prompt after "Enter API key", saw ${asked - 2}`);
+    await shot(page, "key-again");
 
     check(outside.length === 0, `requests left the server: ${outside.join(", ")}`);
     check(pageErrors.length === 0, `page errors: ${pageErrors.join("; ")}`);
