@@ -67,7 +67,8 @@ export function livePanel(app, description) {
     received = 0;
     chart.clear();
     const numeric = (streams.find((s) => s.name === picker.value)?.attributes || []).filter((a) => NUMERIC.has(a.type.toLowerCase()));
-    fill(attrPicker, numeric.map((a) => h("option", { value: a.name }, a.name)));
+    // The last numeric attribute is most often the measure (the first, a key).
+    fill(attrPicker, numeric.map((a, i) => h("option", { value: a.name, selected: i === numeric.length - 1 }, a.name)));
     note.textContent = "following";
     note.className = "result";
     render();
