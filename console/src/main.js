@@ -135,10 +135,18 @@ async function open(name) {
   stopPanels();
   selected = name;
   lastState = null;
+  const verdict = h("output", { class: "verdict" });
   const editor = createEditor({
-    onChecked: ({ valid, name: appName }) => say(valid ? `valid: ${appName}` : "the app has problems", valid ? "ok" : "error"),
+    onChecked: ({ valid, name: appName }) => {
+      verdict.textContent = valid ? `valid: ${appName}` : "the app has problems";
+      verdict.className = `verdict ${valid ? "ok" : "error"}`;
+    },
   });
-  const actions = h("div", { class: "toolbar" }, h("button", { class: "deploy", onclick: () => deploy(editor.text(), name) }, name ? "Deploy changes" : "Deploy"));
+  const actions = h(
+    "div",
+    { class: "toolbar" },
+    h("button", { class: "deploy", onclick: () => deploy(editor.text(), name) }, name ? "Deploy changes" : "Deploy"),
+  );
   let description = null;
   if (name) {
     try {
@@ -155,6 +163,7 @@ async function open(name) {
     );
     if (description.failure) actions.append(h("span", { class: "error" }, description.failure));
   }
+  actions.append(verdict);
   const title = name ? `App ${name}` : "New app";
   const parts = [section(title, "editor", actions, editor.element)];
   if (description && description.state === "active") {

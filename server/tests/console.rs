@@ -66,21 +66,25 @@ fn the_console_is_served_at_the_root_without_a_key() {
 
     let (status, content_type, page) = get(&format!("{b}/"));
     assert_eq!((status, content_type.as_str()), (200, "text/html"));
-    assert_eq!(page, dist("index.html"));
+    assert!(page == dist("index.html"), "the page is not console/dist/index.html");
     assert!(page.contains(r#"src="/console/console.js""#), "{page}");
 
     let (status, content_type, script) = get(&format!("{b}/console/console.js"));
     assert_eq!((status, content_type.as_str()), (200, "text/javascript"));
-    assert_eq!(script, dist("console.js"));
+    assert!(script == dist("console.js"), "the script is not console/dist/console.js");
     let (status, content_type, style) = get(&format!("{b}/console/console.css"));
     assert_eq!((status, content_type.as_str()), (200, "text/css"));
-    assert_eq!(style, dist("console.css"));
+    assert!(style == dist("console.css"), "the style sheet is not console/dist/console.css");
 
     // Only the console's own files are open: any other path, under /console or
     // the API, still needs the key.
     let (status, _, body) = get(&format!("{b}/console/other.js"));
     assert_eq!(status, 401, "{body}");
     assert_eq!(get(&format!("{b}/v1/apps")).0, 401);
+    // The console's routes leave other paths' answers alone: with the key, an
+    // unknown path is still 404 for any method.
+    let posted = ureq::post(&format!("{b}/v1/nowhere")).set("authorization", "Bearer s3cret").send_string("x");
+    assert!(matches!(posted, Err(ureq::Error::Status(404, _))), "{posted:?}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

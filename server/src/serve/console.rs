@@ -33,8 +33,9 @@ fn reply(asset: &'static Asset) -> Response {
 
 /// `GET /` (the console page), `/console/console.js` and `/console/console.css`.
 pub fn routes() -> BoxedFilter<(Response,)> {
-    let page = warp::path::end().map(|| reply(&INDEX));
-    let script = warp::path!("console" / "console.js").map(|| reply(&SCRIPT));
-    let style = warp::path!("console" / "console.css").map(|| reply(&STYLE));
-    warp::get().and(page.or(script).unify().or(style).unify()).map(Reply::into_response).boxed()
+    // The path before the method: other paths keep their 404, not a 405 from here.
+    let page = warp::path::end().and(warp::get()).map(|| reply(&INDEX));
+    let script = warp::path!("console" / "console.js").and(warp::get()).map(|| reply(&SCRIPT));
+    let style = warp::path!("console" / "console.css").and(warp::get()).map(|| reply(&STYLE));
+    page.or(script).unify().or(style).unify().map(Reply::into_response).boxed()
 }
