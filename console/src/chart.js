@@ -6,6 +6,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
 const HEIGHT = 160;
 const PAD = 30;
+const LEFT = 52; // room for the value labels
 
 function svg(tag, attrs = {}) {
   const el = document.createElementNS(SVG, tag);
@@ -27,12 +28,12 @@ export function drawChart(points, label) {
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (y0 === y1) [y0, y1] = [y0 - 1, y1 + 1];
-  const x = (v) => PAD + ((v - x0) / Math.max(x1 - x0, 1)) * (WIDTH - 2 * PAD);
+  const x = (v) => LEFT + ((v - x0) / Math.max(x1 - x0, 1)) * (WIDTH - LEFT - PAD);
   const y = (v) => HEIGHT - PAD / 2 - ((v - y0) / (y1 - y0)) * (HEIGHT - PAD);
-  root.append(svg("line", { x1: PAD, y1: HEIGHT - PAD / 2, x2: WIDTH - PAD / 2, y2: HEIGHT - PAD / 2, class: "axis" }));
-  root.append(svg("line", { x1: PAD, y1: PAD / 2, x2: PAD, y2: HEIGHT - PAD / 2, class: "axis" }));
+  root.append(svg("line", { x1: LEFT, y1: HEIGHT - PAD / 2, x2: WIDTH - PAD / 2, y2: HEIGHT - PAD / 2, class: "axis" }));
+  root.append(svg("line", { x1: LEFT, y1: PAD / 2, x2: LEFT, y2: HEIGHT - PAD / 2, class: "axis" }));
   for (const [v, at] of [[y1, y(y1)], [y0, y(y0)]]) {
-    const t = svg("text", { x: PAD - 4, y: at + 4, "text-anchor": "end", class: "tick" });
+    const t = svg("text", { x: LEFT - 4, y: at + 4, "text-anchor": "end", class: "tick" });
     t.textContent = Number(v.toPrecision(4)).toString();
     root.append(t);
   }

@@ -191,6 +191,7 @@ async function main() {
     await shot(page, "simulator");
 
     // 8. A query over the table: its rows and as_of.
+    check((await page.getByLabel("Query").inputValue()) === "from Latest select *", "the query box does not start on the table");
     await page.getByLabel("Query").fill("from Latest on value > 40.0 select name, value");
     await page.getByRole("button", { name: "Run query" }).click();
     const result = page.getByLabel("Query result");
