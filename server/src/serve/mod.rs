@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod cluster;
+pub mod console;
 pub mod error;
 pub mod follow;
 pub mod ingest;

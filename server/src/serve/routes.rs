@@ -35,6 +35,8 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         warp::path!("health").and(warp::get()).map(|| json(StatusCode::OK, serde_json::json!({"status": "ok"})));
     let subscribers = Subscribers::new(manager.limits().max_subscribers);
     let secret = manager.secret().map(|s| Arc::new(s.to_string()));
+    // The health check and the console (page and assets) need no API key.
+    let health = health.or(super::console::routes()).unify();
     let m = warp::any().map(move || manager.clone());
     let auth = auth::authorized(keys.clone());
     let role = auth::role(keys);
