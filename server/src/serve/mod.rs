@@ -126,6 +126,9 @@ impl ServeArgs {
     }
 }
 
+/// The stack of the server's async and blocking threads (the default is 2 MiB).
+const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -164,7 +167,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    // Parsing and checking app and query text recurse (bounded by the parsers' depth
+    // limits): the threads get room for the deepest text those limits let through.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sluice serve: cannot start the async runtime: {e}");

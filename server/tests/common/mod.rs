@@ -56,6 +56,9 @@ pub fn serve_with(mut command: Command, args: &[&str]) -> Server {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(addr) = line.split("listening on http://").nth(1) {
                 let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
+            } else if line.contains("panicked") || line.contains("overflow") {
+                // What the server says when it dies shows in the test's output.
+                eprintln!("sluice serve: {line}");
             }
         }
     });
