@@ -77,3 +77,26 @@ impl Window for LengthBatchStreaming {
         true
     }
 }
+
+/// `lengthBatch(0)`: every event is a batch of its own, released at once as the
+/// current event, then (when the query outputs expired events) expired at the
+/// same time, then a reset; nothing is held (`LengthBatchWindowProcessor.processLengthZeroBatch`).
+pub(super) struct LengthBatchZero {
+    pub(super) expects_expired: bool,
+}
+
+impl Window for LengthBatchZero {
+    fn contents(&self) -> Vec<Row> {
+        Vec::new()
+    }
+    fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
+        let expired = self.expects_expired.then(|| ev.clone());
+        out.push(Emitted::Current(ev));
+        out.extend(expired.map(Emitted::Expired));
+        out.push(Emitted::Reset);
+    }
+    fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+    fn is_batch(&self) -> bool {
+        true
+    }
+}

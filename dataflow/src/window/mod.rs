@@ -186,15 +186,17 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
         "lengthbatch" => {
             arity(args, &[1, 2])?;
             let n = const_i64(args, 0, "the length")?;
-            if n <= 0 {
-                return Err("the length must be positive".into());
+            if n < 0 {
+                return Err("the length must not be negative".into());
             }
             let stream_current = match args.get(1) {
                 Some(WindowArg::Const(Value::Bool(b))) => *b,
                 Some(_) => return Err("stream.current.event must be a bool constant".into()),
                 None => false,
             };
-            if stream_current {
+            if n == 0 {
+                Box::new(length_batch::LengthBatchZero { expects_expired })
+            } else if stream_current {
                 Box::new(length_batch::LengthBatchStreaming {
                     n: n as usize,
                     count: 0,
