@@ -97,6 +97,9 @@ pub struct AppManager {
     /// deactivate, follow), files included, so that operations racing on one app
     /// leave exactly one outcome on disk and in memory, and no orphan dataflow.
     lifecycle: Mutex<()>,
+    /// The server's `inMemory` topics and Macrometa-style named streams, shared by
+    /// every app's sources and sinks (apps chain through them).
+    hub: Arc<sluice_connectors::hub::Hub>,
 }
 
 impl AppManager {
@@ -113,6 +116,7 @@ impl AppManager {
             cluster: args.cluster_plan()?,
             peer_key: args.api_keys.first().cloned(),
             lifecycle: Mutex::new(()),
+            hub: Arc::default(),
         };
         if manager.cluster.as_ref().is_some_and(|c| !c.is_leader()) {
             // Followers keep nothing: the leader tells them what to run.
@@ -260,6 +264,7 @@ impl AppManager {
                 workers,
                 self.queue_events,
                 app.counters.clone(),
+                &self.hub,
             )));
         }
     }

@@ -9,6 +9,7 @@
 //! channels that drop what a slow subscriber cannot take.
 
 pub mod cluster;
+pub mod connectors;
 pub mod error;
 pub mod ingest;
 pub mod manager;

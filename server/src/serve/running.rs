@@ -235,6 +235,11 @@ impl Ingress {
     }
 
     /// Events waiting in the queue.
+    /// How many events the queue holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     pub fn depth(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -262,8 +267,8 @@ pub struct Outputs {
     produced: std::collections::HashSet<String>,
     /// How output events are written as JSON.
     json: crate::json_lines::JsonLines,
-    /// The app's `@sink(type='log')`s.
-    log_sinks: crate::log_sinks::LogSinks,
+    /// The app's sinks (`log`, `file`, `inMemory`, `stream`).
+    sinks: Mutex<sluice_connectors::sink::Sinks>,
 }
 
 impl Outputs {
@@ -291,16 +296,16 @@ impl Outputs {
                 }
                 let channels = self.channels.lock();
                 let tx = channels.get(&stream).filter(|tx| tx.receiver_count() > 0);
-                let logged = self.log_sinks.logs(&stream);
-                if tx.is_none() && !logged {
-                    return;
+                {
+                    let mut sinks = self.sinks.lock();
+                    if sinks.has(&stream) {
+                        sinks.send(&stream, &o.row, o.ts);
+                    }
                 }
+                let Some(tx) = tx else { return };
                 let mut line = Vec::with_capacity(128);
                 self.json.event(&mut line, &stream, &o.row, o.ts);
-                if logged {
-                    self.log_sinks.log(&self.json, &stream, &line, &o.row);
-                }
-                if let Some(tx) = tx {
+                {
                     // An error only means nobody listens any more.
                     let _ = tx.send(Arc::from(String::from_utf8_lossy(&line)));
                 }
@@ -330,6 +335,8 @@ pub struct RunningApp {
     pub ingress: Arc<Ingress>,
     /// Its outputs.
     pub outputs: Arc<Outputs>,
+    /// Its sources, while they run.
+    sources: Mutex<Option<sluice_connectors::source::Sources>>,
     next_query: AtomicU64,
     stop: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -342,7 +349,8 @@ pub struct RunningApp {
 }
 
 impl RunningApp {
-    /// Starts `app` on `workers` timely threads.
+    /// Starts `app` on `workers` timely threads, with its sources and sinks on
+    /// `hub` (the server's `inMemory` topics and streams).
     /// In a cluster, only the leader feeds input and sees outputs; the other
     /// processes run their share of the workers until the leader's input ends.
     pub fn start(
@@ -350,6 +358,7 @@ impl RunningApp {
         workers: Workers,
         queue_events: usize,
         counters: Arc<AppCounters>,
+        hub: &Arc<sluice_connectors::hub::Hub>,
     ) -> RunningApp {
         let leader = workers.is_leader();
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<InputItem>>(QUEUE_BATCHES);
@@ -369,16 +378,22 @@ impl RunningApp {
             playback,
         });
         let json = crate::json_lines::JsonLines::of_app(&app, app.stream_ids.keys());
+        let (sinks, sink_failure) = match sluice_connectors::sink::Sinks::start(&app.plan, hub) {
+            Ok(s) => (s, None),
+            Err(e) => (Default::default(), Some(e)),
+        };
         let outputs = Arc::new(Outputs {
             channels: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
             counters,
             produced: app.output_streams.iter().cloned().collect(),
             json,
-            log_sinks: crate::log_sinks::LogSinks::of(&app.plan),
+            sinks: Mutex::new(sinks),
         });
         let stop = Arc::new(AtomicBool::new(false));
-        let failure = Arc::new(Mutex::new(None));
+        let failure = Arc::new(Mutex::new(sink_failure));
+        // Sources start before the workers: what they bring waits in the queue.
+        let sources = leader.then(|| super::connectors::start_sources(&app.plan, hub, &ingress, &failure)).flatten();
         let fed_ts = Arc::new(AtomicI64::new(0));
         let mut threads = Vec::new();
         {
@@ -436,6 +451,7 @@ impl RunningApp {
             }
         }
         RunningApp {
+            sources: Mutex::new(sources),
             ingress,
             outputs,
             next_query: AtomicU64::new(1),
@@ -467,8 +483,12 @@ impl RunningApp {
         }
     }
 
-    /// Stops the app: queued input is processed, then the workers end.
+    /// Stops the app: sources stop first, queued input is processed, then the
+    /// workers end and the sinks write out what they hold.
     pub fn stop(&self) {
+        if let Some(sources) = self.sources.lock().take() {
+            sources.stop();
+        }
         self.stop.store(true, Ordering::Release);
         self.ingress.close();
         // A follower's workers end when the leader closes its input; it does not
@@ -480,6 +500,7 @@ impl RunningApp {
         }
         // Subscribers have had everything; their streams end now.
         self.outputs.close();
+        self.outputs.sinks.lock().flush();
     }
 }
 

@@ -1,0 +1,269 @@
+//! Sources, sinks and mappers through the `sluice` binary: a file source feeding
+//! a file sink in `sluice run` (whole files and `tail -f`), mapper options refused
+//! at their place by `sluice check`, and two apps of one `sluice serve` chained
+//! through a Macrometa-style `stream` (and an `inMemory` topic) on 127.0.0.1.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn sluice() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sluice"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-connectors-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Waits until `path` holds `lines` lines (or 10 s pass); returns its lines.
+fn wait_for_lines(path: &std::path::Path, lines: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let got: Vec<String> = text.lines().map(str::to_string).collect();
+        if got.len() >= lines || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_file_source_feeds_an_app_whose_sinks_append_to_a_file_and_log() {
+    let dir = temp_dir("file");
+    let input = dir.join("in.jsonl");
+    let output = dir.join("out.csv");
+    std::fs::write(
+        &input,
+        "{\"event\":{\"symbol\":\"IBM\",\"price\":75.5,\"volume\":100}}\n\
+         not json\n\
+         [{\"symbol\":\"WSO2\",\"price\":10,\"volume\":5},{\"symbol\":\"BIG\",\"price\":500,\"volume\":1}]\n\
+         {\"event\":{\"symbol\":\"ORCL\",\"price\":\"cheap\",\"volume\":1}}\n",
+    )
+    .unwrap();
+    // The file sink appends: what was there stays.
+    std::fs::write(&output, "symbol;price\n").unwrap();
+    let app = dir.join("app.siddhi");
+    std::fs::write(
+        &app,
+        format!(
+            "@app:name('FileChain')\n\
+             @source(type='file', file.uri='file:{}', tailing='false', @map(type='json'))\n\
+             define stream StockIn (symbol string, price double, volume long);\n\
+             @sink(type='file', file.uri='{}', @map(type='csv', delimiter=';'))\n\
+             @sink(type='log', prefix='CHEAP', @map(type='text', @payload(\"{{{{symbol}}}} costs {{{{price}}}}\")))\n\
+             define stream Cheap (symbol string, price double);\n\
+             from StockIn[price < 100] select symbol, price insert into Cheap;\n",
+            input.display(),
+            output.display()
+        ),
+    )
+    .unwrap();
+    // No --input: the app runs on its own source until the file ends.
+    let out = sluice().arg("run").arg(&app).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "symbol;price\nIBM;75.5\nWSO2;10.0\n");
+    let logged: Vec<&str> = stderr.lines().filter(|l| l.starts_with("CHEAP : ")).collect();
+    assert_eq!(logged, ["CHEAP : IBM costs 75.5", "CHEAP : WSO2 costs 10.0"]);
+    // Payloads the mapper cannot read are logged with the reason and dropped.
+    assert!(stderr.contains("source on 'StockIn': payload dropped: not JSON"), "{stderr}");
+    assert!(stderr.contains("attribute 'price'"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+}
+
+/// A running `sluice run`, killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_tailing_file_source_follows_appended_lines_into_an_in_memory_topic() {
+    let dir = temp_dir("tail");
+    let input = dir.join("in.csv");
+    let output = dir.join("out.txt");
+    std::fs::write(&input, "a,1\n").unwrap();
+    let app = dir.join("app.siddhi");
+    // The file source tails (the default); its events go through an inMemory
+    // topic to a second source of the same app, then to the file sink.
+    std::fs::write(
+        &app,
+        format!(
+            "@source(type='file', file.uri='{}', @map(type='csv'))\n\
+             define stream Lines (name string, n int);\n\
+             @sink(type='inMemory', topic='doubled', @map(type='passThrough'))\n\
+             define stream Doubled (name string, n int);\n\
+             @source(type='inMemory', topic='doubled')\n\
+             define stream Back (name string, n int);\n\
+             @sink(type='file', file.uri='{}', @map(type='json'))\n\
+             define stream Out (name string, n int);\n\
+             from Lines select name, n * 2 as n insert into Doubled;\n\
+             from Back select name, n insert into Out;\n",
+            input.display(),
+            output.display()
+        ),
+    )
+    .unwrap();
+    let child = sluice().arg("run").arg(&app).stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+    let _running = Running(child);
+    assert_eq!(wait_for_lines(&output, 1), [r#"{"event":{"name":"a","n":2}}"#]);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+    // A line written in two pieces is read once it is whole.
+    f.write_all(b"b,").unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    f.write_all(b"20\nc,300\n").unwrap();
+    f.flush().unwrap();
+    assert_eq!(
+        wait_for_lines(&output, 3),
+        [r#"{"event":{"name":"a","n":2}}"#, r#"{"event":{"name":"b","n":40}}"#, r#"{"event":{"name":"c","n":600}}"#]
+    );
+}
+
+#[test]
+fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
+    let dir = temp_dir("check");
+    let cases = [
+        (
+            "@source(type='inMemory', topic='t', @map(type='json', @attributes(a='$.a', b='$..[')))\n\
+             define stream S (a int, b int);\nfrom S select a insert into Out;\n",
+            "app.siddhi:1:76: error: '$..[' is not a JSONPath",
+        ),
+        (
+            "define stream S (a int);\n@sink(type='log', @map(type='text', @payload('{{a}} {{c}}')))\n\
+             define stream Out (a int);\nfrom S select a insert into Out;\n",
+            "app.siddhi:2:46: error: @payload names '{{c}}', but stream 'Out' has no attribute 'c'",
+        ),
+        (
+            "@source(type='mqtt', url='tcp://127.0.0.1:1883', topic='t')\ndefine stream S (a int);\n",
+            "app.siddhi:1:1: error: not built yet: source type 'mqtt': the sources Sluice runs are file, inMemory, stream",
+        ),
+        (
+            "@source(type='file', file.uri='x', @map(type='xml'))\ndefine stream S (a int);\n",
+            "app.siddhi:1:36: error: not built yet: mapper 'xml': the mappers Sluice runs are json, csv, text, keyvalue, passThrough",
+        ),
+    ];
+    for (text, expected) in cases {
+        let app = dir.join("app.siddhi");
+        std::fs::write(&app, text).unwrap();
+        let out = sluice().arg("check").arg(&app).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "accepted: {text}");
+        assert!(stderr.contains(expected), "{expected}\nnot in:\n{stderr}");
+    }
+}
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &std::path::Path) -> Server {
+    let mut child = sluice()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sluice serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
+    Server { child, base: format!("http://{addr}") }
+}
+
+fn post(url: &str, content_type: &str, body: &str) -> u16 {
+    match ureq::post(url).set("content-type", content_type).send_string(body) {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, r)) => panic!("POST {url}: {code} {}", r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST {url}: {e}"),
+    }
+}
+
+/// The first `n` events of an SSE subscription (10 s at most).
+fn sse_events(url: &str, n: usize) -> mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = mpsc::channel();
+    let resp = ureq::get(url).set("accept", "text/event-stream").call().expect("subscribe over SSE");
+    std::thread::spawn(move || {
+        for line in BufReader::new(resp.into_reader()).lines().map_while(Result::ok).take(10 * n + 10) {
+            if let Some(data) = line.strip_prefix("data:") {
+                let Ok(v) = serde_json::from_str(data) else { continue };
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn two_served_apps_chain_through_a_stream_and_an_in_memory_topic() {
+    let dir = temp_dir("serve");
+    let server = serve(&dir);
+    // The consumer first, so that it is subscribed when the producer publishes.
+    let consumer = "@app:name('Consumer')\n\
+         CREATE SOURCE Prices WITH (type='stream', stream.list='HighPrices', map.type='json') (symbol string, price double);\n\
+         @source(type='inMemory', topic='counts', @map(type='keyvalue'))\n\
+         define stream Counts (symbol string, total long);\n\
+         INSERT INTO Doubled SELECT symbol, price * 2 AS price FROM Prices;\n\
+         INSERT INTO Totals SELECT symbol, total FROM Counts;\n";
+    let producer = "@app:name('Producer')\n\
+         CREATE STREAM Trades (symbol string, price double);\n\
+         CREATE SINK HighPrices WITH (type='stream', stream='HighPrices', map.type='json') (symbol string, price double);\n\
+         @sink(type='inMemory', topic='counts', @map(type='keyvalue'))\n\
+         define stream Counts (symbol string, total long);\n\
+         INSERT INTO HighPrices SELECT symbol, price FROM Trades[price > 10.0];\n\
+         INSERT INTO Counts SELECT symbol, count() AS total FROM Trades GROUP BY symbol;\n";
+    for app in [consumer, producer] {
+        assert_eq!(post(&format!("{}/v1/apps", server.base), "text/plain", app), 201);
+    }
+    let doubled = sse_events(&format!("{}/v1/apps/Consumer/streams/Doubled/events", server.base), 3);
+    let totals = sse_events(&format!("{}/v1/apps/Consumer/streams/Totals/events", server.base), 4);
+    std::thread::sleep(Duration::from_millis(300));
+    let trades = "{\"symbol\":\"IBM\",\"price\":75.5}\n{\"symbol\":\"IBM\",\"price\":5}\n\
+                  {\"symbol\":\"WSO2\",\"price\":11}\n{\"symbol\":\"IBM\",\"price\":20}";
+    post(&format!("{}/v1/apps/Producer/streams/Trades", server.base), "application/x-ndjson", trades);
+    let take = |rx: &mpsc::Receiver<serde_json::Value>, n: usize| -> Vec<serde_json::Value> {
+        (0..n)
+            .map(|i| rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("event {i} of {n}")))
+            .collect()
+    };
+    let got: Vec<(String, f64)> = take(&doubled, 3)
+        .iter()
+        .map(|e| (e["data"]["symbol"].as_str().unwrap().to_string(), e["data"]["price"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(got, [("IBM".to_string(), 151.0), ("WSO2".to_string(), 22.0), ("IBM".to_string(), 40.0)]);
+    let got: Vec<(String, i64)> = take(&totals, 4)
+        .iter()
+        .map(|e| (e["data"]["symbol"].as_str().unwrap().to_string(), e["data"]["total"].as_i64().unwrap()))
+        .collect();
+    let expected = [("IBM", 1), ("IBM", 2), ("WSO2", 1), ("IBM", 3)].map(|(s, n)| (s.to_string(), n));
+    assert_eq!(got, expected);
+}
