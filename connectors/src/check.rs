@@ -42,6 +42,7 @@ fn options_read(kind: &str) -> &'static [&'static str] {
         "log" => &["prefix", "priority"],
         "file" => &["file.uri", "mode", "tailing", "append"],
         "inMemory" => &["topic"],
+        "mqtt" => crate::mqtt::OPTIONS,
         _ => &["stream", "stream.list"],
     }
 }
@@ -51,6 +52,11 @@ fn options_read(kind: &str) -> &'static [&'static str] {
 /// tuning, which mean nothing inside one process).
 fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    if transport.kind == "mqtt" {
+        if let Err(e) = crate::mqtt::MqttConfig::of(transport) {
+            out.push(Diagnostic::error(transport.span, e));
+        }
+    }
     for o in &transport.options {
         let key = o.key.to_ascii_lowercase();
         let read = options_read(&transport.kind);

@@ -6,5 +6,6 @@
 pub mod check;
 pub mod hub;
 pub mod mapper;
+pub mod mqtt;
 pub mod sink;
 pub mod source;

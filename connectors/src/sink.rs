@@ -1,17 +1,20 @@
 //! An app's sinks at run time: each event inserted into a stream with sinks is
 //! mapped by each sink's mapper and sent by its transport — `log` (standard
 //! error, `prefix : payload`), `file` (appended, one payload per line),
-//! `inMemory` and `stream` (published to the process's [`Hub`]). The caller hands
+//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`. The caller hands
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
 use crate::hub::{Hub, Namespace};
 use crate::mapper::{event_json, Payload, Schema, SinkMapper};
+use crate::mqtt::{MqttConfig, Polled, Reconnect};
 use sluice_dataflow::value::Value;
 use sluice_frontend::logical::AppPlan;
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Where a sink's payloads go.
 #[derive(Debug)]
@@ -19,6 +22,64 @@ enum Transport {
     Log { prefix: String },
     File { path: String, writer: std::io::BufWriter<std::fs::File>, failed: bool },
     Topic { hub: Arc<Hub>, namespace: Namespace, topic: String },
+    Mqtt(MqttSink),
+}
+
+/// A sink's MQTT client, and the thread that keeps its connection (reconnecting
+/// with back-off) and sends what it publishes.
+struct MqttSink {
+    client: rumqttc::Client,
+    config: MqttConfig,
+    closing: Arc<AtomicBool>,
+    driver: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MqttSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttSink").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl MqttSink {
+    fn start(config: MqttConfig, stream: &str) -> Result<MqttSink, String> {
+        let (client, mut connection) = config.connect(false);
+        let closing = Arc::new(AtomicBool::new(false));
+        let who = format!("sink on '{stream}' (mqtt {})", config.url);
+        let stop = closing.clone();
+        let driver = std::thread::Builder::new()
+            .name(format!("sink-{stream}"))
+            .spawn(move || {
+                let mut reconnect = Reconnect::new(who);
+                while !stop.load(Ordering::Acquire) {
+                    if let Polled::Done = crate::mqtt::poll(&mut connection, Duration::from_millis(100), &mut reconnect)
+                    {
+                        return;
+                    }
+                }
+                // Closing: what was published goes out before the disconnection.
+                crate::mqtt::drain(&mut connection, Duration::from_secs(5));
+            })
+            .map_err(|e| format!("cannot start a sink thread: {e}"))?;
+        Ok(MqttSink { client, config, closing, driver: Some(driver) })
+    }
+
+    /// Publishes a payload; waits while the client's queue is full (back-pressure).
+    fn publish(&self, stream: &str, text: String) {
+        let c = &self.config;
+        if let Err(e) = self.client.publish(c.topic.clone(), c.qos, c.retain, text.into_bytes()) {
+            eprintln!("sink on '{stream}' (mqtt {}): event not sent: {e}", c.url);
+        }
+    }
+}
+
+impl Drop for MqttSink {
+    fn drop(&mut self) {
+        let _ = self.client.try_disconnect();
+        self.closing.store(true, Ordering::Release);
+        if let Some(driver) = self.driver.take() {
+            let _ = driver.join();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -75,6 +136,10 @@ impl Sinks {
                 "inMemory" => {
                     Transport::Topic { hub: hub.clone(), namespace: Namespace::InMemory, topic: option("topic") }
                 }
+                "mqtt" => {
+                    let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+                    Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
+                }
                 _ => Transport::Topic { hub: hub.clone(), namespace: Namespace::Stream, topic: option("stream") },
             };
             by_stream.entry(plan_sink.stream.clone()).or_default().push(Sink { schema, mapper, transport });
@@ -111,6 +176,7 @@ impl Sinks {
                 Transport::Topic { hub, namespace, topic } => {
                     hub.publish(*namespace, topic, payload);
                 }
+                Transport::Mqtt(mqtt) => mqtt.publish(stream, payload_text(&sink.schema, &payload)),
             }
         }
     }

@@ -8,6 +8,7 @@
 use crate::check::schema_of;
 use crate::hub::{Hub, Namespace};
 use crate::mapper::{Payload, SourceMapper};
+use crate::mqtt::{MqttConfig, Polled, Reconnect};
 use crate::sink::file_path;
 use sluice_dataflow::value::Value;
 use sluice_frontend::logical::{AppPlan, SourcePlan};
@@ -44,7 +45,7 @@ impl Sources {
         let mut threads = Vec::new();
         for source in &plan.sources {
             let mapper = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
-            let reader = Reader::new(source, hub);
+            let reader = Reader::new(source, hub)?;
             let (stop, door, stream) = (stop.clone(), door.clone(), source.stream.clone());
             let name = format!("source-{}", source.stream);
             let handle = std::thread::Builder::new()
@@ -99,14 +100,15 @@ impl Feed {
 /// A source's transport.
 enum Reader {
     File { path: String, tailing: bool },
+    Mqtt(MqttConfig),
     Topics(Vec<std::sync::mpsc::Receiver<Payload>>),
 }
 
 impl Reader {
     /// Subscribes at once (so nothing published after the app starts is missed).
-    fn new(source: &SourcePlan, hub: &Hub) -> Reader {
+    fn new(source: &SourcePlan, hub: &Hub) -> Result<Reader, String> {
         let t = &source.transport;
-        match t.kind.as_str() {
+        Ok(match t.kind.as_str() {
             "file" => Reader::File {
                 path: file_path(t.option("file.uri").unwrap_or_default()).to_string(),
                 tailing: !t.option("tailing").is_some_and(|v| v.eq_ignore_ascii_case("false")),
@@ -114,6 +116,7 @@ impl Reader {
             "inMemory" => {
                 Reader::Topics(vec![hub.subscribe(Namespace::InMemory, t.option("topic").unwrap_or_default())])
             }
+            "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             _ => Reader::Topics(
                 t.option("stream.list")
                     .unwrap_or_default()
@@ -123,13 +126,14 @@ impl Reader {
                     .map(|s| hub.subscribe(Namespace::Stream, s))
                     .collect(),
             ),
-        }
+        })
     }
 
     fn run(self, mut feed: Feed) {
         match self {
             Reader::File { path, tailing } => read_file(&path, tailing, &mut feed),
             Reader::Topics(receivers) => follow_topics(&receivers, &mut feed),
+            Reader::Mqtt(config) => follow_mqtt(&config, &mut feed),
         }
     }
 }
@@ -210,4 +214,33 @@ fn follow_topics(receivers: &[std::sync::mpsc::Receiver<Payload>], feed: &mut Fe
             Err(RecvTimeoutError::Disconnected) => return,
         }
     }
+}
+
+/// Subscribes to the source's MQTT topic (again at each reconnection) and hands
+/// each message on; a QoS 1 message is acknowledged once the door has its events.
+fn follow_mqtt(config: &MqttConfig, feed: &mut Feed) {
+    let (client, mut connection) = config.connect(true);
+    let mut reconnect = Reconnect::new(format!("source on '{}' (mqtt {})", feed.stream, config.url));
+    while !feed.stopped() {
+        match crate::mqtt::poll(&mut connection, POLL, &mut reconnect) {
+            Polled::Connected => {
+                if let Err(e) = client.try_subscribe(config.topic.clone(), config.qos) {
+                    eprintln!("source on '{}': cannot subscribe to '{}': {e}", feed.stream, config.topic);
+                }
+            }
+            Polled::Message(message) => {
+                let text = String::from_utf8_lossy(&message.payload).into_owned();
+                let go_on = feed.offer(&Payload::Text(text));
+                let _ = client.try_ack(&message);
+                if !go_on {
+                    break;
+                }
+            }
+            Polled::Other => {}
+            Polled::Done => return,
+        }
+    }
+    let _ = client.try_disconnect();
+    // Let the acknowledgements and the disconnection go out.
+    crate::mqtt::drain(&mut connection, Duration::from_secs(1));
 }

@@ -11,11 +11,16 @@ use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan
 
 /// The source transports Sluice runs, each with its mandatory options.
 pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] =
-    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &["stream.list"])];
+    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &["stream.list"]), ("mqtt", &["url", "topic"])];
 
 /// The sink transports Sluice runs, each with its mandatory options.
-pub const SINK_TRANSPORTS: &[(&str, &[&str])] =
-    &[("log", &[]), ("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &["stream"])];
+pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
+    ("log", &[]),
+    ("file", &["file.uri"]),
+    ("inMemory", &["topic"]),
+    ("stream", &["stream"]),
+    ("mqtt", &["url", "topic"]),
+];
 
 /// The mappers Sluice runs (for sources and sinks alike).
 pub const MAPPERS: &[&str] = &["json", "csv", "text", "keyvalue", "passThrough"];

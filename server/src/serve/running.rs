@@ -378,9 +378,11 @@ impl RunningApp {
             playback,
         });
         let json = crate::json_lines::JsonLines::of_app(&app, app.stream_ids.keys());
-        let (sinks, sink_failure) = match sluice_connectors::sink::Sinks::start(&app.plan, hub) {
-            Ok(s) => (s, None),
-            Err(e) => (Default::default(), Some(e)),
+        // Sinks run where outputs arrive: the leader (a follower opens no files).
+        let (sinks, sink_failure) = match leader.then(|| sluice_connectors::sink::Sinks::start(&app.plan, hub)) {
+            Some(Ok(s)) => (s, None),
+            Some(Err(e)) => (Default::default(), Some(e)),
+            None => (Default::default(), None),
         };
         let outputs = Arc::new(Outputs {
             channels: Mutex::new(HashMap::new()),
