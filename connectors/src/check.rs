@@ -43,6 +43,7 @@ fn options_read(kind: &str) -> &'static [&'static str] {
         "file" => &["file.uri", "mode", "tailing", "append"],
         "inMemory" => &["topic"],
         "mqtt" => crate::mqtt::OPTIONS,
+        "http" => crate::http::OPTIONS,
         _ => &["stream", "stream.list"],
     }
 }
@@ -52,10 +53,13 @@ fn options_read(kind: &str) -> &'static [&'static str] {
 /// tuning, which mean nothing inside one process).
 fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if transport.kind == "mqtt" {
-        if let Err(e) = crate::mqtt::MqttConfig::of(transport) {
-            out.push(Diagnostic::error(transport.span, e));
-        }
+    let config = match transport.kind.as_str() {
+        "mqtt" => crate::mqtt::MqttConfig::of(transport).err(),
+        "http" => crate::http::HttpConfig::of(transport).err(),
+        _ => None,
+    };
+    if let Some(e) = config {
+        out.push(Diagnostic::error(transport.span, e));
     }
     for o in &transport.options {
         let key = o.key.to_ascii_lowercase();

@@ -4,6 +4,7 @@
 //! and the source and sink runtimes that `sluice run` and `sluice serve` use.
 
 pub mod check;
+pub mod http;
 pub mod hub;
 pub mod mapper;
 pub mod mqtt;

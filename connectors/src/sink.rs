@@ -1,7 +1,7 @@
 //! An app's sinks at run time: each event inserted into a stream with sinks is
 //! mapped by each sink's mapper and sent by its transport — `log` (standard
 //! error, `prefix : payload`), `file` (appended, one payload per line),
-//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`. The caller hands
+//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`. The caller hands
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
@@ -23,6 +23,7 @@ enum Transport {
     File { path: String, writer: std::io::BufWriter<std::fs::File>, failed: bool },
     Topic { hub: Arc<Hub>, namespace: Namespace, topic: String },
     Mqtt(MqttSink),
+    Http(crate::http::HttpSink),
 }
 
 /// A sink's MQTT client, and the thread that keeps its connection (reconnecting
@@ -136,6 +137,16 @@ impl Sinks {
                 "inMemory" => {
                     Transport::Topic { hub: hub.clone(), namespace: Namespace::InMemory, topic: option("topic") }
                 }
+                "http" => {
+                    let config =
+                        crate::http::HttpConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+                    let content_type = match plan_sink.mapper.kind.as_str() {
+                        "json" | "keyvalue" | "passThrough" => "application/json",
+                        "csv" => "text/csv",
+                        _ => "text/plain",
+                    };
+                    Transport::Http(crate::http::HttpSink::start(config, &plan_sink.stream, content_type)?)
+                }
                 "mqtt" => {
                     let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
                     Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
@@ -177,6 +188,7 @@ impl Sinks {
                     hub.publish(*namespace, topic, payload);
                 }
                 Transport::Mqtt(mqtt) => mqtt.publish(stream, payload_text(&sink.schema, &payload)),
+                Transport::Http(http) => http.send(payload_text(&sink.schema, &payload)),
             }
         }
     }

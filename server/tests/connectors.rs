@@ -146,8 +146,12 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
             "app.siddhi:2:46: error: @payload names '{{c}}', but stream 'Out' has no attribute 'c'",
         ),
         (
-            "@source(type='mqtt', url='tcp://127.0.0.1:1883', topic='t')\ndefine stream S (a int);\n",
-            "app.siddhi:1:1: error: not built yet: source type 'mqtt': the sources Sluice runs are file, inMemory, stream",
+            "@source(type='tcp', context='t')\ndefine stream S (a int);\n",
+            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt",
+        ),
+        (
+            "@sink(type='mqtt', url='ssl://127.0.0.1:8883', topic='t')\ndefine stream S (a int);\n",
+            "app.siddhi:1:1: error: url 'ssl://127.0.0.1:8883': Sluice connects to `tcp://host:port`",
         ),
         (
             "@source(type='file', file.uri='x', @map(type='xml'))\ndefine stream S (a int);\n",
@@ -266,4 +270,42 @@ fn two_served_apps_chain_through_a_stream_and_an_in_memory_topic() {
         .collect();
     let expected = [("IBM", 1), ("IBM", 2), ("WSO2", 1), ("IBM", 3)].map(|(s, n)| (s.to_string(), n));
     assert_eq!(got, expected);
+}
+
+#[test]
+fn an_http_sink_posts_each_event_to_another_servers_ingestion_route() {
+    let dir = temp_dir("http");
+    let server = serve(&dir.join("data"));
+    let receiver = "@app:name('Receiver')\ndefine stream Prices (symbol string, price double);\n\
+                    from Prices select symbol, price * 10 AS price insert into Scaled;\n";
+    assert_eq!(post(&format!("{}/v1/apps", server.base), "text/plain", receiver), 201);
+    let scaled = sse_events(&format!("{}/v1/apps/Receiver/streams/Scaled/events", server.base), 2);
+    let input = dir.join("in.csv");
+    std::fs::write(&input, "IBM,7.5\nWSO2,1.5\n").unwrap();
+    let app = dir.join("sender.sql");
+    std::fs::write(
+        &app,
+        format!(
+            "CREATE SOURCE Prices WITH (type='file', file.uri='{}', tailing='false', map.type='csv') (symbol string, price double);\n\
+             CREATE SINK Posted WITH (type='http', publisher.url='{}/v1/apps/Receiver/streams/Prices', method='POST', \
+               headers=\"'X-Trace:on'\", map.type='json') (symbol string, price double);\n\
+             CREATE SINK Lost WITH (type='http', publisher.url='{}/v1/apps/Nobody/streams/Prices', map.type='json') (symbol string, price double);\n\
+             INSERT INTO Posted SELECT symbol, price FROM Prices;\n\
+             INSERT INTO Lost SELECT symbol, price FROM Prices[symbol == 'IBM'];\n",
+            input.display(),
+            server.base,
+            server.base
+        ),
+    )
+    .unwrap();
+    let out = sluice().arg("run").arg(&app).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // A request the other side refuses is logged with its status, and dropped.
+    assert!(stderr.contains("sink on 'Lost' (http ") && stderr.contains("event dropped: status 404"), "{stderr}");
+    let got: Vec<(String, f64)> = (0..2)
+        .map(|_| scaled.recv_timeout(Duration::from_secs(10)).expect("an event posted by the sink"))
+        .map(|e| (e["data"]["symbol"].as_str().unwrap().to_string(), e["data"]["price"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(got, [("IBM".to_string(), 75.0), ("WSO2".to_string(), 15.0)]);
 }

@@ -20,6 +20,7 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("inMemory", &["topic"]),
     ("stream", &["stream"]),
     ("mqtt", &["url", "topic"]),
+    ("http", &["publisher.url"]),
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).
