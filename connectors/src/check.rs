@@ -25,20 +25,21 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
         if let Err(e) = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
             out.push(Diagnostic::error(e.span, e.message));
         }
-        out.extend(transport_errors(&source.transport));
+        out.extend(transport_errors(&source.transport, true));
     }
     for sink in &plan.sinks {
         if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
             out.push(Diagnostic::error(e.span, e.message));
         }
-        out.extend(transport_errors(&sink.transport));
+        out.extend(transport_errors(&sink.transport, false));
     }
     out
 }
 
 /// The options each transport reads.
-fn options_read(kind: &str) -> &'static [&'static str] {
+fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
     match kind {
+        "http" if source => crate::http_source::OPTIONS,
         "log" => &["prefix", "priority"],
         "file" => &["file.uri", "mode", "tailing", "append"],
         "inMemory" => &["topic"],
@@ -51,10 +52,11 @@ fn options_read(kind: &str) -> &'static [&'static str] {
 /// Values of transport options that Sluice reads and that are wrong (errors), and
 /// options it does not read (warnings: e.g. Macrometa's replication and consumer
 /// tuning, which mean nothing inside one process).
-fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan) -> Vec<Diagnostic> {
+fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan, source: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let config = match transport.kind.as_str() {
         "mqtt" => crate::mqtt::MqttConfig::of(transport).err(),
+        "http" if source => crate::http_source::HttpSourceConfig::of(transport).err(),
         "http" => crate::http::HttpConfig::of(transport).err(),
         _ => None,
     };
@@ -63,7 +65,7 @@ fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan) -> Vec<
     }
     for o in &transport.options {
         let key = o.key.to_ascii_lowercase();
-        let read = options_read(&transport.kind);
+        let read = options_read(&transport.kind, source);
         if !read.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
             out.push(Diagnostic::warning(
                 o.span,

@@ -72,7 +72,7 @@ impl Sources {
 }
 
 /// What a source thread does with a payload.
-struct Feed {
+pub(crate) struct Feed {
     stream: String,
     mapper: SourceMapper,
     door: Arc<dyn Door>,
@@ -82,17 +82,27 @@ struct Feed {
 impl Feed {
     /// Maps and pushes one payload; false when the source should end.
     fn offer(&mut self, payload: &Payload) -> bool {
+        self.offer_telling(payload).unwrap_or(true)
+    }
+
+    /// Maps and pushes one payload: whether the source goes on, or why the
+    /// payload was dropped (logged too).
+    pub(crate) fn offer_telling(&mut self, payload: &Payload) -> Result<bool, String> {
         match self.mapper.map(payload) {
-            Ok(rows) if rows.is_empty() => true,
-            Ok(rows) => self.door.push(&self.stream, rows),
+            Ok(rows) if rows.is_empty() => Ok(true),
+            Ok(rows) => Ok(self.door.push(&self.stream, rows)),
             Err(reason) => {
                 eprintln!("source on '{}': payload dropped: {reason}", self.stream);
-                true
+                Err(reason)
             }
         }
     }
 
-    fn stopped(&self) -> bool {
+    pub(crate) fn stream(&self) -> &str {
+        &self.stream
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }
 }
@@ -101,6 +111,7 @@ impl Feed {
 enum Reader {
     File { path: String, tailing: bool },
     Mqtt(MqttConfig),
+    Http(crate::http_source::HttpSourceConfig),
     Topics(Vec<std::sync::mpsc::Receiver<Payload>>),
 }
 
@@ -116,6 +127,10 @@ impl Reader {
             "inMemory" => {
                 Reader::Topics(vec![hub.subscribe(Namespace::InMemory, t.option("topic").unwrap_or_default())])
             }
+            "http" => Reader::Http(
+                crate::http_source::HttpSourceConfig::of(t)
+                    .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+            ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             _ => Reader::Topics(
                 t.option("stream.list")
@@ -134,6 +149,7 @@ impl Reader {
             Reader::File { path, tailing } => read_file(&path, tailing, &mut feed),
             Reader::Topics(receivers) => follow_topics(&receivers, &mut feed),
             Reader::Mqtt(config) => follow_mqtt(&config, &mut feed),
+            Reader::Http(config) => crate::http_source::serve(&config, feed),
         }
     }
 }

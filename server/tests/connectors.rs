@@ -147,7 +147,7 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
         ),
         (
             "@source(type='tcp', context='t')\ndefine stream S (a int);\n",
-            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt",
+            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http",
         ),
         (
             "@sink(type='mqtt', url='ssl://127.0.0.1:8883', topic='t')\ndefine stream S (a int);\n",
@@ -308,4 +308,55 @@ fn an_http_sink_posts_each_event_to_another_servers_ingestion_route() {
         .map(|e| (e["data"]["symbol"].as_str().unwrap().to_string(), e["data"]["price"].as_f64().unwrap()))
         .collect();
     assert_eq!(got, [("IBM".to_string(), 75.0), ("WSO2".to_string(), 15.0)]);
+}
+
+#[test]
+fn an_http_source_takes_posted_events_with_basic_auth_and_answers_bad_ones() {
+    let dir = temp_dir("http-source");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let output = dir.join("out.jsonl");
+    let app = dir.join("app.sql");
+    std::fs::write(
+        &app,
+        format!(
+            "CREATE SOURCE Orders WITH (type='http', receiver.url='http://127.0.0.1:{port}/orders', \
+               basic.auth.username='shop', basic.auth.password='s3cret', map.type='json') (id string, amount double);\n\
+             CREATE SINK Big WITH (type='file', file.uri='{}', map.type='passThrough') (id string, amount double);\n\
+             INSERT INTO Big SELECT id, amount FROM Orders[amount >= 100.0];\n",
+            output.display()
+        ),
+    )
+    .unwrap();
+    let child = sluice().arg("run").arg(&app).stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
+    let _running = Running(child);
+    let url = format!("http://127.0.0.1:{port}/orders");
+    let send = |auth: Option<&str>, body: &str| -> u16 {
+        let mut request = ureq::post(&url).set("content-type", "application/json");
+        if let Some(a) = auth {
+            request = request.set("authorization", a);
+        }
+        match request.send_string(body) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    // Until the source listens, connections are refused.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the http source never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let auth = "Basic c2hvcDpzM2NyZXQ="; // shop:s3cret
+    assert_eq!(send(None, r#"{"event":{"id":"o0","amount":500}}"#), 401);
+    assert_eq!(send(Some("Basic d3Jvbmc6d3Jvbmc="), r#"{"event":{"id":"o0","amount":500}}"#), 401);
+    assert_eq!(send(Some(auth), "not json"), 400);
+    assert_eq!(send(Some(auth), r#"{"event":{"id":"o1","amount":150}}"#), 200);
+    assert_eq!(send(Some(auth), r#"[{"id":"o2","amount":5},{"id":"o3","amount":100}]"#), 200);
+    let lines = wait_for_lines(&output, 2);
+    let ids: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["data"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["o1", "o3"]);
 }

@@ -10,8 +10,13 @@ use crate::ast::{Annotation, AnnotationElement};
 use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan, SinkPlan, SourcePlan};
 
 /// The source transports Sluice runs, each with its mandatory options.
-pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] =
-    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &["stream.list"]), ("mqtt", &["url", "topic"])];
+pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
+    ("file", &["file.uri"]),
+    ("inMemory", &["topic"]),
+    ("stream", &["stream.list"]),
+    ("mqtt", &["url", "topic"]),
+    ("http", &["receiver.url"]),
+];
 
 /// The sink transports Sluice runs, each with its mandatory options.
 pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
