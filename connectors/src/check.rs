@@ -25,13 +25,13 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
         if let Err(e) = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
             out.push(Diagnostic::error(e.span, e.message));
         }
-        out.extend(transport_errors(&source.transport, true));
+        out.extend(transport_errors(&source.transport, Some((&plan.name, &source.stream))));
     }
     for sink in &plan.sinks {
         if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
             out.push(Diagnostic::error(e.span, e.message));
         }
-        out.extend(transport_errors(&sink.transport, false));
+        out.extend(transport_errors(&sink.transport, None));
     }
     out
 }
@@ -52,12 +52,17 @@ fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
 /// Values of transport options that Sluice reads and that are wrong (errors), and
 /// options it does not read (warnings: e.g. Macrometa's replication and consumer
 /// tuning, which mean nothing inside one process).
-fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan, source: bool) -> Vec<Diagnostic> {
+fn transport_errors(
+    transport: &sluice_frontend::logical::ConnectorPlan,
+    source: Option<(&str, &str)>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let config = match transport.kind.as_str() {
         "mqtt" => crate::mqtt::MqttConfig::of(transport).err(),
-        "http" if source => crate::http_source::HttpSourceConfig::of(transport).err(),
-        "http" => crate::http::HttpConfig::of(transport).err(),
+        "http" => match source {
+            Some((app, stream)) => crate::http_source::HttpSourceConfig::of(transport, app, stream).err(),
+            None => crate::http::HttpConfig::of(transport).err(),
+        },
         _ => None,
     };
     if let Some(e) = config {
@@ -65,7 +70,7 @@ fn transport_errors(transport: &sluice_frontend::logical::ConnectorPlan, source:
     }
     for o in &transport.options {
         let key = o.key.to_ascii_lowercase();
-        let read = options_read(&transport.kind, source);
+        let read = options_read(&transport.kind, source.is_some());
         if !read.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
             out.push(Diagnostic::warning(
                 o.span,

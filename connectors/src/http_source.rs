@@ -34,9 +34,14 @@ pub struct HttpSourceConfig {
 }
 
 impl HttpSourceConfig {
-    /// Reads the options of an `http` source, or says which one is wrong.
-    pub fn of(plan: &ConnectorPlan) -> Result<HttpSourceConfig, String> {
-        let url = plan.option("receiver.url").unwrap_or_default().to_string();
+    /// Reads the options of the `http` source of `stream` in app `app`, or says
+    /// which one is wrong. Without `receiver.url` it listens, as Siddhi does, at
+    /// `http://0.0.0.0:9763/<app>/<stream>`.
+    pub fn of(plan: &ConnectorPlan, app: &str, stream: &str) -> Result<HttpSourceConfig, String> {
+        let url = match plan.option("receiver.url") {
+            Some(u) => u.to_string(),
+            None => format!("http://0.0.0.0:9763/{app}/{stream}"),
+        };
         let rest = url.strip_prefix("http://").ok_or_else(|| {
             format!("receiver.url '{url}': Sluice listens on `http://host:port/path` (https is not built)")
         })?;

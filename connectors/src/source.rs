@@ -45,7 +45,7 @@ impl Sources {
         let mut threads = Vec::new();
         for source in &plan.sources {
             let mapper = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
-            let reader = Reader::new(source, hub)?;
+            let reader = Reader::new(source, &plan.name, hub)?;
             let (stop, door, stream) = (stop.clone(), door.clone(), source.stream.clone());
             let name = format!("source-{}", source.stream);
             let handle = std::thread::Builder::new()
@@ -117,7 +117,7 @@ enum Reader {
 
 impl Reader {
     /// Subscribes at once (so nothing published after the app starts is missed).
-    fn new(source: &SourcePlan, hub: &Hub) -> Result<Reader, String> {
+    fn new(source: &SourcePlan, app: &str, hub: &Hub) -> Result<Reader, String> {
         let t = &source.transport;
         Ok(match t.kind.as_str() {
             "file" => Reader::File {
@@ -128,7 +128,7 @@ impl Reader {
                 Reader::Topics(vec![hub.subscribe(Namespace::InMemory, t.option("topic").unwrap_or_default())])
             }
             "http" => Reader::Http(
-                crate::http_source::HttpSourceConfig::of(t)
+                crate::http_source::HttpSourceConfig::of(t, app, &source.stream)
                     .map_err(|e| format!("source on '{}': {e}", source.stream))?,
             ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),

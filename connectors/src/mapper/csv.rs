@@ -36,7 +36,7 @@ impl CsvSource {
     /// Builds the mapper (options `delimiter`, `header`).
     pub fn new(plan: &MapperPlan, schema: &Schema) -> Result<CsvSource, MapperError> {
         only_options(plan, &["delimiter", "header"])?;
-        let texts = super::json::attribute_sources(plan, schema, |n| n.to_string())?;
+        let texts = super::json::attribute_sources(plan, schema, false, |n| n.to_string())?;
         let columns = if plan.attributes.is_empty() {
             (0..schema.names.len()).collect()
         } else {
@@ -157,6 +157,8 @@ mod tests {
             SourceMapper::new(&plan("csv", &[], &[("symbol", "a"), ("price", "1"), ("volume", "2")], None), &stock())
                 .unwrap_err();
         assert!(e.message.contains("not a column number"));
+        let e = SourceMapper::new(&plan("csv", &[], &[("symbol", "0")], None), &stock()).unwrap_err();
+        assert!(e.message.contains("attribute 'price'"), "{}", e.message);
     }
 
     #[test]

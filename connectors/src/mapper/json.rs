@@ -10,10 +10,13 @@ use sluice_dataflow::value::Value;
 use sluice_frontend::logical::MapperPlan;
 
 /// Where each attribute is read from: the `@attributes` paths by attribute
-/// (named, or positional in the stream's order), or `default(name)` without them.
+/// (named, or positional in the stream's order), or `default(name)` without them;
+/// with `fill_unmapped`, an attribute `@attributes` leaves out is read from
+/// `default(name)` too (json, keyvalue), else it is an error (csv, text).
 pub(super) fn attribute_sources(
     plan: &MapperPlan,
     schema: &Schema,
+    fill_unmapped: bool,
     default: impl Fn(&str) -> String,
 ) -> Result<Vec<String>, MapperError> {
     if plan.attributes.is_empty() {
@@ -36,6 +39,9 @@ pub(super) fn attribute_sources(
         if sources[position].replace(a.path.clone()).is_some() {
             return Err(MapperError::at(a.span, format!("attribute '{}' is mapped twice", schema.names[position])));
         }
+    }
+    if fill_unmapped {
+        return Ok(sources.into_iter().zip(&schema.names).map(|(s, n)| s.unwrap_or_else(|| default(n))).collect());
     }
     match sources.iter().position(Option::is_none) {
         Some(missing) => Err(MapperError::at(
@@ -72,7 +78,7 @@ impl JsonSource {
         let paths = if plan.attributes.is_empty() {
             None
         } else {
-            let texts = attribute_sources(plan, schema, |n| format!("$.{n}"))?;
+            let texts = attribute_sources(plan, schema, true, |n| format!("$.{n}"))?;
             let spans = schema.names.iter().map(|n| {
                 plan.attributes.iter().find(|a| a.name.as_deref() == Some(n.as_str())).map_or(plan.span, |a| a.span)
             });
@@ -217,8 +223,9 @@ mod tests {
         let bad = [("symbol", "$..["), ("price", "$.p"), ("volume", "$.v")];
         let e = SourceMapper::new(&plan("json", &[], &bad, None), &stock()).unwrap_err();
         assert!(e.message.contains("not a JSONPath"), "{}", e.message);
-        let e = SourceMapper::new(&plan("json", &[], &[("symbol", "$.s")], None), &stock()).unwrap_err();
-        assert!(e.message.contains("'price'"), "{}", e.message);
+        // Attributes @attributes leaves out are read from `$.<name>`.
+        let mut partial = SourceMapper::new(&plan("json", &[], &[("symbol", "$.s")], None), &stock()).unwrap();
+        assert_eq!(partial.map(&text(r#"{"s":"IBM","price":75.5,"volume":100}"#)).unwrap(), vec![ibm()]);
         let e = SourceMapper::new(&plan("json", &[], &[("nope", "$.s")], None), &stock()).unwrap_err();
         assert!(e.message.contains("no attribute 'nope'"), "{}", e.message);
         let positional = [("", "$.a"), ("", "$.b"), ("", "$.c")];

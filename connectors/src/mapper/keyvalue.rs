@@ -18,7 +18,7 @@ impl KeyValueSource {
     /// Builds the mapper (options: `fail.on.missing.attribute`, default true).
     pub fn new(plan: &MapperPlan, schema: &Schema) -> Result<KeyValueSource, MapperError> {
         only_options(plan, &["fail.on.missing.attribute"])?;
-        let keys = super::json::attribute_sources(plan, schema, |name| name.to_string())?;
+        let keys = super::json::attribute_sources(plan, schema, true, |name| name.to_string())?;
         Ok(KeyValueSource {
             schema: schema.clone(),
             keys,

@@ -41,7 +41,7 @@ impl TextSource {
         let groups = if plan.attributes.is_empty() {
             None
         } else {
-            let texts = super::json::attribute_sources(plan, schema, |n| n.to_string())?;
+            let texts = super::json::attribute_sources(plan, schema, false, |n| n.to_string())?;
             let mut groups = Vec::with_capacity(texts.len());
             for (text, name) in texts.iter().zip(&schema.names) {
                 let span = plan.attributes.iter().find(|a| a.path == *text).map_or(plan.span, |a| a.span);

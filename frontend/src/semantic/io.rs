@@ -15,7 +15,7 @@ pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
     ("inMemory", &["topic"]),
     ("stream", &["stream.list"]),
     ("mqtt", &["url", "topic"]),
-    ("http", &["receiver.url"]),
+    ("http", &[]),
 ];
 
 /// The sink transports Sluice runs, each with its mandatory options.
