@@ -151,7 +151,10 @@ impl Sinks {
                     let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
                     Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
                 }
-                _ => Transport::Topic { hub: hub.clone(), namespace: Namespace::Stream, topic: option("stream") },
+                _ => {
+                    let topic = t.option("stream").unwrap_or(&plan_sink.stream).to_string();
+                    Transport::Topic { hub: hub.clone(), namespace: Namespace::Stream, topic }
+                }
             };
             by_stream.entry(plan_sink.stream.clone()).or_default().push(Sink { schema, mapper, transport });
         }

@@ -134,7 +134,7 @@ impl Reader {
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             _ => Reader::Topics(
                 t.option("stream.list")
-                    .unwrap_or_default()
+                    .unwrap_or(&source.stream)
                     .split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())

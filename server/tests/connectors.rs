@@ -360,3 +360,29 @@ fn an_http_source_takes_posted_events_with_basic_auth_and_answers_bad_ones() {
         .collect();
     assert_eq!(ids, ["o1", "o3"]);
 }
+
+#[test]
+fn a_sink_on_an_input_stream_sends_every_event_of_it_in_sluice_run() {
+    let dir = temp_dir("input-sink");
+    let output = dir.join("copy.txt");
+    let app = dir.join("app.sql");
+    std::fs::write(
+        &app,
+        format!(
+            "CREATE SINK Readings WITH (type='file', file.uri='{}', map.type='csv') (id string, v double);\n\
+             INSERT INTO High SELECT id, v FROM Readings[v > 1.0];\n",
+            output.display()
+        ),
+    )
+    .unwrap();
+    let input = "{\"stream\":\"Readings\",\"data\":{\"id\":\"a\",\"v\":0.5}}\n{\"stream\":\"Readings\",\"data\":{\"id\":\"b\",\"v\":2.0}}\n";
+    let input_file = dir.join("in.jsonl");
+    std::fs::write(&input_file, input).unwrap();
+    let out = sluice().arg("run").arg(&app).arg("--input").arg(&input_file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "a,0.5\nb,2.0\n");
+    // Only what queries insert is printed.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("\"stream\":\"High\""), "{stdout}");
+}

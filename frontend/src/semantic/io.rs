@@ -9,21 +9,18 @@ use super::Analyzer;
 use crate::ast::{Annotation, AnnotationElement};
 use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan, SinkPlan, SourcePlan};
 
-/// The source transports Sluice runs, each with its mandatory options.
-pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
-    ("file", &["file.uri"]),
-    ("inMemory", &["topic"]),
-    ("stream", &["stream.list"]),
-    ("mqtt", &["url", "topic"]),
-    ("http", &[]),
-];
+/// The source transports Sluice runs, each with its mandatory options (a
+/// `stream` source without `stream.list`, or sink without `stream`, uses the
+/// Macrometa stream of its own name).
+pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] =
+    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &[]), ("mqtt", &["url", "topic"]), ("http", &[])];
 
 /// The sink transports Sluice runs, each with its mandatory options.
 pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("log", &[]),
     ("file", &["file.uri"]),
     ("inMemory", &["topic"]),
-    ("stream", &["stream"]),
+    ("stream", &[]),
     ("mqtt", &["url", "topic"]),
     ("http", &["publisher.url"]),
 ];

@@ -198,7 +198,15 @@ fn finish(
     });
     let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
     let sinks = std::cell::RefCell::new(sinks);
-    let observe: Vec<String> = app.output_streams.clone();
+    // Sinks see every event of their stream, input streams' included; only what
+    // queries insert is printed.
+    let mut observe: Vec<String> = app.output_streams.clone();
+    for sink in &plan.sinks {
+        if !observe.contains(&sink.stream) {
+            observe.push(sink.stream.clone());
+        }
+    }
+    let printed: std::collections::HashSet<String> = app.output_streams.iter().cloned().collect();
     let json = crate::json_lines::JsonLines::of_app(app, &observe);
     // One buffered writer, flushed whenever no output is waiting: a burst costs one
     // write, and a live output still leaves at once.
@@ -210,11 +218,14 @@ fn finish(
         &observe,
         |o| {
             let OutputSource::Stream(stream) = &o.source else { return };
-            line.clear();
-            json.event(&mut line, stream, &o.row, o.ts);
             if sinks.borrow().has(stream) {
                 sinks.borrow_mut().send(stream, &o.row, o.ts);
             }
+            if !printed.contains(stream) {
+                return;
+            }
+            line.clear();
+            json.event(&mut line, stream, &o.row, o.ts);
             line.push(b'\n');
             let _ = stdout.borrow_mut().write_all(&line);
         },
