@@ -28,12 +28,41 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
         out.extend(transport_errors(&source.transport, Some((&plan.name, &source.stream))));
     }
     for sink in &plan.sinks {
+        let fed_back = plan.sources.iter().filter(|source| source.stream == sink.stream).find(|source| {
+            let published = topics(&sink.transport, &sink.stream, false);
+            topics(&source.transport, &source.stream, true).iter().any(|t| published.contains(t))
+        });
+        if let Some(source) = fed_back {
+            out.push(Diagnostic::error(
+                sink.transport.span,
+                format!(
+                    "this sink publishes to the {} topic that a source of the same stream '{}' reads: every event \
+                     would come back to it forever",
+                    source.transport.kind, sink.stream
+                ),
+            ));
+        }
         if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
             out.push(Diagnostic::error(e.span, e.message));
         }
         out.extend(transport_errors(&sink.transport, None));
     }
     out
+}
+
+/// The in-process topics (`inMemory:t`, `stream:s`) a source reads or a sink writes.
+fn topics(transport: &sluice_frontend::logical::ConnectorPlan, stream: &str, source: bool) -> Vec<String> {
+    match transport.kind.as_str() {
+        "inMemory" => vec![format!("inMemory:{}", transport.option("topic").unwrap_or_default())],
+        "stream" if source => transport
+            .option("stream.list")
+            .unwrap_or(stream)
+            .split(',')
+            .map(|s| format!("stream:{}", s.trim()))
+            .collect(),
+        "stream" => vec![format!("stream:{}", transport.option("stream").unwrap_or(stream))],
+        _ => Vec::new(),
+    }
 }
 
 /// The options each transport reads.

@@ -150,6 +150,11 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
             "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http",
         ),
         (
+            "CREATE SOURCE STREAM S (a int);\n@sink(type='stream', stream='S')\n@source(type='inMemory', topic='x')\n\
+             define stream T (a int);\n@source(type='stream')\n@sink(type='stream')\ndefine stream S2 (a int);\n",
+            "app.siddhi:6:1: error: this sink publishes to the stream topic that a source of the same stream 'S2' reads",
+        ),
+        (
             "@sink(type='mqtt', url='ssl://127.0.0.1:8883', topic='t')\ndefine stream S (a int);\n",
             "app.siddhi:1:1: error: url 'ssl://127.0.0.1:8883': Sluice connects to `tcp://host:port`",
         ),
