@@ -1,1 +1,13 @@
-//! Sources, sinks and payload mappers (json, csv, log …) for Sluice.
+//! Sources, sinks and payload mappers for Sluice: the mappers that turn payloads
+//! into events and events into payloads, the check that every mapper an app
+//! names can be built, the in-process broker of `inMemory` topics and `stream`s,
+//! and the source and sink runtimes that `sluice run` and `sluice serve` use.
+
+pub mod check;
+pub mod http;
+pub mod http_source;
+pub mod hub;
+pub mod mapper;
+pub mod mqtt;
+pub mod sink;
+pub mod source;

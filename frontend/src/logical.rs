@@ -123,31 +123,101 @@ pub struct AppPlan {
     pub partitions: Vec<PartitionPlan>,
     /// Its triggers, in definition order.
     pub triggers: Vec<TriggerPlan>,
-    /// Its log sinks (`@sink(type='log')`), in definition order.
-    pub log_sinks: Vec<LogSinkPlan>,
+    /// Its sources (`@source(type=…)`), in definition order.
+    pub sources: Vec<SourcePlan>,
+    /// Its sinks (`@sink(type=…)`, `log` included), in definition order.
+    pub sinks: Vec<SinkPlan>,
     /// Things the app asks for that are accepted but not honoured yet.
     pub warnings: Vec<Diagnostic>,
 }
 
-/// `@sink(type='log', prefix='…', @map(type='json'|'passThrough'))` on a stream:
-/// every event inserted into it is written to the log (standard error).
+/// A `@source(type=…)` on a stream: a transport that brings payloads, and the
+/// mapper that turns each payload into events of the stream.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LogSinkPlan {
-    /// The stream.
+pub struct SourcePlan {
+    /// The stream the events go into.
     pub stream: String,
-    /// What each line starts with (`prefix`, or the stream's name).
-    pub prefix: String,
-    /// How the event is written.
-    pub mapper: LogMapper,
+    /// How payloads arrive.
+    pub transport: ConnectorPlan,
+    /// How a payload becomes events.
+    pub mapper: MapperPlan,
 }
 
-/// How a log sink writes an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogMapper {
-    /// The default: the event as `{"stream":…,"ts":…,"data":{…}}`.
-    PassThrough,
-    /// `@map(type='json')`: `{"event":{…}}`, as the reference's JSON mapper writes it.
-    Json,
+/// A `@sink(type=…)` on a stream: the mapper that turns each event inserted into
+/// the stream into a payload, and the transport that sends it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SinkPlan {
+    /// The stream whose events are sent.
+    pub stream: String,
+    /// Where payloads go.
+    pub transport: ConnectorPlan,
+    /// How an event becomes a payload.
+    pub mapper: MapperPlan,
+}
+
+/// A transport as the app names it: its type (the canonical spelling of a built
+/// transport, e.g. `inMemory`) and its options, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectorPlan {
+    /// The transport type, canonically spelt (`file`, `inMemory`, `log`, `stream`).
+    pub kind: String,
+    /// Its options other than `type`, in order.
+    pub options: Vec<ConnectorOption>,
+    /// Where the annotation is.
+    pub span: Span,
+}
+
+impl ConnectorPlan {
+    /// The value of option `key` (case-insensitive), if given.
+    pub fn option(&self, key: &str) -> Option<&str> {
+        self.options.iter().find(|o| o.key.eq_ignore_ascii_case(key)).map(|o| o.value.as_str())
+    }
+}
+
+/// One `key = 'value'` option of a transport or a mapper.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectorOption {
+    /// The key, dotted (`file.uri`, `enclosing.element`).
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A mapper: `@map(type=…, options…, @attributes(…), @payload(…))`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapperPlan {
+    /// The mapper type, canonically spelt (`json`, `csv`, `text`, `keyvalue`,
+    /// `passThrough`).
+    pub kind: String,
+    /// Its options other than `type`, in order.
+    pub options: Vec<ConnectorOption>,
+    /// `@attributes(…)`: where each attribute is read from (a source's custom mapping).
+    pub attributes: Vec<MappedAttribute>,
+    /// `@payload("…{{attr}}…")`: a sink's payload template.
+    pub payload: Option<ConnectorOption>,
+    /// Where the `@map` is (the transport's annotation without one).
+    pub span: Span,
+}
+
+impl MapperPlan {
+    /// The value of option `key` (case-insensitive), if given.
+    pub fn option(&self, key: &str) -> Option<&str> {
+        self.options.iter().find(|o| o.key.eq_ignore_ascii_case(key)).map(|o| o.value.as_str())
+    }
+}
+
+/// One element of `@attributes(…)`: `name = 'path'`, or a bare `'path'` taken in
+/// the stream's attribute order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedAttribute {
+    /// The attribute's name, when given.
+    pub name: Option<String>,
+    /// Where its value is read from (a JSONPath, a CSV column, a regex group …).
+    pub path: String,
+    /// Where it is.
+    pub span: Span,
 }
 
 /// A trigger: a stream of one `triggered_time long` attribute that receives an

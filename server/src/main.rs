@@ -2,7 +2,6 @@
 
 mod cli;
 mod json_lines;
-mod log_sinks;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -306,13 +306,13 @@ fn run_writes_log_sinks_to_stderr() {
 /// `sluice check` and `sluice run` alike, never run with the feature ignored.
 #[test]
 fn unbuilt_features_are_refused_with_their_place() {
-    let app = repo("tests/invalid/not_built_mqtt_source.sql");
+    let app = repo("tests/invalid/not_built_kafka_source.sql");
     for cmd in ["check", "run"] {
         let out = sluice().arg(cmd).arg(&app).stdin(std::process::Stdio::null()).output().unwrap();
         assert!(!out.status.success(), "{cmd} accepted it");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("not_built_mqtt_source.sql:2:30: error: not built yet: source type 'mqtt'"),
+            stderr.contains("not_built_kafka_source.sql:2:30: error: not built yet: source type 'kafka'"),
             "{cmd}: {stderr}"
         );
     }

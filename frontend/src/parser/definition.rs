@@ -237,8 +237,20 @@ impl Parser {
     pub(crate) fn create(&mut self, mut annotations: Vec<Annotation>) -> PResult<Definition> {
         let start = annotations.first().map_or(self.peek().span, |a| a.span);
         self.expect_kw("create", "")?;
-        if self.is_kw("stream") || (self.is_kw("sink") && self.is_kw_at(1, "stream")) {
-            self.eat_kw("sink");
+        let shortcut = ["sink", "source"].into_iter().find(|k| self.is_kw(k) && self.is_kw_at(1, "stream"));
+        if self.is_kw("stream") || shortcut.is_some() {
+            // `CREATE SINK STREAM S` / `CREATE SOURCE STREAM S`: a stream that
+            // publishes to (or subscribes to) Macrometa's stream of its own name.
+            let shortcut_span = self.peek().span;
+            if let Some(kind) = shortcut {
+                self.advance();
+                let element = AnnotationElement::Property {
+                    key: Some("type".into()),
+                    value: "stream".into(),
+                    span: shortcut_span,
+                };
+                annotations.push(Annotation { name: kind.into(), elements: vec![element], span: shortcut_span });
+            }
             self.advance();
             let name = self.ident("a stream name")?;
             if self.is_kw("with") {

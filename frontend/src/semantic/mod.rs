@@ -8,6 +8,7 @@
 
 mod expr;
 pub mod functions;
+pub mod io;
 mod query;
 mod suggest;
 pub mod window_condition;
@@ -109,7 +110,8 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         queries,
         partitions,
         triggers: a.triggers,
-        log_sinks: a.log_sinks,
+        sources: a.sources,
+        sinks: a.sinks,
         warnings: a.diags,
     })
 }
@@ -176,8 +178,10 @@ pub(crate) struct Analyzer {
     heartbeat: Option<Heartbeat>,
     /// The triggers, in definition order.
     triggers: Vec<TriggerPlan>,
-    /// The log sinks, in definition order.
-    log_sinks: Vec<LogSinkPlan>,
+    /// The sources, in definition order.
+    sources: Vec<SourcePlan>,
+    /// The sinks, in definition order.
+    sinks: Vec<SinkPlan>,
 }
 
 impl Analyzer {
@@ -193,7 +197,8 @@ impl Analyzer {
             on_demand,
             heartbeat: None,
             triggers: Vec::new(),
-            log_sinks: Vec::new(),
+            sources: Vec::new(),
+            sinks: Vec::new(),
         }
     }
 
@@ -370,73 +375,6 @@ impl Analyzer {
                     _ => self.error(ix.table.span, format!("'{}' is not a defined table", ix.table.name)),
                 }
             }
-        }
-    }
-
-    /// A stream's annotations: `@sink(type='log')` (with a `json` or `passThrough`
-    /// mapper) runs; every other source or sink, mapper option and `@OnError`
-    /// action but `LOG` is refused as not built, never accepted and ignored.
-    fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) {
-        for a in annotations {
-            let kind = a.name.to_ascii_lowercase();
-            if kind == "onerror" {
-                self.on_error(a);
-                continue;
-            }
-            if kind != "source" && kind != "sink" {
-                continue;
-            }
-            match a.property("type") {
-                None => self.error(a.span, format!("@{} needs a `type`", a.name)),
-                Some(t) if kind == "sink" && t.eq_ignore_ascii_case("log") => {
-                    let mapper = self.log_sink_mapper(a);
-                    let prefix = a.property("prefix").unwrap_or(stream).to_string();
-                    self.log_sinks.push(LogSinkPlan { stream: stream.to_string(), prefix, mapper });
-                }
-                Some(t) => self.not_built(
-                    a.span,
-                    format!(
-                        "{kind} type '{t}': Sluice has no {kind}s yet but `@sink(type='log')`; events reach apps \
-                         through `sluice run`'s input and the HTTP API"
-                    ),
-                ),
-            }
-        }
-    }
-
-    /// The mapper of a log sink: `json` prints `{"event":{…}}`, `passThrough` (the
-    /// default) the event; any other mapper, or mapper options, are not built.
-    fn log_sink_mapper(&mut self, sink: &Annotation) -> LogMapper {
-        let mut mapper = LogMapper::PassThrough;
-        for map in sink.nested("map") {
-            let ty = map.property("type").unwrap_or("passThrough");
-            if ty.eq_ignore_ascii_case("json") {
-                mapper = LogMapper::Json;
-            } else if !ty.eq_ignore_ascii_case("passThrough") {
-                self.not_built(map.span, format!("mapper '{ty}': a log sink maps with `json` or `passThrough`"));
-                continue;
-            }
-            let extra = map.elements.iter().any(|e| match e {
-                AnnotationElement::Property { key: Some(k), .. } => !k.eq_ignore_ascii_case("type"),
-                _ => true,
-            });
-            if extra {
-                self.not_built(map.span, "mapper options other than `type` (payload templates, attributes)");
-            }
-        }
-        mapper
-    }
-
-    /// `@OnError(action='LOG')` is what Sluice does with an event whose processing
-    /// fails (it reports the error and drops the event); `STREAM` is not built.
-    fn on_error(&mut self, a: &Annotation) {
-        match a.property("action") {
-            Some(action) if action.eq_ignore_ascii_case("LOG") => {}
-            Some(action) if action.eq_ignore_ascii_case("STREAM") => {
-                self.not_built(a.span, "@OnError(action='STREAM'): fault streams")
-            }
-            Some(action) => self.error(a.span, format!("@OnError action '{action}' is not one of LOG, STREAM")),
-            None => self.error(a.span, "@OnError needs an `action` (LOG or STREAM)"),
         }
     }
 

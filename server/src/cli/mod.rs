@@ -48,9 +48,18 @@ pub fn read_app(path: &Path) -> Option<String> {
     }
 }
 
-/// Checks an app against the core functions and the engine's function library.
+/// Checks an app against the core functions and the engine's function library,
+/// and builds its sources' and sinks' mappers (a bad JSONPath, regex or payload
+/// template is refused at its line and column).
 pub fn analyze(
     app: &sluice_frontend::ast::App,
 ) -> Result<sluice_frontend::logical::AppPlan, Vec<sluice_frontend::Diagnostic>> {
-    sluice_frontend::analyze_with(app, Some(sluice_dataflow::functions::signature))
+    let mut plan = sluice_frontend::analyze_with(app, Some(sluice_dataflow::functions::signature))?;
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        sluice_connectors::check::check(&plan).into_iter().partition(sluice_frontend::Diagnostic::is_error);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    plan.warnings.extend(warnings);
+    Ok(plan)
 }

@@ -77,11 +77,14 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             }
         };
     }
-    let reader: Box<dyn BufRead + Send> = match input {
-        None => Box::new(std::io::BufReader::new(std::io::stdin())),
-        Some(p) if p == Path::new("-") => Box::new(std::io::BufReader::new(std::io::stdin())),
+    // Without `--input`, an app with sources runs on them alone (until they end
+    // or Ctrl-C); an app without sources reads standard input.
+    let reader: Option<Box<dyn BufRead + Send>> = match input {
+        None if !plan.sources.is_empty() => None,
+        None => Some(Box::new(std::io::BufReader::new(std::io::stdin()))),
+        Some(p) if p == Path::new("-") => Some(Box::new(std::io::BufReader::new(std::io::stdin()))),
         Some(p) => match std::fs::File::open(p) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Ok(f) => Some(Box::new(std::io::BufReader::new(f))),
             Err(e) => {
                 eprintln!("{}: cannot read: {e}", p.display());
                 return ExitCode::FAILURE;
@@ -108,7 +111,28 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
     let reader_clock = shared_clock.clone();
     let skipped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let reader_skipped = skipped.clone();
+    // The app's sources feed the same channel as the input file.
+    let hub = Arc::new(sluice_connectors::hub::Hub::default());
+    let mut sinks = match sluice_connectors::sink::Sinks::start(&plan, &hub) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let door = Arc::new(ChannelDoor { tx: tx.clone(), playback, clock: shared_clock.clone() });
+    let sources = match sluice_connectors::source::Sources::start(&plan, &hub, door) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{file}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // The reader thread parses lines; a full channel blocks it (back-pressure).
+    let Some(reader) = reader else {
+        drop(tx);
+        return finish(&app, &plan, workers, rx, shared_clock, &mut sinks, sources, skipped, &file);
+    };
     std::thread::spawn(move || {
         for (n, line) in reader.lines().enumerate() {
             let line_no = n + 1;
@@ -138,6 +162,24 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
             }
         }
     });
+    finish(&app, &plan, workers, rx, shared_clock, &mut sinks, sources, skipped, &file)
+}
+
+/// Runs the app over what arrives on `rx` (the input reader and the sources)
+/// until every sender has gone, writing outputs to standard output and sinks.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    app: &sluice_dataflow::app::CompiledApp,
+    plan: &sluice_frontend::logical::AppPlan,
+    workers: Workers,
+    rx: std::sync::mpsc::Receiver<InputItem>,
+    shared_clock: Arc<AtomicI64>,
+    sinks: &mut sluice_connectors::sink::Sinks,
+    sources: sluice_connectors::source::Sources,
+    skipped: Arc<std::sync::atomic::AtomicUsize>,
+    file: &str,
+) -> ExitCode {
+    let playback = plan.playback;
     // When the input pauses, a flush lets what was read leave at once instead of
     // waiting for a full batch or the next tick.
     let mut flushed = true;
@@ -155,9 +197,17 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
         item
     });
     let items = sluice_dataflow::trigger::with_triggers(items, app.triggers.clone());
-    let log_sinks = crate::log_sinks::LogSinks::of(&plan);
-    let observe: Vec<String> = app.output_streams.clone();
-    let json = crate::json_lines::JsonLines::of_app(&app, &observe);
+    let sinks = std::cell::RefCell::new(sinks);
+    // Sinks see every event of their stream, input streams' included; only what
+    // queries insert is printed.
+    let mut observe: Vec<String> = app.output_streams.clone();
+    for sink in &plan.sinks {
+        if !observe.contains(&sink.stream) {
+            observe.push(sink.stream.clone());
+        }
+    }
+    let printed: std::collections::HashSet<String> = app.output_streams.iter().cloned().collect();
+    let json = crate::json_lines::JsonLines::of_app(app, &observe);
     // One buffered writer, flushed whenever no output is waiting: a burst costs one
     // write, and a live output still leaves at once.
     let stdout = std::cell::RefCell::new(std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout()));
@@ -168,16 +218,23 @@ pub fn run(app_path: &Path, input: Option<&Path>, workers: Workers, format: Form
         &observe,
         |o| {
             let OutputSource::Stream(stream) = &o.source else { return };
+            if sinks.borrow().has(stream) {
+                sinks.borrow_mut().send(stream, &o.row, o.ts);
+            }
+            if !printed.contains(stream) {
+                return;
+            }
             line.clear();
             json.event(&mut line, stream, &o.row, o.ts);
-            log_sinks.log(&json, stream, &line, &o.row);
             line.push(b'\n');
             let _ = stdout.borrow_mut().write_all(&line);
         },
         || {
             let _ = stdout.borrow_mut().flush();
+            sinks.borrow_mut().flush();
         },
     );
+    sources.stop();
     match result {
         Ok(()) => match skipped.load(Ordering::Acquire) {
             0 => ExitCode::SUCCESS,
@@ -366,4 +423,26 @@ fn parse_csv_line(app: &LineParser, stream: &str, line: &str, ts: i64) -> Result
         values.push(Value::from_json(&json, *ty).map_err(|e| format!("field `{}`: {e}", names[i]))?);
     }
     Ok(Some(InputItem::Event { stream: stream.to_string(), values, ts }))
+}
+
+/// `sluice run`'s door for the app's sources: events go into the input channel
+/// (a full channel blocks the source: back-pressure), stamped like input lines
+/// without `ts` (the wall clock live, the playback clock + 1 ms in playback).
+struct ChannelDoor {
+    tx: std::sync::mpsc::SyncSender<InputItem>,
+    playback: bool,
+    clock: Arc<AtomicI64>,
+}
+
+impl sluice_connectors::source::Door for ChannelDoor {
+    fn push(&self, stream: &str, rows: Vec<Vec<Value>>) -> bool {
+        for values in rows {
+            let ts = if self.playback { self.clock.load(Ordering::Acquire) + 1 } else { wall_clock_ms() };
+            self.clock.fetch_max(ts, Ordering::AcqRel);
+            if self.tx.send(InputItem::Event { stream: stream.to_string(), values, ts }).is_err() {
+                return false;
+            }
+        }
+        true
+    }
 }

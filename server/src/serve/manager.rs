@@ -101,6 +101,9 @@ pub struct AppManager {
     /// deactivate, follow), files included, so that operations racing on one app
     /// leave exactly one outcome on disk and in memory, and no orphan dataflow.
     lifecycle: Mutex<()>,
+    /// The server's `inMemory` topics and Macrometa-style named streams, shared by
+    /// every app's sources and sinks (apps chain through them).
+    hub: Arc<sluice_connectors::hub::Hub>,
 }
 
 impl AppManager {
@@ -118,6 +121,7 @@ impl AppManager {
             secret: args.secret()?,
             limits: args.limits(),
             lifecycle: Mutex::new(()),
+            hub: Arc::default(),
         };
         if manager.cluster.is_some() && manager.secret.is_none() {
             return Err("a cluster needs a secret its processes share: --cluster-secret-file FILE, \
@@ -287,6 +291,7 @@ impl AppManager {
                 workers,
                 self.queue_events,
                 app.counters.clone(),
+                &self.hub,
             )));
         }
     }

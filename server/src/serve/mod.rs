@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod cluster;
 pub mod console;
+pub mod connectors;
 pub mod error;
 pub mod follow;
 pub mod ingest;

@@ -271,6 +271,11 @@ impl Ingress {
     }
 
     /// Events waiting in the queue.
+    /// How many events the queue holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     pub fn depth(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -298,8 +303,8 @@ pub struct Outputs {
     produced: std::collections::HashSet<String>,
     /// How output events are written as JSON.
     json: crate::json_lines::JsonLines,
-    /// The app's `@sink(type='log')`s.
-    log_sinks: crate::log_sinks::LogSinks,
+    /// The app's sinks (`log`, `file`, `inMemory`, `stream`).
+    sinks: Mutex<sluice_connectors::sink::Sinks>,
 }
 
 impl Outputs {
@@ -327,16 +332,16 @@ impl Outputs {
                 }
                 let channels = self.channels.lock();
                 let tx = channels.get(&stream).filter(|tx| tx.receiver_count() > 0);
-                let logged = self.log_sinks.logs(&stream);
-                if tx.is_none() && !logged {
-                    return;
+                {
+                    let mut sinks = self.sinks.lock();
+                    if sinks.has(&stream) {
+                        sinks.send(&stream, &o.row, o.ts);
+                    }
                 }
+                let Some(tx) = tx else { return };
                 let mut line = Vec::with_capacity(128);
                 self.json.event(&mut line, &stream, &o.row, o.ts);
-                if logged {
-                    self.log_sinks.log(&self.json, &stream, &line, &o.row);
-                }
-                if let Some(tx) = tx {
+                {
                     // An error only means nobody listens any more.
                     let _ = tx.send(Arc::from(String::from_utf8_lossy(&line)));
                 }
@@ -366,6 +371,8 @@ pub struct RunningApp {
     pub ingress: Arc<Ingress>,
     /// Its outputs.
     pub outputs: Arc<Outputs>,
+    /// Its sources, while they run.
+    sources: Mutex<Option<sluice_connectors::source::Sources>>,
     next_query: AtomicU64,
     stop: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -378,7 +385,8 @@ pub struct RunningApp {
 }
 
 impl RunningApp {
-    /// Starts `app` on `workers` timely threads.
+    /// Starts `app` on `workers` timely threads, with its sources and sinks on
+    /// `hub` (the server's `inMemory` topics and streams).
     /// In a cluster, only the leader feeds input and sees outputs; the other
     /// processes run their share of the workers until the leader's input ends.
     pub fn start(
@@ -386,6 +394,7 @@ impl RunningApp {
         workers: Workers,
         queue_events: usize,
         counters: Arc<AppCounters>,
+        hub: &Arc<sluice_connectors::hub::Hub>,
     ) -> RunningApp {
         let leader = workers.is_leader();
         let spans_processes = workers.cluster.is_some();
@@ -407,16 +416,24 @@ impl RunningApp {
             playback,
         });
         let json = crate::json_lines::JsonLines::of_app(&app, app.stream_ids.keys());
+        // Sinks run where outputs arrive: the leader (a follower opens no files).
+        let (sinks, sink_failure) = match leader.then(|| sluice_connectors::sink::Sinks::start(&app.plan, hub)) {
+            Some(Ok(s)) => (s, None),
+            Some(Err(e)) => (Default::default(), Some(e)),
+            None => (Default::default(), None),
+        };
         let outputs = Arc::new(Outputs {
             channels: Mutex::new(HashMap::new()),
             answers: Mutex::new(HashMap::new()),
             counters,
             produced: app.output_streams.iter().cloned().collect(),
             json,
-            log_sinks: crate::log_sinks::LogSinks::of(&app.plan),
+            sinks: Mutex::new(sinks),
         });
         let stop = Arc::new(AtomicBool::new(false));
-        let failure = Arc::new(Mutex::new(None));
+        let failure = Arc::new(Mutex::new(sink_failure));
+        // Sources start before the workers: what they bring waits in the queue.
+        let sources = leader.then(|| super::connectors::start_sources(&app.plan, hub, &ingress, &failure)).flatten();
         let fed_ts = Arc::new(AtomicI64::new(0));
         let deadlines = DeadlineBoard::default();
         let mut threads = Vec::new();
@@ -481,6 +498,7 @@ impl RunningApp {
             }
         }
         RunningApp {
+            sources: Mutex::new(sources),
             ingress,
             outputs,
             next_query: AtomicU64::new(1),
@@ -512,8 +530,12 @@ impl RunningApp {
         }
     }
 
-    /// Stops the app: queued input is processed, then the workers end.
+    /// Stops the app: sources stop first, queued input is processed, then the
+    /// workers end and the sinks write out what they hold.
     pub fn stop(&self) {
+        if let Some(sources) = self.sources.lock().take() {
+            sources.stop();
+        }
         self.stop.store(true, Ordering::Release);
         self.ingress.close();
         // A follower's workers end when the leader closes its input; it does not
@@ -525,6 +547,7 @@ impl RunningApp {
         }
         // Subscribers have had everything; their streams end now.
         self.outputs.close();
+        self.outputs.sinks.lock().flush();
     }
 }
 

@@ -1,0 +1,121 @@
+//! What `sluice check` adds to the front end's analysis for sources and sinks:
+//! every mapper is built against its stream's schema (JSONPaths, regular
+//! expressions, `@payload` templates, column numbers), so a bad one is refused at
+//! its line and column before the app runs.
+
+use crate::mapper::{Schema, SinkMapper, SourceMapper};
+use sluice_frontend::logical::AppPlan;
+use sluice_frontend::Diagnostic;
+
+/// The schema mappers see for `stream` of `plan`.
+pub fn schema_of(plan: &AppPlan, stream: &str) -> Schema {
+    let attrs = plan.catalog.get(stream).map(|e| e.schema.attrs.clone()).unwrap_or_default();
+    Schema {
+        stream: stream.to_string(),
+        names: attrs.iter().map(|(n, _)| n.clone()).collect(),
+        types: attrs.iter().map(|(_, t)| *t).collect(),
+    }
+}
+
+/// The errors of `plan`'s mappers and transport options (none when all can be
+/// built), and warnings for transport options Sluice does not read.
+pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for source in &plan.sources {
+        if let Err(e) = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
+            out.push(Diagnostic::error(e.span, e.message));
+        }
+        out.extend(transport_errors(&source.transport, Some((&plan.name, &source.stream))));
+    }
+    for sink in &plan.sinks {
+        let fed_back = plan.sources.iter().filter(|source| source.stream == sink.stream).find(|source| {
+            let published = topics(&sink.transport, &sink.stream, false);
+            topics(&source.transport, &source.stream, true).iter().any(|t| published.contains(t))
+        });
+        if let Some(source) = fed_back {
+            out.push(Diagnostic::error(
+                sink.transport.span,
+                format!(
+                    "this sink publishes to the {} topic that a source of the same stream '{}' reads: every event \
+                     would come back to it forever",
+                    source.transport.kind, sink.stream
+                ),
+            ));
+        }
+        if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
+            out.push(Diagnostic::error(e.span, e.message));
+        }
+        out.extend(transport_errors(&sink.transport, None));
+    }
+    out
+}
+
+/// The in-process topics (`inMemory:t`, `stream:s`) a source reads or a sink writes.
+fn topics(transport: &sluice_frontend::logical::ConnectorPlan, stream: &str, source: bool) -> Vec<String> {
+    match transport.kind.as_str() {
+        "inMemory" => vec![format!("inMemory:{}", transport.option("topic").unwrap_or_default())],
+        "stream" if source => transport
+            .option("stream.list")
+            .unwrap_or(stream)
+            .split(',')
+            .map(|s| format!("stream:{}", s.trim()))
+            .collect(),
+        "stream" => vec![format!("stream:{}", transport.option("stream").unwrap_or(stream))],
+        _ => Vec::new(),
+    }
+}
+
+/// The options each transport reads.
+fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
+    match kind {
+        "http" if source => crate::http_source::OPTIONS,
+        "log" => &["prefix", "priority"],
+        "file" => &["file.uri", "mode", "tailing", "append"],
+        "inMemory" => &["topic"],
+        "mqtt" => crate::mqtt::OPTIONS,
+        "http" => crate::http::OPTIONS,
+        _ => &["stream", "stream.list"],
+    }
+}
+
+/// Values of transport options that Sluice reads and that are wrong (errors), and
+/// options it does not read (warnings: e.g. Macrometa's replication and consumer
+/// tuning, which mean nothing inside one process).
+fn transport_errors(
+    transport: &sluice_frontend::logical::ConnectorPlan,
+    source: Option<(&str, &str)>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let config = match transport.kind.as_str() {
+        "mqtt" => crate::mqtt::MqttConfig::of(transport).err(),
+        "http" => match source {
+            Some((app, stream)) => crate::http_source::HttpSourceConfig::of(transport, app, stream).err(),
+            None => crate::http::HttpConfig::of(transport).err(),
+        },
+        _ => None,
+    };
+    if let Some(e) = config {
+        out.push(Diagnostic::error(transport.span, e));
+    }
+    for o in &transport.options {
+        let key = o.key.to_ascii_lowercase();
+        let read = options_read(&transport.kind, source.is_some());
+        if !read.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
+            out.push(Diagnostic::warning(
+                o.span,
+                format!("{} option '{}' is not read by Sluice (it reads: {})", transport.kind, o.key, read.join(", ")),
+            ));
+        }
+        let flag = matches!(key.as_str(), "tailing" | "append");
+        if flag && !o.value.eq_ignore_ascii_case("true") && !o.value.eq_ignore_ascii_case("false") {
+            out.push(Diagnostic::error(o.span, format!("option '{}' is 'true' or 'false', not '{}'", o.key, o.value)));
+        }
+        if transport.kind == "file" && key == "mode" && !o.value.eq_ignore_ascii_case("line") {
+            out.push(Diagnostic::not_built(
+                o.span,
+                format!("file mode '{}': Sluice reads files line by line (mode 'line')", o.value),
+            ));
+        }
+    }
+    out
+}

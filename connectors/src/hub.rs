@@ -1,0 +1,71 @@
+//! The in-process broker behind the `inMemory` transport (Siddhi's topics between
+//! apps of one process) and the `stream` transport (Macrometa's server-level
+//! named streams): a sink publishes a payload to a topic, and every source
+//! subscribed to it receives a copy. Publishing never blocks (a subscriber's
+//! queue is unbounded), so an app that feeds itself through a topic cannot
+//! deadlock; each subscriber's thread applies back-pressure when it hands the
+//! events to its app's door.
+
+use crate::mapper::Payload;
+use std::collections::HashMap;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Mutex;
+
+/// Which namespace a topic belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    /// `inMemory` topics.
+    InMemory,
+    /// Macrometa streams (`type='stream'`).
+    Stream,
+}
+
+/// Each topic's subscribers.
+type Topics = HashMap<(Namespace, String), Vec<Sender<Payload>>>;
+
+/// The topics of one process.
+#[derive(Debug, Default)]
+pub struct Hub {
+    topics: Mutex<Topics>,
+}
+
+impl Hub {
+    /// A receiver of every payload published to `topic` from now on.
+    pub fn subscribe(&self, namespace: Namespace, topic: &str) -> Receiver<Payload> {
+        let (tx, rx) = channel();
+        self.lock().entry((namespace, topic.to_string())).or_default().push(tx);
+        rx
+    }
+
+    /// Sends `payload` to every subscriber of `topic`; subscribers that went away
+    /// are forgotten. Returns how many received it.
+    pub fn publish(&self, namespace: Namespace, topic: &str, payload: Payload) -> usize {
+        let mut topics = self.lock();
+        let Some(subscribers) = topics.get_mut(&(namespace, topic.to_string())) else { return 0 };
+        subscribers.retain(|s| s.send(payload.clone()).is_ok());
+        subscribers.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Topics> {
+        self.topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivers_to_every_subscriber_of_a_topic_and_forgets_dropped_ones() {
+        let hub = Hub::default();
+        let a = hub.subscribe(Namespace::Stream, "X");
+        let b = hub.subscribe(Namespace::Stream, "X");
+        let other = hub.subscribe(Namespace::InMemory, "X");
+        assert_eq!(hub.publish(Namespace::Stream, "X", Payload::Text("1".into())), 2);
+        drop(b);
+        assert_eq!(hub.publish(Namespace::Stream, "X", Payload::Text("2".into())), 1);
+        assert_eq!(a.try_iter().count(), 2);
+        assert!(other.try_recv().is_err());
+        assert_eq!(hub.publish(Namespace::Stream, "Y", Payload::Text("3".into())), 0);
+    }
+}

@@ -1,0 +1,217 @@
+//! A stream's `@source`/`@sink` annotations (and Macrometa's `CREATE SOURCE`/
+//! `CREATE SINK`, which the parser turns into them): the transports and mappers
+//! Sluice runs become [`SourcePlan`]s and [`SinkPlan`]s; every other transport or
+//! mapper is refused at its line and column with the list of those that work.
+//! The mapper's own options (JSONPaths, regular expressions) are checked by the
+//! connectors crate, which builds the mappers.
+
+use super::Analyzer;
+use crate::ast::{Annotation, AnnotationElement};
+use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan, SinkPlan, SourcePlan};
+
+/// The source transports Sluice runs, each with its mandatory options (a
+/// `stream` source without `stream.list`, or sink without `stream`, uses the
+/// Macrometa stream of its own name).
+pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] =
+    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &[]), ("mqtt", &["url", "topic"]), ("http", &[])];
+
+/// The sink transports Sluice runs, each with its mandatory options.
+pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
+    ("log", &[]),
+    ("file", &["file.uri"]),
+    ("inMemory", &["topic"]),
+    ("stream", &[]),
+    ("mqtt", &["url", "topic"]),
+    ("http", &["publisher.url"]),
+];
+
+/// The mappers Sluice runs (for sources and sinks alike).
+pub const MAPPERS: &[&str] = &["json", "csv", "text", "keyvalue", "passThrough"];
+
+/// Whether an annotation is a source or a sink.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Source,
+    Sink,
+}
+
+impl Direction {
+    fn word(self) -> &'static str {
+        match self {
+            Direction::Source => "source",
+            Direction::Sink => "sink",
+        }
+    }
+    fn transports(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Direction::Source => SOURCE_TRANSPORTS,
+            Direction::Sink => SINK_TRANSPORTS,
+        }
+    }
+}
+
+fn names(list: impl IntoIterator<Item = &'static str>) -> String {
+    list.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// The `key = 'value'` options of an annotation other than `type`.
+fn options(a: &Annotation) -> Vec<ConnectorOption> {
+    a.elements
+        .iter()
+        .filter_map(|e| match e {
+            AnnotationElement::Property { key: Some(k), value, span } if !k.eq_ignore_ascii_case("type") => {
+                Some(ConnectorOption { key: k.clone(), value: value.clone(), span: *span })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+impl Analyzer {
+    /// A stream's annotations: each `@source`/`@sink` becomes a plan when its
+    /// transport and mapper are built; `@OnError` is checked.
+    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) {
+        for a in annotations {
+            let kind = a.name.to_ascii_lowercase();
+            if kind == "onerror" {
+                self.on_error(a);
+                continue;
+            }
+            let direction = match kind.as_str() {
+                "source" => Direction::Source,
+                "sink" => Direction::Sink,
+                _ => continue,
+            };
+            let Some(transport) = self.transport(direction, a) else { continue };
+            let Some(mapper) = self.mapper(direction, a) else { continue };
+            let stream = stream.to_string();
+            match direction {
+                Direction::Source => self.sources.push(SourcePlan { stream, transport, mapper }),
+                Direction::Sink => self.sinks.push(SinkPlan { stream, transport, mapper }),
+            }
+        }
+    }
+
+    /// The transport of a `@source`/`@sink`, if it is built and has its mandatory options.
+    fn transport(&mut self, direction: Direction, a: &Annotation) -> Option<ConnectorPlan> {
+        let word = direction.word();
+        let Some(ty) = a.property("type") else {
+            self.error(a.span, format!("@{} needs a `type`", a.name));
+            return None;
+        };
+        let built = direction.transports().iter().find(|(name, _)| name.eq_ignore_ascii_case(ty));
+        let Some((name, mandatory)) = built else {
+            self.not_built(
+                a.span,
+                format!(
+                    "{word} type '{ty}': the {word}s Sluice runs are {}",
+                    names(direction.transports().iter().map(|(n, _)| *n))
+                ),
+            );
+            return None;
+        };
+        let plan = ConnectorPlan { kind: name.to_string(), options: options(a), span: a.span };
+        let mut complete = true;
+        for key in mandatory.iter() {
+            if plan.option(key).is_none_or(|v| v.trim().is_empty()) {
+                self.error(a.span, format!("{word} type '{name}' needs the option `{key}`"));
+                complete = false;
+            }
+        }
+        complete.then_some(plan)
+    }
+
+    /// The mapper of a `@source`/`@sink` (`passThrough` without `@map`), if built.
+    fn mapper(&mut self, direction: Direction, a: &Annotation) -> Option<MapperPlan> {
+        let mut maps = a.nested("map");
+        let Some(map) = maps.next() else {
+            return Some(MapperPlan {
+                kind: "passThrough".into(),
+                options: Vec::new(),
+                attributes: Vec::new(),
+                payload: None,
+                span: a.span,
+            });
+        };
+        if let Some(second) = maps.next() {
+            self.error(second.span, format!("a {} has one @map", direction.word()));
+            return None;
+        }
+        let ty = map.property("type").unwrap_or("passThrough");
+        let Some(kind) = MAPPERS.iter().find(|m| m.eq_ignore_ascii_case(ty)) else {
+            self.not_built(
+                map.span,
+                format!("mapper '{ty}': the mappers Sluice runs are {}", names(MAPPERS.iter().copied())),
+            );
+            return None;
+        };
+        let mut plan = MapperPlan {
+            kind: kind.to_string(),
+            options: options(map),
+            attributes: Vec::new(),
+            payload: None,
+            span: map.span,
+        };
+        let mut ok = true;
+        for e in &map.elements {
+            let AnnotationElement::Nested(inner) = e else { continue };
+            let name = inner.name.to_ascii_lowercase();
+            match (name.as_str(), direction) {
+                ("attributes", Direction::Source) => plan.attributes = self.mapped_attributes(inner),
+                ("payload", Direction::Sink) => match inner.elements.as_slice() {
+                    [AnnotationElement::Property { value, span, .. }] => {
+                        plan.payload =
+                            Some(ConnectorOption { key: "payload".into(), value: value.clone(), span: *span })
+                    }
+                    _ => {
+                        self.error(inner.span, "@payload takes one template text");
+                        ok = false;
+                    }
+                },
+                _ => {
+                    let allowed = match direction {
+                        Direction::Source => "@attributes",
+                        Direction::Sink => "@payload",
+                    };
+                    self.error(
+                        inner.span,
+                        format!("@{} in a {}'s @map: it takes {allowed}", inner.name, direction.word()),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(plan)
+    }
+
+    /// The elements of `@attributes(…)`: all named or all positional.
+    fn mapped_attributes(&mut self, a: &Annotation) -> Vec<MappedAttribute> {
+        let mut out = Vec::new();
+        for e in &a.elements {
+            match e {
+                AnnotationElement::Property { key, value, span } => {
+                    out.push(MappedAttribute { name: key.clone(), path: value.clone(), span: *span })
+                }
+                AnnotationElement::Nested(n) => self.error(n.span, "@attributes holds `name = 'path'` pairs"),
+            }
+        }
+        let named = out.iter().filter(|m| m.name.is_some()).count();
+        if named != 0 && named != out.len() {
+            self.error(a.span, "@attributes are either all named (`name = 'path'`) or all positional");
+        }
+        out
+    }
+
+    /// `@OnError(action='LOG')` is what Sluice does with an event whose processing
+    /// fails (it reports the error and drops the event); `STREAM` is not built.
+    pub(super) fn on_error(&mut self, a: &Annotation) {
+        match a.property("action") {
+            Some(action) if action.eq_ignore_ascii_case("LOG") => {}
+            Some(action) if action.eq_ignore_ascii_case("STREAM") => {
+                self.not_built(a.span, "@OnError(action='STREAM'): fault streams")
+            }
+            Some(action) => self.error(a.span, format!("@OnError action '{action}' is not one of LOG, STREAM")),
+            None => self.error(a.span, "@OnError needs an `action` (LOG or STREAM)"),
+        }
+    }
+}
