@@ -1,0 +1,39 @@
+//! `sluice check` refuses a function call with the wrong number or types of
+//! arguments, or a function that is not built, at the call's line and column.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Each case: a select-list expression over `S (s string, n int, l long, d double, b bool)`
+/// and the message `sluice check` must give for it at line 2, column 15.
+const CASES: &[(&str, &str)] = &[
+    ("time:dateDiff(s, s, s)", "time:dateDiff() takes 2 or 4 arguments, found 3"),
+    ("time:dateFormat(l, s, s)", "time:dateFormat() takes no date format after a date in milliseconds"),
+    ("time:dateAdd(s, s, 'YEAR')", "argument 2 of time:dateAdd() must be int or long, found string"),
+    ("time:currentDate(s)", "time:currentDate() takes 0 arguments, found 1"),
+    ("time:extract(b, s)", "argument 1 of time:extract() must be string, found bool"),
+    ("time:dayOfWeek(d)", "argument 1 of time:dayOfWeek() must be string, found double"),
+];
+
+fn check(app: &str, dir: &std::path::Path, i: usize) -> String {
+    let path: PathBuf = dir.join(format!("case{i}.siddhi"));
+    std::fs::write(&path, app).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice")).arg("check").arg(&path).output().unwrap();
+    assert!(!out.status.success(), "accepted: {app}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn wrong_function_calls_are_refused_with_their_place() {
+    let dir = std::env::temp_dir().join(format!("sluice-fn-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (call, message)) in CASES.iter().enumerate() {
+        let app = format!(
+            "define stream S (s string, n int, l long, d double, b bool);\nfrom S select {call} as x insert into Out;\n"
+        );
+        let err = check(&app, &dir, i);
+        let want = format!("case{i}.siddhi:2:15: error: {message}");
+        assert!(err.contains(&want), "{call}: expected {want}\ngot {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
