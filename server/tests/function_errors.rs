@@ -13,6 +13,10 @@ const CASES: &[(&str, &str)] = &[
     ("time:currentDate(s)", "time:currentDate() takes 0 arguments, found 1"),
     ("time:extract(b, s)", "argument 1 of time:extract() must be string, found bool"),
     ("time:dayOfWeek(d)", "argument 1 of time:dayOfWeek() must be string, found double"),
+    ("json:getString(s)", "json:getString() takes 2 arguments, found 1"),
+    ("json:getInt(s, n)", "argument 2 of json:getInt() must be string, found int"),
+    ("json:setElement(d, '$', 1)", "argument 1 of json:setElement() must be string, found double"),
+    ("json:toString(s, s)", "argument 2 of json:toString() must be bool, found string"),
 ];
 
 fn check(app: &str, dir: &std::path::Path, i: usize) -> String {

@@ -1,5 +1,5 @@
 //! Scalar functions by name: the core functions of the language and the `str:`,
-//! `math:` and `time:` extension families.
+//! `math:`, `time:` and `json:` extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -10,10 +10,12 @@
 //!
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
-//! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`).
+//! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
+//! [`json`] (`json:`).
 
 pub mod convert;
 pub mod core;
+pub mod json;
 pub mod math;
 pub mod set;
 pub mod string;
@@ -58,6 +60,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| string::lookup(&name))
         .or_else(|| math::lookup(&name, arg_types))
         .or_else(|| time::lookup(&name))
+        .or_else(|| json::lookup(&name))
 }
 
 /// Whether a scalar function `name` exists.
@@ -69,6 +72,7 @@ pub fn is_scalar(name: &str) -> bool {
         || string::signature(&name, &[]).is_some()
         || math::signature(&name, &[]).is_some()
         || time::signature(&name, &[]).is_some()
+        || json::signature(&name, &[]).is_some()
 }
 
 /// The result type of scalar `name` over arguments of `arg_types`, or why the
@@ -91,6 +95,7 @@ pub fn return_type_with_consts(
         .or_else(|| string::signature(&lname, arg_types))
         .or_else(|| math::signature(&lname, arg_types))
         .or_else(|| time::signature(&lname, arg_types))
+        .or_else(|| json::signature(&lname, arg_types))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }
 
