@@ -17,6 +17,9 @@ const CASES: &[(&str, &str)] = &[
     ("json:getInt(s, n)", "argument 2 of json:getInt() must be string, found int"),
     ("json:setElement(d, '$', 1)", "argument 1 of json:setElement() must be string, found double"),
     ("json:toString(s, s)", "argument 2 of json:toString() must be bool, found string"),
+    ("regex:find(s, s, s)", "argument 3 of regex:find() must be int or long, found string"),
+    ("regex:group(s, s)", "regex:group() takes 3 arguments, found 2"),
+    ("regex:matches(n, s)", "argument 1 of regex:matches() must be string, found int"),
 ];
 
 fn check(app: &str, dir: &std::path::Path, i: usize) -> String {

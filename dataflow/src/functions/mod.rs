@@ -1,5 +1,5 @@
 //! Scalar functions by name: the core functions of the language and the `str:`,
-//! `math:`, `time:` and `json:` extension families.
+//! `math:`, `time:`, `json:` and `regex:` extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -11,12 +11,13 @@
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
 //! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
-//! [`json`] (`json:`).
+//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`).
 
 pub mod convert;
 pub mod core;
 pub mod json;
 pub mod math;
+pub mod regex;
 pub mod set;
 pub mod string;
 pub mod time;
@@ -61,6 +62,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| math::lookup(&name, arg_types))
         .or_else(|| time::lookup(&name))
         .or_else(|| json::lookup(&name))
+        .or_else(|| regex::lookup(&name))
 }
 
 /// Whether a scalar function `name` exists.
@@ -73,6 +75,7 @@ pub fn is_scalar(name: &str) -> bool {
         || math::signature(&name, &[]).is_some()
         || time::signature(&name, &[]).is_some()
         || json::signature(&name, &[]).is_some()
+        || regex::signature(&name, &[]).is_some()
 }
 
 /// The result type of scalar `name` over arguments of `arg_types`, or why the
@@ -96,6 +99,7 @@ pub fn return_type_with_consts(
         .or_else(|| math::signature(&lname, arg_types))
         .or_else(|| time::signature(&lname, arg_types))
         .or_else(|| json::signature(&lname, arg_types))
+        .or_else(|| regex::signature(&lname, arg_types))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }
 
