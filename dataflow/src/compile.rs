@@ -733,6 +733,10 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
             HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() && !from_window => {
                 pre.push(Stage::Map(pol2cart(args)?));
             }
+            HandlerPlan::StreamFunction { name, args } if name == "log" && window.is_none() && !from_window => {
+                let compiled = args.iter().map(|a| Ok((compile_expr(a)?, a.ty))).collect::<Result<_, String>>()?;
+                pre.push(Stage::Map(crate::query::log_events::log_events(compiled, what)?));
+            }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }

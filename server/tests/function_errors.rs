@@ -44,3 +44,39 @@ fn wrong_function_calls_are_refused_with_their_place() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `#log(...)` writes each event on standard error (priority, message, values)
+/// and passes it on unchanged; `OFF` logs nothing.
+#[test]
+fn log_stream_function_logs_and_passes_events_on() {
+    let dir = std::env::temp_dir().join(format!("sluice-fn-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("log.siddhi");
+    std::fs::write(
+        &app,
+        concat!(
+            "define stream FooStream (symbol string, price double);\n",
+            "@info(name = 'query1')\n",
+            "from FooStream#log('DEBUG', 'Sample Event :', true) select * insert into BarStream;\n",
+            "@info(name = 'query2')\n",
+            "from FooStream#log('Event Arrived', false) select symbol insert into Symbols;\n",
+            "@info(name = 'quiet')\n",
+            "from FooStream#log('OFF', 'never shown') select price insert into Prices;\n",
+            "@info(name = 'plain')\n",
+            "from FooStream#log() select price insert into Prices2;\n",
+        ),
+    )
+    .unwrap();
+    let input = dir.join("events.jsonl");
+    std::fs::write(&input, "{\"stream\": \"FooStream\", \"data\": [\"IBM\", 75.5]}\n").unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_sluice")).arg("run").arg(&app).arg("--input").arg(&input).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("DEBUG Sample Event : [IBM, 75.5]"), "{stderr}");
+    assert!(stderr.lines().any(|l| l == "INFO Event Arrived"), "{stderr}");
+    assert!(stderr.contains("INFO query 'plain' [IBM, 75.5] at "), "{stderr}");
+    assert!(!stderr.contains("never shown"), "{stderr}");
+    assert!(stdout.contains("BarStream") && stdout.contains("Symbols") && stdout.contains("Prices"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

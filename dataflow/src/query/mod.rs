@@ -6,6 +6,7 @@ pub mod expr;
 pub mod group;
 pub mod join;
 pub mod keyed;
+pub mod log_events;
 pub mod pattern;
 pub mod rate;
 pub mod selector;
