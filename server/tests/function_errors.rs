@@ -20,6 +20,11 @@ const CASES: &[(&str, &str)] = &[
     ("regex:find(s, s, s)", "argument 3 of regex:find() must be int or long, found string"),
     ("regex:group(s, s)", "regex:group() takes 3 arguments, found 2"),
     ("regex:matches(n, s)", "argument 1 of regex:matches() must be string, found int"),
+    (
+        "unitconversion:cmToft(s)",
+        "argument 1 of unitconversion:cmToft() must be int or long or float or double, found string",
+    ),
+    ("unitconversion:kmTom(n, n)", "unitconversion:kmTom() takes 1 argument, found 2"),
 ];
 
 fn check(app: &str, dir: &std::path::Path, i: usize) -> String {

@@ -1,5 +1,5 @@
 //! Scalar functions by name: the core functions of the language and the `str:`,
-//! `math:`, `time:`, `json:` and `regex:` extension families.
+//! `math:`, `time:`, `json:`, `regex:` and `unitconversion:` extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -11,7 +11,7 @@
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
 //! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
-//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`).
+//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`].
 
 pub mod convert;
 pub mod core;
@@ -21,6 +21,7 @@ pub mod regex;
 pub mod set;
 pub mod string;
 pub mod time;
+pub mod unitconversion;
 
 use crate::value::Value;
 use sluice_frontend::ast::AttrType;
@@ -63,6 +64,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| time::lookup(&name))
         .or_else(|| json::lookup(&name))
         .or_else(|| regex::lookup(&name))
+        .or_else(|| unitconversion::lookup(&name))
 }
 
 /// Whether a scalar function `name` exists.
@@ -76,6 +78,7 @@ pub fn is_scalar(name: &str) -> bool {
         || time::signature(&name, &[]).is_some()
         || json::signature(&name, &[]).is_some()
         || regex::signature(&name, &[]).is_some()
+        || unitconversion::signature(&name, &[]).is_some()
 }
 
 /// The result type of scalar `name` over arguments of `arg_types`, or why the
@@ -100,6 +103,7 @@ pub fn return_type_with_consts(
         .or_else(|| time::signature(&lname, arg_types))
         .or_else(|| json::signature(&lname, arg_types))
         .or_else(|| regex::signature(&lname, arg_types))
+        .or_else(|| unitconversion::signature(&lname, arg_types))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }
 
