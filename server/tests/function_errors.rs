@@ -85,3 +85,25 @@ fn log_stream_function_logs_and_passes_events_on() {
     assert!(stdout.contains("BarStream") && stdout.contains("Symbols") && stdout.contains("Prices"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A tokenizing stream function with the wrong arguments is refused at its place.
+#[test]
+fn tokenizers_with_wrong_arguments_are_refused() {
+    let dir = std::env::temp_dir().join(format!("sluice-fn-tokenize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "from S#str:tokenize(n, ',') select token insert into Out;",
+            "2:8: error: #str:tokenize takes (input string, regex string[, bool])",
+        ),
+        (
+            "from S#json:tokenize(s) select jsonElement insert into Out;",
+            "2:8: error: #json:tokenize takes (input string, path string[, bool])",
+        ),
+    ];
+    for (i, (query, want)) in cases.iter().enumerate() {
+        let err = check(&format!("define stream S (s string, n int);\n{query}\n"), &dir, 100 + i);
+        assert!(err.contains(want), "{query}: expected {want}\ngot {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -41,7 +41,7 @@ pub fn parse_lenient(text: &str) -> Result<J, String> {
 
 /// Compiled paths of one call site, keyed by their text.
 #[derive(Default)]
-struct Paths(Mutex<Vec<(String, Arc<JsonPath>)>>);
+pub(crate) struct Paths(Mutex<Vec<(String, Arc<JsonPath>)>>);
 
 impl Paths {
     /// The compiled `path` (with `$.` put in front when it has no root).
@@ -82,7 +82,7 @@ fn is_definite(path: &str) -> bool {
 }
 
 /// The JSON document argument `v` holds.
-fn document(v: &Value) -> Result<J, String> {
+pub(crate) fn document(v: &Value) -> Result<J, String> {
     match v {
         Value::String(s) => parse_lenient(s),
         Value::Json(j) => Ok((**j).clone()),
@@ -92,7 +92,7 @@ fn document(v: &Value) -> Result<J, String> {
 
 /// What `path` reads in `doc`: the value for a definite path (`None` when
 /// absent), the array of matches for an indefinite one.
-fn read(doc: &J, path: &str, paths: &Paths) -> Result<Option<J>, String> {
+pub(crate) fn read(doc: &J, path: &str, paths: &Paths) -> Result<Option<J>, String> {
     let compiled = paths.get(path)?;
     let nodes = compiled.query(doc);
     Ok(if is_definite(path) {

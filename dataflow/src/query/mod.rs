@@ -12,3 +12,4 @@ pub mod rate;
 pub mod selector;
 pub mod single;
 pub mod snapshot;
+pub mod tokenize;
