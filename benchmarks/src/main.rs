@@ -136,7 +136,8 @@ fn peak_rss_kib() -> u64 {
 fn run_one(app_name: &str, workers: usize, n: u64) {
     let (_, text) = apps().into_iter().find(|(a, _)| *a == app_name).expect("known app");
     let ast = sluice_frontend::parse(&text).expect("benchmark app parses");
-    let plan = sluice_frontend::analyze(&ast).expect("benchmark app checks");
+    let plan =
+        sluice_frontend::analyze_with(&ast, Some(sluice_dataflow::functions::signature)).expect("benchmark app checks");
     let app = sluice_dataflow::app::compile(&plan).expect("benchmark app compiles");
     let start = Instant::now();
     let mut outputs = 0u64;

@@ -32,8 +32,40 @@ use std::sync::Arc;
 
 type R = Result<Value, String>;
 
+/// How deep brackets may nest in JSON text or a path (serde_json's own limit),
+/// so that no parser recurses without bound on an event's text.
+const MAX_NESTING: usize = 128;
+
+/// The deepest nesting of `(`, `[` and `{` in `text` outside quoted strings.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
 /// Reads JSON text strictly, then leniently (single quotes, bare keys).
 pub fn parse_lenient(text: &str) -> Result<J, String> {
+    if nesting_depth(text) > MAX_NESTING {
+        return Err(format!("the input JSON nests deeper than {MAX_NESTING} levels"));
+    }
     serde_json::from_str(text).or_else(|strict| {
         json5::from_str::<J>(text).map_err(|_| format!("the input is not valid JSON ({strict}): {text}"))
     })
@@ -49,6 +81,9 @@ impl Paths {
         let mut cache = self.0.lock();
         if let Some((_, p)) = cache.iter().find(|(text, _)| text == path) {
             return Ok(p.clone());
+        }
+        if nesting_depth(path) > MAX_NESTING {
+            return Err(format!("the JSON path '{path}' nests deeper than {MAX_NESTING} levels"));
         }
         let rooted = if path.starts_with('$') { path.to_string() } else { format!("$.{path}") };
         let compiled = Arc::new(JsonPath::parse(&rooted).map_err(|e| format!("invalid JSON path '{path}': {e}"))?);
@@ -330,6 +365,16 @@ mod tests {
         );
         assert_eq!(set(person, "$.address", s("SF"), Some("city")), Ok(r#"{"name":"John","married":true}"#.into()));
         assert_eq!(set(person, "$.name", s("Jo"), None), Ok(r#"{"name":"Jo","married":true}"#.into()));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_lenient(&deep).unwrap_err().contains("deeper"));
+        let quoted = format!("{{'a': '{}'}}", "[".repeat(1000));
+        assert!(parse_lenient(&quoted).is_ok());
+        let deep_path = format!("$[?{}@.a{}]", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(call("json:getstring", &[s("{}"), s(&deep_path)]).unwrap_err().contains("deeper"));
     }
 
     #[test]

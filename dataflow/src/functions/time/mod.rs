@@ -141,7 +141,12 @@ fn add(ms: i64, amount: i64, unit: &str) -> Result<i64, String> {
 /// `dateAdd`/`dateSub` (`sign` -1): a string date stays a string in its pattern,
 /// milliseconds give the moved milliseconds as a string.
 fn shift(a: &[Value], p: &Patterns, sign: i64) -> R {
-    let amount = a.get(1).and_then(Value::as_i64).ok_or("the amount must be an int")? * sign;
+    let amount = a
+        .get(1)
+        .and_then(Value::as_i64)
+        .ok_or("the amount must be an int")?
+        .checked_mul(sign)
+        .ok_or("the amount is out of range")?;
     let unit = text(a, 2).ok_or("the unit must be a string")?;
     let moved = add(instant(a, 3, p)?, amount, unit)?;
     match a.first() {
@@ -216,7 +221,8 @@ pub fn lookup(name: &str) -> Option<ScalarFn> {
                 Some(v) => v.as_i64().ok_or("time:dateDiff() needs two dates of the same kind")?,
                 None => return Err("time:dateDiff() needs two dates".into()),
             };
-            Ok(Value::Long((first - second) / 86_400_000))
+            let apart = first.checked_sub(second).ok_or("the dates are too far apart")?;
+            Ok(Value::Long(apart / 86_400_000))
         },
         "extract" => |a, _, p| extract(a, p),
         _ => return None,
@@ -336,6 +342,15 @@ mod tests {
         assert_eq!(week(2014, 1, 5), 2); // a Sunday starts week 2
         assert_eq!(week(2014, 12, 28), 1); // the week holding 2015-01-01
         assert_eq!(week(2014, 12, 27), 52);
+    }
+
+    #[test]
+    fn extreme_milliseconds_are_errors_not_overflows() {
+        assert!(call("time:dateDiff", &[Value::Long(i64::MAX), Value::Long(-1)]).is_err());
+        assert!(call("time:dateAdd", &[Value::Long(i64::MAX), Value::Int(1), s("SECOND")]).is_err());
+        assert!(call("time:dateSub", &[Value::Long(0), Value::Long(i64::MIN), s("DAY")]).is_err());
+        assert!(call("time:dateFormat", &[Value::Long(i64::MAX), s("yyyy")]).is_err());
+        assert!(call("time:dateAdd", &[Value::Long(0), Value::Long(i64::MAX), s("YEAR")]).is_err());
     }
 
     #[test]
