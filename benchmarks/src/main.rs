@@ -59,6 +59,18 @@ fn apps() -> Vec<(&'static str, String)> {
              from Trades#window.length(2) select symbol, sum(volume) as total insert into Out; end;"
         ),
     ));
+    // Functions per event: a date formatted from milliseconds, and a string read
+    // from JSON text (built per event, so `json-concat-only` is its baseline).
+    apps.push((
+        "time-dateformat",
+        format!("{head}from Trades select symbol, time:dateFormat(volume * 86400000L, 'yyyy-MM-dd HH:mm:ss') as day insert into Out;"),
+    ));
+    let json_text = r#"str:concat('{"symbol":"', symbol, '","price":', convert(price, 'string'), '}')"#;
+    apps.push(("json-concat-only", format!("{head}from Trades select {json_text} as text insert into Out;")));
+    apps.push((
+        "json-getstring",
+        format!("{head}from Trades select json:getString({json_text}, '$.symbol') as s insert into Out;"),
+    ));
     apps.push((
         "stream-join",
         format!(
@@ -124,7 +136,8 @@ fn peak_rss_kib() -> u64 {
 fn run_one(app_name: &str, workers: usize, n: u64) {
     let (_, text) = apps().into_iter().find(|(a, _)| *a == app_name).expect("known app");
     let ast = sluice_frontend::parse(&text).expect("benchmark app parses");
-    let plan = sluice_frontend::analyze(&ast).expect("benchmark app checks");
+    let plan =
+        sluice_frontend::analyze_with(&ast, Some(sluice_dataflow::functions::signature)).expect("benchmark app checks");
     let app = sluice_dataflow::app::compile(&plan).expect("benchmark app compiles");
     let start = Instant::now();
     let mut outputs = 0u64;

@@ -100,6 +100,7 @@ pub fn compare_values(l: &Value, r: &Value) -> Option<Ordering> {
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         (Value::Set(a), Value::Set(b)) => Some(a.cmp(b)),
+        (Value::Json(a), Value::Json(b)) => Some(a.to_string().cmp(&b.to_string())),
         _ => None,
     }
 }

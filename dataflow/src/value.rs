@@ -32,6 +32,28 @@ pub enum Value {
     String(Arc<str>),
     /// `object`: an ordered set of values (what `createSet`/`unionSet` produce).
     Set(Arc<std::collections::BTreeSet<Value>>),
+    /// `object`: a JSON object or array (what `json:toObject` produces, and what an
+    /// `object` attribute holds when an event brings one). Compared and hashed by
+    /// its compact text; serialized as that text.
+    Json(#[serde(with = "json_text")] Arc<serde_json::Value>),
+}
+
+/// Serializes a JSON value as its text, so that formats without self-description
+/// (the dataflow's exchange between workers) can carry it.
+mod json_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    /// Writes the JSON as one string.
+    pub fn serialize<S: Serializer>(json: &Arc<serde_json::Value>, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(&json.to_string())
+    }
+
+    /// Reads the JSON back from its string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Arc<serde_json::Value>, D::Error> {
+        let text = String::deserialize(input)?;
+        serde_json::from_str(&text).map(Arc::new).map_err(serde::de::Error::custom)
+    }
 }
 
 /// A row: the attribute values of one event, cheap to clone.
@@ -48,7 +70,7 @@ impl Value {
             Value::Float(_) => AttrType::Float,
             Value::Double(_) => AttrType::Double,
             Value::String(_) => AttrType::String,
-            Value::Set(_) => AttrType::Object,
+            Value::Set(_) | Value::Json(_) => AttrType::Object,
         })
     }
 
@@ -100,6 +122,7 @@ impl Value {
                 let n: serde_json::Number = s.trim().parse().map_err(|_| bad())?;
                 return Value::from_json(&J::Number(n), ty);
             }
+            (AttrType::Object, J::Object(_) | J::Array(_)) => Value::Json(Arc::new(json.clone())),
             (AttrType::Object, J::String(s)) => Value::string(s),
             (AttrType::Object, J::Bool(b)) => Value::Bool(*b),
             (AttrType::Object, J::Number(n)) => match n.as_i64() {
@@ -122,6 +145,7 @@ impl Value {
             Value::Double(v) => serde_json::Number::from_f64(*v).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.to_string()),
             Value::Set(s) => J::Array(s.iter().map(Value::to_json).collect()),
+            Value::Json(j) => (**j).clone(),
         }
     }
 
@@ -132,6 +156,7 @@ impl Value {
             Value::Int(_) | Value::Long(_) | Value::Float(_) | Value::Double(_) => 2,
             Value::String(_) => 3,
             Value::Set(_) => 4,
+            Value::Json(_) => 5,
         }
     }
 }
@@ -154,13 +179,14 @@ impl Ord for Value {
     /// Numbers compare by value across types (`1 == 1L == 1.0`), exactly (a long
     /// and a double are never rounded to each other), floats by a total order in
     /// which `-0.0 == 0.0` and NaN is greatest; then null < bool < number < string
-    /// < set.
+    /// < set < JSON.
     fn cmp(&self, other: &Value) -> Ordering {
         match (self, other) {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Set(a), Value::Set(b)) => a.cmp(b),
+            (Value::Json(a), Value::Json(b)) => a.to_string().cmp(&b.to_string()),
             (a, b) if a.rank() == 2 && b.rank() == 2 => cmp_numbers(a, b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
@@ -224,6 +250,7 @@ impl Hash for Value {
             },
             Value::String(s) => s.hash(state),
             Value::Set(s) => s.hash(state),
+            Value::Json(j) => j.to_string().hash(state),
         }
     }
 }
@@ -287,6 +314,7 @@ impl fmt::Display for Value {
                 let parts: Vec<String> = s.iter().map(|v| v.to_string()).collect();
                 write!(f, "[{}]", parts.join(", "))
             }
+            Value::Json(j) => write!(f, "{j}"),
         }
     }
 }

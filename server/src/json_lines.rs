@@ -94,7 +94,7 @@ fn value(out: &mut Vec<u8>, v: &Value) {
         Value::String(s) => {
             let _ = serde_json::to_writer(&mut *out, &**s);
         }
-        Value::Set(_) => {
+        Value::Set(_) | Value::Json(_) => {
             let _ = serde_json::to_writer(&mut *out, &v.to_json());
         }
     }

@@ -77,7 +77,7 @@ pub fn convert_to(v: &Value, ty: AttrType) -> Value {
         (Value::Bool(b), AttrType::Float) => Value::Float(*b as i32 as f32),
         (Value::Bool(b), AttrType::Double) => Value::Double(*b as i32 as f64),
         (Value::Bool(b), AttrType::Bool) => Value::Bool(*b),
-        (Value::Set(_), _) => Value::Null,
+        (Value::Set(_) | Value::Json(_), _) => Value::Null,
         (v, AttrType::Bool) => Value::Bool(match v {
             Value::Float(x) => *x == 1.0,
             other => other.as_f64() == Some(1.0),

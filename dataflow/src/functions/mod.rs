@@ -1,5 +1,5 @@
-//! Scalar functions by name: the core functions of the language and the `str:`
-//! and `math:` extension families.
+//! Scalar functions by name: the core functions of the language and the `str:`,
+//! `math:`, `time:`, `json:`, `regex:` and `unitconversion:` extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -10,13 +10,18 @@
 //!
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
-//! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`).
+//! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
+//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`].
 
 pub mod convert;
 pub mod core;
+pub mod json;
 pub mod math;
+pub mod regex;
 pub mod set;
 pub mod string;
+pub mod time;
+pub mod unitconversion;
 
 use crate::value::Value;
 use sluice_frontend::ast::AttrType;
@@ -56,6 +61,10 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| set::lookup(&name))
         .or_else(|| string::lookup(&name))
         .or_else(|| math::lookup(&name, arg_types))
+        .or_else(|| time::lookup(&name))
+        .or_else(|| json::lookup(&name))
+        .or_else(|| regex::lookup(&name))
+        .or_else(|| unitconversion::lookup(&name))
 }
 
 /// Whether a scalar function `name` exists.
@@ -66,6 +75,10 @@ pub fn is_scalar(name: &str) -> bool {
         || set::signature(&name, &[]).is_some()
         || string::signature(&name, &[]).is_some()
         || math::signature(&name, &[]).is_some()
+        || time::signature(&name, &[]).is_some()
+        || json::signature(&name, &[]).is_some()
+        || regex::signature(&name, &[]).is_some()
+        || unitconversion::signature(&name, &[]).is_some()
 }
 
 /// The result type of scalar `name` over arguments of `arg_types`, or why the
@@ -87,6 +100,10 @@ pub fn return_type_with_consts(
         .or_else(|| set::signature(&lname, arg_types))
         .or_else(|| string::signature(&lname, arg_types))
         .or_else(|| math::signature(&lname, arg_types))
+        .or_else(|| time::signature(&lname, arg_types))
+        .or_else(|| json::signature(&lname, arg_types))
+        .or_else(|| regex::signature(&lname, arg_types))
+        .or_else(|| unitconversion::signature(&lname, arg_types))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }
 

@@ -6,6 +6,8 @@
 //! `repeat`, `charAt`, `charFrequency`, `coalesce`, `hex`, `unhex`, `regexp`
 //! (whole-string match), `replaceAll`, `replaceFirst`, `split(s, regex, i)`
 //! (the i-th piece, trailing empty pieces dropped as Java's `split` does) and
+//! `fillTemplate(template, v1, v2, …)` (`{{1}}`, `{{2}}`, … replaced by the values)
+//! or `fillTemplate(template, object)` (`{{key}}` replaced from a JSON object), and
 //! `substr` in its four shapes: `(s, begin)`, `(s, begin, length)`, `(s, regex)`
 //! (the first match) and `(s, regex, group)`. Indices count UTF-16 units like
 //! Java; an index out of range is an error (the query sees null). A null string
@@ -126,8 +128,47 @@ pub fn lookup(name: &str) -> Option<ScalarFn> {
                 _ => substr_by_index(a),
             })
         }
+        "filltemplate" => f(|a, _| match a.first() {
+            Some(Value::String(template)) => Ok(Value::string(&fill_template(template, &a[1..]))),
+            _ => Ok(Value::Null),
+        }),
         _ => return None,
     })
+}
+
+/// `str:fillTemplate`: each `{{n}}` of `template` replaced by the n-th value
+/// (1-based) of `values`, or, when the only value is a JSON object, each
+/// `{{key}}` by that key's value; a field with nothing to fill stays as it is.
+fn fill_template(template: &str, values: &[Value]) -> String {
+    let by_key = match values {
+        [Value::Json(j)] => j.as_object(),
+        _ => None,
+    };
+    let lookup = |field: &str| -> Option<String> {
+        match by_key {
+            Some(map) => map.get(field).map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
+            None => {
+                field.parse::<usize>().ok().filter(|n| *n >= 1).and_then(|n| values.get(n - 1)).map(Value::to_string)
+            }
+        }
+    };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let Some(close) = rest[open + 2..].find("}}") else { break };
+        let field = &rest[open + 2..open + 2 + close];
+        out.push_str(&rest[..open]);
+        match lookup(field) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[open..open + 4 + close]),
+        }
+        rest = &rest[open + 4 + close..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn string_at(a: &[Value], i: usize) -> Option<&str> {
@@ -253,6 +294,7 @@ pub fn signature(name: &str, t: &[AttrType]) -> Option<Result<AttrType, String>>
     let ints = [Int, Long];
     Some(match short {
         "concat" => arity(name, t, 2..=usize::MAX).map(|_| String),
+        "filltemplate" => arity(name, t, 2..=usize::MAX).and_then(|_| arg_is(name, t, 0, &[String])).map(|_| String),
         "coalesce" => arity(name, t, 1..=usize::MAX).map(|_| String),
         "length" => strings(1).map(|_| Int),
         "upper" | "lower" | "trim" | "reverse" | "hex" | "unhex" => strings(1).map(|_| String),
@@ -286,6 +328,15 @@ pub fn signature(name: &str, t: &[AttrType]) -> Option<Result<AttrType, String>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fill_template_by_position_and_by_key() {
+        let values = [Value::Int(200), Value::Double(300.5)];
+        assert_eq!(fill_template("{{1}} > 100 && {{2}} < 10000", &values), "200 > 100 && 300.5 < 10000");
+        assert_eq!(fill_template("{{3}} {{0}} {{x}} {{1", &values), "{{3}} {{0}} {{x}} {{1");
+        let map = Value::Json(Arc::new(serde_json::json!({"name": "Ann", "age": 7})));
+        assert_eq!(fill_template("{{name}} is {{age}}{{}}", &[map]), "Ann is 7{{}}");
+    }
 
     fn call(name: &str, args: &[Value]) -> Value {
         lookup(name).unwrap()(args, &FnContext::default()).unwrap_or(Value::Null)

@@ -25,6 +25,8 @@ pub enum Stage {
     Filter(CExpr),
     /// Replace its row (stream functions that add attributes).
     Map(RowMap),
+    /// Replace it by any number of rows (the tokenizing stream functions).
+    FlatMap(super::tokenize::RowFlatMap),
 }
 
 /// The compiled form of a single-input query.
@@ -135,7 +137,7 @@ impl Processor for SingleQuery {
         self.rate.start(self.now);
         let env = Env::new(msg.ts, self.now, &self.relations);
         let mut row = msg.row.clone();
-        for stage in &self.spec.pre {
+        for (i, stage) in self.spec.pre.iter().enumerate() {
             match stage {
                 Stage::Filter(f) => {
                     if !f.test(&row, &env) {
@@ -143,22 +145,14 @@ impl Processor for SingleQuery {
                     }
                 }
                 Stage::Map(m) => row = m(&row, &env),
-            }
-        }
-        match &mut self.window {
-            // Windows take arriving events only.
-            Some(_) if msg.kind == Kind::Expired => {}
-            Some(w) => {
-                w.on_event(StreamEvent { ts: msg.ts, row }, &mut self.emitted);
-                self.release(out);
-            }
-            None => {
-                if self.spec.post_filters.iter().all(|f| f.test(&row, &env)) {
-                    let chunk = [ChunkEvent::Event { kind: msg.kind, row, ts: msg.ts }];
-                    self.emit_chunk(&chunk, false, out);
+                Stage::FlatMap(m) => {
+                    let rows = m(&row, &env);
+                    self.after_flat_map(msg, rows, i + 1, &env, out);
+                    return;
                 }
             }
         }
+        self.accept(msg, row, &env, out);
     }
 
     fn on_window_output(&mut self, _input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
@@ -182,6 +176,44 @@ impl Processor for SingleQuery {
     fn next_deadline(&self) -> Option<i64> {
         let window = self.window.as_ref().and_then(|w| w.next_deadline());
         earliest(window, self.rate.next_deadline())
+    }
+}
+
+impl SingleQuery {
+    /// The rows a flat-mapping stage made, through the stages after it (from
+    /// `next`), each then accepted as an arriving event.
+    fn after_flat_map(&mut self, msg: &Msg, rows: Vec<Row>, next: usize, env: &Env, out: &mut Vec<Emit>) {
+        let spec = self.spec.clone();
+        let mut rows = rows;
+        for stage in &spec.pre[next..] {
+            match stage {
+                Stage::Filter(f) => rows.retain(|r| f.test(r, env)),
+                Stage::Map(m) => rows.iter_mut().for_each(|r| *r = m(r, env)),
+                Stage::FlatMap(m) => rows = rows.iter().flat_map(|r| m(r, env)).collect(),
+            }
+        }
+        for row in rows {
+            self.accept(msg, row, env, out);
+        }
+    }
+
+    /// An arriving event's row, after the stages: into the window, or filtered
+    /// and selected.
+    fn accept(&mut self, msg: &Msg, row: Row, env: &Env, out: &mut Vec<Emit>) {
+        match &mut self.window {
+            // Windows take arriving events only.
+            Some(_) if msg.kind == Kind::Expired => {}
+            Some(w) => {
+                w.on_event(StreamEvent { ts: msg.ts, row }, &mut self.emitted);
+                self.release(out);
+            }
+            None => {
+                if self.spec.post_filters.iter().all(|f| f.test(&row, env)) {
+                    let chunk = [ChunkEvent::Event { kind: msg.kind, row, ts: msg.ts }];
+                    self.emit_chunk(&chunk, false, out);
+                }
+            }
+        }
     }
 }
 

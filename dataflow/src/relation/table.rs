@@ -277,7 +277,7 @@ fn java_object_hash(v: &Value) -> u32 {
             (b ^ (b >> 32)) as u32
         }
         Value::String(s) => java_string_hash(s),
-        Value::Null | Value::Set(_) => 0,
+        Value::Null | Value::Set(_) | Value::Json(_) => 0,
     }
 }
 

@@ -194,6 +194,7 @@ impl JavaKey {
             Value::Double(_) => 5,
             Value::String(_) => 6,
             Value::Set(_) => 7,
+            Value::Json(_) => 8,
         };
         JavaKey { tag, text: v.to_string() }
     }

@@ -224,6 +224,10 @@ impl Analyzer {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
+                    } else if let Some((attr, ty)) = tokenizer_output(&name) {
+                        self.check_tokenizer(f, &name, &args);
+                        schema.attrs.push((attr.to_string(), ty));
+                        scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else {
                         self.error(f.span, format!("stream function '{name}' is not defined"));
                     }
@@ -262,6 +266,21 @@ impl Analyzer {
         );
         if !ok {
             self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
+        }
+    }
+
+    /// Checks the arguments of a tokenizing stream function: `(input, regex or
+    /// path[, bool])`, the input a string (or an object for `json:`).
+    fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
+        let ok = match types.as_slice() {
+            [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
+            _ => false,
+        };
+        if !ok {
+            let what = if name == "str:tokenize" { "regex" } else { "path" };
+            self.error(f.span, format!("#{name} takes (input string, {what} string[, bool])"));
         }
     }
 
@@ -666,4 +685,16 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
 
 fn scope_with(s: &Scope) -> Scope {
     Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
+}
+
+/// The attribute a tokenizing stream function adds to each event it emits:
+/// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
+/// `#json:tokenizeAsObject` a `jsonElement` object.
+pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
+    match name {
+        "str:tokenize" => Some(("token", AttrType::String)),
+        "json:tokenize" => Some(("jsonElement", AttrType::String)),
+        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
+        _ => None,
+    }
 }

@@ -365,6 +365,9 @@ fn value_matches(expected: &Yaml, actual: &Value) -> bool {
             }
             (x - y).abs() <= tolerance * x.abs().max(y.abs()).max(1e-12) || (x - y).abs() < 1e-9
         }
+        (Yaml::Mapping(_) | Yaml::Sequence(_), Value::Json(a)) => {
+            serde_json::to_value(expected).is_ok_and(|e| e == **a)
+        }
         (e, Value::String(a)) => match e {
             Yaml::Number(n) => n.to_string() == **a,
             Yaml::Bool(b) => b.to_string() == **a,
