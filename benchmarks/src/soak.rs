@@ -26,8 +26,11 @@ define stream Trades (id long, symbol string, price double, volume long);
 define table Latest (symbol string, price double, volume long);
 from Trades select symbol, price, volume update or insert into Latest on Latest.symbol == symbol;
 from Trades#window.time(10 sec) select symbol, avg(price) as avgPrice, count() as n group by symbol insert into Averages;
-from every a=Trades[price > 99.5] -> b=Trades[symbol == a.symbol and price < 1.0] within 5 sec
-select a.symbol, a.price as high, b.price as low insert into Swings;
+partition with (symbol of Trades)
+begin
+  from every a=Trades[price > 99.5] -> b=Trades[price < 1.0] within 5 sec
+  select a.symbol, a.price as high, b.price as low insert into Swings;
+end;
 from Trades[volume > 990] select id, symbol, volume insert into Big;
 ";
 

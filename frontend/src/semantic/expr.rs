@@ -439,11 +439,13 @@ impl Analyzer {
             })
             .collect();
         if call.namespace.is_none() {
-            if let Some((_, ty)) = self.catalog.functions.iter().find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name))
-            {
+            let script = self.catalog.functions.iter().find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name));
+            if let Some(ty) = script.map(|(_, ty)| *ty) {
+                // Refused where it is called, so that `sluice check` says so too.
+                self.not_built(span, format!("script function '{}' (running JavaScript functions)", call.name.name));
                 return TypedExpr {
                     kind: TypedExprKind::Unsupported(format!("script function {}", call.name.name)),
-                    ty: *ty,
+                    ty,
                     span,
                 };
             }

@@ -10,8 +10,8 @@
 
 pub mod auth;
 pub mod cluster;
-pub mod console;
 pub mod connectors;
+pub mod console;
 pub mod error;
 pub mod follow;
 pub mod ingest;
