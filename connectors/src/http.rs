@@ -125,15 +125,9 @@ impl Drop for HttpSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_frontend::ast::Span;
-    use sluice_frontend::logical::ConnectorOption;
 
     fn plan(options: &[(&str, &str)]) -> ConnectorPlan {
-        let options = options
-            .iter()
-            .map(|(k, v)| ConnectorOption { key: k.to_string(), value: v.to_string(), span: Span::default() })
-            .collect();
-        ConnectorPlan { kind: "http".into(), options, span: Span::default() }
+        crate::test_plan("http", options)
     }
 
     #[test]

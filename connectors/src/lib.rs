@@ -11,3 +11,15 @@ pub mod mapper;
 pub mod mqtt;
 pub mod sink;
 pub mod source;
+
+/// A transport's plan with `options` and no places, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_plan(kind: &str, options: &[(&str, &str)]) -> sluice_frontend::logical::ConnectorPlan {
+    use sluice_frontend::ast::Span;
+    use sluice_frontend::logical::{ConnectorOption, ConnectorPlan};
+    let options = options
+        .iter()
+        .map(|(k, v)| ConnectorOption { key: k.to_string(), value: v.to_string(), span: Span::default() })
+        .collect();
+    ConnectorPlan { kind: kind.into(), options, span: Span::default() }
+}

@@ -213,15 +213,9 @@ pub fn drain(connection: &mut Connection, within: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_frontend::ast::Span;
-    use sluice_frontend::logical::ConnectorOption;
 
     fn plan(options: &[(&str, &str)]) -> ConnectorPlan {
-        let options = options
-            .iter()
-            .map(|(k, v)| ConnectorOption { key: k.to_string(), value: v.to_string(), span: Span::default() })
-            .collect();
-        ConnectorPlan { kind: "mqtt".into(), options, span: Span::default() }
+        crate::test_plan("mqtt", options)
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! at their place by `sluice check`, and two apps of one `sluice serve` chained
 //! through a Macrometa-style `stream` (and an `inMemory` topic) on 127.0.0.1.
 
+mod common;
+
+use common::Server;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -173,38 +176,8 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
     }
 }
 
-/// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve(dir: &std::path::Path) -> Server {
-    let mut child = sluice()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sluice serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
-    Server { child, base: format!("http://{addr}") }
+    common::serve(&["--listen", "127.0.0.1:0", "--data-dir", dir.to_str().expect("UTF-8 path")])
 }
 
 fn post(url: &str, content_type: &str, body: &str) -> u16 {

@@ -3,44 +3,14 @@
 //! the API behind it still asks for one. (The console's behaviour in a browser is
 //! tested by `console/test/console.test.mjs`, run by `.ci/run`.)
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-/// A running server, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{serve, Server};
 
 /// Starts `sluice serve --api-key KEY` on a free port and waits until it listens.
 fn start(dir: &std::path::Path, key: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--api-key", key, "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start sluice serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listening on http://").nth(1) {
-                let _ = tx.send(addr.split_whitespace().next().unwrap_or_default().to_string());
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the server reports its address");
-    Server { child, base: format!("http://{addr}") }
+    let dir = dir.to_str().expect("UTF-8 path");
+    serve(&["--listen", "127.0.0.1:0", "--api-key", key, "--data-dir", dir])
 }
 
 /// GETs `url` without credentials: status, content type and body.

@@ -316,9 +316,7 @@ pub fn signature(name: &str, t: &[AttrType]) -> Option<Result<AttrType, String>>
 mod tests {
     use super::*;
 
-    fn call(name: &str, args: &[Value]) -> R {
-        lookup(name).expect(name)(args, &FnContext::default())
-    }
+    use crate::functions::call_for_test as call;
 
     fn s(text: &str) -> Value {
         Value::string(text)

@@ -199,17 +199,27 @@ pub(crate) fn clauses(q: &Query, indent: &str, upper: bool) -> String {
 
 /// The output clause (`insert into O`, `update T set … on …`, …).
 pub(crate) fn output(o: &OutputAction) -> String {
-    let events = |e: &Option<OutputEventType>| e.map(|t| format!("{} ", event_type(t))).unwrap_or_default();
-    let for_events = |e: &Option<OutputEventType>| e.map(|t| format!(" for {}", event_type(t))).unwrap_or_default();
+    output_in(o, false)
+}
+
+/// The output clause with its keywords in upper case (`upper`: Macrometa's
+/// spelling, `INSERT INTO O`) or lower; `return` has no Macrometa form and stays
+/// classic.
+pub(crate) fn output_in(o: &OutputAction, upper: bool) -> String {
+    let kw = |k: &str| if upper { k.to_ascii_uppercase() } else { k.to_string() };
+    let events = |e: &Option<OutputEventType>| e.map(|t| format!("{} ", kw(event_type(t)))).unwrap_or_default();
+    let for_events =
+        |e: &Option<OutputEventType>| e.map(|t| format!(" {} {}", kw("for"), kw(event_type(t)))).unwrap_or_default();
     let set = |s: &[SetAssignment]| {
         if s.is_empty() {
             String::new()
         } else {
             let parts: Vec<String> =
                 s.iter().map(|a| format!("{} = {}", expr(&a.target, 0), expr(&a.value, 0))).collect();
-            format!(" set {}", parts.join(", "))
+            format!(" {} {}", kw("set"), parts.join(", "))
         }
     };
+    let on = |e: &Expr| format!(" {} {}", kw("on"), expr(e, 0));
     match o {
         OutputAction::Insert { events: e, target, inner, fault } => {
             let prefix = if *inner {
@@ -219,16 +229,17 @@ pub(crate) fn output(o: &OutputAction) -> String {
             } else {
                 ""
             };
-            format!("insert {}into {prefix}{}", events(e), name(&target.name))
+            format!("{} {}{} {prefix}{}", kw("insert"), events(e), kw("into"), name(&target.name))
         }
-        OutputAction::Delete { events: e, table, on } => {
-            format!("delete {}{} on {}", name(&table.name), for_events(e), expr(on, 0))
+        OutputAction::Delete { events: e, table, on: cond } => {
+            format!("{} {}{}{}", kw("delete"), name(&table.name), for_events(e), on(cond))
         }
-        OutputAction::Update { events: e, table, set: s, on } => {
-            format!("update {}{}{} on {}", name(&table.name), for_events(e), set(s), expr(on, 0))
+        OutputAction::Update { events: e, table, set: s, on: cond } => {
+            format!("{} {}{}{}{}", kw("update"), name(&table.name), for_events(e), set(s), on(cond))
         }
-        OutputAction::UpdateOrInsert { events: e, table, set: s, on } => {
-            format!("update or insert into {}{}{} on {}", name(&table.name), for_events(e), set(s), expr(on, 0))
+        OutputAction::UpdateOrInsert { events: e, table, set: s, on: cond } => {
+            let head = kw("update or insert into");
+            format!("{head} {}{}{}{}", name(&table.name), for_events(e), set(s), on(cond))
         }
         OutputAction::Return { events: e } => match e {
             Some(t) => format!("return {}", event_type(*t)),

@@ -204,42 +204,7 @@ pub(crate) fn query(q: &Query, indent: &str) -> String {
 
 /// The output clause, `INSERT INTO O`, `UPDATE T SET … ON …`, ….
 fn output(o: &OutputAction) -> String {
-    let events =
-        |e: &Option<OutputEventType>| e.map(|t| format!("{} ", event_type(t).to_ascii_uppercase())).unwrap_or_default();
-    let for_events = |e: &Option<OutputEventType>| {
-        e.map(|t| format!(" FOR {}", event_type(t).to_ascii_uppercase())).unwrap_or_default()
-    };
-    let set = |s: &[SetAssignment]| {
-        if s.is_empty() {
-            String::new()
-        } else {
-            let parts: Vec<String> =
-                s.iter().map(|a| format!("{} = {}", expr(&a.target, 0), expr(&a.value, 0))).collect();
-            format!(" SET {}", parts.join(", "))
-        }
-    };
-    match o {
-        OutputAction::Insert { events: e, target, inner, fault } => {
-            let prefix = if *inner {
-                "#"
-            } else if *fault {
-                "!"
-            } else {
-                ""
-            };
-            format!("INSERT {}INTO {prefix}{}", events(e), name(&target.name))
-        }
-        OutputAction::Delete { events: e, table, on } => {
-            format!("DELETE {}{} ON {}", name(&table.name), for_events(e), expr(on, 0))
-        }
-        OutputAction::Update { events: e, table, set: s, on } => {
-            format!("UPDATE {}{}{} ON {}", name(&table.name), for_events(e), set(s), expr(on, 0))
-        }
-        OutputAction::UpdateOrInsert { events: e, table, set: s, on } => {
-            format!("UPDATE OR INSERT INTO {}{}{} ON {}", name(&table.name), for_events(e), set(s), expr(on, 0))
-        }
-        OutputAction::Return { .. } => classic::output(o),
-    }
+    classic::output_in(o, true)
 }
 
 /// The input after `FROM`: a single input's last filter becomes `WHERE`.
