@@ -153,6 +153,13 @@ pub fn signature(
     Some(return_type_with_consts(name, arg_types, &consts))
 }
 
+/// Calls scalar function `name` (which must exist) on `args`, for unit tests.
+#[cfg(test)]
+pub(crate) fn call_for_test(name: &str, args: &[Value]) -> Result<Value, String> {
+    let types: Vec<AttrType> = args.iter().map(|v| v.ty().unwrap_or(AttrType::Object)).collect();
+    scalar(name, &types).unwrap_or_else(|| panic!("no function {name}"))(args, &FnContext::default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,11 +175,4 @@ mod tests {
         assert!(return_type("str:length", &[]).is_err());
         assert!(return_type("unknown", &[]).unwrap_err().contains("unknown"));
     }
-}
-
-/// Calls scalar function `name` (which must exist) on `args`, for unit tests.
-#[cfg(test)]
-pub(crate) fn call_for_test(name: &str, args: &[Value]) -> Result<Value, String> {
-    let types: Vec<AttrType> = args.iter().map(|v| v.ty().unwrap_or(AttrType::Object)).collect();
-    scalar(name, &types).unwrap_or_else(|| panic!("no function {name}"))(args, &FnContext::default())
 }
