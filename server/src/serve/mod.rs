@@ -15,6 +15,7 @@ pub mod console;
 pub mod error;
 pub mod follow;
 pub mod ingest;
+pub mod ingress;
 pub mod limits;
 pub mod manager;
 pub mod metrics;
