@@ -47,6 +47,11 @@ fn every_example_gives_its_expected_outputs_in_both_spellings() {
     assert!(names.len() >= 5, "examples found: {names:?}");
     for name in &names {
         let events = dir.join(format!("{name}.jsonl"));
+        if !events.exists() {
+            // An app that runs on its own sources (MQTT) is run where its broker
+            // is: server/tests/mqtt.rs.
+            continue;
+        }
         let expected_path = dir.join(format!("expected/{name}.jsonl"));
         let expected = parse_lines(&std::fs::read_to_string(&expected_path).unwrap(), &expected_path);
         assert!(!expected.is_empty(), "{name}: no expected outputs");

@@ -40,9 +40,9 @@ fn broker(port: u16) -> Killed {
     Killed(child)
 }
 
-/// A test client: subscribes to `out` (again after each reconnection) and sends
+/// A test client: subscribes to `topic` (again after each reconnection) and sends
 /// what arrives there on a channel; publishes with the returned client.
-fn client(port: u16, id: &str) -> (Client, mpsc::Receiver<String>) {
+fn client(port: u16, id: &str, topic: &'static str) -> (Client, mpsc::Receiver<String>) {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(5));
     let (client, mut connection) = Client::new(options, 100);
@@ -52,7 +52,7 @@ fn client(port: u16, id: &str) -> (Client, mpsc::Receiver<String>) {
         for event in connection.iter() {
             match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = subscriber.try_subscribe("out", QoS::AtLeastOnce);
+                    let _ = subscriber.try_subscribe(topic, QoS::AtLeastOnce);
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     if tx.send(String::from_utf8_lossy(&p.payload).into_owned()).is_err() {
@@ -84,6 +84,67 @@ fn wait_for_log(log: &mpsc::Receiver<String>, text: &str) {
     }
 }
 
+/// Runs `sluice run APP` on its own sources; its log lines come on the channel.
+fn run_app(app: &std::path::Path) -> (Killed, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("run")
+        .arg(app)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (log_tx, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("app: {line}");
+            let _ = log_tx.send(line);
+        }
+    });
+    (Killed(child), log)
+}
+
+/// Until the app has subscribed, what is published reaches nobody: publishes a
+/// probe (`{"sensor":"probe","temp":99}`) to `topic` until `answer` comes back on
+/// `out`, then drains `out`.
+fn wait_until_answering(publisher: &Client, topic: &str, out: &mpsc::Receiver<String>, answer: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        publisher.publish(topic, QoS::AtLeastOnce, false, r#"{"sensor":"probe","temp":99}"#).unwrap();
+        if let Ok(m) = out.recv_timeout(Duration::from_millis(300)) {
+            assert_eq!(m, answer);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the app never answered");
+    }
+    while out.recv_timeout(Duration::from_millis(500)).is_ok() {}
+}
+
+/// `examples/mqtt_pipeline.{siddhi,sql}`, with the broker's port of this test.
+#[test]
+fn the_mqtt_example_runs_in_both_spellings() {
+    let port = free_port();
+    let _mosquitto = broker(port);
+    let dir = std::env::temp_dir().join(format!("sluice-mqtt-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for spelling in ["siddhi", "sql"] {
+        let text = std::fs::read_to_string(examples.join(format!("mqtt_pipeline.{spelling}"))).unwrap();
+        let app = dir.join(format!("mqtt_pipeline.{spelling}"));
+        std::fs::write(&app, text.replace("127.0.0.1:1883", &format!("127.0.0.1:{port}"))).unwrap();
+        let (_app, _log) = run_app(&app);
+        let (publisher, hot) = client(port, &format!("example-{spelling}"), "hot");
+        wait_until_answering(&publisher, "readings", &hot, "probe is at 99.0");
+        for (sensor, temp) in [("s1", 35.5), ("s2", 21.0), ("s3", 30.5)] {
+            let payload = format!(r#"{{"sensor":"{sensor}","temp":{temp}}}"#);
+            publisher.publish("readings", QoS::AtLeastOnce, false, payload).unwrap();
+        }
+        assert_eq!(receive(&hot, 2), ["s1 is at 35.5", "s3 is at 30.5"], "{spelling}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn mqtt_source_to_filter_to_mqtt_sink_survives_a_broker_restart() {
     let port = free_port();
@@ -102,35 +163,9 @@ fn mqtt_source_to_filter_to_mqtt_sink_survives_a_broker_restart() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("run")
-        .arg(&app)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _app = Killed(child);
-    let (log_tx, log) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("app: {line}");
-            let _ = log_tx.send(line);
-        }
-    });
-    let (publisher, out) = client(port, "test-client");
-    // Until the app has subscribed, what is published to `in` reaches nobody:
-    // send a probe until it comes back.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        publisher.publish("in", QoS::AtLeastOnce, false, r#"{"sensor":"probe","temp":99}"#).unwrap();
-        if let Ok(m) = out.recv_timeout(Duration::from_millis(300)) {
-            assert_eq!(m, "probe is at 99.0");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the app never answered");
-    }
+    let (_app, log) = run_app(&app);
+    let (publisher, out) = client(port, "test-client", "out");
+    wait_until_answering(&publisher, "in", &out, "probe is at 99.0");
     while out.recv_timeout(Duration::from_millis(500)).is_ok() {}
     for (sensor, temp) in [("a", 31.5), ("b", 12.0), ("c", 40.0)] {
         let payload = format!(r#"{{"event":{{"sensor":"{sensor}","temp":{temp}}}}}"#);
