@@ -257,6 +257,9 @@ fn internal_routes(
     follow.or(change).unify().or(forget).unify().boxed()
 }
 
+/// How long a follower waits for the leader's answer to a request it passes on.
+const PROXY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A cluster follower passes every app request to the leader and streams the
 /// answer back (Server-Sent Events included); WebSocket subscriptions are served
 /// here from the leader's event stream.
@@ -300,17 +303,20 @@ fn proxy_routes(
                     for (k, v) in headers.iter().filter(|(k, _)| *k != warp::http::header::HOST) {
                         req = req.header(k, v);
                     }
+                    // The leader's answer must start within the timeout (a followed
+                    // stream then flows for as long as it lasts).
                     let result = match req.body(warp::hyper::Body::from(body)) {
-                        Ok(req) => client.request(req).await.map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
+                        Ok(req) => match tokio::time::timeout(PROXY_TIMEOUT, client.request(req)).await {
+                            Ok(answer) => answer.map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string())),
+                            Err(_) => Err((StatusCode::GATEWAY_TIMEOUT, format!("no answer within {PROXY_TIMEOUT:?}"))),
+                        },
+                        Err(e) => Err((StatusCode::BAD_GATEWAY, e.to_string())),
                     };
                     Ok::<_, Infallible>(match result {
                         Ok(resp) => resp.into_response(),
-                        Err(e) => {
-                            ApiError::new(StatusCode::BAD_GATEWAY, "cluster", format!("the leader did not answer: {e}"))
-                                .reply()
-                                .into_response()
-                        }
+                        Err((status, e)) => ApiError::new(status, "cluster", format!("the leader did not answer: {e}"))
+                            .reply()
+                            .into_response(),
                     })
                 }
             },
