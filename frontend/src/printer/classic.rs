@@ -68,34 +68,10 @@ pub(crate) fn definition(d: &Definition) -> String {
                 single(&a.input),
                 select_items(&a.selector.items, "as")
             );
-            if !a.selector.group_by.is_empty() {
-                let _ = write!(s, "\ngroup by {}", list(&a.selector.group_by));
-            }
-            s.push_str("\naggregate");
-            if let Some(by) = &a.aggregate_by {
-                let _ = write!(s, " by {}", expr(by, 0));
-            }
-            match &a.durations {
-                AggregationDurations::Range(x, y) => {
-                    let _ = write!(s, " every {} ... {}", x.name, y.name);
-                }
-                AggregationDurations::List(l) => {
-                    let names: Vec<&str> = l.iter().map(|d| d.name.as_str()).collect();
-                    let _ = write!(s, " every {}", names.join(", "));
-                }
-            }
+            s.push_str(&aggregation_tail(a, false));
             s
         }
-        Definition::Index(ix) => {
-            let attrs: Vec<String> = ix.attributes.iter().map(|a| name(&a.name)).collect();
-            format!(
-                "create {}index {} on table {} ({})",
-                if ix.unique { "unique " } else { "" },
-                name(&ix.name.name),
-                name(&ix.table.name),
-                attrs.join(", ")
-            )
-        }
+        Definition::Index(ix) => index(ix, false),
     }
 }
 
@@ -153,10 +129,59 @@ pub(crate) fn query(q: &Query, indent: &str) -> String {
     s
 }
 
+/// Keyword `k` in capitals when `upper` (Macrometa's style), else as written.
+pub(crate) fn keyword(k: &str, upper: bool) -> String {
+    if upper {
+        k.to_ascii_uppercase()
+    } else {
+        k.to_string()
+    }
+}
+
+/// An aggregation's clauses after its input: `group by …`, then `aggregate
+/// [by …] every …`; keywords in capitals when `upper`.
+pub(crate) fn aggregation_tail(a: &AggregationDef, upper: bool) -> String {
+    let kw = |k: &str| keyword(k, upper);
+    let mut s = String::new();
+    if !a.selector.group_by.is_empty() {
+        let _ = write!(s, "\n{} {}", kw("group by"), list(&a.selector.group_by));
+    }
+    let _ = write!(s, "\n{}", kw("aggregate"));
+    if let Some(by) = &a.aggregate_by {
+        let _ = write!(s, " {} {}", kw("by"), expr(by, 0));
+    }
+    match &a.durations {
+        AggregationDurations::Range(x, y) => {
+            let _ = write!(s, " {} {} ... {}", kw("every"), x.name, y.name);
+        }
+        AggregationDurations::List(l) => {
+            let names: Vec<&str> = l.iter().map(|d| d.name.as_str()).collect();
+            let _ = write!(s, " {} {}", kw("every"), names.join(", "));
+        }
+    }
+    s
+}
+
+/// `create [unique] index I on table T (a, …)`; keywords in capitals when `upper`.
+pub(crate) fn index(ix: &IndexDef, upper: bool) -> String {
+    let kw = |k: &str| keyword(k, upper);
+    let attrs: Vec<String> = ix.attributes.iter().map(|a| name(&a.name)).collect();
+    let unique = if ix.unique { format!("{} ", kw("unique")) } else { String::new() };
+    format!(
+        "{} {unique}{} {} {} {} ({})",
+        kw("create"),
+        kw("index"),
+        name(&ix.name.name),
+        kw("on table"),
+        name(&ix.table.name),
+        attrs.join(", ")
+    )
+}
+
 /// The clauses after the selection, from `group by` to the rate limit, each on a
 /// line of its own; keywords in capitals when `upper` (Macrometa's style).
 pub(crate) fn clauses(q: &Query, indent: &str, upper: bool) -> String {
-    let kw = |k: &str| if upper { k.to_ascii_uppercase() } else { k.to_string() };
+    let kw = |k: &str| keyword(k, upper);
     let mut s = String::new();
     let sel = &q.selector;
     if !sel.group_by.is_empty() {
@@ -206,7 +231,7 @@ pub(crate) fn output(o: &OutputAction) -> String {
 /// spelling, `INSERT INTO O`) or lower; `return` has no Macrometa form and stays
 /// classic.
 pub(crate) fn output_in(o: &OutputAction, upper: bool) -> String {
-    let kw = |k: &str| if upper { k.to_ascii_uppercase() } else { k.to_string() };
+    let kw = |k: &str| keyword(k, upper);
     let events = |e: &Option<OutputEventType>| e.map(|t| format!("{} ", kw(event_type(t)))).unwrap_or_default();
     let for_events =
         |e: &Option<OutputEventType>| e.map(|t| format!(" {} {}", kw("for"), kw(event_type(t)))).unwrap_or_default();

@@ -82,34 +82,10 @@ pub(crate) fn definition(d: &Definition) -> String {
                 select_items(&a.selector.items, "AS"),
                 classic::single(&a.input)
             );
-            if !a.selector.group_by.is_empty() {
-                let _ = write!(s, "\nGROUP BY {}", list(&a.selector.group_by));
-            }
-            s.push_str("\nAGGREGATE");
-            if let Some(by) = &a.aggregate_by {
-                let _ = write!(s, " BY {}", expr(by, 0));
-            }
-            match &a.durations {
-                AggregationDurations::Range(x, y) => {
-                    let _ = write!(s, " EVERY {} ... {}", x.name, y.name);
-                }
-                AggregationDurations::List(l) => {
-                    let names: Vec<&str> = l.iter().map(|d| d.name.as_str()).collect();
-                    let _ = write!(s, " EVERY {}", names.join(", "));
-                }
-            }
+            s.push_str(&classic::aggregation_tail(a, true));
             s
         }
-        Definition::Index(ix) => {
-            let attrs: Vec<String> = ix.attributes.iter().map(|a| name(&a.name)).collect();
-            format!(
-                "CREATE {}INDEX {} ON TABLE {} ({})",
-                if ix.unique { "UNIQUE " } else { "" },
-                name(&ix.name.name),
-                name(&ix.table.name),
-                attrs.join(", ")
-            )
-        }
+        Definition::Index(ix) => classic::index(ix, true),
     }
 }
 
