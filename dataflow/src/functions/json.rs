@@ -157,6 +157,11 @@ fn scalar_text(v: &J) -> String {
 
 /// A getter: the document, the path, and what to make of the value found.
 fn getter(convert: fn(Option<J>) -> Value) -> ScalarFn {
+    getter_at(move |found, _| convert(found))
+}
+
+/// A getter whose result also depends on the path (`isExists`).
+fn getter_at(convert: impl Fn(Option<J>, &str) -> Value + Send + Sync + 'static) -> ScalarFn {
     let paths = Paths::default();
     Arc::new(move |a: &[Value], _: &FnContext| -> R {
         let (Some(json), Some(Value::String(path))) = (a.first(), a.get(1)) else {
@@ -165,7 +170,7 @@ fn getter(convert: fn(Option<J>) -> Value) -> ScalarFn {
         if matches!(json, Value::Null) {
             return Ok(Value::Null);
         }
-        Ok(convert(read(&document(json)?, path, &paths)?))
+        Ok(convert(read(&document(json)?, path, &paths)?, path))
     })
 }
 
@@ -229,22 +234,12 @@ pub fn lookup(name: &str) -> Option<ScalarFn> {
             Some(found @ (J::Object(_) | J::Array(_))) => Value::Json(Arc::new(found)),
             _ => Value::Null,
         }),
-        "isexists" => {
-            let paths = Paths::default();
-            Arc::new(move |a: &[Value], _: &FnContext| -> R {
-                let (Some(json), Some(Value::String(path))) = (a.first(), a.get(1)) else {
-                    return Ok(Value::Null);
-                };
-                if matches!(json, Value::Null) {
-                    return Ok(Value::Null);
-                }
-                let found = read(&document(json)?, path, &paths)?;
-                Ok(Value::Bool(match found {
-                    Some(J::Array(items)) if !is_definite(path) => !items.is_empty(),
-                    found => found.is_some(),
-                }))
+        "isexists" => getter_at(|found, path| {
+            Value::Bool(match found {
+                Some(J::Array(items)) if !is_definite(path) => !items.is_empty(),
+                found => found.is_some(),
             })
-        }
+        }),
         "setelement" => {
             let paths = Paths::default();
             Arc::new(move |a: &[Value], _: &FnContext| -> R {
