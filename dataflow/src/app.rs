@@ -80,6 +80,10 @@ pub struct OutputEvent {
     pub row: Row,
     /// The timestamp it carries.
     pub ts: i64,
+    /// The logical time it was emitted at (its input's, or just before the
+    /// event that released it): what a recovering server compares with the end
+    /// of the replayed input to hold back outputs it already delivered.
+    pub time: crate::runtime::time::Time,
 }
 
 /// An app ready to run.
@@ -222,7 +226,7 @@ impl CompiledApp {
                         (OutputSource::Answer(id), Arc::from(o.msg.row.get(1..).unwrap_or(&[]).to_vec()))
                     }
                 };
-                on_output(OutputEvent { source, kind: o.msg.kind, row, ts: o.msg.ts })
+                on_output(OutputEvent { source, kind: o.msg.kind, row, ts: o.msg.ts, time: o.msg.time })
             },
             on_idle,
         )

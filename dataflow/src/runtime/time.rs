@@ -50,6 +50,10 @@ impl Sequencer {
     pub fn now(&self) -> i64 {
         self.last_ts
     }
+    /// The latest time handed out (0 before the first).
+    pub fn last(&self) -> Time {
+        pack(self.last_ts, self.next_seq)
+    }
 }
 
 #[cfg(test)]

@@ -30,9 +30,11 @@ impl Door for IngressDoor {
                     ts: None,
                 });
                 match self.ingress.push(batch.collect()) {
+                    // Logged like any batch; the source does not wait for the
+                    // disk (its transports acknowledge on receipt).
                     Ok(_) => break,
                     Err(Refused::Busy) => std::thread::sleep(BUSY_WAIT),
-                    Err(Refused::Stopped | Refused::TooLarge { .. }) => return false,
+                    Err(Refused::Stopped | Refused::TooLarge { .. } | Refused::Storage(_)) => return false,
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The front door of a running app: the bounded queue in front of its dataflow,
 //! where every event, tick and on-demand query gets its logical time.
 
+use super::ingress_log::{self, IngressLog, Replay, Ticket, Unwritable};
 use parking_lot::Mutex;
 use sluice_dataflow::app::InputItem;
 use sluice_dataflow::runtime::time::{self, Sequencer};
@@ -47,6 +48,42 @@ pub enum Refused {
     },
     /// The app is not running (409).
     Stopped,
+    /// The ingress log cannot be written (507): the app takes no more input
+    /// until it is deactivated and activated, which recovers what was durable.
+    Storage(String),
+}
+
+/// A batch the door accepted.
+pub struct Accepted {
+    /// The logical times of its first and last event (none for an empty batch).
+    pub range: Option<(LogicalTime, LogicalTime)>,
+    /// What to wait for before telling the client (none without a log).
+    pub durable: Option<Durable>,
+}
+
+/// A logged batch on its way to the disk.
+pub struct Durable {
+    log: Arc<IngressLog>,
+    ticket: Ticket,
+}
+
+impl Durable {
+    /// Waits on the async runtime until the batch is durable.
+    pub async fn wait(self) -> Result<(), String> {
+        self.log.wait(self.ticket).await
+    }
+}
+
+/// How a batch enters the queue.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// New input: logged, refused when the queue is full.
+    New {
+        /// Whether its on-demand queries write (and so are logged).
+        queries_write: bool,
+    },
+    /// Input read back from the log: not logged again, waits for room.
+    Replay,
 }
 
 /// One event for the ingress: stream, typed values, and its own timestamp if it
@@ -72,6 +109,8 @@ pub struct Ingress {
     in_flight: Arc<AtomicUsize>,
     capacity: usize,
     playback: bool,
+    /// Why the app stopped taking input on its own (shared with the running app).
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 struct IngressState {
@@ -86,6 +125,9 @@ struct IngressState {
     /// The wall-clock time of the last tick queued (live apps; `i64::MIN` before
     /// the first).
     last_tick_ms: i64,
+    /// Where accepted batches are logged (none: `--durability none`, a
+    /// follower, or while the log is replayed).
+    log: Option<Arc<IngressLog>>,
 }
 
 fn wall_clock_ms() -> i64 {
@@ -102,6 +144,7 @@ impl Ingress {
         in_flight: Arc<AtomicUsize>,
         capacity: usize,
         playback: bool,
+        failure: Arc<Mutex<Option<String>>>,
     ) -> Ingress {
         Ingress {
             state: Mutex::new(IngressState {
@@ -110,22 +153,54 @@ impl Ingress {
                 tx,
                 last_input: None,
                 last_tick_ms: i64::MIN,
+                log: None,
             }),
             in_flight,
             capacity: capacity.max(1),
             playback,
+            failure,
         }
     }
 
-    /// Stamps `batch` with logical times and queues it, whole or not at all; a
-    /// refused batch takes no time. `events` of its items count against the queue.
+    /// Feeds what `replay` reads from the log through the door as it first came
+    /// (same logical times, same trigger firings), then logs new input to `log`.
+    /// Returns the last logical time replayed and how many batches.
+    pub(super) fn replay(&self, replay: &mut Replay) -> Result<time::Time, Refused> {
+        let mut state = self.state.lock();
+        while let Some(batch) = replay.next_batch() {
+            let events = batch.iter().filter(|i| matches!(i, InputItem::Event { .. })).count();
+            self.enqueue(&mut state, batch, events, Entry::Replay)?;
+        }
+        Ok(state.sequencer.last())
+    }
+
+    /// From now on, accepted batches are logged to `log`.
+    pub(super) fn start_logging(&self, log: Arc<IngressLog>) {
+        self.state.lock().log = Some(log);
+    }
+
+    /// Stamps `batch` with logical times and queues it, whole or not at all, and
+    /// logs it; a refused batch takes no time. `events` of its items count
+    /// against the queue.
     fn enqueue(
         &self,
         state: &mut IngressState,
         batch: Vec<InputItem>,
         events: usize,
-    ) -> Result<Vec<time::Time>, Refused> {
+        entry: Entry,
+    ) -> Result<(Vec<time::Time>, Option<Durable>), Refused> {
         let Some(tx) = &state.tx else { return Err(Refused::Stopped) };
+        // The batch as it came (before triggers fire: replay fires them again).
+        let logged = match (&state.log, entry) {
+            (Some(log), Entry::New { queries_write }) => {
+                log.admit().map_err(|u| match u {
+                    Unwritable::Busy => Refused::Busy,
+                    Unwritable::Failed(f) => Refused::Storage(f),
+                })?;
+                Some((log.clone(), ingress_log::encode(&batch, queries_write).map_err(Refused::Storage)?))
+            }
+            _ => None,
+        };
         let mut sequencer = state.sequencer.clone();
         // Trigger events due before an item go in just before it, with times of
         // their own; the times returned are those of `batch`'s items.
@@ -151,29 +226,39 @@ impl Ingress {
             items.push(item);
         }
         self.in_flight.fetch_add(events, Ordering::AcqRel);
-        match tx.try_send(items) {
-            Ok(()) => {
-                state.sequencer = sequencer;
-                if let Some(clock) = triggers {
-                    state.triggers = clock;
-                }
-                Ok(times)
-            }
-            Err(e) => {
-                self.in_flight.fetch_sub(events, Ordering::AcqRel);
-                Err(match e {
-                    TrySendError::Full(_) => Refused::Busy,
-                    TrySendError::Disconnected(_) => Refused::Stopped,
-                })
+        let sent = match entry {
+            Entry::Replay => tx.send(items).map_err(|_| Refused::Stopped),
+            Entry::New { .. } => tx.try_send(items).map_err(|e| match e {
+                TrySendError::Full(_) => Refused::Busy,
+                TrySendError::Disconnected(_) => Refused::Stopped,
+            }),
+        };
+        if let Err(refused) = sent {
+            self.in_flight.fetch_sub(events, Ordering::AcqRel);
+            return Err(refused);
+        }
+        state.sequencer = sequencer;
+        if let Some(clock) = triggers {
+            state.triggers = clock;
+        }
+        let Some((log, payload)) = logged else { return Ok((times, None)) };
+        match log.commit(&payload) {
+            Ok(ticket) => Ok((times, Some(Durable { log, ticket }))),
+            Err(reason) => {
+                // The dataflow has a batch the log lacks: no more input until a
+                // restart replays what is durable.
+                state.tx = None;
+                *self.failure.lock() = Some(reason.clone());
+                Err(Refused::Storage(reason))
             }
         }
     }
 
     /// Queues `events` as one batch, whole or not at all; returns the logical times
     /// of the first and last.
-    pub fn push(&self, events: Vec<NewEvent>) -> Result<Option<(LogicalTime, LogicalTime)>, Refused> {
+    pub fn push(&self, events: Vec<NewEvent>) -> Result<Accepted, Refused> {
         if events.is_empty() {
-            return Ok(None);
+            return Ok(Accepted { range: None, durable: None });
         }
         let n = events.len();
         let mut state = self.state.lock();
@@ -202,17 +287,24 @@ impl Ingress {
             clock = clock.max(ts);
             InputItem::Event { stream: e.stream, values: e.values, ts }
         }));
-        let times = self.enqueue(&mut state, batch, n)?;
+        let (times, durable) = self.enqueue(&mut state, batch, n, Entry::New { queries_write: false })?;
         if catch_up {
             state.last_tick_ms = now;
         }
         let times = &times[usize::from(catch_up)..];
         state.last_input = Some(std::time::Instant::now());
-        Ok(times.first().zip(times.last()).map(|(a, b)| (LogicalTime::of(*a), LogicalTime::of(*b))))
+        let range = times.first().zip(times.last()).map(|(a, b)| (LogicalTime::of(*a), LogicalTime::of(*b)));
+        Ok(Accepted { range, durable })
     }
 
-    /// Queues an on-demand query; returns the logical time it is answered at.
-    pub(super) fn push_query(&self, id: u64, text: String) -> Result<LogicalTime, Refused> {
+    /// Queues an on-demand query (logged when it `writes`); returns the logical
+    /// time it is answered at.
+    pub(super) fn push_query(
+        &self,
+        id: u64,
+        text: String,
+        writes: bool,
+    ) -> Result<(LogicalTime, Option<Durable>), Refused> {
         let mut state = self.state.lock();
         let mut batch = Vec::with_capacity(2);
         // A live app's snapshot is as of now: the clock moves first, so time
@@ -222,11 +314,11 @@ impl Ingress {
             batch.push(InputItem::Tick(now.max(state.sequencer.now())));
         }
         batch.push(InputItem::Query { id, text });
-        let times = self.enqueue(&mut state, batch, 0)?;
+        let (times, durable) = self.enqueue(&mut state, batch, 0, Entry::New { queries_write: writes })?;
         if let Some(now) = ticked {
             state.last_tick_ms = now;
         }
-        Ok(LogicalTime::of(times.last().copied().unwrap_or_default()))
+        Ok((LogicalTime::of(times.last().copied().unwrap_or_default()), durable))
     }
 
     /// Moves a live app's clock to the wall clock when that releases something:
@@ -246,7 +338,7 @@ impl Ingress {
         if !due {
             return true;
         }
-        match self.enqueue(&mut state, vec![InputItem::Tick(now)], 0) {
+        match self.enqueue(&mut state, vec![InputItem::Tick(now)], 0, Entry::New { queries_write: false }) {
             Err(Refused::Stopped) => false,
             Ok(_) => {
                 state.last_tick_ms = now;
@@ -268,7 +360,7 @@ impl Ingress {
             return Some(idle - quiet);
         }
         let to = state.sequencer.now().saturating_add(increment_ms);
-        match self.enqueue(&mut state, vec![InputItem::Tick(to)], 0) {
+        match self.enqueue(&mut state, vec![InputItem::Tick(to)], 0, Entry::New { queries_write: false }) {
             Err(Refused::Stopped) => None,
             // A full queue holds events that move the clock anyway.
             _ => {
@@ -283,12 +375,12 @@ impl Ingress {
         self.state.lock().tx = None;
     }
 
-    /// Events waiting in the queue.
     /// How many events the queue holds at most.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
+    /// Events waiting in the queue.
     pub fn depth(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -312,17 +404,18 @@ mod tests {
     #[test]
     fn a_full_queue_refuses_whole_batches_and_times_follow_the_queue_order() {
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
-        let ingress = Ingress::new(Some(tx), TriggerClock::default(), Arc::new(AtomicUsize::new(0)), 10, true);
-        let (from, to) = ingress.push(events(7)).unwrap().unwrap();
+        let ingress =
+            Ingress::new(Some(tx), TriggerClock::default(), Arc::new(AtomicUsize::new(0)), 10, true, Arc::default());
+        let (from, to) = ingress.push(events(7)).unwrap().range.unwrap();
         assert_eq!((from.seq, to.seq, to.ts), (1, 7, 6));
-        assert_eq!(ingress.push(events(7)), Err(Refused::Busy));
-        assert_eq!(ingress.push(events(11)), Err(Refused::TooLarge { events: 11, capacity: 10 }));
+        assert_eq!(ingress.push(events(7)).err(), Some(Refused::Busy));
+        assert_eq!(ingress.push(events(11)).err(), Some(Refused::TooLarge { events: 11, capacity: 10 }));
         assert_eq!(ingress.depth(), 7);
         // A refused batch takes no logical time.
-        let (from, _) = ingress.push(events(3)).unwrap().unwrap();
+        let (from, _) = ingress.push(events(3)).unwrap().range.unwrap();
         assert_eq!(from.seq, 8);
         assert_eq!(rx.try_iter().map(|b| b.len()).collect::<Vec<_>>(), [7, 3]);
         ingress.close();
-        assert_eq!(ingress.push(events(1)), Err(Refused::Stopped));
+        assert_eq!(ingress.push(events(1)).err(), Some(Refused::Stopped));
     }
 }

@@ -6,7 +6,8 @@ use super::cluster::{self, ClusterPlan};
 use super::error::ApiError;
 use super::limits::{self, Limits};
 use super::metrics::AppCounters;
-use super::running::RunningApp;
+use super::ingress_log::Durability;
+use super::running::{LogPlan, RunningApp};
 use super::ServeArgs;
 use parking_lot::{Mutex, RwLock};
 use sluice_dataflow::app::CompiledApp;
@@ -92,6 +93,8 @@ pub struct AppManager {
     dir: PathBuf,
     workers: usize,
     queue_events: usize,
+    /// How accepted input is logged (`--durability`).
+    durability: Durability,
     cluster: Option<ClusterPlan>,
     /// The secret the processes of a cluster present to each other.
     secret: Option<String>,
@@ -117,6 +120,7 @@ impl AppManager {
             dir,
             workers: args.workers.max(1),
             queue_events: args.queue_events,
+            durability: args.durability,
             cluster: args.cluster_plan()?,
             secret: args.secret()?,
             limits: args.limits(),
@@ -266,13 +270,15 @@ impl AppManager {
             running: Mutex::new(None),
         });
         if active {
-            self.start(&app);
+            self.start(&app, persist);
         }
         apps.insert(name, app.clone());
         Ok(app)
     }
 
-    fn start(&self, app: &ManagedApp) {
+    /// Starts `app`'s dataflow, replaying its ingress log (a `fresh` app starts
+    /// a new log).
+    fn start(&self, app: &ManagedApp, fresh: bool) {
         let mut running = app.running.lock();
         // A failed dataflow is replaced by a fresh one.
         if let Some(failed) = running.take_if(|r| r.failure.lock().is_some()) {
@@ -286,12 +292,23 @@ impl AppManager {
                     .as_ref()
                     .map(|c| Cluster { process: c.process, addresses: c.app_addresses(app.slot) }),
             };
+            let path = self.dir.join(format!("{}.log", app.name));
+            let log = match self.durability {
+                _ if self.is_follower() => None,
+                Durability::None => {
+                    // Input now is not logged: an older log no longer matches the state.
+                    let _ = std::fs::remove_file(&path);
+                    None
+                }
+                durability => Some(LogPlan { path, durability, fresh }),
+            };
             *running = Some(Arc::new(RunningApp::start(
                 app.compiled.clone(),
                 workers,
                 self.queue_events,
                 app.counters.clone(),
                 &self.hub,
+                log,
             )));
         }
     }
@@ -314,7 +331,7 @@ impl AppManager {
         self.apps.read().values().cloned().collect()
     }
 
-    /// Starts a deactivated app (with empty state: windows and tables start over).
+    /// Starts a deactivated app; its state comes back from its ingress log.
     pub fn activate(&self, name: &str) -> Result<Arc<ManagedApp>, ApiError> {
         let _lifecycle = self.lifecycle.lock();
         let app = self.get(name)?;
@@ -322,7 +339,7 @@ impl AppManager {
             self.write_file(name, "state", "active")?;
         }
         self.tell_followers("POST", &format!("/v1/internal/apps/{name}/activate"), "")?;
-        self.start(&app);
+        self.start(&app, false);
         Ok(app)
     }
 
@@ -357,7 +374,7 @@ impl AppManager {
             r.stop();
         }
         if !self.is_follower() {
-            for ext in ["app", "state"] {
+            for ext in ["app", "state", "log"] {
                 let _ = std::fs::remove_file(self.dir.join(format!("{name}.{ext}")));
             }
         }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod follow;
 pub mod ingest;
 pub mod ingress;
+pub mod ingress_log;
 pub mod limits;
 pub mod manager;
 pub mod metrics;
@@ -82,6 +83,11 @@ pub struct ServeArgs {
     /// fit is refused with 429 (the client retries later) instead of growing memory.
     #[arg(long, default_value_t = 200_000)]
     pub queue_events: usize,
+    /// How accepted events are kept: `fsync` (logged and made durable before the
+    /// answer; state survives a crash), `write` (logged, not `fsync`ed: survives
+    /// a process crash, not a power loss) or `none` (a restart starts apps empty).
+    #[arg(long, value_enum, default_value_t = ingress_log::Durability::Fsync)]
+    pub durability: ingress_log::Durability,
     /// Seconds a graceful shutdown (SIGTERM, Ctrl-C) may take: apps finish what is
     /// queued and subscriptions close; past this, or at a second signal, the
     /// server exits at once.

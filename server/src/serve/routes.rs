@@ -8,7 +8,8 @@ use super::limits::{SubscriberPass, Subscribers};
 use super::manager::{self, AppManager, ManagedApp};
 use super::metrics::{self, AppSample};
 use super::query;
-use super::running::{QueryFailure, Refused};
+use super::ingress::Durable;
+use super::running::{Accepted, QueryFailure, Refused};
 use futures_util::StreamExt;
 use sluice_frontend::logical::EntryKind;
 use std::convert::Infallible;
@@ -135,8 +136,13 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         .and(m.clone())
         .and(warp::header::optional::<String>("content-type"))
         .and(body)
-        .map(|name: String, stream: String, m: Arc<AppManager>, ct: Option<String>, body: Bytes| {
-            answer(ingest_events(&m, &name, &stream, ct.as_deref(), &body)).unwrap_or_else(|e| match e {})
+        .and_then(|name: String, stream: String, m: Arc<AppManager>, ct: Option<String>, body: Bytes| async move {
+            // The answer leaves once the batch is durable (`--durability`).
+            answer(match ingest_events(&m, &name, &stream, ct.as_deref(), &body) {
+                Ok((reply, Some(durable))) => durable.wait().await.map(|()| reply).map_err(storage),
+                Ok((reply, None)) => Ok(reply),
+                Err(e) => Err(e),
+            })
         });
     let subscribe_ws = warp::path!("v1" / "apps" / String / "streams" / String / "events")
         .and(warp::get())
@@ -403,6 +409,7 @@ fn describe(app: &ManagedApp) -> serde_json::Value {
         "state": state(app),
         "failure": running.as_ref().and_then(|r| r.failure.lock().clone()),
         "queue_depth": running.as_ref().map_or(0, |r| r.ingress.depth()),
+        "ingress_log": running.as_ref().and_then(|r| r.log_stats()),
         "definition": app.text,
         "warnings": app.warnings,
         "streams": entries.iter().filter(|e| e["kind"] == "stream").collect::<Vec<_>>(),
@@ -427,14 +434,24 @@ fn inactive(name: &str) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "inactive", format!("app '{name}' is deactivated; activate it first"))
 }
 
-/// `POST /v1/apps/{app}/streams/{stream}`.
+/// The ingress log cannot be written (a full disk, an I/O error).
+fn storage(reason: String) -> ApiError {
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "storage",
+        format!("{reason}; the app takes no more input until it is deactivated and activated"),
+    )
+}
+
+/// `POST /v1/apps/{app}/streams/{stream}`: the answer, and what to wait for
+/// before giving it.
 fn ingest_events(
     m: &AppManager,
     name: &str,
     stream: &str,
     ct: Option<&str>,
     body: &[u8],
-) -> Result<Response, ApiError> {
+) -> Result<(Response, Option<Durable>), ApiError> {
     let app = m.get(name)?;
     let Some(types) = app.compiled.input_schema(stream) else {
         return Err(ApiError::new(
@@ -454,10 +471,10 @@ fn ingest_events(
     let running = app.running().ok_or_else(|| inactive(name))?;
     let n = events.len();
     match running.ingress.push(events) {
-        Ok(range) => {
+        Ok(Accepted { range, durable }) => {
             app.counters.count_in(stream, n as u64);
             let (from, to) = range.map_or((None, None), |(a, b)| (Some(a), Some(b)));
-            Ok(json(StatusCode::OK, serde_json::json!({"accepted": n, "from": from, "to": to})))
+            Ok((json(StatusCode::OK, serde_json::json!({"accepted": n, "from": from, "to": to})), durable))
         }
         Err(Refused::Busy) => {
             app.counters.refused_batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -466,7 +483,7 @@ fn ingest_events(
                 "busy",
                 format!("app '{name}' has {} events queued; retry later", running.ingress.depth()),
             );
-            Ok(warp::reply::with_header(e.reply(), "retry-after", "1").into_response())
+            Ok((warp::reply::with_header(e.reply(), "retry-after", "1").into_response(), None))
         }
         Err(Refused::TooLarge { events, capacity }) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -474,6 +491,7 @@ fn ingest_events(
             format!("a batch of {events} events can never fit the ingress queue of {capacity}; split it"),
         )),
         Err(Refused::Stopped) => Err(stopped(&app)),
+        Err(Refused::Storage(reason)) => Err(storage(reason)),
     }
 }
 
@@ -540,10 +558,11 @@ async fn run_query(
         .compiled
         .check_on_demand(&on_demand)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e).with("query", on_demand.clone().into()))?;
-    auth::may_run(role, !matches!(plan.output, sluice_frontend::logical::OutputPlan::Return { .. }))?;
+    let writes = !matches!(plan.output, sluice_frontend::logical::OutputPlan::Return { .. });
+    auth::may_run(role, writes)?;
     let running = app.running().ok_or_else(|| inactive(name))?;
     let timeout = m.limits().query_timeout;
-    let answered = tokio::time::timeout(timeout, running.query(on_demand)).await.map_err(|_| {
+    let answered = tokio::time::timeout(timeout, running.query(on_demand, writes)).await.map_err(|_| {
         ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "timeout",
@@ -555,6 +574,7 @@ async fn run_query(
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", "the app's queue is full; retry later")
         }
         QueryFailure::Refused(Refused::Stopped) => stopped(&app),
+        QueryFailure::Refused(Refused::Storage(reason)) => storage(reason),
         QueryFailure::Failed(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", e),
     })?;
     app.counters.count_query(started.elapsed().as_micros() as u64);

@@ -2,16 +2,19 @@
 //! ingress queue that feeds them, and the fan-out of their outputs to
 //! subscribers, counters and waiting snapshot queries.
 
-pub use super::ingress::{Ingress, LogicalTime, NewEvent, Refused};
+pub use super::ingress::{Accepted, Ingress, LogicalTime, NewEvent, Refused};
 use super::ingress::{QUEUE_BATCHES, TICK_MS};
+use super::ingress_log::{Durability, IngressLog, LogStats, Replay};
 use super::metrics::AppCounters;
 use parking_lot::Mutex;
 use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
 use sluice_dataflow::runtime::deadlines::DeadlineBoard;
 use sluice_dataflow::runtime::execute::Workers;
 use sluice_dataflow::runtime::message::Kind;
+use sluice_dataflow::runtime::time::Time;
 use sluice_dataflow::value::Row;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -41,6 +44,20 @@ pub struct Outputs {
     json: crate::json_lines::JsonLines,
     /// The app's sinks (`log`, `file`, `inMemory`, `stream`).
     sinks: Mutex<sluice_connectors::sink::Sinks>,
+    /// Outputs at or before this logical time come from replaying the ingress
+    /// log: they were delivered before the restart and are not sent again.
+    replayed_until: Mutex<Time>,
+}
+
+/// Where a running app's accepted input is logged, and how.
+#[derive(Clone, Debug)]
+pub struct LogPlan {
+    /// The log file.
+    pub path: PathBuf,
+    /// `fsync` or only write.
+    pub durability: Durability,
+    /// A new app: a log left by an earlier app of the same name is discarded.
+    pub fresh: bool,
 }
 
 impl Outputs {
@@ -62,6 +79,7 @@ impl Outputs {
 
     fn deliver(&self, o: OutputEvent) {
         match o.source {
+            OutputSource::Stream(_) if o.time <= *self.replayed_until.lock() => {}
             OutputSource::Stream(stream) => {
                 if self.produced.contains(&stream) {
                     self.counters.count_out(&stream, 1);
@@ -118,11 +136,14 @@ pub struct RunningApp {
     pub fed_ts: Arc<AtomicI64>,
     /// Whether this process feeds the dataflow (always, but in a cluster's followers).
     leader: bool,
+    /// Where accepted input is logged.
+    log: Option<Arc<IngressLog>>,
 }
 
 impl RunningApp {
     /// Starts `app` on `workers` timely threads, with its sources and sinks on
-    /// `hub` (the server's `inMemory` topics and streams).
+    /// `hub` (the server's `inMemory` topics and streams), after replaying the
+    /// input `log` kept (outputs already delivered are not sent again).
     /// In a cluster, only the leader feeds input and sees outputs; the other
     /// processes run their share of the workers until the leader's input ends.
     pub fn start(
@@ -131,6 +152,7 @@ impl RunningApp {
         queue_events: usize,
         counters: Arc<AppCounters>,
         hub: &Arc<sluice_connectors::hub::Hub>,
+        log: Option<LogPlan>,
     ) -> RunningApp {
         let leader = workers.is_leader();
         let spans_processes = workers.cluster.is_some();
@@ -139,7 +161,15 @@ impl RunningApp {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let playback = app.plan.playback;
         let heartbeat = app.plan.heartbeat;
-        let ingress = Arc::new(Ingress::new(tx, app.triggers.clone(), in_flight.clone(), queue_events, playback));
+        let failure = Arc::new(Mutex::new(None));
+        let ingress = Arc::new(Ingress::new(
+            tx,
+            app.triggers.clone(),
+            in_flight.clone(),
+            queue_events,
+            playback,
+            failure.clone(),
+        ));
         let json = crate::json_lines::JsonLines::of_app(&app, app.stream_ids.keys());
         // Sinks run where outputs arrive: the leader (a follower opens no files).
         let (sinks, sink_failure) = match leader.then(|| sluice_connectors::sink::Sinks::start(&app.plan, hub)) {
@@ -154,17 +184,17 @@ impl RunningApp {
             produced: app.output_streams.iter().cloned().collect(),
             json,
             sinks: Mutex::new(sinks),
+            replayed_until: Mutex::new(0),
         });
         let stop = Arc::new(AtomicBool::new(false));
-        let failure = Arc::new(Mutex::new(sink_failure));
-        // Sources start before the workers: what they bring waits in the queue.
-        let sources = leader.then(|| super::connectors::start_sources(&app.plan, hub, &ingress, &failure)).flatten();
+        *failure.lock() = sink_failure;
         let fed_ts = Arc::new(AtomicI64::new(0));
         let deadlines = DeadlineBoard::default();
         let mut threads = Vec::new();
         {
             let board = deadlines.clone();
             let outputs = outputs.clone();
+            let app = app.clone();
             let failed = failure.clone();
             let fed_ts = fed_ts.clone();
             let observe: Vec<String> = app.stream_ids.keys().cloned().collect();
@@ -184,6 +214,18 @@ impl RunningApp {
                 Err(e) => *failure.lock() = Some(format!("cannot start the app's thread: {e}")),
             }
         }
+        // The log is replayed before anything new comes in, so the log's order
+        // stays the queue's order.
+        let log = log.filter(|_| leader).and_then(|plan| match recover(&ingress, &outputs, &plan) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                eprintln!("sluice serve: app '{}': {e}", app.plan.name);
+                *failure.lock() = Some(e);
+                ingress.close();
+                None
+            }
+        });
+        let sources = leader.then(|| super::connectors::start_sources(&app.plan, hub, &ingress, &failure)).flatten();
         if !playback && leader {
             let ingress = ingress.clone();
             let stop = stop.clone();
@@ -232,23 +274,34 @@ impl RunningApp {
             leader,
             failure,
             fed_ts,
+            log,
         }
     }
 
+    /// What the ingress log holds and how its recovery went (none without a log).
+    pub fn log_stats(&self) -> Option<LogStats> {
+        self.log.as_ref().map(|l| l.stats())
+    }
+
     /// Runs an on-demand query (already checked) at the next logical time and
-    /// waits for its rows.
-    pub async fn query(&self, text: String) -> Result<(LogicalTime, Vec<Row>), QueryFailure> {
+    /// waits for its rows; a query that `writes` is logged and its answer waits
+    /// until it is durable.
+    pub async fn query(&self, text: String, writes: bool) -> Result<(LogicalTime, Vec<Row>), QueryFailure> {
         let id = self.next_query.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         self.outputs.answers.lock().insert(id, PendingAnswer { rows: Vec::new(), reply });
-        let as_of = match self.ingress.push_query(id, text) {
+        let (as_of, durable) = match self.ingress.push_query(id, text, writes) {
             Ok(t) => t,
             Err(r) => {
                 self.outputs.answers.lock().remove(&id);
                 return Err(QueryFailure::Refused(r));
             }
         };
-        match answer.await {
+        let answer = answer.await;
+        if let Some(d) = durable {
+            d.wait().await.map_err(|e| QueryFailure::Refused(Refused::Storage(e)))?;
+        }
+        match answer {
             Ok(Ok(rows)) => Ok((as_of, rows)),
             Ok(Err(e)) => Err(QueryFailure::Failed(e)),
             Err(_) => Err(QueryFailure::Failed("the app stopped before answering".into())),
@@ -273,7 +326,32 @@ impl RunningApp {
         // Subscribers have had everything; their streams end now.
         self.outputs.close();
         self.outputs.sinks.lock().flush();
+        if let Some(log) = &self.log {
+            log.close();
+        }
     }
+}
+
+/// Replays the log `plan` names into `ingress` (its outputs held back from
+/// `outputs`), then logs new input there.
+fn recover(ingress: &Ingress, outputs: &Outputs, plan: &LogPlan) -> Result<Arc<IngressLog>, String> {
+    let started = std::time::Instant::now();
+    if plan.fresh {
+        match std::fs::remove_file(&plan.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove an old log {}: {e}", plan.path.display()))
+            }
+            _ => {}
+        }
+    }
+    let mut replay = Replay::open(&plan.path)?;
+    *outputs.replayed_until.lock() = Time::MAX;
+    let replayed = ingress.replay(&mut replay);
+    *outputs.replayed_until.lock() = *replayed.as_ref().unwrap_or(&0);
+    replayed.map_err(|r| format!("the replay of {} stopped: {r:?}", plan.path.display()))?;
+    let log = Arc::new(replay.into_log(plan.durability, started)?);
+    ingress.start_logging(log.clone());
+    Ok(log)
 }
 
 /// Why a snapshot query got no rows.
