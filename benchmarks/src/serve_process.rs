@@ -15,13 +15,17 @@ pub struct Server {
     /// `http://host:port`.
     pub base: String,
     dir: std::path::PathBuf,
+    /// Whether dropping the server removes its data directory.
+    owns_dir: bool,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -30,9 +34,18 @@ impl Server {
     pub fn start(sluice: &std::path::Path, workers: usize) -> Server {
         let dir = std::env::temp_dir().join(format!("sluice-http-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        let mut server = Server::start_in(sluice, &dir, &["--workers", &workers.to_string()]);
+        server.owns_dir = true;
+        server
+    }
+
+    /// Starts `sluice serve` on the data directory `dir` (kept when dropped),
+    /// with `extra` arguments.
+    pub fn start_in(sluice: &std::path::Path, dir: &std::path::Path, extra: &[&str]) -> Server {
         let mut child = Command::new(sluice)
-            .args(["serve", "--listen", "127.0.0.1:0", "--workers", &workers.to_string(), "--data-dir"])
-            .arg(&dir)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .args(extra)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", sluice.display()));
@@ -46,7 +59,7 @@ impl Server {
             }
         });
         let addr = rx.recv_timeout(Duration::from_secs(30)).expect("server address");
-        Server { child, base: format!("http://{addr}"), dir }
+        Server { child, base: format!("http://{addr}"), dir: dir.to_path_buf(), owns_dir: false }
     }
 
     /// A `/proc/PID/status` field in KiB (`VmRSS:`, `VmHWM:`).

@@ -17,14 +17,9 @@ from every e1=S[v > 50.0] -> e2=S[k == e1.k] select e1.id as a, e2.id as b inser
 ";
 
 fn push(s: &Server, rows: &[(i64, &str, f64)]) {
-    let body: String =
-        rows.iter().map(|(id, k, v)| format!("{{\"id\":{id},\"k\":\"{k}\",\"v\":{v}}}\n")).collect();
-    let (code, text) = call(
-        "POST",
-        &format!("{}/v1/apps/Durable/streams/S", s.base),
-        Some(("application/x-ndjson", &body)),
-        None,
-    );
+    let body: String = rows.iter().map(|(id, k, v)| format!("{{\"id\":{id},\"k\":\"{k}\",\"v\":{v}}}\n")).collect();
+    let (code, text) =
+        call("POST", &format!("{}/v1/apps/Durable/streams/S", s.base), Some(("application/x-ndjson", &body)), None);
     assert_eq!(code, 200, "{text}");
 }
 

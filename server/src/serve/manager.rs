@@ -4,9 +4,9 @@
 
 use super::cluster::{self, ClusterPlan};
 use super::error::ApiError;
+use super::ingress_log::Durability;
 use super::limits::{self, Limits};
 use super::metrics::AppCounters;
-use super::ingress_log::Durability;
 use super::running::{LogPlan, RunningApp};
 use super::ServeArgs;
 use parking_lot::{Mutex, RwLock};
