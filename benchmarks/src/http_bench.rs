@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! cargo build --release -p sluice-server
-//! cargo run --release -p sluice-benchmarks --bin http-bench [-- --events N --clients C --overload-secs S --rate R]
+//! cargo run --release -p sluice-benchmarks --bin http-bench [-- --events N --clients C --overload-secs S --rate R
+//!     --durability fsync|write|none (the server's `--durability`, default fsync) --workers W (default: 1 and 2)]
 //! ```
 
 mod serve_process;
@@ -59,8 +60,16 @@ fn post(agent: &ureq::Agent, url: &str, body: &str) -> (Duration, u64) {
 
 /// One measurement; `rate` > 0 paces the clients to that many events/s in all
 /// (latency below saturation), 0 posts as fast as the server takes them.
-fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, clients: usize, rate: u64) {
-    let server = Server::start(sluice, workers);
+fn run(
+    sluice: &std::path::Path,
+    workers: usize,
+    batch_size: u64,
+    total: u64,
+    clients: usize,
+    rate: u64,
+    durability: &str,
+) {
+    let server = Server::start(sluice, workers, &["--durability", durability]);
     ureq::post(&format!("{}/v1/apps", server.base)).send_string(APP).expect("create the app");
     let epoch = Instant::now();
     // Follow the output over SSE; each event carries the time its batch was sent.
@@ -136,7 +145,7 @@ fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, cl
     let n = batches * batch_size;
     let pace = if rate > 0 { format!("paced at {rate} events/s") } else { "unpaced".to_string() };
     println!(
-        "workers {workers}  batch {batch_size:>6}  {pace}  {n} events  {:>9.0} events/s  request p50 {:>7.2} ms p99 {:>7.2} ms  \
+        "durability {durability}  workers {workers}  batch {batch_size:>6}  {pace}  {n} events  {:>9.0} events/s  request p50 {:>7.2} ms p99 {:>7.2} ms  \
          in→out p50 {:>7.2} ms p99 {:>7.2} ms ({} of {want} outputs seen)  peak {:.1} MiB  (posting took {:.2} s, {refused} × 429)",
         n as f64 / done.as_secs_f64(),
         percentile(&request_us, 0.5) as f64 / 1000.0,
@@ -152,7 +161,7 @@ fn run(sluice: &std::path::Path, workers: usize, batch_size: u64, total: u64, cl
 /// Clients post as fast as they can for `secs`; prints the server's memory every
 /// second and how many batches were refused.
 fn overload(sluice: &std::path::Path, workers: usize, secs: u64, clients: usize) {
-    let server = Server::start(sluice, workers);
+    let server = Server::start(sluice, workers, &[]);
     ureq::post(&format!("{}/v1/apps", server.base)).send_string(APP).expect("create the app");
     let url = format!("{}/v1/apps/HttpBench/streams/In", server.base);
     let stop = Arc::new(AtomicBool::new(false));
@@ -222,9 +231,14 @@ fn main() {
         eprintln!("{} not found: run `cargo build --release -p sluice-server` first", sluice.display());
         std::process::exit(2);
     }
-    for workers in [1, 2] {
+    let durability = args.iter().position(|a| a == "--durability").and_then(|i| args.get(i + 1)).map_or("fsync", |s| s);
+    let workers_list: Vec<usize> = match arg("--workers", 0) {
+        0 => vec![1, 2],
+        w => vec![w as usize],
+    };
+    for &workers in &workers_list {
         for batch_size in [1_000, 10_000] {
-            run(&sluice, workers, batch_size, total, clients, rate);
+            run(&sluice, workers, batch_size, total, clients, rate, durability);
         }
     }
     if overload_secs > 0 {

@@ -30,11 +30,15 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts `sluice serve` with `workers` workers per app.
-    pub fn start(sluice: &std::path::Path, workers: usize) -> Server {
+    /// Starts `sluice serve` with `workers` workers per app and `extra` arguments,
+    /// on a data directory of its own (removed when dropped).
+    pub fn start(sluice: &std::path::Path, workers: usize, extra: &[&str]) -> Server {
         let dir = std::env::temp_dir().join(format!("sluice-http-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let mut server = Server::start_in(sluice, &dir, &["--workers", &workers.to_string()]);
+        let workers = workers.to_string();
+        let mut args = vec!["--workers", &workers];
+        args.extend_from_slice(extra);
+        let mut server = Server::start_in(sluice, &dir, &args);
         server.owns_dir = true;
         server
     }

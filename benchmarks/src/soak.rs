@@ -113,7 +113,7 @@ fn subscribe(url: String, received: Arc<AtomicU64>) {
 fn main() {
     let o = options();
     let sluice = std::env::var("SLUICE").unwrap_or_else(|_| "target/release/sluice".into());
-    let server = Server::start(std::path::Path::new(&sluice), o.workers);
+    let server = Server::start(std::path::Path::new(&sluice), o.workers, &[]);
     let base = server.base.clone();
     ureq::post(&format!("{base}/v1/apps")).send_string(APP).expect("create the soak app");
     let received = Arc::new(AtomicU64::new(0));

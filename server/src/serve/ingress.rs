@@ -193,10 +193,17 @@ impl Ingress {
         // The batch as it came (before triggers fire: replay fires them again).
         let logged = match (&state.log, entry) {
             (Some(log), Entry::New { queries_write }) => {
-                log.admit().map_err(|u| match u {
-                    Unwritable::Busy => Refused::Busy,
-                    Unwritable::Failed(f) => Refused::Storage(f),
-                })?;
+                match log.admit() {
+                    Ok(()) => {}
+                    Err(Unwritable::Busy) => return Err(Refused::Busy),
+                    Err(Unwritable::Failed(reason)) => {
+                        // What the dataflow took since the last durable write is not
+                        // in the log: the app fails, and an activation replays the log.
+                        state.tx = None;
+                        *self.failure.lock() = Some(reason.clone());
+                        return Err(Refused::Storage(reason));
+                    }
+                }
                 Some((log.clone(), ingress_log::encode(&batch, queries_write).map_err(Refused::Storage)?))
             }
             _ => None,

@@ -33,12 +33,20 @@ pub struct ManagedApp {
     pub slot: usize,
     /// The dataflow, while active.
     running: Mutex<Option<Arc<RunningApp>>>,
+    /// Whether its dataflow is starting and replaying its ingress log.
+    recovering: std::sync::atomic::AtomicBool,
 }
 
 impl ManagedApp {
     /// The running dataflow, if the app is active.
     pub fn running(&self) -> Option<Arc<RunningApp>> {
         self.running.lock().clone()
+    }
+
+    /// Whether the app is starting and replaying its ingress log (it takes no
+    /// input meanwhile).
+    pub fn is_recovering(&self) -> bool {
+        self.recovering.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 
@@ -268,6 +276,7 @@ impl AppManager {
             counters,
             slot,
             running: Mutex::new(None),
+            recovering: Default::default(),
         });
         if active {
             self.start(&app, persist);
@@ -285,6 +294,10 @@ impl AppManager {
             failed.stop();
         }
         if running.is_none() {
+            // The replay may take a while: requests meanwhile hear "recovering"
+            // instead of waiting on this lock (lifecycle calls wait on theirs).
+            drop(running);
+            app.recovering.store(true, std::sync::atomic::Ordering::Release);
             let workers = Workers {
                 threads: self.workers,
                 cluster: self
@@ -302,14 +315,16 @@ impl AppManager {
                 }
                 durability => Some(LogPlan { path, durability, fresh }),
             };
-            *running = Some(Arc::new(RunningApp::start(
+            let started = Arc::new(RunningApp::start(
                 app.compiled.clone(),
                 workers,
                 self.queue_events,
                 app.counters.clone(),
                 &self.hub,
                 log,
-            )));
+            ));
+            *app.running.lock() = Some(started);
+            app.recovering.store(false, std::sync::atomic::Ordering::Release);
         }
     }
 

@@ -430,6 +430,20 @@ fn stopped(app: &ManagedApp) -> ApiError {
     }
 }
 
+/// The app's dataflow, or why it takes no input: deactivated (409), or still
+/// replaying its ingress log (503, retry).
+fn running(app: &ManagedApp) -> Result<Arc<super::running::RunningApp>, ApiError> {
+    match app.running() {
+        Some(r) => Ok(r),
+        None if app.is_recovering() => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "recovering",
+            format!("app '{}' is replaying its ingress log; retry shortly", app.name),
+        )),
+        None => Err(inactive(&app.name)),
+    }
+}
+
 fn inactive(name: &str) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "inactive", format!("app '{name}' is deactivated; activate it first"))
 }
@@ -468,7 +482,7 @@ fn ingest_events(
             .with("field", e.field.clone().into())
             .with("reason", e.reason.clone().into())
     })?;
-    let running = app.running().ok_or_else(|| inactive(name))?;
+    let running = running(&app)?;
     let n = events.len();
     match running.ingress.push(events) {
         Ok(Accepted { range, durable }) => {
@@ -511,7 +525,7 @@ fn subscription(
             format!("app '{name}' has no stream '{stream}'"),
         ));
     }
-    let running = app.running().ok_or_else(|| inactive(name))?;
+    let running = running(&app)?;
     let pass = subs.admit()?;
     Ok((running.outputs.subscribe(stream), pass))
 }
@@ -560,7 +574,7 @@ async fn run_query(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e).with("query", on_demand.clone().into()))?;
     let writes = !matches!(plan.output, sluice_frontend::logical::OutputPlan::Return { .. });
     auth::may_run(role, writes)?;
-    let running = app.running().ok_or_else(|| inactive(name))?;
+    let running = running(&app)?;
     let timeout = m.limits().query_timeout;
     let answered = tokio::time::timeout(timeout, running.query(on_demand, writes)).await.map_err(|_| {
         ApiError::new(
