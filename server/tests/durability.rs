@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{call, data_dir, follow_sse, json, start, take, Server};
+use common::{call, data_dir, follow_sse, follow_sse_ids, json, start, take, Server};
 use std::path::Path;
 
 const APP: &str = "@app:name('Durable')
@@ -123,4 +123,45 @@ fn without_durability_a_restart_starts_empty() {
     let s = start(&dir, &["--durability", "none"]);
     assert_eq!(table_count(&s), 0);
     assert!(!dir.join("apps/Durable.log").exists());
+}
+
+#[test]
+fn an_sse_subscriber_resumes_after_a_crash_with_last_event_id() {
+    let dir = data_dir("durable-resume");
+    let s = start(&dir, &[]);
+    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
+    assert_eq!(code, 201, "{text}");
+    let url = format!("{}/v1/apps/Durable/streams/Totals/events", s.base);
+    let first = follow_sse_ids(url, None);
+    push(&s, &batches(0, 5, "a"));
+    let seen = take(&first, 5);
+    let ids: Vec<_> = seen.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [Some(0), Some(1), Some(2), Some(3), Some(4)], "each event carries its number");
+    // The client processed events 0..=2 when the server died.
+    drop(s);
+
+    let s = start(&dir, &[]);
+    let url = format!("{}/v1/apps/Durable/streams/Totals/events", s.base);
+    let resumed = follow_sse_ids(url.clone(), Some(2));
+    push(&s, &batches(5, 2, "a"));
+    let got = take(&resumed, 4);
+    let ids: Vec<_> = got.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, [Some(3), Some(4), Some(5), Some(6)], "exactly what it missed, then the new ones");
+    assert_eq!(got[0].1, seen[3].1, "the replay regenerated the same event 3");
+    assert_eq!(got[1].1, seen[4].1);
+    assert_eq!(got[3].1["data"]["n"], 7, "{got:?}");
+    // A client that saw everything gets nothing old.
+    let caught_up = follow_sse_ids(url.clone(), Some(6));
+    push(&s, &batches(7, 1, "a"));
+    let got = take(&caught_up, 1);
+    assert_eq!(got[0].0, Some(7), "{got:?}");
+    // A Last-Event-ID that is not a number is refused, naming the header.
+    let resp = ureq::get(&url).set("last-event-id", "abc").call();
+    match resp {
+        Err(ureq::Error::Status(400, r)) => {
+            let text = r.into_string().unwrap_or_default();
+            assert!(text.contains("Last-Event-ID"), "{text}");
+        }
+        other => panic!("expected 400, got {other:?}"),
+    }
 }

@@ -3,6 +3,7 @@
 //! leader's SSE stream), each holding a place among the server's subscribers.
 
 use super::limits::SubscriberPass;
+use super::outputs::Subscription;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -27,11 +28,11 @@ pub async fn relay_ws(socket: warp::ws::WebSocket, url: String, auth: Option<Str
     }
 }
 
-/// What a subscriber receives: an event's JSON text, or how many events it lost
-/// by falling behind.
+/// What a subscriber receives: an event's number in its stream (when known) and
+/// JSON text, or how many events it lost by falling behind.
 pub enum Delivery {
-    /// An output event's JSON text.
-    Event(Arc<str>),
+    /// An output event's number (the SSE `id:`) and JSON text.
+    Event(Option<u64>, Arc<str>),
     /// How many events the subscriber lost.
     Lagged(u64),
 }
@@ -40,53 +41,83 @@ impl Delivery {
     /// As a Server-Sent Event.
     pub fn sse(self) -> warp::sse::Event {
         match self {
-            Delivery::Event(line) => warp::sse::Event::default().data(&*line),
+            Delivery::Event(Some(n), line) => warp::sse::Event::default().id(n.to_string()).data(&*line),
+            Delivery::Event(None, line) => warp::sse::Event::default().data(&*line),
             Delivery::Lagged(n) => warp::sse::Event::default().event("lagged").data(n.to_string()),
         }
     }
     /// As a WebSocket text message.
     pub fn ws_text(self) -> String {
         match self {
-            Delivery::Event(line) => line.to_string(),
+            Delivery::Event(_, line) => line.to_string(),
             Delivery::Lagged(n) => serde_json::json!({"lagged": n}).to_string(),
         }
     }
 }
 
-/// A stream's events as a subscriber receives them; ends when the app stops.
-/// The subscriber's `pass` is held until the stream is dropped.
+/// A stream's events as a subscriber receives them: first, for a subscriber that
+/// resumes, how many missed events are no longer kept and the kept ones, then the
+/// live events; ends when the app stops. The subscriber's `pass` is held until
+/// the stream is dropped.
 pub fn deliveries(
-    rx: tokio::sync::broadcast::Receiver<Arc<str>>,
+    sub: Subscription,
     pass: SubscriberPass,
 ) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
-    Box::pin(futures_util::stream::unfold((rx, pass), |(mut rx, pass)| async move {
-        let d = match rx.recv().await {
-            Ok(line) => Delivery::Event(line),
-            Err(RecvError::Lagged(n)) => Delivery::Lagged(n),
-            Err(RecvError::Closed) => return None,
-        };
-        Some((d, (rx, pass)))
-    }))
+    let Subscription { rx, after, backlog, lost } = sub;
+    // Live events up to here were sent from the backlog (or seen before).
+    let seen = backlog.last().map(|b| b.n).or(after);
+    let missed = (lost > 0).then_some(Delivery::Lagged(lost)).into_iter();
+    let missed = missed.chain(backlog.into_iter().map(|b| Delivery::Event(Some(b.n), b.line)));
+    let live = futures_util::stream::unfold((rx, pass), move |(mut rx, pass)| async move {
+        loop {
+            let d = match rx.recv().await {
+                // A replay's events are for subscribers that resume, and only
+                // those they have not seen.
+                Ok(e) if e.replayed && after.is_none() => continue,
+                Ok(e) if seen.is_some_and(|seen| e.n <= seen) => continue,
+                Ok(e) => Delivery::Event(Some(e.n), e.line),
+                Err(RecvError::Lagged(n)) => Delivery::Lagged(n),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((d, (rx, pass)));
+        }
+    });
+    Box::pin(futures_util::stream::iter(missed).chain(live))
 }
 
-/// The deliveries carried by an SSE body (the leader's, read by a follower).
+/// The fields of one SSE event read so far.
+#[derive(Default)]
+struct SseFields {
+    lagged: bool,
+    data: Option<String>,
+    id: Option<u64>,
+}
+
+/// The deliveries carried by an SSE body (the leader's, read by a follower): an
+/// event's fields (`event:`, `data:`, `id:`, in any order) end at a blank line.
 fn sse_deliveries(body: warp::hyper::Body) -> impl futures_util::Stream<Item = Delivery> + Send + Unpin {
     Box::pin(futures_util::stream::unfold(
-        (body, String::new(), false),
-        |(mut body, mut pending, mut lagged)| async move {
+        (body, String::new(), SseFields::default()),
+        |(mut body, mut pending, mut fields)| async move {
             loop {
                 while let Some(end) = pending.find('\n') {
                     let line: String = pending.drain(..=end).collect();
                     let line = line.trim_end();
-                    if line == "event:lagged" {
-                        lagged = true;
-                    } else if let Some(data) = line.strip_prefix("data:") {
-                        let d = if std::mem::take(&mut lagged) {
+                    if line.is_empty() {
+                        let SseFields { lagged, data, id } = std::mem::take(&mut fields);
+                        let Some(data) = data else { continue };
+                        let d = if lagged {
                             Delivery::Lagged(data.trim().parse().unwrap_or(0))
                         } else {
-                            Delivery::Event(Arc::from(data))
+                            Delivery::Event(id, Arc::from(data))
                         };
-                        return Some((d, (body, pending, lagged)));
+                        return Some((d, (body, pending, fields)));
+                    } else if line == "event:lagged" {
+                        fields.lagged = true;
+                    } else if let Some(n) = line.strip_prefix("id:") {
+                        fields.id = n.trim().parse().ok();
+                    } else if let Some(data) = line.strip_prefix("data:") {
+                        fields.data = Some(data.to_string());
                     }
                 }
                 match body.next().await {

@@ -20,6 +20,7 @@ pub mod ingress_log;
 pub mod limits;
 pub mod manager;
 pub mod metrics;
+pub mod outputs;
 pub mod query;
 pub mod routes;
 pub mod running;

@@ -8,6 +8,7 @@ use super::ingress::Durable;
 use super::limits::{SubscriberPass, Subscribers};
 use super::manager::{self, AppManager, ManagedApp};
 use super::metrics::{self, AppSample};
+use super::outputs::Subscription;
 use super::query;
 use super::running::{Accepted, QueryFailure, Refused};
 use futures_util::StreamExt;
@@ -150,8 +151,8 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         .and(subs.clone())
         .and(warp::ws())
         .map(|name: String, stream: String, m: Arc<AppManager>, subs: Arc<Subscribers>, ws: warp::ws::Ws| {
-            match subscription(&m, &subs, &name, &stream) {
-                Ok((rx, pass)) => ws.on_upgrade(move |socket| pump_ws(socket, deliveries(rx, pass))).into_response(),
+            match subscription(&m, &subs, &name, &stream, None) {
+                Ok((sub, pass)) => ws.on_upgrade(move |socket| pump_ws(socket, deliveries(sub, pass))).into_response(),
                 Err(e) => e.reply().into_response(),
             }
         });
@@ -159,10 +160,13 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         .and(warp::get())
         .and(m.clone())
         .and(subs.clone())
-        .map(|name: String, stream: String, m: Arc<AppManager>, subs: Arc<Subscribers>| {
-            match subscription(&m, &subs, &name, &stream) {
-                Ok((rx, pass)) => {
-                    let events = deliveries(rx, pass).map(|d| Ok::<_, Infallible>(d.sse()));
+        .and(warp::header::optional::<String>("last-event-id"))
+        .map(|name: String, stream: String, m: Arc<AppManager>, subs: Arc<Subscribers>, last: Option<String>| {
+            let resumed =
+                last_event_id(last.as_deref()).and_then(|after| subscription(&m, &subs, &name, &stream, after));
+            match resumed {
+                Ok((sub, pass)) => {
+                    let events = deliveries(sub, pass).map(|d| Ok::<_, Infallible>(d.sse()));
                     warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
                 }
                 Err(e) => e.reply().into_response(),
@@ -509,14 +513,28 @@ fn ingest_events(
     }
 }
 
-/// A subscriber's channel on `stream` of app `name`, and its place among the
-/// server's subscribers.
+/// The number of the last event an SSE client saw (its `Last-Event-ID`).
+fn last_event_id(header: Option<&str>) -> Result<Option<u64>, ApiError> {
+    header.map(str::trim).filter(|h| !h.is_empty()).map_or(Ok(None), |h| {
+        h.parse().map(Some).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("Last-Event-ID: '{h}' is not an event number this server gave"),
+            )
+        })
+    })
+}
+
+/// A subscriber's channel on `stream` of app `name` (with the kept events after
+/// `after` when it resumes), and its place among the server's subscribers.
 fn subscription(
     m: &AppManager,
     subs: &Arc<Subscribers>,
     name: &str,
     stream: &str,
-) -> Result<(tokio::sync::broadcast::Receiver<Arc<str>>, SubscriberPass), ApiError> {
+    after: Option<u64>,
+) -> Result<(Subscription, SubscriberPass), ApiError> {
     let app = m.get(name)?;
     if !app.compiled.stream_ids.contains_key(stream) || stream.starts_with('#') {
         return Err(ApiError::new(
@@ -527,7 +545,7 @@ fn subscription(
     }
     let running = running(&app)?;
     let pass = subs.admit()?;
-    Ok((running.outputs.subscribe(stream), pass))
+    Ok((running.outputs.subscribe(stream, after), pass))
 }
 
 /// `POST /v1/apps/{app}/query`: the body is the query text, or JSON `{"query": …}`.

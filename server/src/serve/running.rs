@@ -6,48 +6,21 @@ pub use super::ingress::{Accepted, Ingress, LogicalTime, NewEvent, Refused};
 use super::ingress::{QUEUE_BATCHES, TICK_MS};
 use super::ingress_log::{Durability, IngressLog, LogStats, Replay};
 use super::metrics::AppCounters;
+pub use super::outputs::Outputs;
+use super::outputs::PendingAnswer;
 use parking_lot::Mutex;
-use sluice_dataflow::app::{CompiledApp, InputItem, OutputEvent, OutputSource};
+use sluice_dataflow::app::{CompiledApp, InputItem};
 use sluice_dataflow::runtime::deadlines::DeadlineBoard;
 use sluice_dataflow::runtime::execute::Workers;
-use sluice_dataflow::runtime::message::Kind;
 use sluice_dataflow::runtime::time::Time;
 use sluice_dataflow::value::Row;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot};
-
-/// How many output events a subscriber may fall behind before it loses some.
-const SUBSCRIBER_BUFFER: usize = 4096;
-
-/// The rows of an answer being collected, and who waits for them.
-struct PendingAnswer {
-    rows: Vec<Row>,
-    reply: oneshot::Sender<Result<Vec<Row>, String>>,
-}
-
-/// Where a running app's outputs go.
-pub struct Outputs {
-    /// One broadcast channel per stream that has (or had) subscribers.
-    channels: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
-    answers: Mutex<HashMap<u64, PendingAnswer>>,
-    /// Per-stream counters.
-    pub counters: Arc<AppCounters>,
-    /// The streams queries insert into (what `events_out` counts).
-    produced: std::collections::HashSet<String>,
-    /// How output events are written as JSON.
-    json: crate::json_lines::JsonLines,
-    /// The app's sinks (`log`, `file`, `inMemory`, `stream`).
-    sinks: Mutex<sluice_connectors::sink::Sinks>,
-    /// Outputs at or before this logical time come from replaying the ingress
-    /// log: they were delivered before the restart and are not sent again.
-    replayed_until: Mutex<Time>,
-}
+use tokio::sync::oneshot;
 
 /// Where a running app's accepted input is logged, and how.
 #[derive(Clone, Debug)]
@@ -58,65 +31,6 @@ pub struct LogPlan {
     pub durability: Durability,
     /// A new app: a log left by an earlier app of the same name is discarded.
     pub fresh: bool,
-}
-
-impl Outputs {
-    /// A receiver of every event inserted into `stream` from now on, as JSON text
-    /// `{"stream":…,"ts":…,"data":{…}}`.
-    pub fn subscribe(&self, stream: &str) -> broadcast::Receiver<Arc<str>> {
-        self.channels
-            .lock()
-            .entry(stream.to_string())
-            .or_insert_with(|| broadcast::channel(SUBSCRIBER_BUFFER).0)
-            .subscribe()
-    }
-
-    /// Ends every subscription (the app stopped): SSE and WebSocket followers get
-    /// the end of their stream.
-    pub fn close(&self) {
-        self.channels.lock().clear();
-    }
-
-    fn deliver(&self, o: OutputEvent) {
-        match o.source {
-            OutputSource::Stream(_) if o.time <= *self.replayed_until.lock() => {}
-            OutputSource::Stream(stream) => {
-                if self.produced.contains(&stream) {
-                    self.counters.count_out(&stream, 1);
-                }
-                let channels = self.channels.lock();
-                let tx = channels.get(&stream).filter(|tx| tx.receiver_count() > 0);
-                {
-                    let mut sinks = self.sinks.lock();
-                    if sinks.has(&stream) {
-                        sinks.send(&stream, &o.row, o.ts);
-                    }
-                }
-                let Some(tx) = tx else { return };
-                let mut line = Vec::with_capacity(128);
-                self.json.event(&mut line, &stream, &o.row, o.ts);
-                {
-                    // An error only means nobody listens any more.
-                    let _ = tx.send(Arc::from(String::from_utf8_lossy(&line)));
-                }
-            }
-            OutputSource::Answer(id) => {
-                let mut answers = self.answers.lock();
-                if o.kind == Kind::Current {
-                    if let Some(p) = answers.get_mut(&id) {
-                        p.rows.push(o.row);
-                    }
-                } else if let Some(p) = answers.remove(&id) {
-                    let result = match o.row.first() {
-                        None => Ok(p.rows),
-                        Some(v) => Err(v.to_string()),
-                    };
-                    let _ = p.reply.send(result);
-                }
-            }
-            OutputSource::Query(_) => {}
-        }
-    }
 }
 
 /// An app whose dataflow is running.
@@ -177,15 +91,7 @@ impl RunningApp {
             Some(Err(e)) => (Default::default(), Some(e)),
             None => (Default::default(), None),
         };
-        let outputs = Arc::new(Outputs {
-            channels: Mutex::new(HashMap::new()),
-            answers: Mutex::new(HashMap::new()),
-            counters,
-            produced: app.output_streams.iter().cloned().collect(),
-            json,
-            sinks: Mutex::new(sinks),
-            replayed_until: Mutex::new(0),
-        });
+        let outputs = Arc::new(Outputs::new(counters, app.output_streams.iter().cloned().collect(), json, sinks));
         let stop = Arc::new(AtomicBool::new(false));
         *failure.lock() = sink_failure;
         let fed_ts = Arc::new(AtomicI64::new(0));

@@ -105,6 +105,34 @@ pub fn follow_sse(url: String) -> mpsc::Receiver<serde_json::Value> {
     rx
 }
 
+/// Follows an SSE stream on a thread, resuming after event `last_id` when given
+/// (`Last-Event-ID`): each event's `id:` and data.
+pub fn follow_sse_ids(url: String, last_id: Option<u64>) -> mpsc::Receiver<(Option<u64>, serde_json::Value)> {
+    let (tx, rx) = mpsc::channel();
+    let mut req = ureq::get(&url).set("accept", "text/event-stream");
+    if let Some(id) = last_id {
+        req = req.set("last-event-id", &id.to_string());
+    }
+    let resp = req.call().expect("subscribe over SSE");
+    std::thread::spawn(move || {
+        let (mut id, mut data) = (None, None);
+        for line in BufReader::new(resp.into_reader()).lines().map_while(Result::ok) {
+            if let Some(d) = line.strip_prefix("data:") {
+                data = Some(json(d));
+            } else if let Some(n) = line.strip_prefix("id:") {
+                id = n.trim().parse().ok();
+            } else if line.is_empty() {
+                if let Some(d) = data.take() {
+                    if tx.send((id.take(), d)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
 /// Collects the text messages of a WebSocket subscription on a thread.
 pub fn follow_ws(url: String) -> mpsc::Receiver<serde_json::Value> {
     let (tx, rx) = mpsc::channel();
@@ -122,7 +150,7 @@ pub fn follow_ws(url: String) -> mpsc::Receiver<serde_json::Value> {
 }
 
 /// Waits (up to 10 s) for `n` followed events.
-pub fn take(rx: &mpsc::Receiver<serde_json::Value>, n: usize) -> Vec<serde_json::Value> {
+pub fn take<T: std::fmt::Debug>(rx: &mpsc::Receiver<T>, n: usize) -> Vec<T> {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut got = Vec::new();
     while got.len() < n {
