@@ -14,13 +14,29 @@ use serve_process::Server;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-const APP: &str = "@app:name('Recover')
+/// The apps replayed: `window` keeps a sliding average per symbol in a table
+/// (two outputs and a table write per event: what the app itself costs bounds
+/// its replay); `filter` keeps one event in a thousand (what replay itself costs).
+const APPS: [(&str, &str); 2] = [
+    (
+        "window",
+        "@app:name('Recover')
 define stream In (id long, symbol string, price double);
 @primaryKey('symbol')
 define table Last (symbol string, a double, n long);
 from In#window.length(1000) select symbol, avg(price) as a, count() as n group by symbol insert into Out;
 from Out select * update or insert into Last on Last.symbol == symbol;
-";
+",
+    ),
+    (
+        "filter",
+        "@app:name('Recover')
+define stream In (id long, symbol string, price double);
+define table Last (symbol string, a double, n long);
+from In[price > 998.0] select symbol, price as a, id as n insert into Last;
+",
+    ),
+];
 
 fn body(first: u64, n: u64) -> String {
     let mut b = String::with_capacity(n as usize * 48);
@@ -38,11 +54,11 @@ fn post(base: &str, path: &str, ct: &str, text: &str) -> (u16, String) {
     }
 }
 
-fn measure(sluice: &std::path::Path, events: u64) {
+fn measure(sluice: &std::path::Path, (name, app): (&str, &str), events: u64) {
     let dir = std::env::temp_dir().join(format!("sluice-recovery-bench-{}-{events}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let s = Server::start_in(sluice, &dir, &["--durability", "write"]);
-    assert_eq!(post(&s.base, "/v1/apps", "text/plain", APP).0, 201);
+    assert_eq!(post(&s.base, "/v1/apps", "text/plain", app).0, 201);
     let started = Instant::now();
     let batch = 10_000;
     let mut sent = 0;
@@ -70,7 +86,7 @@ fn measure(sluice: &std::path::Path, events: u64) {
     assert_eq!(c, 200);
     let stats: serde_json::Value = serde_json::from_str(&show).expect("JSON");
     println!(
-        "{events} events ({:.1} MiB of log, ingested at {:.0} events/s): restart to listening {:.2} s, to first answer \
+        "{name}: {events} events ({:.1} MiB of log, ingested at {:.0} events/s): restart to listening {:.2} s, to first answer \
          {:.2} s = {:.0} events/s replayed; recovered_events {} (query: {code} {})",
         log_bytes as f64 / (1 << 20) as f64,
         events as f64 / ingest.as_secs_f64(),
@@ -88,19 +104,23 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut counts = Vec::new();
     let mut sluice = std::env::current_exe().expect("current exe").with_file_name("sluice");
+    let mut only = None;
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
+            "--app" => only = args.get(i + 1).cloned(),
             "--events" => counts.push(args.get(i + 1).and_then(|v| v.parse().ok()).expect("--events N")),
             "--sluice" => sluice = PathBuf::from(args.get(i + 1).expect("--sluice PATH")),
-            other => panic!("unknown argument {other} (--events N, repeatable; --sluice PATH)"),
+            other => panic!("unknown argument {other} (--events N, repeatable; --app window|filter; --sluice PATH)"),
         }
         i += 2;
     }
     if counts.is_empty() {
         counts = vec![1_000_000, 10_000_000];
     }
-    for n in counts {
-        measure(&sluice, n);
+    for app in APPS.into_iter().filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name)) {
+        for &n in &counts {
+            measure(&sluice, app, n);
+        }
     }
 }
