@@ -51,7 +51,6 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     // numbered right after the top-level queries.
     let mut next_id = stream_ids.len() as StreamId;
     let mut spread = Vec::new();
-    let mut partition_reads = Vec::new();
     for p in &plan.partitions {
         let mut ids = stream_ids.clone();
         for (name, _) in &p.inner {
@@ -60,7 +59,6 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         }
         let queries: Vec<CompiledQuery> =
             p.queries.iter().map(|q| compile_query(q, &ids, &relations)).collect::<Result<_, _>>()?;
-        partition_reads.extend(queries.iter().flat_map(|q| q.inputs.iter().copied()));
         if queries.iter().all(|c| c.touches.is_empty()) {
             spread.push((p, queries));
             continue;
@@ -96,7 +94,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         graph.nodes.push(partition_node(p, &compiled, members, &shared_plan, &stream_ids)?);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
-    let fault_of = fault_streams(&stream_ids, &compiled, &partition_reads)?;
+    let fault_of = fault_streams(&stream_ids);
     let names = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
     crate::runtime::fault::guard(&mut graph, &names, &fault_of);
     let mut output_streams = Vec::new();
@@ -123,32 +121,10 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
 }
 
 /// The fault stream (`!S`) of each stream with `@OnError(action='STREAM')`, which
-/// the front end puts in the catalog. Refused: such a stream read by more than one
-/// query input, or inside a partition. The reference delivers an event to its
-/// stream's readers one after the other and stops at the first that fails, so
-/// the later readers never see it; Sluice's readers run apart.
-fn fault_streams(
-    ids: &HashMap<String, StreamId>,
-    queries: &[CompiledQuery],
-    partition_reads: &[InputRef],
-) -> Result<HashMap<StreamId, StreamId>, String> {
-    let mut fault_of = HashMap::new();
-    let mut names: Vec<(&String, &StreamId)> = ids.iter().collect();
-    names.sort();
-    for (name, &fault) in names {
-        let Some(&stream) = name.strip_prefix('!').and_then(|s| ids.get(s)) else { continue };
-        let read = InputRef::Stream(stream);
-        let readers = queries.iter().flat_map(|q| &q.inputs).filter(|i| **i == read).count();
-        if readers > 1 || partition_reads.contains(&read) {
-            return Err(format!(
-                "stream '{}': @OnError(action='STREAM') on a stream that {} is not built yet",
-                &name[1..],
-                if readers > 1 { "more than one query reads" } else { "a partition reads" }
-            ));
-        }
-        fault_of.insert(stream, fault);
-    }
-    Ok(fault_of)
+/// the front end puts in the catalog (and allows only where one query input reads
+/// the stream: `semantic/faults.rs`).
+fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId> {
+    ids.iter().filter_map(|(name, &fault)| Some((*ids.get(name.strip_prefix('!')?)?, fault))).collect()
 }
 
 /// The app's tables and named windows: numbers, factories and how windows emit.

@@ -7,6 +7,7 @@
 //! each at the span of the offending node.
 
 mod expr;
+mod faults;
 pub mod functions;
 pub mod io;
 mod query;
@@ -92,6 +93,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
             partitions.push(p);
         }
     }
+    a.check_fault_streams(app, &queries, &partitions);
     let errors: Vec<Diagnostic> = a.diags.iter().filter(|d| d.is_error()).cloned().collect();
     if !errors.is_empty() {
         return Err(errors);
