@@ -272,6 +272,19 @@ mod tests {
     }
 
     #[test]
+    fn relabelled_operands_fail_the_event() {
+        use crate::query::expr::take_error;
+        take_error();
+        check_operands(BinaryOp::Add, &Value::Int(1), &Value::Null);
+        check_operands(BinaryOp::Eq, &Value::string("x"), &Value::Int(1));
+        assert_eq!(take_error(), None);
+        check_operands(BinaryOp::Gt, &Value::string("x"), &Value::Int(1));
+        assert_eq!(take_error().as_deref(), Some("'>' needs numbers, found string 'x'"));
+        check_operands(BinaryOp::Mul, &Value::Int(1), &Value::Bool(true));
+        assert_eq!(take_error().as_deref(), Some("'*' needs numbers, found bool 'true'"));
+    }
+
+    #[test]
     fn comparisons_across_types() {
         assert_eq!(binary(BinaryOp::Lt, &Value::Float(60.5), &Value::Int(70)), Value::Bool(true));
         assert_eq!(binary(BinaryOp::Eq, &Value::Int(3), &Value::Double(3.0)), Value::Bool(true));

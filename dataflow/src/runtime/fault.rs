@@ -126,3 +126,76 @@ impl Processor for Guarded {
 fn with_error(row: &Row, error: String) -> Row {
     row.iter().cloned().chain(std::iter::once(Value::string(&error))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::expr::raise;
+    use crate::runtime::graph::{Forward, Node, Placement};
+
+    /// Emits each event's first value twice, and fails on a negative one after
+    /// emitting once.
+    struct Fails;
+
+    impl Processor for Fails {
+        fn on_event(&mut self, _input: usize, msg: &Msg, out: &mut Vec<Emit>) {
+            out.push(Emit::new(Kind::Current, msg.row.clone(), msg.ts));
+            if msg.row[0].as_i64().is_some_and(|v| v < 0) {
+                raise(|| "negative".into());
+                raise(|| "only the first error is kept".into());
+            }
+            out.push(Emit::new(Kind::Current, msg.row.clone(), msg.ts));
+        }
+    }
+
+    fn msg(v: i64) -> Msg {
+        Msg { time: 0, stream: 0, order: Vec::new(), ts: 7, kind: Kind::Current, row: Arc::from(vec![Value::Long(v)]) }
+    }
+
+    fn guarded(fault_port: Option<usize>) -> Box<dyn Processor> {
+        let node = Node {
+            name: "q".into(),
+            inputs: vec![0],
+            outputs: vec![Port { target: Some((1, Forward::Current)), query: Some(0), answers: false }],
+            placement: Placement::Single,
+            factory: Arc::new(|| Box::new(Fails) as Box<dyn Processor>),
+            broadcast: Vec::new(),
+        };
+        let mut graph = Graph { nodes: vec![node], ..Graph::default() };
+        let names = HashMap::from([(0, "S".to_string()), (2, "!S".to_string())]);
+        let fault_of = match fault_port {
+            Some(_) => HashMap::from([(0, 2)]),
+            None => HashMap::new(),
+        };
+        guard(&mut graph, &names, &fault_of);
+        let port = Port { target: Some((2, Forward::Current)), query: None, answers: false };
+        assert_eq!(graph.nodes[0].outputs.get(1), fault_port.map(|_| &port));
+        (graph.nodes[0].factory)()
+    }
+
+    #[test]
+    fn a_failed_event_goes_to_the_fault_stream_with_its_error() {
+        let mut p = guarded(Some(1));
+        let mut out = Vec::new();
+        p.on_event(0, &msg(1), &mut out);
+        assert_eq!(out.len(), 2);
+        p.on_event(0, &msg(-1), &mut out);
+        assert_eq!(out.len(), 3, "the failed event's own outputs are cut off");
+        let fault = &out[2];
+        assert_eq!((fault.port, fault.ts, fault.kind), (1, 7, Kind::Current));
+        assert_eq!(&fault.row[..], &[Value::Long(-1), Value::string("negative")]);
+        p.on_event(0, &msg(2), &mut out);
+        assert_eq!(out.len(), 5, "the error does not outlive its event");
+    }
+
+    #[test]
+    fn without_a_fault_stream_a_failed_event_is_dropped() {
+        let mut p = guarded(None);
+        let mut out = Vec::new();
+        p.on_event(0, &msg(-1), &mut out);
+        p.on_event(0, &msg(3), &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|e| e.port == 0 && e.row[0] == Value::Long(3)));
+        assert_eq!(take_error(), None);
+    }
+}
