@@ -33,6 +33,11 @@ pub fn raise(message: impl FnOnce() -> String) {
     });
 }
 
+/// Whether an error was [`raise`]d and not yet taken.
+pub fn has_error() -> bool {
+    EVENT_ERROR.with(|e| e.borrow().is_some())
+}
+
 /// Takes the error [`raise`]d since the last call, if any.
 pub fn take_error() -> Option<String> {
     EVENT_ERROR.with(|e| e.borrow_mut().take())
