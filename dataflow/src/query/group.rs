@@ -304,7 +304,13 @@ impl GroupProcessor {
             row.extend(extra.map(|e| Value::String(Arc::from(e.as_str()))));
             Emit { kind: Kind::Expired, row: Arc::from(row), ts: msg.ts, port }
         };
-        match self.evaluate(&text, msg.ts) {
+        take_error();
+        let result = match (self.evaluate(&text, msg.ts), take_error()) {
+            // The reference refuses an on-demand query whose expressions fail.
+            (Ok(Some(_)), Some(e)) => Err(e),
+            (result, _) => result,
+        };
+        match result {
             Ok(None) => {}
             Ok(Some(rows)) => {
                 for r in rows {

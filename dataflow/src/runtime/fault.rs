@@ -13,7 +13,7 @@
 //! a named window's release) is reported and its outputs dropped.
 
 use super::graph::{Emit, Graph, Port, Processor};
-use super::message::{Kind, Msg, StreamId};
+use super::message::{Kind, Msg, StreamId, ON_DEMAND};
 use crate::query::expr::take_error;
 use crate::value::{Row, Value};
 use crate::window::Emitted;
@@ -86,6 +86,12 @@ impl Processor for Guarded {
         let mark = out.len();
         take_error();
         self.inner.on_event(input, msg, out);
+        if msg.stream == ON_DEMAND {
+            // An on-demand query is answered whatever its expressions met (a
+            // failed value is null); it is no event of a stream.
+            take_error();
+            return;
+        }
         let Some(e) = take_error() else { return };
         out.truncate(mark);
         let faults = self.inputs.get(input);
