@@ -96,7 +96,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let fault_of = fault_streams(&stream_ids);
     refuse_faults_inside_groups(&compiled[..top], &group_of, &fault_of, &stream_ids)?;
-    let names = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
+    let names: HashMap<StreamId, String> = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
     crate::runtime::fault::guard(&mut graph, &names, &fault_of);
     let mut output_streams = Vec::new();
     for q in &compiled {
@@ -107,6 +107,10 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
             }
         }
     }
+    // Fault streams are written by the engine (`runtime/fault.rs`), not fed.
+    let mut faults: Vec<String> = fault_of.values().filter_map(|f| names.get(f).cloned()).collect();
+    faults.sort();
+    output_streams.extend(faults);
     let query_names = compiled.iter().map(|q| q.name.clone()).collect();
     let triggers = crate::trigger::TriggerClock::new(&plan.triggers)?;
     Ok(CompiledApp {
