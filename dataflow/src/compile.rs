@@ -94,6 +94,10 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         graph.nodes.push(partition_node(p, &compiled, members, &shared_plan, &stream_ids)?);
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
+    let fault_of = fault_streams(&stream_ids);
+    refuse_faults_inside_groups(&compiled[..top], &group_of, &fault_of, &stream_ids)?;
+    let names: HashMap<StreamId, String> = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
+    crate::runtime::fault::guard(&mut graph, &names, &fault_of);
     let mut output_streams = Vec::new();
     for q in &compiled {
         if let QueryOutput::Stream(target) = q.output {
@@ -103,6 +107,10 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
             }
         }
     }
+    // Fault streams are written by the engine (`runtime/fault.rs`), not fed.
+    let mut faults: Vec<String> = fault_of.values().filter_map(|f| names.get(f).cloned()).collect();
+    faults.sort();
+    output_streams.extend(faults);
     let query_names = compiled.iter().map(|q| q.name.clone()).collect();
     let triggers = crate::trigger::TriggerClock::new(&plan.triggers)?;
     Ok(CompiledApp {
@@ -115,6 +123,42 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         output_streams,
         triggers,
     })
+}
+
+/// The fault stream (`!S`) of each stream with `@OnError(action='STREAM')`, which
+/// the front end puts in the catalog (and allows only where one query input reads
+/// the stream: `semantic/faults.rs`).
+fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId> {
+    ids.iter().filter_map(|(name, &fault)| Some((*ids.get(name.strip_prefix('!')?)?, fault))).collect()
+}
+
+/// Refuses a fault stream for a stream that queries of one group (sharing a table
+/// or named window) write and read: the group hands such events from member to
+/// member itself, and a failure there is logged and dropped (`query/group.rs`).
+fn refuse_faults_inside_groups(
+    queries: &[CompiledQuery],
+    group_of: &[Option<usize>],
+    fault_of: &HashMap<StreamId, StreamId>,
+    ids: &HashMap<String, StreamId>,
+) -> Result<(), String> {
+    for (i, q) in queries.iter().enumerate() {
+        let QueryOutput::Stream(s) = q.output else { continue };
+        if group_of[i].is_none() || !fault_of.contains_key(&s) {
+            continue;
+        }
+        let inside = queries
+            .iter()
+            .enumerate()
+            .any(|(j, r)| group_of[j] == group_of[i] && r.inputs.contains(&InputRef::Stream(s)));
+        if inside {
+            let name = ids.iter().find(|(_, id)| **id == s).map_or("?", |(n, _)| n.as_str());
+            return Err(format!(
+                "stream '{name}': @OnError(action='STREAM') on a stream that queries sharing a table or named \
+                 window write and read is not built yet"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The app's tables and named windows: numbers, factories and how windows emit.

@@ -77,6 +77,35 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Value {
     }
 }
 
+/// Raises an error on the event ([`crate::query::expr::raise`]) when an operand of
+/// arithmetic or of an ordering (`<`, `<=`, `>`, `>=`) is neither null nor a
+/// number. The checker only lets numbers there, so such a value is one a `cast`
+/// relabelled without converting it; the reference throws a
+/// `ClassCastException` on it.
+pub fn check_operands(op: BinaryOp, l: &Value, r: &Value) {
+    let numeric_op = matches!(
+        op,
+        BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Mod
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+    );
+    if !numeric_op {
+        return;
+    }
+    for v in [l, r] {
+        if let Some(t) = v.ty().filter(|t| !t.is_numeric()) {
+            crate::query::expr::raise(|| format!("'{}' needs numbers, found {t} '{v}'", op.symbol()));
+            return;
+        }
+    }
+}
+
 /// Whether a value is `true` (null and false are not).
 pub fn is_true(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
@@ -240,6 +269,19 @@ mod tests {
         assert_eq!(binary(BinaryOp::And, &Value::Null, &Value::Bool(true)), Value::Bool(false));
         assert_eq!(not(&Value::Null), Value::Bool(true));
         assert_eq!(not(&Value::Bool(true)), Value::Bool(false));
+    }
+
+    #[test]
+    fn relabelled_operands_fail_the_event() {
+        use crate::query::expr::take_error;
+        take_error();
+        check_operands(BinaryOp::Add, &Value::Int(1), &Value::Null);
+        check_operands(BinaryOp::Eq, &Value::string("x"), &Value::Int(1));
+        assert_eq!(take_error(), None);
+        check_operands(BinaryOp::Gt, &Value::string("x"), &Value::Int(1));
+        assert_eq!(take_error().as_deref(), Some("'>' needs numbers, found string 'x'"));
+        check_operands(BinaryOp::Mul, &Value::Int(1), &Value::Bool(true));
+        assert_eq!(take_error().as_deref(), Some("'*' needs numbers, found bool 'true'"));
     }
 
     #[test]

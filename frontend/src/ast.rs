@@ -271,6 +271,9 @@ pub struct StreamDef {
     pub annotations: Vec<Annotation>,
     /// The stream name.
     pub name: Ident,
+    /// `CREATE STREAM !S (…)`: Macrometa's declaration of the fault stream of `S`
+    /// (which `@OnError(action='STREAM')` on `S` defines).
+    pub fault: bool,
     /// Its attributes.
     pub attributes: Vec<AttributeDef>,
     /// The whole statement.

@@ -317,3 +317,37 @@ fn unbuilt_features_are_refused_with_their_place() {
         );
     }
 }
+
+/// A failed event is logged and dropped (`LOG`), or printed as an event of the
+/// fault stream with its error (`STREAM`); a fault stream is no input stream.
+#[test]
+fn run_logs_or_streams_failed_events() {
+    let dir = std::env::temp_dir().join(format!("sluice-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(&input, "{\"stream\":\"S\",\"data\":[\"x\", 1]}\n{\"stream\":\"S\",\"data\":[null, 2]}\n").unwrap();
+    for (action, app) in [
+        ("LOG", "define stream S (a string, b int);\n"),
+        ("STREAM", "@OnError(action='STREAM') define stream S (a string, b int);\n"),
+    ] {
+        let path = dir.join(format!("{action}.siddhi"));
+        std::fs::write(&path, format!("{app}from S select a, cast(a, 'int') + b as c insert into O;\n")).unwrap();
+        let out = sluice().arg("run").arg(&path).arg("--input").arg(&input).output().unwrap();
+        assert!(out.status.success(), "{action}: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stdout.lines().collect();
+        if action == "LOG" {
+            assert_eq!(lines.len(), 1, "{stdout}");
+            assert!(
+                stderr.contains("on stream 'S': '+' needs numbers, found string 'x'; the event [x, 1] is dropped"),
+                "{stderr}"
+            );
+        } else {
+            assert_eq!(lines.len(), 2, "{stdout}");
+            assert!(lines[0].contains("\"!S\"") && lines[0].contains("\"_error\":\"'+' needs numbers"), "{stdout}");
+            assert!(lines[1].contains("\"O\""), "{stdout}");
+            assert!(!stderr.contains("dropped"), "{stderr}");
+        }
+    }
+}

@@ -9,8 +9,11 @@
 //!
 //! `cast` in the reference only re-labels the value (and widens an int to a long);
 //! a value of another type then fails further down. Here a numeric value is
-//! converted to the numeric target, a value already of the target type passes, and
-//! anything else becomes null.
+//! converted to the numeric target, a value already of the target type passes, a
+//! value becomes a string through its Java text, and anything else passes as it is
+//! (`cast('x', 'int')` stays the string `x`, as in the reference), so that the
+//! operator that then meets it fails the event (`eval::check_operands`) where the
+//! reference's throws.
 
 use super::{arity, f, ScalarFn};
 use crate::value::Value;
@@ -104,7 +107,7 @@ pub fn cast_to(v: &Value, ty: AttrType) -> Value {
         (v, t) if v.ty() == Some(t) => v.clone(),
         (v, t) if t.is_numeric() && v.as_f64().is_some() => convert_to(v, t),
         (v, AttrType::String) if !matches!(v, Value::Null) => Value::string(&java_string(v)),
-        _ => Value::Null,
+        (v, _) => v.clone(),
     }
 }
 
@@ -161,7 +164,8 @@ mod tests {
     fn cast_relabels() {
         assert_eq!(cast_to(&Value::Int(3), AttrType::Long), Value::Long(3));
         assert_eq!(cast_to(&Value::Double(100.3), AttrType::Double), Value::Double(100.3));
-        assert_eq!(cast_to(&Value::Bool(true), AttrType::Double), Value::Null);
+        assert_eq!(cast_to(&Value::Bool(true), AttrType::Double), Value::Bool(true));
+        assert_eq!(cast_to(&Value::string("5"), AttrType::Int), Value::string("5"));
         assert_eq!(cast_to(&Value::Bool(true), AttrType::Bool), Value::Bool(true));
     }
 

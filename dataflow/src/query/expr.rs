@@ -7,8 +7,41 @@
 use crate::relation::Relations;
 use crate::value::{Row, Value};
 use sluice_frontend::ast::{BinaryOp, UnaryOp};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+
+thread_local! {
+    /// The first error raised while the current event was processed on this
+    /// thread (see [`raise`]); the runtime clears it before an event and reads it
+    /// after (`runtime::fault`).
+    static EVENT_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Notes that processing the current event failed with `message`, where the
+/// reference throws (a function's error, a value of the wrong type under an
+/// operator): the value in hand becomes null and processing goes on, and the
+/// runtime then drops what the event produced and logs it, or sends it to the
+/// stream's fault stream (`@OnError(action='STREAM')`). Only the first error of
+/// an event is kept.
+pub fn raise(message: impl FnOnce() -> String) {
+    EVENT_ERROR.with(|e| {
+        let mut e = e.borrow_mut();
+        if e.is_none() {
+            *e = Some(message());
+        }
+    });
+}
+
+/// Whether an error was [`raise`]d and not yet taken.
+pub fn has_error() -> bool {
+    EVENT_ERROR.with(|e| e.borrow().is_some())
+}
+
+/// Takes the error [`raise`]d since the last call, if any.
+pub fn take_error() -> Option<String> {
+    EVENT_ERROR.with(|e| e.borrow_mut().take())
+}
 
 /// What an expression may read besides its row: the event's timestamp, the clock,
 /// the app's tables and windows (for `in T`) and the table row being probed.
@@ -86,15 +119,19 @@ impl std::fmt::Debug for CExpr {
 }
 
 impl CExpr {
-    /// Evaluates over `row`. Function errors yield null (the reference logs them and
-    /// carries on).
+    /// Evaluates over `row`. A function's error, or an operand of the wrong type
+    /// (a `cast` that only relabelled a value, as the reference's does), yields
+    /// null and is [`raise`]d: the reference throws there, failing the event.
     pub fn eval(&self, row: &[Value], env: &Env) -> Value {
         match self {
             CExpr::Const(v) => v.clone(),
             CExpr::Col(i) => row.get(*i).cloned().unwrap_or(Value::Null),
             CExpr::Call(f, args) => {
                 let values: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect();
-                f(&values, env).unwrap_or(Value::Null)
+                f(&values, env).unwrap_or_else(|e| {
+                    raise(|| e);
+                    Value::Null
+                })
             }
             CExpr::Unary(UnaryOp::Not, e) => crate::eval::not(&e.eval(row, env)),
             CExpr::Unary(UnaryOp::Neg, e) => crate::eval::neg(&e.eval(row, env)),
@@ -110,7 +147,11 @@ impl CExpr {
                 }
                 Value::Bool(r.eval(row, env) == Value::Bool(true))
             }
-            CExpr::Binary(op, l, r) => crate::eval::binary(*op, &l.eval(row, env), &r.eval(row, env)),
+            CExpr::Binary(op, l, r) => {
+                let (l, r) = (l.eval(row, env), r.eval(row, env));
+                crate::eval::check_operands(*op, &l, &r);
+                crate::eval::binary(*op, &l, &r)
+            }
             CExpr::IsNull(e) => Value::Bool(e.eval(row, env) == Value::Null),
             CExpr::In(table, cond) => {
                 let Some(relations) = &env.relations else { return Value::Bool(false) };

@@ -8,7 +8,7 @@
 //! member's output also leaves the node by its own port (its query callback, and
 //! its target stream when it has one).
 
-use super::expr::{CExpr, Env};
+use super::expr::{has_error, take_error, CExpr, Env};
 use super::selector::{ChunkEvent, Selector};
 use crate::relation::{NamedWindowFactory, Relations, TableFactory};
 use crate::relation::{RelationRef, Verdict};
@@ -131,6 +131,12 @@ impl GroupProcessor {
     fn deliver(&mut self, member: usize, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         let mut emitted = Vec::new();
         self.members[member].on_event(input, msg, &mut emitted);
+        if has_error() {
+            // The event failed in this member: nothing of it leaves the member
+            // (no table or window write), and whoever handed the event over
+            // decides what becomes of it (`runtime/fault.rs`, or `route`).
+            return;
+        }
         self.route(member, emitted, msg, out);
     }
 
@@ -155,6 +161,15 @@ impl GroupProcessor {
                     };
                     for &(r, input) in readers {
                         self.deliver(r, input, &msg, out);
+                        if let Some(e) = take_error() {
+                            // An event of a stream inside the group failed: it is
+                            // logged and dropped there, and the readers after the
+                            // failed one do not get it, as in the reference (a
+                            // fault stream is refused for such streams, `compile`).
+                            let values: Vec<String> = msg.row.iter().map(Value::to_string).collect();
+                            eprintln!("error: {e}; the event [{}] is dropped", values.join(", "));
+                            break;
+                        }
                     }
                 }
                 MemberSink::Table(t, action) => self.apply(*t, action, &e.row, e.ts),
@@ -186,6 +201,9 @@ impl GroupProcessor {
         for &(r, input) in &window.readers {
             let mut emitted = Vec::new();
             self.members[r].on_window_output(input, self.now, chunk.clone(), window.is_batch, &mut emitted);
+            if has_error() {
+                return;
+            }
             self.route(r, emitted, cause, out);
         }
     }
@@ -286,7 +304,13 @@ impl GroupProcessor {
             row.extend(extra.map(|e| Value::String(Arc::from(e.as_str()))));
             Emit { kind: Kind::Expired, row: Arc::from(row), ts: msg.ts, port }
         };
-        match self.evaluate(&text, msg.ts) {
+        take_error();
+        let result = match (self.evaluate(&text, msg.ts), take_error()) {
+            // The reference refuses an on-demand query whose expressions fail.
+            (Ok(Some(_)), Some(e)) => Err(e),
+            (result, _) => result,
+        };
+        match result {
             Ok(None) => {}
             Ok(Some(rows)) => {
                 for r in rows {
@@ -338,10 +362,16 @@ impl Processor for GroupProcessor {
         }
         if msg.ts > self.now {
             self.advance_windows(msg.ts, msg, out);
+            if let Some(e) = take_error() {
+                eprintln!("error: {e} (as a named window's clock moved); that output is dropped");
+            }
         }
         let spec = self.spec.clone();
         for &(m, slot) in spec.external.get(input).into_iter().flatten() {
             self.deliver(m, slot, msg, out);
+            if has_error() {
+                break;
+            }
         }
     }
 
@@ -351,6 +381,9 @@ impl Processor for GroupProcessor {
         for m in 0..self.members.len() {
             let mut emitted = Vec::new();
             self.members[m].on_tick(ts, &mut emitted);
+            if has_error() {
+                return;
+            }
             self.route(m, emitted, &tick, out);
         }
     }

@@ -9,10 +9,12 @@
 //! * [`deadlines`]: the next clock deadline of each of many keyed processors.
 //! * [`instances`]: the processors of one node on one worker, and its clock advances.
 //! * [`execute`]: runs a graph over a finite input (files, golden cases).
+//! * [`fault`]: what happens to an event whose processing fails (`@OnError`).
 
 pub mod build;
 pub mod deadlines;
 pub mod execute;
+pub mod fault;
 pub mod graph;
 pub mod instances;
 pub mod message;

@@ -115,7 +115,9 @@ impl Window for ExternalTimeBatch {
         (self.timeout > 0 && self.end_time.is_some()).then_some(self.last_scheduled)
     }
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
-        let t = (self.ts)(&ev.row).as_i64().unwrap_or(ev.ts);
+        let Some(t) = (self.ts)(&ev.row).as_i64() else {
+            return super::null_timestamp("externalTimeBatch");
+        };
         if self.end_time.is_none() {
             let end = match &self.start {
                 StartTime::None => {

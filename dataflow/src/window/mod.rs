@@ -87,6 +87,13 @@ pub fn more_due(before: Option<i64>, after: Option<i64>, now: i64) -> bool {
     after.is_some_and(|d| d <= now) && after != before
 }
 
+/// An external-time window met an event whose timestamp attribute is null: the
+/// reference's window fails on it (a `NullPointerException`), so the event fails
+/// ([`crate::query::expr::raise`]) and the window does not take it.
+fn null_timestamp(window: &str) {
+    crate::query::expr::raise(|| format!("{window}(): the event's timestamp attribute is null"));
+}
+
 /// The rows of some held events.
 fn rows<'a>(events: impl IntoIterator<Item = &'a StreamEvent>) -> Vec<Row> {
     events.into_iter().map(|e| e.row.clone()).collect()

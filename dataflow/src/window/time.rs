@@ -39,7 +39,10 @@ impl Window for Time {
     }
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
         let t = match &self.at {
-            Some(f) => f(&ev.row).as_i64().unwrap_or(ev.ts),
+            Some(f) => match f(&ev.row).as_i64() {
+                Some(t) => t,
+                None => return super::null_timestamp("externalTime"),
+            },
             None => ev.ts,
         };
         self.expire(t, out);

@@ -25,8 +25,15 @@ impl Parser {
         let start = annotations.first().map_or(self.peek().span, |a| a.span);
         self.expect_kw("define", "")?;
         if self.eat_kw("stream") {
+            if self.is_sym("!") {
+                return Err(Diagnostic::error(
+                    self.peek().span,
+                    "fault streams cannot be defined with `define stream`: @OnError(action='STREAM') on the stream \
+                     defines its fault stream",
+                ));
+            }
             let name = self.ident("a stream name")?;
-            return self.stream_def(annotations, name, start);
+            return self.stream_def(annotations, name, false, start);
         }
         if self.eat_kw("table") {
             let name = self.ident("a table name")?;
@@ -70,9 +77,15 @@ impl Parser {
     }
 
     /// The attribute list of a stream (or source/sink) named `name`, in either spelling.
-    fn stream_def(&mut self, annotations: Vec<Annotation>, name: Ident, start: Span) -> PResult<Definition> {
+    fn stream_def(
+        &mut self,
+        annotations: Vec<Annotation>,
+        name: Ident,
+        fault: bool,
+        start: Span,
+    ) -> PResult<Definition> {
         let attributes = self.attribute_list()?;
-        Ok(Definition::Stream(StreamDef { annotations, name, attributes, span: start.to(self.prev_span()) }))
+        Ok(Definition::Stream(StreamDef { annotations, name, fault, attributes, span: start.to(self.prev_span()) }))
     }
 
     /// The attribute list of a table named `name`, in either spelling.
@@ -252,16 +265,21 @@ impl Parser {
                 annotations.push(Annotation { name: kind.into(), elements: vec![element], span: shortcut_span });
             }
             self.advance();
+            let fault = shortcut.is_none() && self.eat_sym("!");
             let name = self.ident("a stream name")?;
             if self.is_kw("with") {
-                let options = self.with_options()?;
-                annotations.push(options_to_annotation(
-                    "store",
-                    options,
-                    Span::new(name.span.start, self.prev_span().end),
-                ));
+                let mut options = self.with_options()?;
+                let on_error = on_error_annotation(&mut options);
+                if !options.is_empty() || on_error.is_none() {
+                    annotations.push(options_to_annotation(
+                        "store",
+                        options,
+                        Span::new(name.span.start, self.prev_span().end),
+                    ));
+                }
+                annotations.extend(on_error);
             }
-            return self.stream_def(annotations, name, start);
+            return self.stream_def(annotations, name, fault, start);
         }
         if self.is_kw("source") || self.is_kw("sink") {
             let kind = if self.is_kw("source") { "source" } else { "sink" };
@@ -270,7 +288,7 @@ impl Parser {
             let with_start = self.peek().span;
             let options = if self.is_kw("with") { self.with_options()? } else { Vec::new() };
             annotations.push(options_to_annotation(kind, options, with_start.to(self.prev_span())));
-            return self.stream_def(annotations, name, start);
+            return self.stream_def(annotations, name, false, start);
         }
         if self.eat_kw("table") {
             let global = self.eat_kw("global");
@@ -401,6 +419,15 @@ impl Parser {
         self.expect_sym(")", "to close WITH (…)")?;
         Ok(options)
     }
+}
+
+/// Takes Macrometa's `OnError.action = '…'` out of a stream's `WITH` options as
+/// the `@OnError(action = '…')` annotation the classic spelling writes.
+fn on_error_annotation(options: &mut Vec<WithOption>) -> Option<Annotation> {
+    let at = options.iter().position(|o| o.key.eq_ignore_ascii_case("OnError.action"))?;
+    let o = options.remove(at);
+    let element = AnnotationElement::Property { key: Some("action".into()), value: o.value, span: o.span };
+    Some(Annotation { name: "OnError".into(), elements: vec![element], span: o.span })
 }
 
 /// Turns `WITH` options into the annotation the classic spelling writes:

@@ -7,6 +7,8 @@ use std::fmt::Write;
 /// A definition in the classic spelling.
 pub(crate) fn definition(d: &Definition) -> String {
     match d {
+        // The classic spelling cannot declare a fault stream; Macrometa's can.
+        Definition::Stream(s) if s.fault => super::macrometa::definition(d),
         Definition::Stream(s) => {
             format!(
                 "{}define stream {} {}",

@@ -24,8 +24,9 @@ pub(crate) fn definition(d: &Definition) -> String {
                 }
             }
             format!(
-                "{}CREATE STREAM {} {}",
+                "{}CREATE STREAM {}{} {}",
                 annotations(&s.annotations, ""),
+                if s.fault { "!" } else { "" },
                 name(&s.name.name),
                 attributes(&s.attributes)
             )

@@ -70,11 +70,13 @@ fn options(a: &Annotation) -> Vec<ConnectorOption> {
 impl Analyzer {
     /// A stream's annotations: each `@source`/`@sink` becomes a plan when its
     /// transport and mapper are built; `@OnError` is checked.
-    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) {
+    /// Returns whether the stream has `@OnError(action='STREAM')` (a fault stream).
+    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) -> bool {
+        let mut fault_stream = false;
         for a in annotations {
             let kind = a.name.to_ascii_lowercase();
             if kind == "onerror" {
-                self.on_error(a);
+                fault_stream |= self.on_error(a);
                 continue;
             }
             let direction = match kind.as_str() {
@@ -90,6 +92,7 @@ impl Analyzer {
                 Direction::Sink => self.sinks.push(SinkPlan { stream, transport, mapper }),
             }
         }
+        fault_stream
     }
 
     /// The transport of a `@source`/`@sink`, if it is built and has its mandatory options.
@@ -202,16 +205,26 @@ impl Analyzer {
         out
     }
 
-    /// `@OnError(action='LOG')` is what Sluice does with an event whose processing
-    /// fails (it reports the error and drops the event); `STREAM` is not built.
-    pub(super) fn on_error(&mut self, a: &Annotation) {
+    /// `@OnError(action='LOG')` (the default: an event whose processing fails is
+    /// reported and dropped) or `STREAM` (it goes to the fault stream `!S`, with
+    /// `_error`); returns whether it is `STREAM`. `STORE` (the reference's error
+    /// store) is not built.
+    pub(super) fn on_error(&mut self, a: &Annotation) -> bool {
         match a.property("action") {
-            Some(action) if action.eq_ignore_ascii_case("LOG") => {}
-            Some(action) if action.eq_ignore_ascii_case("STREAM") => {
-                self.not_built(a.span, "@OnError(action='STREAM'): fault streams")
+            Some(action) if action.eq_ignore_ascii_case("LOG") => false,
+            Some(action) if action.eq_ignore_ascii_case("STREAM") => true,
+            Some(action) if action.eq_ignore_ascii_case("STORE") => {
+                self.not_built(a.span, "@OnError(action='STORE'): an error store");
+                false
             }
-            Some(action) => self.error(a.span, format!("@OnError action '{action}' is not one of LOG, STREAM")),
-            None => self.error(a.span, "@OnError needs an `action` (LOG or STREAM)"),
+            Some(action) => {
+                self.error(a.span, format!("@OnError action '{action}' is not one of LOG, STREAM, STORE"));
+                false
+            }
+            None => {
+                self.error(a.span, "@OnError needs an `action` (LOG or STREAM)");
+                false
+            }
         }
     }
 }

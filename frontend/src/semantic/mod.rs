@@ -7,6 +7,7 @@
 //! each at the span of the offending node.
 
 mod expr;
+mod faults;
 pub mod functions;
 pub mod io;
 mod query;
@@ -92,6 +93,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
             partitions.push(p);
         }
     }
+    a.check_fault_streams(app, &queries, &partitions);
     let errors: Vec<Diagnostic> = a.diags.iter().filter(|d| d.is_error()).cloned().collect();
     if !errors.is_empty() {
         return Err(errors);
@@ -292,14 +294,23 @@ impl Analyzer {
                 self.heartbeat = self.playback_heartbeat(a);
             }
         }
+        let mut fault_defs = Vec::new();
         for element in &app.elements {
             let Element::Definition(d) = element else {
                 continue;
             };
             match d {
+                Definition::Stream(s) if s.fault => fault_defs.push(s),
                 Definition::Stream(s) => {
                     let schema = self.schema_of(&s.attributes);
-                    self.io_annotations(&s.name.name, &s.annotations);
+                    let fault_stream = self.io_annotations(&s.name.name, &s.annotations);
+                    if fault_stream {
+                        // `@OnError(action='STREAM')` defines `!S`: S's attributes and `_error`.
+                        let mut fault = schema.clone();
+                        fault.attrs.push(("_error".into(), AttrType::Object));
+                        let name = Ident::new(format!("!{}", s.name.name), s.name.span);
+                        self.define(&name, EntryKind::Stream, fault, false);
+                    }
                     self.define(&s.name, EntryKind::Stream, schema, true);
                 }
                 Definition::Table(t) => {
@@ -375,6 +386,33 @@ impl Analyzer {
                     _ => self.error(ix.table.span, format!("'{}' is not a defined table", ix.table.name)),
                 }
             }
+        }
+        for s in fault_defs {
+            self.fault_stream_declaration(s);
+        }
+    }
+
+    /// Macrometa's `CREATE STREAM !S (…)`: it declares the fault stream that
+    /// `@OnError(action='STREAM')` on `S` defines, so it must spell the same
+    /// attributes (S's and `_error object`) and take no options.
+    fn fault_stream_declaration(&mut self, s: &StreamDef) {
+        let schema = self.schema_of(&s.attributes);
+        let fault = format!("!{}", s.name.name);
+        let Some(existing) = self.catalog.get(&fault).map(|e| e.schema.clone()) else {
+            let why = match self.catalog.get(&s.name.name) {
+                Some(_) => {
+                    format!("stream '{}' needs @OnError(action='STREAM') (OnError.action = 'stream')", s.name.name)
+                }
+                None => format!("stream '{}' is not defined", s.name.name),
+            };
+            self.error(s.name.span, format!("fault stream '{fault}' cannot be declared: {why}"));
+            return;
+        };
+        if existing != schema {
+            self.error(s.span, format!("fault stream '{fault}' is {}, not {}", existing.describe(), schema.describe()));
+        }
+        if let Some(a) = s.annotations.first() {
+            self.not_built(a.span, format!("options on the fault stream '{fault}'"));
         }
     }
 

@@ -162,16 +162,18 @@ impl Analyzer {
                 }
             }
         } else {
-            if s.fault {
-                self.not_built(s.span, format!("fault stream '!{}'", s.stream.name));
-            }
-            match self.catalog.get(&s.stream.name) {
-                Some(e) => {
-                    let mut schema = e.schema.clone();
-                    if s.fault {
-                        schema.attrs.push(("_error".into(), AttrType::Object));
-                    }
-                    (e.kind, schema)
+            let looked_up = if s.fault { format!("!{}", s.stream.name) } else { s.stream.name.clone() };
+            match self.catalog.get(&looked_up) {
+                Some(e) => (e.kind, e.schema.clone()),
+                None if s.fault && self.catalog.get(&s.stream.name).is_some() => {
+                    self.error(
+                        s.span,
+                        format!(
+                            "fault stream '!{0}' is not defined: stream '{0}' needs @OnError(action='STREAM')",
+                            s.stream.name
+                        ),
+                    );
+                    return None;
                 }
                 None => {
                     let hint =
@@ -249,7 +251,11 @@ impl Analyzer {
             );
         }
         // Inner streams are named `#S` in the plan, apart from app streams.
-        let name = if s.inner { format!("#{}", s.stream.name) } else { s.stream.name.clone() };
+        let name = match (s.inner, s.fault) {
+            (true, _) => format!("#{}", s.stream.name),
+            (_, true) => format!("!{}", s.stream.name),
+            _ => s.stream.name.clone(),
+        };
         Some((SingleInputPlan { name, kind, schema, handlers }, scope))
     }
 
@@ -360,7 +366,7 @@ impl Analyzer {
         inner: Option<&Vec<(String, Schema)>>,
     ) -> Option<(SingleInputPlan, Scope)> {
         // Tables, windows and aggregations may be joined.
-        let entry = if s.inner { None } else { self.catalog.get(&s.stream.name).cloned() };
+        let entry = if s.inner || s.fault { None } else { self.catalog.get(&s.stream.name).cloned() };
         if let Some(e) = &entry {
             if e.kind != EntryKind::Stream {
                 let scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &e.schema);
@@ -445,13 +451,14 @@ impl Analyzer {
         events: &mut Vec<PatternEventPlan>,
         inner: Option<&Vec<(String, Schema)>>,
     ) -> Option<usize> {
+        let prefix = if s.input.fault { "!" } else { "" };
         let schema = if s.input.inner {
             inner.and_then(|v| v.iter().find(|(n, _)| *n == s.input.stream.name)).map(|(_, sc)| sc.clone())
         } else {
-            self.catalog.get(&s.input.stream.name).map(|e| e.schema.clone())
+            self.catalog.get(&format!("{prefix}{}", s.input.stream.name)).map(|e| e.schema.clone())
         };
         let Some(schema) = schema else {
-            self.error(s.input.stream.span, format!("stream '{}' is not defined", s.input.stream.name));
+            self.error(s.input.stream.span, format!("stream '{prefix}{}' is not defined", s.input.stream.name));
             return None;
         };
         let name = s.alias.as_ref().map_or(s.input.stream.name.clone(), |a| a.name.clone());
@@ -467,7 +474,11 @@ impl Analyzer {
             }
         }
         scope.current = None;
-        let stream = if s.input.inner { format!("#{}", s.input.stream.name) } else { s.input.stream.name.clone() };
+        let stream = if s.input.inner {
+            format!("#{}", s.input.stream.name)
+        } else {
+            format!("{prefix}{}", s.input.stream.name)
+        };
         events.push(PatternEventPlan { stream, schema, filters });
         Some(current)
     }
