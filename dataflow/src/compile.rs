@@ -44,8 +44,17 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         attribute_names.insert(name.to_string(), schema.names());
     }
     let relations = RelationSet::of(plan)?;
-    let mut compiled: Vec<CompiledQuery> =
-        plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
+    // Each aggregation's feeder comes first: the reference subscribes an
+    // aggregation to its stream when it is defined, before any query.
+    let mut compiled: Vec<CompiledQuery> = plan
+        .aggregations
+        .iter()
+        .enumerate()
+        .map(|(i, a)| aggregation_feeder(i, a, &stream_ids))
+        .collect::<Result<_, _>>()?;
+    for q in &plan.queries {
+        compiled.push(compile_query(q, &stream_ids, &relations)?);
+    }
     // Partitions that use tables or named windows: their queries join the
     // relations' groups as members with an instance per key (`query/keyed.rs`),
     // numbered right after the top-level queries.
@@ -124,6 +133,8 @@ struct RelationSet {
     windows: Vec<NamedWindowFactory>,
     /// Per named window: which events readers get, and whether it is a batch window.
     window_output: Vec<(Forward, bool)>,
+    /// The named aggregations.
+    aggregations: Vec<Arc<crate::aggregation::AggregationSpec>>,
 }
 
 impl RelationSet {
@@ -137,12 +148,23 @@ impl RelationSet {
             windows.push(factory);
             window_output.push((forward_of(w.output), is_batch));
         }
-        Ok(RelationSet { names: relation_names(plan), tables, windows, window_output })
+        let aggregations = plan
+            .aggregations
+            .iter()
+            .map(|a| crate::compile_aggregation::aggregation_spec(a).map(Arc::new))
+            .collect::<Result<_, String>>()?;
+        Ok(RelationSet { names: relation_names(plan), tables, windows, window_output, aggregations })
     }
 
     /// No relations (what a partition's groups hold).
     fn none() -> RelationSet {
-        RelationSet { names: HashMap::new(), tables: Vec::new(), windows: Vec::new(), window_output: Vec::new() }
+        RelationSet {
+            names: HashMap::new(),
+            tables: Vec::new(),
+            windows: Vec::new(),
+            window_output: Vec::new(),
+            aggregations: Vec::new(),
+        }
     }
 
     fn table(&self, name: &str, what: &str) -> Result<usize, String> {
@@ -164,7 +186,8 @@ impl RelationSet {
 pub fn relation_names(plan: &AppPlan) -> HashMap<String, RelationRef> {
     let tables = plan.tables.iter().enumerate().map(|(i, t)| (t.name.clone(), RelationRef::Table(i)));
     let windows = plan.windows.iter().enumerate().map(|(i, w)| (w.name.clone(), RelationRef::Window(i)));
-    tables.chain(windows).collect()
+    let aggregations = plan.aggregations.iter().enumerate().map(|(i, a)| (a.name.clone(), RelationRef::Aggregation(i)));
+    tables.chain(windows).chain(aggregations).collect()
 }
 
 /// Checks and compiles an on-demand query against `plan`; errors are rendered
@@ -388,6 +411,7 @@ fn group_node_with(
         tables: relations.tables.clone(),
         window_factories: relations.windows.clone(),
         windows,
+        aggregations: relations.aggregations.clone(),
         names: relations.names.clone(),
         plan: plan.clone(),
         owned,
@@ -564,6 +588,27 @@ fn compile_query(
     })
 }
 
+/// The member that feeds aggregation number `index` with its stream's events.
+fn aggregation_feeder(
+    index: usize,
+    plan: &sluice_frontend::logical::AggregationPlan,
+    ids: &HashMap<String, StreamId>,
+) -> Result<CompiledQuery, String> {
+    let stream =
+        *ids.get(&plan.stream).ok_or(format!("aggregation '{}': unknown stream '{}'", plan.name, plan.stream))?;
+    let make: MemberFactory =
+        Arc::new(move |r| Box::new(crate::aggregation::Feed::new(index, r)) as Box<dyn Processor>);
+    Ok(CompiledQuery {
+        name: format!("#aggregation:{}", plan.name),
+        inputs: vec![InputRef::Stream(stream)],
+        output: QueryOutput::Nothing,
+        forward: Forward::Current,
+        stateless: false,
+        touches: vec![plan.name.clone()],
+        make,
+    })
+}
+
 /// The compiled delete/update/upsert of a query whose output is a table action.
 fn table_action(query: &QueryPlan) -> Result<TableAction, String> {
     let OutputPlan::TableAction { action, on, set, .. } = &query.output else {
@@ -593,6 +638,8 @@ pub struct OnDemand {
     pub selector: Arc<SelectorSpec>,
     /// For a writing query: the table and what is done to it with each selected row.
     pub sink: Option<(usize, Arc<TableAction>)>,
+    /// Reading an aggregation: `within` and `per`.
+    pub within: Option<(Vec<CExpr>, CExpr)>,
 }
 
 /// Compiles a checked on-demand query (see `sluice_frontend::analyze_on_demand`).
@@ -603,11 +650,18 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
     };
     let source = *names.get(&input.name).ok_or(format!("{what}: '{}' is not a table or window", input.name))?;
     let mut filters = Vec::new();
+    let mut within = None;
     for h in &input.handlers {
         match h {
             HandlerPlan::Filter(e) => filters.push(compile_expr(e)?),
+            HandlerPlan::Within { range, per } => {
+                within = Some((range.iter().map(compile_expr).collect::<Result<_, _>>()?, compile_expr(per)?));
+            }
             _ => return Err(format!("{what}: only `on` conditions may follow the table")),
         }
+    }
+    if matches!(source, RelationRef::Aggregation(_)) != within.is_some() {
+        return Err(format!("{what}: `within … per …` reads an aggregation, and only that"));
     }
     let table_of = |name: &str| match names.get(name) {
         Some(RelationRef::Table(t)) => Ok(*t),
@@ -622,7 +676,7 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
         OutputPlan::TableAction { table, .. } => Some((table_of(table)?, Arc::new(table_action(query)?))),
     };
     let selector = selector_spec(query, OutputEventType::Current, &[0], what)?;
-    Ok(OnDemand { source, filters, selector: Arc::new(selector), sink })
+    Ok(OnDemand { source, filters, selector: Arc::new(selector), sink, within })
 }
 
 /// Calls `f` on every expression of a query.
@@ -633,6 +687,10 @@ fn visit_query_exprs(query: &QueryPlan, f: &mut dyn FnMut(&TypedExpr)) {
                 HandlerPlan::Filter(e) => f(e),
                 HandlerPlan::Window { args, .. } | HandlerPlan::StreamFunction { args, .. } => {
                     args.iter().for_each(&mut *f)
+                }
+                HandlerPlan::Within { range, per } => {
+                    range.iter().for_each(&mut *f);
+                    f(per);
                 }
             }
         }
@@ -706,7 +764,9 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                 input.name
             ))
         }
-        EntryKind::Aggregation => return Err(format!("{what}: reading named aggregations is not built yet")),
+        EntryKind::Aggregation => {
+            return Err(format!("{what}: an aggregation is read by joins (`within … per …`) and on-demand queries"))
+        }
     };
     let mut pre = Vec::new();
     let mut post_filters = Vec::new();
@@ -750,6 +810,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }
+            HandlerPlan::Within { .. } => return Err(format!("{what}: `within … per …` reads an aggregation")),
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
@@ -764,8 +825,21 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
 
 fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
     let QueryCx { query, ids, rel, what, events, rate } = *cx;
-    if join.aggregation {
-        return Err(format!("{what}: joins with named aggregations are not built yet"));
+    if join.right.kind == EntryKind::Aggregation {
+        let Some(RelationRef::Aggregation(a)) = rel.names.get(&join.right.name).copied() else {
+            return Err(format!("{what}: '{}' is not an aggregation", join.right.name));
+        };
+        touches.push(join.right.name.clone());
+        let offsets = [0, join.left.schema.len()];
+        let selector = selector_spec(query, events, &offsets, what)?;
+        let expired = events != OutputEventType::Current;
+        let spec = crate::compile_aggregation::join_spec(join, a, selector, rate, expired, what)?;
+        let spec = Arc::new(spec);
+        let make: MemberFactory = Arc::new(move |r| {
+            Box::new(crate::aggregation::join::AggregationJoin::new(spec.clone(), r)) as Box<dyn Processor>
+        });
+        let input = InputRef::Stream(stream_id(&join.left, ids, what)?);
+        return Ok((vec![input, InputRef::Nothing], make, false));
     }
     let offsets = [0, join.left.schema.len()];
     let mut sides = Vec::new();
@@ -782,7 +856,9 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
                 let w = rel.window(&side.name, what)?;
                 (InputRef::Window(w), Some(RelationRef::Window(w)))
             }
-            EntryKind::Aggregation => return Err(format!("{what}: joins with named aggregations are not built yet")),
+            EntryKind::Aggregation => {
+                return Err(format!("{what}: a join with the aggregation on the left is not built yet"))
+            }
         };
         inputs.push(input);
         let mut filters = Vec::new();

@@ -7,8 +7,10 @@
 //! * [`compile`] and [`app`]: from a logical plan to a runnable app.
 
 pub mod aggregate;
+pub mod aggregation;
 pub mod app;
 pub mod compile;
+mod compile_aggregation;
 pub mod eval;
 pub mod functions;
 pub mod query;

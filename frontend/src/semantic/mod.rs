@@ -107,6 +107,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         catalog: a.catalog,
         tables: a.tables,
         windows: a.windows,
+        aggregations: a.aggregations,
         queries,
         partitions,
         triggers: a.triggers,
@@ -114,6 +115,14 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         sinks: a.sinks,
         warnings: a.diags,
     })
+}
+
+/// The granularity a duration names (`sec`, `minutes`, `hours`, …): 0 sec, 1 min,
+/// 2 hour, 3 day, 4 month, 5 year.
+pub fn granularity(word: &str) -> Option<usize> {
+    const ORDER: [&str; 6] = ["sec", "min", "hour", "day", "month", "year"];
+    let w = word.trim().to_ascii_lowercase();
+    ORDER.iter().position(|u| w.starts_with(u) || (*u == "sec" && w.starts_with("second")))
 }
 
 /// Checks an on-demand query (from [`crate::parser::parse_on_demand`]) against a
@@ -130,8 +139,10 @@ pub fn analyze_on_demand(
         _ => None,
     };
     match source.and_then(|s| a.catalog.get(&s.stream.name).map(|e| (s, e.kind))) {
-        Some((_, EntryKind::Table | EntryKind::Window)) => {}
-        Some((s, _)) => a.error(s.stream.span, format!("'{}' is not a table or named window", s.stream.name)),
+        Some((_, EntryKind::Table | EntryKind::Window | EntryKind::Aggregation)) => {}
+        Some((s, _)) => {
+            a.error(s.stream.span, format!("'{}' is not a table, named window or aggregation", s.stream.name))
+        }
         None => {
             if let Some(s) = source {
                 a.error(s.stream.span, format!("'{}' is not defined", s.stream.name));
@@ -169,6 +180,7 @@ pub(crate) struct Analyzer {
     pub(crate) catalog: Catalog,
     tables: Vec<TablePlan>,
     windows: Vec<NamedWindowPlan>,
+    aggregations: Vec<AggregationPlan>,
     pub(crate) diags: Vec<Diagnostic>,
     query_count: usize,
     pub(crate) functions: Option<functions::FunctionLookup>,
@@ -191,6 +203,7 @@ impl Analyzer {
             catalog,
             tables: Vec::new(),
             windows: Vec::new(),
+            aggregations: Vec::new(),
             diags: Vec::new(),
             query_count: 0,
             functions,
@@ -438,45 +451,52 @@ impl Analyzer {
             return;
         };
         let scope = expr::Scope::single(&entry.name, None, &entry.schema);
+        let mut filters = Vec::new();
         for h in &agg.input.handlers {
-            if let StreamHandler::Filter(f) = h {
-                self.condition(f, &scope);
+            match h {
+                StreamHandler::Filter(f) => filters.push(self.condition(f, &scope)),
+                StreamHandler::Window(w) | StreamHandler::Function(w) => {
+                    self.not_built(w.span, "a window or stream function before an aggregation")
+                }
+                StreamHandler::Within { span, .. } => self.error(*span, "`within` is not allowed here"),
             }
         }
         let mut ctx = expr::Ctx::aggregating();
+        ctx.input_len = entry.schema.len();
         let mut schema = Schema::default();
+        schema.attrs.push(("AGG_TIMESTAMP".to_string(), AttrType::Long));
+        let mut projection = Vec::new();
         if let Some(items) = &agg.selector.items {
             for item in items {
                 let te = self.typed(&item.expr, &scope, &mut ctx);
                 let name = item.alias.as_ref().map(|a| a.name.clone()).or_else(|| expr::plain_name(&item.expr));
-                schema.attrs.push((name.unwrap_or_default(), te.ty));
+                let name = name.unwrap_or_default();
+                schema.attrs.push((name.clone(), te.ty));
+                projection.push((name, te));
             }
         } else {
-            schema = entry.schema.clone();
+            for (i, (name, ty)) in entry.schema.attrs.iter().enumerate() {
+                schema.attrs.push((name.clone(), *ty));
+                let kind = TypedExprKind::Attribute { input: 0, position: i };
+                projection.push((name.clone(), TypedExpr { kind, ty: *ty, span: agg.span }));
+            }
         }
-        for g in &agg.selector.group_by {
-            self.typed(g, &scope, &mut expr::Ctx::plain());
-        }
-        if let Some(by) = &agg.aggregate_by {
+        let group_by: Vec<TypedExpr> =
+            agg.selector.group_by.iter().map(|g| self.typed(g, &scope, &mut expr::Ctx::plain())).collect();
+        let timestamp = agg.aggregate_by.as_ref().map(|by| {
             let te = self.typed(by, &scope, &mut expr::Ctx::plain());
             if te.ty != AttrType::Long && te.ty != AttrType::String {
                 self.error(by.span, format!("`aggregate by` needs a long (or string) timestamp, found {}", te.ty));
             }
-        }
+            te
+        });
         let durations: Vec<&Ident> = match &agg.durations {
             AggregationDurations::Range(a, b) => vec![a, b],
             AggregationDurations::List(l) => l.iter().collect(),
         };
-        const ORDER: [&str; 6] = ["sec", "min", "hour", "day", "month", "year"];
-        let unit = |w: &str| -> Option<usize> {
-            let w = w.to_ascii_lowercase();
-            ORDER.iter().position(|u| {
-                w.starts_with(u) || (*u == "sec" && w.starts_with("second")) || (*u == "min" && w.starts_with("minute"))
-            })
-        };
         let mut granularities: Vec<usize> = Vec::new();
         for d in &durations {
-            match unit(&d.name) {
+            match granularity(&d.name) {
                 Some(u) => granularities.push(u),
                 None => self.error(
                     d.span,
@@ -487,11 +507,18 @@ impl Analyzer {
         if let (AggregationDurations::Range(..), [from, to]) = (&agg.durations, granularities.as_slice()) {
             granularities = (*from..=*to).collect();
         }
+        granularities.sort_unstable();
+        granularities.dedup();
+        for a in &agg.annotations {
+            if a.name.eq_ignore_ascii_case("store") || a.name.eq_ignore_ascii_case("partitionById") {
+                self.not_built(a.span, format!("@{} on an aggregation", a.name));
+            }
+        }
         for purge in agg.annotations.iter().filter(|a| a.name.eq_ignore_ascii_case("purge")) {
             for retention in purge.nested("retentionPeriod") {
                 for e in &retention.elements {
                     if let AnnotationElement::Property { key: Some(k), span, .. } = e {
-                        if !unit(k).is_some_and(|u| granularities.contains(&u)) {
+                        if !granularity(k).is_some_and(|u| granularities.contains(&u)) {
                             self.error(
                                 *span,
                                 format!(
@@ -503,8 +530,24 @@ impl Analyzer {
                     }
                 }
             }
+            // Purging is off only when `enable` is false.
+            if purge.property("enable").is_none_or(|v| !v.eq_ignore_ascii_case("false")) {
+                self.not_built(purge.span, "purging an aggregation (@purge)");
+            }
         }
-        self.define(&agg.name, EntryKind::Aggregation, schema, true);
+        let aggregates = ctx.aggregates.unwrap_or_default();
+        self.define(&agg.name, EntryKind::Aggregation, schema.clone(), true);
+        self.aggregations.push(AggregationPlan {
+            name: agg.name.name.clone(),
+            stream: entry.name.clone(),
+            filters,
+            projection,
+            aggregates,
+            group_by,
+            timestamp,
+            granularities,
+            schema,
+        });
     }
 
     /// Whether a query reads a stream nobody has defined yet.

@@ -1,0 +1,105 @@
+//! Compiling named aggregations: the definition into an [`AggregationSpec`], and
+//! a join that reads one into an [`AggregationJoinSpec`]. What is not built is
+//! refused with a one-line reason.
+
+use crate::aggregation::join::AggregationJoinSpec;
+use crate::aggregation::{AggKind, AggregationSpec, ColumnSpec};
+use crate::compile::{compile_expr, compile_over};
+use crate::query::rate::RateSpec;
+use crate::query::selector::SelectorSpec;
+use sluice_frontend::ast::{AttrType, JoinKind};
+use sluice_frontend::logical::{AggregationPlan, EntryKind, HandlerPlan, JoinPlan, TypedExpr, TypedExprKind};
+use std::sync::Arc;
+
+/// Compiles `define aggregation …`.
+pub(crate) fn aggregation_spec(plan: &AggregationPlan) -> Result<AggregationSpec, String> {
+    let what = format!("aggregation '{}'", plan.name);
+    let mut columns = Vec::new();
+    for (name, e) in &plan.projection {
+        let column = match &e.kind {
+            TypedExprKind::Aggregate { index, .. } => {
+                let call = plan.aggregates.get(*index).ok_or(format!("{what}: unknown aggregate"))?;
+                let kind = AggKind::of(&call.name)
+                    .ok_or(format!("{what}: '{}' in an aggregation is not built yet", call.name))?;
+                let arg = call.args.first().map(compile_expr).transpose()?;
+                let integral = call.args.first().is_some_and(|a| matches!(a.ty, AttrType::Int | AttrType::Long));
+                ColumnSpec::Aggregate { kind, arg, integral }
+            }
+            _ if reads_aggregate(e, 0) => {
+                return Err(format!("{what}: '{name}': an expression over aggregates is not built yet"));
+            }
+            _ => ColumnSpec::Value(compile_expr(e)?),
+        };
+        columns.push(column);
+    }
+    Ok(AggregationSpec {
+        name: plan.name.clone(),
+        filters: plan.filters.iter().map(compile_expr).collect::<Result<_, _>>()?,
+        timestamp: plan.timestamp.as_ref().map(compile_expr).transpose()?,
+        group_by: plan.group_by.iter().map(compile_expr).collect::<Result<_, _>>()?,
+        columns,
+        granularities: plan.granularities.clone(),
+    })
+}
+
+/// Whether `e` reads an aggregate value (depth-bounded: the parser limits
+/// expressions to 64 levels).
+fn reads_aggregate(e: &TypedExpr, depth: usize) -> bool {
+    if depth > 256 {
+        return true;
+    }
+    match &e.kind {
+        TypedExprKind::Aggregate { .. } => true,
+        TypedExprKind::Call { args, .. } => args.iter().any(|a| reads_aggregate(a, depth + 1)),
+        TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => reads_aggregate(x, depth + 1),
+        TypedExprKind::Binary(_, l, r) => reads_aggregate(l, depth + 1) || reads_aggregate(r, depth + 1),
+        _ => false,
+    }
+}
+
+/// Compiles a join of a stream (left) with aggregation number `aggregation` (right).
+pub(crate) fn join_spec(
+    join: &JoinPlan,
+    aggregation: usize,
+    selector: SelectorSpec,
+    rate: &RateSpec,
+    expects_expired: bool,
+    what: &str,
+) -> Result<AggregationJoinSpec, String> {
+    if join.left.kind != EntryKind::Stream {
+        return Err(format!("{what}: a join of an aggregation with a {:?} is not built yet", join.left.kind));
+    }
+    if join.unidirectional.is_some() {
+        return Err(format!("{what}: `unidirectional` in a join with an aggregation is not built yet"));
+    }
+    let outer = match join.kind {
+        JoinKind::Inner => false,
+        JoinKind::LeftOuter => true,
+        _ => return Err(format!("{what}: this outer join with an aggregation is not built yet")),
+    };
+    let mut filters = Vec::new();
+    for h in &join.left.handlers {
+        match h {
+            HandlerPlan::Filter(e) => filters.push(compile_expr(e)?),
+            _ => {
+                return Err(format!(
+                    "{what}: windows and stream functions in a join with an aggregation are not built yet"
+                ))
+            }
+        }
+    }
+    let per = join.per.as_ref().ok_or(format!("{what}: a join with an aggregation needs `per`"))?;
+    let offsets = [0, join.left.schema.len()];
+    Ok(AggregationJoinSpec {
+        aggregation,
+        filters,
+        within: join.within.iter().map(|e| compile_over(e, &offsets)).collect::<Result<_, _>>()?,
+        per: compile_over(per, &offsets)?,
+        on: join.on.as_ref().map(|c| compile_over(c, &offsets)).transpose()?,
+        right_width: join.right.schema.len(),
+        outer,
+        expects_expired,
+        selector: Arc::new(selector),
+        rate: rate.clone(),
+    })
+}
