@@ -79,6 +79,11 @@ pub fn parse_pattern(text: &str) -> Result<(i64, i64), String> {
         1 => format!("{}01 00:00:00", &body[..8]),
         _ => body.replace('*', "0"),
     };
+    // A `*` outside a whole trailing `**` field (`04:05:5*`) is not a pattern.
+    let starred_chars = starred.iter().filter(|s| **s).count() * 2;
+    if body.matches('*').count() != starred_chars {
+        return Err(bad());
+    }
     let start = parse_time(&format!("{filled}{zone}")).ok_or_else(bad)?;
     let offset = match zone.trim() {
         "" => FixedOffset::east_opt(0),
@@ -124,6 +129,7 @@ mod tests {
         assert_eq!(parse_pattern("2017-06-01 09:35:** +05:30"), Ok((1_496_289_900_000, 1_496_289_960_000)));
         assert!(parse_pattern("2017-**-01 00:00:00").is_err());
         assert!(parse_pattern("yesterday").is_err());
+        assert!(parse_pattern("2017-06-01 04:05:5*").is_err());
         assert_eq!(parse_time("2017-06-01 04:05:50"), Some(1_496_289_950_000));
         assert_eq!(parse_time("2017-06-01 09:35:50 +05:30"), Some(1_496_289_950_000));
     }

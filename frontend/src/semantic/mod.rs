@@ -454,7 +454,12 @@ impl Analyzer {
         let mut filters = Vec::new();
         for h in &agg.input.handlers {
             match h {
-                StreamHandler::Filter(f) => filters.push(self.condition(f, &scope)),
+                StreamHandler::Filter(f) => {
+                    // Siddhi 5.1.7 aggregates none of the events of such an
+                    // aggregation; Sluice neither copies that nor departs from it.
+                    self.not_built(f.span, "a filter on an aggregation's stream");
+                    filters.push(self.condition(f, &scope));
+                }
                 StreamHandler::Window(w) | StreamHandler::Function(w) => {
                     self.not_built(w.span, "a window or stream function before an aggregation")
                 }
