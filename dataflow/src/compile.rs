@@ -32,6 +32,8 @@ use sluice_frontend::logical::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod aggregation;
+
 /// Compiles `plan` into a runnable app, or says what is not built yet.
 pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let mut stream_ids: HashMap<String, StreamId> = HashMap::new();
@@ -50,7 +52,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         .aggregations
         .iter()
         .enumerate()
-        .map(|(i, a)| aggregation_feeder(i, a, &stream_ids))
+        .map(|(i, a)| aggregation::feeder(i, a, &stream_ids))
         .collect::<Result<_, _>>()?;
     for q in &plan.queries {
         compiled.push(compile_query(q, &stream_ids, &relations)?);
@@ -151,7 +153,7 @@ impl RelationSet {
         let aggregations = plan
             .aggregations
             .iter()
-            .map(|a| crate::compile_aggregation::aggregation_spec(a).map(Arc::new))
+            .map(|a| aggregation::aggregation_spec(a).map(Arc::new))
             .collect::<Result<_, String>>()?;
         Ok(RelationSet { names: relation_names(plan), tables, windows, window_output, aggregations })
     }
@@ -588,27 +590,6 @@ fn compile_query(
     })
 }
 
-/// The member that feeds aggregation number `index` with its stream's events.
-fn aggregation_feeder(
-    index: usize,
-    plan: &sluice_frontend::logical::AggregationPlan,
-    ids: &HashMap<String, StreamId>,
-) -> Result<CompiledQuery, String> {
-    let stream =
-        *ids.get(&plan.stream).ok_or(format!("aggregation '{}': unknown stream '{}'", plan.name, plan.stream))?;
-    let make: MemberFactory =
-        Arc::new(move |r| Box::new(crate::aggregation::Feed::new(index, r)) as Box<dyn Processor>);
-    Ok(CompiledQuery {
-        name: format!("#aggregation:{}", plan.name),
-        inputs: vec![InputRef::Stream(stream)],
-        output: QueryOutput::Nothing,
-        forward: Forward::Current,
-        stateless: false,
-        touches: vec![plan.name.clone()],
-        make,
-    })
-}
-
 /// The compiled delete/update/upsert of a query whose output is a table action.
 fn table_action(query: &QueryPlan) -> Result<TableAction, String> {
     let OutputPlan::TableAction { action, on, set, .. } = &query.output else {
@@ -826,20 +807,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
 fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
     let QueryCx { query, ids, rel, what, events, rate } = *cx;
     if join.right.kind == EntryKind::Aggregation {
-        let Some(RelationRef::Aggregation(a)) = rel.names.get(&join.right.name).copied() else {
-            return Err(format!("{what}: '{}' is not an aggregation", join.right.name));
-        };
-        touches.push(join.right.name.clone());
-        let offsets = [0, join.left.schema.len()];
-        let selector = selector_spec(query, events, &offsets, what)?;
-        let expired = events != OutputEventType::Current;
-        let spec = crate::compile_aggregation::join_spec(join, a, selector, rate, expired, what)?;
-        let spec = Arc::new(spec);
-        let make: MemberFactory = Arc::new(move |r| {
-            Box::new(crate::aggregation::join::AggregationJoin::new(spec.clone(), r)) as Box<dyn Processor>
-        });
-        let input = InputRef::Stream(stream_id(&join.left, ids, what)?);
-        return Ok((vec![input, InputRef::Nothing], make, false));
+        return aggregation::compile_join(cx, join, touches);
     }
     let offsets = [0, join.left.schema.len()];
     let mut sides = Vec::new();

@@ -10,7 +10,6 @@ pub mod aggregate;
 pub mod aggregation;
 pub mod app;
 pub mod compile;
-mod compile_aggregation;
 pub mod eval;
 pub mod functions;
 pub mod query;

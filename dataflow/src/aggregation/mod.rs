@@ -9,6 +9,9 @@ pub mod join;
 pub mod state;
 pub mod time;
 
+#[cfg(test)]
+mod tests;
+
 use crate::query::expr::{CExpr, Env};
 use crate::relation::Relations;
 use crate::runtime::graph::{Emit, Processor};

@@ -2,17 +2,25 @@
 //! a join that reads one into an [`AggregationJoinSpec`]. What is not built is
 //! refused with a one-line reason.
 
+use super::{
+    compile_expr, compile_over, selector_spec, stream_id, Compiled, CompiledQuery, InputRef, QueryCx, QueryOutput,
+};
 use crate::aggregation::join::AggregationJoinSpec;
 use crate::aggregation::{AggKind, AggregationSpec, ColumnSpec};
-use crate::compile::{compile_expr, compile_over};
+use crate::query::group::MemberFactory;
 use crate::query::rate::RateSpec;
 use crate::query::selector::SelectorSpec;
+use crate::relation::RelationRef;
+use crate::runtime::graph::{Forward, Processor};
+use crate::runtime::message::StreamId;
+use sluice_frontend::ast::OutputEventType;
 use sluice_frontend::ast::{AttrType, JoinKind};
 use sluice_frontend::logical::{AggregationPlan, EntryKind, HandlerPlan, JoinPlan, TypedExpr, TypedExprKind};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Compiles `define aggregation …`.
-pub(crate) fn aggregation_spec(plan: &AggregationPlan) -> Result<AggregationSpec, String> {
+pub(super) fn aggregation_spec(plan: &AggregationPlan) -> Result<AggregationSpec, String> {
     let what = format!("aggregation '{}'", plan.name);
     let mut columns = Vec::new();
     for (name, e) in &plan.projection {
@@ -58,7 +66,7 @@ fn reads_aggregate(e: &TypedExpr, depth: usize) -> bool {
 }
 
 /// Compiles a join of a stream (left) with aggregation number `aggregation` (right).
-pub(crate) fn join_spec(
+fn join_spec(
     join: &JoinPlan,
     aggregation: usize,
     selector: SelectorSpec,
@@ -102,4 +110,43 @@ pub(crate) fn join_spec(
         selector: Arc::new(selector),
         rate: rate.clone(),
     })
+}
+
+/// The member that feeds aggregation number `index` with its stream's events.
+pub(super) fn feeder(
+    index: usize,
+    plan: &AggregationPlan,
+    ids: &HashMap<String, StreamId>,
+) -> Result<CompiledQuery, String> {
+    let stream =
+        *ids.get(&plan.stream).ok_or(format!("aggregation '{}': unknown stream '{}'", plan.name, plan.stream))?;
+    let make: MemberFactory =
+        Arc::new(move |r| Box::new(crate::aggregation::Feed::new(index, r)) as Box<dyn Processor>);
+    Ok(CompiledQuery {
+        name: format!("#aggregation:{}", plan.name),
+        inputs: vec![InputRef::Stream(stream)],
+        output: QueryOutput::Nothing,
+        forward: Forward::Current,
+        stateless: false,
+        touches: vec![plan.name.clone()],
+        make,
+    })
+}
+
+/// Compiles a query reading `join`, whose right side is a named aggregation.
+pub(super) fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
+    let QueryCx { query, ids, rel, what, events, rate } = *cx;
+    let Some(RelationRef::Aggregation(a)) = rel.names.get(&join.right.name).copied() else {
+        return Err(format!("{what}: '{}' is not an aggregation", join.right.name));
+    };
+    touches.push(join.right.name.clone());
+    let offsets = [0, join.left.schema.len()];
+    let selector = selector_spec(query, events, &offsets, what)?;
+    let expired = events != OutputEventType::Current;
+    let spec = Arc::new(join_spec(join, a, selector, rate, expired, what)?);
+    let make: MemberFactory = Arc::new(move |r| {
+        Box::new(crate::aggregation::join::AggregationJoin::new(spec.clone(), r)) as Box<dyn Processor>
+    });
+    let input = InputRef::Stream(stream_id(&join.left, ids, what)?);
+    Ok((vec![input, InputRef::Nothing], make, false))
 }
