@@ -63,6 +63,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let mut next_id = stream_ids.len() as StreamId;
     let mut spread = Vec::new();
     for p in &plan.partitions {
+        aggregation::refuse_in_partition(p)?;
         let mut ids = stream_ids.clone();
         for (name, _) in &p.inner {
             ids.insert(name.clone(), next_id);
