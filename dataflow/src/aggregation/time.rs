@@ -13,7 +13,8 @@ const FIXED: [i64; 4] = [1_000, 60_000, 3_600_000, 86_400_000];
 /// The start of the bucket of granularity `g` (0 sec … 5 year) holding `ts`, in GMT.
 pub fn bucket_start(ts: i64, g: usize) -> i64 {
     if let Some(width) = FIXED.get(g) {
-        return ts.div_euclid(*width) * width;
+        // Saturates at the far end of the range instead of overflowing.
+        return ts.checked_sub(ts.rem_euclid(*width)).unwrap_or(i64::MIN);
     }
     let Some(t) = Utc.timestamp_millis_opt(ts).single() else {
         return ts;
@@ -119,6 +120,8 @@ mod tests {
         assert_eq!(bucket_end(1_483_228_800_000, 5), 1_514_764_800_000);
         assert_eq!(bucket_end(1_496_275_200_000, 4), 1_498_867_200_000);
         assert_eq!(bucket_start(-1, 0), -1000);
+        assert_eq!(bucket_start(i64::MIN, 3), i64::MIN);
+        assert_eq!(bucket_start(i64::MAX, 5), i64::MAX);
     }
 
     #[test]
