@@ -408,6 +408,14 @@ impl Analyzer {
         if per.ty != AttrType::String {
             self.error(per.span, format!("`per` takes a string such as 'hours', found {}", per.ty));
         }
+        if let TypedExprKind::Literal(Literal::String(word)) = &per.kind {
+            if super::granularity(word).is_none() {
+                self.error(
+                    per.span,
+                    format!("per '{word}' is not one of seconds, minutes, hours, days, months, years"),
+                );
+            }
+        }
     }
 
     fn single_input_for_join(
