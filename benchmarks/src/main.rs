@@ -10,6 +10,10 @@
 //! 1,000 events (a live app's idle clock): it shows that a tick visits only the
 //! keys with something due, not every key.
 //!
+//! `aggregation-ingest` feeds a named aggregation (`every sec ... year`, 1,000
+//! groups) and reads nothing (its `Out` is a filter no event passes): the cost
+//! of keeping its buckets.
+//!
 //! The join apps read two streams, `Trades` and `Quotes` (same schema), whose
 //! events alternate (both at each millisecond): N events are N/2 of each.
 
@@ -70,6 +74,17 @@ fn apps() -> Vec<(&'static str, String)> {
     apps.push((
         "json-getstring",
         format!("{head}from Trades select json:getString({json_text}, '$.symbol') as s insert into Out;"),
+    ));
+    // A named aggregation on event time, every granularity, one group per symbol
+    // (1,000): each event updates its bucket at six granularities.
+    apps.push((
+        "aggregation-ingest",
+        format!(
+            "{head}define aggregation TradeStats from Trades \
+             select symbol, sum(volume) as total, avg(price) as avgPrice, count() as n, max(price) as high \
+             group by symbol aggregate every sec ... year;\n\
+             from Trades[price > 1000.0] select symbol insert into Out;"
+        ),
     ));
     apps.push((
         "stream-join",

@@ -32,6 +32,8 @@ use sluice_frontend::logical::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod aggregation;
+
 /// Compiles `plan` into a runnable app, or says what is not built yet.
 pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let mut stream_ids: HashMap<String, StreamId> = HashMap::new();
@@ -44,14 +46,24 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
         attribute_names.insert(name.to_string(), schema.names());
     }
     let relations = RelationSet::of(plan)?;
-    let mut compiled: Vec<CompiledQuery> =
-        plan.queries.iter().map(|q| compile_query(q, &stream_ids, &relations)).collect::<Result<_, _>>()?;
+    // Each aggregation's feeder comes first: the reference subscribes an
+    // aggregation to its stream when it is defined, before any query.
+    let mut compiled: Vec<CompiledQuery> = plan
+        .aggregations
+        .iter()
+        .enumerate()
+        .map(|(i, a)| aggregation::feeder(i, a, &stream_ids))
+        .collect::<Result<_, _>>()?;
+    for q in &plan.queries {
+        compiled.push(compile_query(q, &stream_ids, &relations)?);
+    }
     // Partitions that use tables or named windows: their queries join the
     // relations' groups as members with an instance per key (`query/keyed.rs`),
     // numbered right after the top-level queries.
     let mut next_id = stream_ids.len() as StreamId;
     let mut spread = Vec::new();
     for p in &plan.partitions {
+        aggregation::refuse_in_partition(p)?;
         let mut ids = stream_ids.clone();
         for (name, _) in &p.inner {
             ids.insert(name.clone(), next_id);
@@ -168,6 +180,8 @@ struct RelationSet {
     windows: Vec<NamedWindowFactory>,
     /// Per named window: which events readers get, and whether it is a batch window.
     window_output: Vec<(Forward, bool)>,
+    /// The named aggregations.
+    aggregations: Vec<Arc<crate::aggregation::AggregationSpec>>,
 }
 
 impl RelationSet {
@@ -181,12 +195,23 @@ impl RelationSet {
             windows.push(factory);
             window_output.push((forward_of(w.output), is_batch));
         }
-        Ok(RelationSet { names: relation_names(plan), tables, windows, window_output })
+        let aggregations = plan
+            .aggregations
+            .iter()
+            .map(|a| aggregation::aggregation_spec(a).map(Arc::new))
+            .collect::<Result<_, String>>()?;
+        Ok(RelationSet { names: relation_names(plan), tables, windows, window_output, aggregations })
     }
 
     /// No relations (what a partition's groups hold).
     fn none() -> RelationSet {
-        RelationSet { names: HashMap::new(), tables: Vec::new(), windows: Vec::new(), window_output: Vec::new() }
+        RelationSet {
+            names: HashMap::new(),
+            tables: Vec::new(),
+            windows: Vec::new(),
+            window_output: Vec::new(),
+            aggregations: Vec::new(),
+        }
     }
 
     fn table(&self, name: &str, what: &str) -> Result<usize, String> {
@@ -208,7 +233,8 @@ impl RelationSet {
 pub fn relation_names(plan: &AppPlan) -> HashMap<String, RelationRef> {
     let tables = plan.tables.iter().enumerate().map(|(i, t)| (t.name.clone(), RelationRef::Table(i)));
     let windows = plan.windows.iter().enumerate().map(|(i, w)| (w.name.clone(), RelationRef::Window(i)));
-    tables.chain(windows).collect()
+    let aggregations = plan.aggregations.iter().enumerate().map(|(i, a)| (a.name.clone(), RelationRef::Aggregation(i)));
+    tables.chain(windows).chain(aggregations).collect()
 }
 
 /// Checks and compiles an on-demand query against `plan`; errors are rendered
@@ -432,6 +458,7 @@ fn group_node_with(
         tables: relations.tables.clone(),
         window_factories: relations.windows.clone(),
         windows,
+        aggregations: relations.aggregations.clone(),
         names: relations.names.clone(),
         plan: plan.clone(),
         owned,
@@ -637,6 +664,8 @@ pub struct OnDemand {
     pub selector: Arc<SelectorSpec>,
     /// For a writing query: the table and what is done to it with each selected row.
     pub sink: Option<(usize, Arc<TableAction>)>,
+    /// Reading an aggregation: `within` and `per`.
+    pub within: Option<(Vec<CExpr>, CExpr)>,
 }
 
 /// Compiles a checked on-demand query (see `sluice_frontend::analyze_on_demand`).
@@ -647,11 +676,18 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
     };
     let source = *names.get(&input.name).ok_or(format!("{what}: '{}' is not a table or window", input.name))?;
     let mut filters = Vec::new();
+    let mut within = None;
     for h in &input.handlers {
         match h {
             HandlerPlan::Filter(e) => filters.push(compile_expr(e)?),
+            HandlerPlan::Within { range, per } => {
+                within = Some((range.iter().map(compile_expr).collect::<Result<_, _>>()?, compile_expr(per)?));
+            }
             _ => return Err(format!("{what}: only `on` conditions may follow the table")),
         }
+    }
+    if matches!(source, RelationRef::Aggregation(_)) != within.is_some() {
+        return Err(format!("{what}: `within … per …` reads an aggregation, and only that"));
     }
     let table_of = |name: &str| match names.get(name) {
         Some(RelationRef::Table(t)) => Ok(*t),
@@ -666,7 +702,7 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
         OutputPlan::TableAction { table, .. } => Some((table_of(table)?, Arc::new(table_action(query)?))),
     };
     let selector = selector_spec(query, OutputEventType::Current, &[0], what)?;
-    Ok(OnDemand { source, filters, selector: Arc::new(selector), sink })
+    Ok(OnDemand { source, filters, selector: Arc::new(selector), sink, within })
 }
 
 /// Calls `f` on every expression of a query.
@@ -677,6 +713,10 @@ fn visit_query_exprs(query: &QueryPlan, f: &mut dyn FnMut(&TypedExpr)) {
                 HandlerPlan::Filter(e) => f(e),
                 HandlerPlan::Window { args, .. } | HandlerPlan::StreamFunction { args, .. } => {
                     args.iter().for_each(&mut *f)
+                }
+                HandlerPlan::Within { range, per } => {
+                    range.iter().for_each(&mut *f);
+                    f(per);
                 }
             }
         }
@@ -750,7 +790,9 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                 input.name
             ))
         }
-        EntryKind::Aggregation => return Err(format!("{what}: reading named aggregations is not built yet")),
+        EntryKind::Aggregation => {
+            return Err(format!("{what}: an aggregation is read by joins (`within … per …`) and on-demand queries"))
+        }
     };
     let mut pre = Vec::new();
     let mut post_filters = Vec::new();
@@ -794,6 +836,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }
+            HandlerPlan::Within { .. } => return Err(format!("{what}: `within … per …` reads an aggregation")),
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
@@ -808,8 +851,8 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
 
 fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Result<Compiled, String> {
     let QueryCx { query, ids, rel, what, events, rate } = *cx;
-    if join.aggregation {
-        return Err(format!("{what}: joins with named aggregations are not built yet"));
+    if join.right.kind == EntryKind::Aggregation {
+        return aggregation::compile_join(cx, join, touches);
     }
     let offsets = [0, join.left.schema.len()];
     let mut sides = Vec::new();
@@ -826,7 +869,9 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
                 let w = rel.window(&side.name, what)?;
                 (InputRef::Window(w), Some(RelationRef::Window(w)))
             }
-            EntryKind::Aggregation => return Err(format!("{what}: joins with named aggregations are not built yet")),
+            EntryKind::Aggregation => {
+                return Err(format!("{what}: a join with the aggregation on the left is not built yet"))
+            }
         };
         inputs.push(input);
         let mut filters = Vec::new();

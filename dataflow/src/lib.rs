@@ -7,6 +7,7 @@
 //! * [`compile`] and [`app`]: from a logical plan to a runnable app.
 
 pub mod aggregate;
+pub mod aggregation;
 pub mod app;
 pub mod compile;
 pub mod eval;

@@ -457,6 +457,15 @@ pub enum StreamHandler {
     Function(FunctionCall),
     /// `#window.name(args)` / `WINDOW NAME(args)`.
     Window(FunctionCall),
+    /// `within start[, end] per duration` (an on-demand read of an aggregation).
+    Within {
+        /// The range.
+        range: Vec<Expr>,
+        /// The granularity.
+        per: Expr,
+        /// Where it is.
+        span: Span,
+    },
 }
 
 /// A function call: `ns:name(args)`.

@@ -117,6 +117,8 @@ pub struct AppPlan {
     pub tables: Vec<TablePlan>,
     /// Its named windows, in definition order.
     pub windows: Vec<NamedWindowPlan>,
+    /// Its named aggregations, in definition order.
+    pub aggregations: Vec<AggregationPlan>,
     /// Its top-level queries, in order.
     pub queries: Vec<QueryPlan>,
     /// Its partitions (each with its queries).
@@ -398,6 +400,34 @@ pub struct JoinPlan {
     pub on: Option<TypedExpr>,
     /// Whether it reads a named aggregation with `within … per …`.
     pub aggregation: bool,
+    /// `within start[, end]`, over the joined row (the stream side's attributes).
+    pub within: Vec<TypedExpr>,
+    /// `per duration`, over the joined row.
+    pub per: Option<TypedExpr>,
+}
+
+/// `define aggregation A from S select … group by … aggregate [by ts] every …`.
+#[derive(Clone, Debug)]
+pub struct AggregationPlan {
+    /// The aggregation's name.
+    pub name: String,
+    /// The stream it reads.
+    pub stream: String,
+    /// Filters on the stream's events (over the stream's row).
+    pub filters: Vec<TypedExpr>,
+    /// The selected attributes over `stream row ++ aggregate values`, in order
+    /// (the aggregation's attributes after `AGG_TIMESTAMP`).
+    pub projection: Vec<(String, TypedExpr)>,
+    /// The aggregate calls of `projection`.
+    pub aggregates: Vec<AggregateCall>,
+    /// `group by`, over the stream's row.
+    pub group_by: Vec<TypedExpr>,
+    /// `aggregate by ts` (a long, or a `yyyy-MM-dd HH:mm:ss[ Z]` string); `None`: event time.
+    pub timestamp: Option<TypedExpr>,
+    /// The granularities kept, finest first: 0 sec, 1 min, 2 hour, 3 day, 4 month, 5 year.
+    pub granularities: Vec<usize>,
+    /// `AGG_TIMESTAMP` and the selected attributes.
+    pub schema: Schema,
 }
 
 /// A single input.
@@ -438,6 +468,13 @@ pub enum HandlerPlan {
         name: String,
         /// Its arguments.
         args: Vec<TypedExpr>,
+    },
+    /// `within start[, end] per duration` of an on-demand read of an aggregation.
+    Within {
+        /// The range (one pattern string, or a start and an end).
+        range: Vec<TypedExpr>,
+        /// The granularity.
+        per: TypedExpr,
     },
 }
 

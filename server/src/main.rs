@@ -65,7 +65,7 @@ enum Command {
         cluster: cli::ClusterArgs,
     },
     /// Serve apps over HTTP: create them, push events, follow outputs (SSE,
-    /// WebSocket), query tables and named windows. See docs/http-api.md.
+    /// WebSocket), query tables, named windows and aggregations. See docs/http-api.md.
     Serve(Box<serve::ServeArgs>),
     /// Run golden YAML cases; ends with `N passed, M failed`.
     Test {

@@ -99,6 +99,8 @@ pub struct GroupSpec {
     pub window_factories: Vec<NamedWindowFactory>,
     /// How the group uses each named window.
     pub windows: Vec<GroupWindow>,
+    /// The app's named aggregations.
+    pub aggregations: Vec<Arc<crate::aggregation::AggregationSpec>>,
     /// Relation names.
     pub names: HashMap<String, RelationRef>,
     /// The app's plan (on-demand queries are checked against it).
@@ -118,7 +120,8 @@ pub struct GroupProcessor {
 impl GroupProcessor {
     /// A group with empty tables and windows.
     pub fn new(spec: Arc<GroupSpec>) -> GroupProcessor {
-        let relations = Rc::new(Relations::new(&spec.tables, &spec.window_factories, spec.names.clone()));
+        let relations =
+            Rc::new(Relations::new(&spec.tables, &spec.window_factories, &spec.aggregations, spec.names.clone()));
         let members = spec.members.iter().map(|m| (m.make)(Some(relations.clone()))).collect();
         GroupProcessor { spec, relations, members, now: i64::MIN }
     }
@@ -333,9 +336,15 @@ impl GroupProcessor {
         }
         self.now = self.now.max(ts);
         let env = Env::new(ts, self.now, &Some(self.relations.clone()));
-        let chunk: Vec<ChunkEvent> = self
-            .relations
-            .rows(query.source)
+        let rows = match (&query.within, query.source) {
+            (Some((range, per)), RelationRef::Aggregation(a)) => {
+                let range: Vec<Value> = range.iter().map(|e| e.eval(&[], &env)).collect();
+                let per = per.eval(&[], &env);
+                crate::aggregation::read(&self.relations, a, &range, &per, self.now)?.2
+            }
+            _ => self.relations.rows(query.source),
+        };
+        let chunk: Vec<ChunkEvent> = rows
             .into_iter()
             .filter(|r| query.filters.iter().all(|f| f.test(r, &env)))
             .map(|row| ChunkEvent::Event { kind: Kind::Current, row, ts })

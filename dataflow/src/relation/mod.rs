@@ -32,14 +32,19 @@ pub enum RelationRef {
     Table(usize),
     /// Named window number `n`.
     Window(usize),
+    /// Named aggregation number `n`.
+    Aggregation(usize),
 }
 
-/// What a group of queries shares: every table and named window of the app.
+/// What a group of queries shares: every table, named window and named
+/// aggregation of the app.
 pub struct Relations {
     /// The tables, by number.
     pub tables: Vec<RefCell<Table>>,
     /// The named windows, by number.
     pub windows: Vec<RefCell<Box<dyn Window>>>,
+    /// The named aggregations, by number.
+    pub aggregations: Vec<RefCell<crate::aggregation::state::Aggregation>>,
     names: HashMap<String, RelationRef>,
 }
 
@@ -48,11 +53,16 @@ impl Relations {
     pub fn new(
         tables: &[TableFactory],
         windows: &[NamedWindowFactory],
+        aggregations: &[Arc<crate::aggregation::AggregationSpec>],
         names: HashMap<String, RelationRef>,
     ) -> Relations {
         Relations {
             tables: tables.iter().map(|f| RefCell::new(f())).collect(),
             windows: windows.iter().map(|f| RefCell::new(f())).collect(),
+            aggregations: aggregations
+                .iter()
+                .map(|s| RefCell::new(crate::aggregation::state::Aggregation::new(s.clone())))
+                .collect(),
             names,
         }
     }
@@ -76,6 +86,8 @@ impl Relations {
                 let contents = self.windows[i].borrow().contents();
                 f(&mut contents.iter())
             }
+            // An aggregation is read with `within … per …` (`aggregation::read`).
+            RelationRef::Aggregation(_) => f(&mut std::iter::empty()),
         }
     }
 }

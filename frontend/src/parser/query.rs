@@ -72,6 +72,20 @@ impl Parser {
         if self.eat_kw("on") {
             handlers.push(StreamHandler::Filter(self.expr()?));
         }
+        if self.is_kw("within") {
+            // `within start[, end] per duration`: reading an aggregation.
+            let at = self.peek().span;
+            self.advance();
+            let mut range = vec![self.expr()?];
+            if self.eat_sym(",") {
+                range.push(self.expr()?);
+            }
+            if !self.eat_kw("per") {
+                return Err(Diagnostic::error(self.peek().span, "expected `per` after `within …`"));
+            }
+            let per = self.expr()?;
+            handlers.push(StreamHandler::Within { range, per, span: at.to(self.prev_span()) });
+        }
         let span = start.to(self.prev_span());
         let input = InputStream::Single(SingleInput { inner: false, fault: false, stream, handlers, alias, span });
         let selector = self.selector(true)?;

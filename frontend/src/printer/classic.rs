@@ -113,6 +113,9 @@ pub(crate) fn single(s: &SingleInput) -> String {
             StreamHandler::Window(w) => {
                 let _ = write!(out, "#window.{}", window_call(w, Spelling::Classic));
             }
+            StreamHandler::Within { range, per, .. } => {
+                let _ = write!(out, " within {} per {}", list(range), expr(per, 0));
+            }
         }
     }
     if let Some(a) = &s.alias {

@@ -264,6 +264,9 @@ fn handlers_text(s: &SingleInput, count: usize) -> String {
             StreamHandler::Window(w) => {
                 let _ = write!(out, " WINDOW {}", window_call(w, Spelling::Macrometa));
             }
+            StreamHandler::Within { range, per, .. } => {
+                let _ = write!(out, " WITHIN {} PER {}", list(range), expr(per, 0));
+            }
         }
     }
     out

@@ -6,6 +6,7 @@
 //! Errors are collected, not thrown: one run reports every mistake it can find,
 //! each at the span of the offending node.
 
+mod aggregation;
 mod expr;
 mod faults;
 pub mod functions;
@@ -14,6 +15,8 @@ mod query;
 mod suggest;
 pub mod window_condition;
 pub mod windows;
+
+pub use aggregation::granularity;
 
 use crate::ast::*;
 use crate::diagnostic::Diagnostic;
@@ -109,6 +112,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
         catalog: a.catalog,
         tables: a.tables,
         windows: a.windows,
+        aggregations: a.aggregations,
         queries,
         partitions,
         triggers: a.triggers,
@@ -132,8 +136,10 @@ pub fn analyze_on_demand(
         _ => None,
     };
     match source.and_then(|s| a.catalog.get(&s.stream.name).map(|e| (s, e.kind))) {
-        Some((_, EntryKind::Table | EntryKind::Window)) => {}
-        Some((s, _)) => a.error(s.stream.span, format!("'{}' is not a table or named window", s.stream.name)),
+        Some((_, EntryKind::Table | EntryKind::Window | EntryKind::Aggregation)) => {}
+        Some((s, _)) => {
+            a.error(s.stream.span, format!("'{}' is not a table, named window or aggregation", s.stream.name))
+        }
         None => {
             if let Some(s) = source {
                 a.error(s.stream.span, format!("'{}' is not defined", s.stream.name));
@@ -171,6 +177,7 @@ pub(crate) struct Analyzer {
     pub(crate) catalog: Catalog,
     tables: Vec<TablePlan>,
     windows: Vec<NamedWindowPlan>,
+    aggregations: Vec<AggregationPlan>,
     pub(crate) diags: Vec<Diagnostic>,
     query_count: usize,
     pub(crate) functions: Option<functions::FunctionLookup>,
@@ -193,6 +200,7 @@ impl Analyzer {
             catalog,
             tables: Vec::new(),
             windows: Vec::new(),
+            aggregations: Vec::new(),
             diags: Vec::new(),
             query_count: 0,
             functions,
@@ -468,81 +476,6 @@ impl Analyzer {
         }
         let indexes = indexed.iter().filter_map(|v| schema.find(v).map(|(i, _)| i)).collect();
         (primary_key, indexes)
-    }
-
-    fn aggregation(&mut self, agg: &AggregationDef) {
-        let Some(entry) = self.catalog.get(&agg.input.stream.name).cloned() else {
-            self.error(agg.input.stream.span, format!("stream '{}' is not defined", agg.input.stream.name));
-            return;
-        };
-        let scope = expr::Scope::single(&entry.name, None, &entry.schema);
-        for h in &agg.input.handlers {
-            if let StreamHandler::Filter(f) = h {
-                self.condition(f, &scope);
-            }
-        }
-        let mut ctx = expr::Ctx::aggregating();
-        let mut schema = Schema::default();
-        if let Some(items) = &agg.selector.items {
-            for item in items {
-                let te = self.typed(&item.expr, &scope, &mut ctx);
-                let name = item.alias.as_ref().map(|a| a.name.clone()).or_else(|| expr::plain_name(&item.expr));
-                schema.attrs.push((name.unwrap_or_default(), te.ty));
-            }
-        } else {
-            schema = entry.schema.clone();
-        }
-        for g in &agg.selector.group_by {
-            self.typed(g, &scope, &mut expr::Ctx::plain());
-        }
-        if let Some(by) = &agg.aggregate_by {
-            let te = self.typed(by, &scope, &mut expr::Ctx::plain());
-            if te.ty != AttrType::Long && te.ty != AttrType::String {
-                self.error(by.span, format!("`aggregate by` needs a long (or string) timestamp, found {}", te.ty));
-            }
-        }
-        let durations: Vec<&Ident> = match &agg.durations {
-            AggregationDurations::Range(a, b) => vec![a, b],
-            AggregationDurations::List(l) => l.iter().collect(),
-        };
-        const ORDER: [&str; 6] = ["sec", "min", "hour", "day", "month", "year"];
-        let unit = |w: &str| -> Option<usize> {
-            let w = w.to_ascii_lowercase();
-            ORDER.iter().position(|u| {
-                w.starts_with(u) || (*u == "sec" && w.starts_with("second")) || (*u == "min" && w.starts_with("minute"))
-            })
-        };
-        let mut granularities: Vec<usize> = Vec::new();
-        for d in &durations {
-            match unit(&d.name) {
-                Some(u) => granularities.push(u),
-                None => self.error(
-                    d.span,
-                    format!("aggregations support sec, min, hours, days, months and years, not '{}'", d.name),
-                ),
-            }
-        }
-        if let (AggregationDurations::Range(..), [from, to]) = (&agg.durations, granularities.as_slice()) {
-            granularities = (*from..=*to).collect();
-        }
-        for purge in agg.annotations.iter().filter(|a| a.name.eq_ignore_ascii_case("purge")) {
-            for retention in purge.nested("retentionPeriod") {
-                for e in &retention.elements {
-                    if let AnnotationElement::Property { key: Some(k), span, .. } = e {
-                        if !unit(k).is_some_and(|u| granularities.contains(&u)) {
-                            self.error(
-                                *span,
-                                format!(
-                                    "retention period '{k}' is not a granularity of aggregation '{}'",
-                                    agg.name.name
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        self.define(&agg.name, EntryKind::Aggregation, schema, true);
     }
 
     /// Whether a query reads a stream nobody has defined yet.

@@ -190,6 +190,16 @@ impl Analyzer {
         for h in &s.handlers {
             match h {
                 StreamHandler::Filter(f) => handlers.push(HandlerPlan::Filter(self.condition(f, &scope))),
+                StreamHandler::Within { range, per, span } => {
+                    if kind != EntryKind::Aggregation || !self.on_demand {
+                        self.error(*span, "`within … per …` reads an aggregation");
+                    }
+                    let range: Vec<TypedExpr> =
+                        range.iter().map(|e| self.typed(e, &scope, &mut Ctx::plain())).collect();
+                    let per = self.typed(per, &scope, &mut Ctx::plain());
+                    self.check_within(&range, &per, *span);
+                    handlers.push(HandlerPlan::Within { range, per });
+                }
                 StreamHandler::Window(w) => {
                     windows_seen += 1;
                     if !allow_window {
@@ -244,7 +254,13 @@ impl Analyzer {
                 format!("'{}' is a table; a query can read it only in a join (or an on-demand query)", s.stream.name),
             );
         }
-        if kind == EntryKind::Aggregation && allow_window {
+        if kind == EntryKind::Aggregation
+            && self.on_demand
+            && !handlers.iter().any(|h| matches!(h, HandlerPlan::Within { .. }))
+        {
+            self.error(s.stream.span, format!("reading aggregation '{}' needs `within … per …`", s.stream.name));
+        }
+        if kind == EntryKind::Aggregation && allow_window && !self.on_demand {
             self.error(
                 s.stream.span,
                 format!("'{}' is an aggregation; read it with a join `… within … per …`", s.stream.name),
@@ -327,8 +343,19 @@ impl Analyzer {
     }
 
     fn join(&mut self, j: &JoinInput, inner: Option<&Vec<(String, Schema)>>) -> Option<(JoinPlan, Scope)> {
-        let (lp, ls) = self.single_input_for_join(&j.left, inner)?;
+        let (mut lp, mut ls) = self.single_input_for_join(&j.left, inner)?;
         let (rp, rs) = self.single_input_for_join(&j.right, inner)?;
+        let right_is_aggregation = rp.kind == EntryKind::Aggregation;
+        if right_is_aggregation && lp.kind == EntryKind::Stream {
+            // The reference adds the range read to the stream side's event
+            // (`select *` lists them).
+            for extra in ["_START", "_END"] {
+                lp.schema.attrs.push((extra.to_string(), AttrType::Long));
+                if let Some(input) = ls.inputs.first_mut() {
+                    input.schema.attrs.push((extra.to_string(), AttrType::Long));
+                }
+            }
+        }
         let mut inputs = ls.inputs;
         inputs.extend(rs.inputs);
         if inputs.len() == 2
@@ -340,14 +367,20 @@ impl Analyzer {
         }
         let scope = Scope { inputs, current: None, output: None };
         let on = j.on.as_ref().map(|on| self.condition(on, &scope));
-        let right_is_aggregation =
-            self.catalog.get(&j.right.stream.name).is_some_and(|e| e.kind == EntryKind::Aggregation);
         if !j.within.is_empty() && !right_is_aggregation {
-            let left_is_aggregation =
-                self.catalog.get(&j.left.stream.name).is_some_and(|e| e.kind == EntryKind::Aggregation);
-            if !left_is_aggregation {
+            if lp.kind == EntryKind::Aggregation {
+                self.not_built(j.span, "a join with the aggregation on the left (write it on the right)");
+            } else {
                 self.error(j.span, "`within … per …` applies to joins with an aggregation");
             }
+        }
+        if right_is_aggregation && (j.within.is_empty() || j.per.is_none()) {
+            self.error(j.span, "a join with an aggregation needs `within … per …`");
+        }
+        let within: Vec<TypedExpr> = j.within.iter().map(|e| self.typed(e, &scope, &mut Ctx::plain())).collect();
+        let per = j.per.as_ref().map(|p| self.typed(p, &scope, &mut Ctx::plain()));
+        if let Some(p) = &per {
+            self.check_within(&within, p, j.span);
         }
         let plan = JoinPlan {
             left: lp,
@@ -356,8 +389,39 @@ impl Analyzer {
             unidirectional: j.unidirectional,
             on,
             aggregation: !j.within.is_empty(),
+            within,
+            per,
         };
         Some((plan, scope))
+    }
+
+    /// Checks the types of `within start[, end] per duration`.
+    fn check_within(&mut self, range: &[TypedExpr], per: &TypedExpr, span: Span) {
+        match range {
+            [one] if one.ty != AttrType::String => {
+                self.error(one.span, "a single `within` value is a pattern string such as '2017-06-** **:**:**'")
+            }
+            [_] => {}
+            [start, end] => {
+                for e in [start, end] {
+                    if e.ty != AttrType::Long && e.ty != AttrType::String {
+                        self.error(e.span, format!("`within` takes a long or a string, found {}", e.ty));
+                    }
+                }
+            }
+            _ => self.error(span, "`within` takes a start and an end, or one pattern string"),
+        }
+        if per.ty != AttrType::String {
+            self.error(per.span, format!("`per` takes a string such as 'hours', found {}", per.ty));
+        }
+        if let TypedExprKind::Literal(Literal::String(word)) = &per.kind {
+            if super::granularity(word).is_none() {
+                self.error(
+                    per.span,
+                    format!("per '{word}' is not one of seconds, minutes, hours, days, months, years"),
+                );
+            }
+        }
     }
 
     fn single_input_for_join(
@@ -385,6 +449,9 @@ impl Analyzer {
                             self.window_call(w, &scope);
                         }
                         StreamHandler::Function(_) => {}
+                        StreamHandler::Within { span, .. } => {
+                            self.error(*span, "`within … per …` follows the join's `on` condition")
+                        }
                     }
                 }
                 let plan = SingleInputPlan {
@@ -470,6 +537,7 @@ impl Analyzer {
             match h {
                 StreamHandler::Filter(f) => filters.push(self.condition(f, scope)),
                 StreamHandler::Window(w) => self.error(w.span, "a pattern's streams cannot have windows"),
+                StreamHandler::Within { span, .. } => self.error(*span, "`within … per …` reads an aggregation"),
                 StreamHandler::Function(_) => {}
             }
         }
