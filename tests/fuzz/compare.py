@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Run generated cases (generate.py) on the reference and on Sluice; print agreement per feature.
+
+usage: compare.py [--sluice BIN] [--work DIR] [--by-kind] CASE_DIR...
+
+1. `../shared/reference/run.sh` with SIDDHI_REF_COMPARE=0 (the reference only; one JVM)
+   writes ref.jsonl under WORK/ref.
+2. Each case the reference ran is rewritten with the reference's full output as its
+   `expect` (every row of `Out` and of `query:q1`, current and expired, and every
+   on-demand answer) and run with `sluice test`, once in order and once `unordered`
+   (the functions of ../shared/reference/compare.py, imported, not copied).
+3. Verdicts: `agree` (same rows in the same order), `order` (same rows, another order),
+   `differ`, `known-ref-bug` (a disagreement in an app carrying a construct on which the
+   reference is known to be wrong: the generator's `fuzz.tags`, see README.md), and
+   outside the count: `ref-refused` (the reference refused the app), `ref-timeout`.
+
+The conformance README compares rows in order unless a case says `unordered: true`
+(only where the reference's own order is not stable), so `order` is NOT agreement in
+the strict figure; the table shows both.
+"""
+import argparse
+import collections
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "reference"))
+if not os.path.isdir(SHARED):
+    SHARED = "/work/shared/reference"
+sys.path.insert(0, SHARED)
+from cases2json import collect, load_case  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("ref_compare", os.path.join(SHARED, "compare.py"))
+ref_compare = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref_compare)
+sluice_vs_ref = ref_compare.sluice_vs_ref
+
+# Tags (set by generate.py) naming constructs on which the reference is wrong
+# (../shared/conformance/generated/README.md). A disagreement in an app that carries
+# one is counted as `known-ref-bug`, not as a disagreement; an agreement stays one.
+REF_BUG_TAGS = {
+    "nopk-delete": "deleting the last row of a table without a primary key loses every later insert",
+    "pk-and": "a @primaryKey table matches nothing for `on T.pk == x and …`",
+    "pk-null": "primary-key lookups match null == null",
+    "index-update": "an @index update that makes two rows equal drops one",
+    "minmax-expiry": "min/max remove values by value (duplicates, out-of-order expiry)",
+    "forever-batch": "minForever/maxForever are reset by batch windows",
+    "partition-timer": "partition timers: same-ms timers fire once; timeBatch flushes only the first key",
+    "output-time-playback": "output last/all/snapshot every T never fire in playback",
+    "first-after-batch": "output first after a batch window without aggregation counts the reset event",
+    "first-every-1": "output first every 1 events emits only the first event ever",
+    "join-batch": "lengthBatch/timeBatch windows in a join keep every past batch",
+    "unidirectional": "a unidirectional join subtracts rows it never added",
+    "index-null": "an @index table throws NullPointerException on a null in the indexed column",
+}
+
+
+def run_reference(paths, work):
+    env = dict(os.environ, SIDDHI_REF_COMPARE="0", SIDDHI_REF_OUT=os.path.join(work, "ref"), SLUICE="none")
+    subprocess.run([os.path.join(SHARED, "run.sh"), *paths], env=env, check=True, cwd=ROOT)
+    refs = {}
+    with open(os.path.join(work, "ref", "ref.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            refs[os.path.normpath(r["path"])] = r
+    return refs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", default="/work/bin/sluice")
+    ap.add_argument("--work", default="/work/fuzz-out/work")
+    ap.add_argument("--by-kind", action="store_true", help="also print disagreements per feature and kind")
+    ap.add_argument("--reuse-ref", action="store_true", help="reuse WORK/ref/ref.jsonl")
+    ap.add_argument("paths", nargs="+")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    paths = [os.path.abspath(p) for p in a.paths]
+    if a.reuse_ref:
+        refs = {}
+        with open(os.path.join(a.work, "ref", "ref.jsonl")) as f:
+            for line in f:
+                r = json.loads(line)
+                refs[os.path.normpath(r["path"])] = r
+    else:
+        refs = run_reference(paths, a.work)
+    files = [os.path.normpath(p) for p in collect(paths)]
+    cases = {p: load_case(p) for p in files}
+    ran = [(p, cases[p], refs[p]) for p in files if p in refs and refs[p]["status"] == "ok"]
+    slref = sluice_vs_ref(a.sluice, ran, a.work)
+
+    results = []
+    for p in files:
+        meta = cases[p].get("fuzz") or {}
+        ref = refs.get(p)
+        st = ref["status"] if ref else "missing"
+        if st == "refused":
+            v, detail = "ref-refused", ref.get("message", "")[:300]
+        elif st != "ok":
+            v, detail = "ref-" + st, (ref or {}).get("message", "")[:300]
+        else:
+            sv, detail = slref.get(p, ("N", "no sluice verdict"))
+            v = {"Y": "agree", "order": "order"}.get(sv, "differ")
+            bugs = [t for t in meta.get("tags", []) if t in REF_BUG_TAGS]
+            if ref.get("runtime_errors"):
+                bugs.append("ref-runtime-error " + ref["runtime_errors"][0][:80])
+            if v != "agree" and bugs:
+                v = "known-ref-bug"
+                detail = ",".join(bugs) + ": " + detail
+        results.append({"path": p, "feature": meta.get("feature", "?"), "kind": meta.get("kind", ""),
+                        "tags": meta.get("tags", []), "verdict": v, "detail": detail})
+
+    with open(os.path.join(a.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print_table(results, a.by_kind)
+
+
+def print_table(results, by_kind=False):
+    per = collections.OrderedDict()
+    for r in sorted(results, key=lambda r: r["feature"]):
+        per.setdefault(r["feature"], collections.Counter())[r["verdict"]] += 1
+    tot = collections.Counter()
+    print(f"{'feature':<10} {'apps':>5} {'agree':>6} {'order':>5} {'differ':>6} {'refbug':>6} {'refused':>7} "
+          f"{'strict%':>7} {'+order%':>7}")
+    for feat, c in list(per.items()) + [("ALL", None)]:
+        if c is None:
+            c = tot
+        else:
+            tot.update(c)
+        apps = c["agree"] + c["order"] + c["differ"]
+        pct = lambda n: f"{100.0 * n / apps:.1f}" if apps else "-"  # noqa: E731
+        print(f"{feat:<10} {apps:>5} {c['agree']:>6} {c['order']:>5} {c['differ']:>6} {c['known-ref-bug']:>6} "
+              f"{c['ref-refused'] + c['ref-timeout'] + c['ref-skipped']:>7} {pct(c['agree']):>7} "
+              f"{pct(c['agree'] + c['order']):>7}")
+    print("apps = agree + order + differ (apps the reference ran, minus known reference bugs);"
+          " refbug = disagreements set aside as known reference bugs; refused = the reference refused or timed out")
+    if by_kind:
+        k = collections.Counter((r["feature"], r["kind"], r["verdict"]) for r in results
+                                if r["verdict"] in ("differ", "order"))
+        print("\ndisagreements per feature/kind:")
+        for (f, kind, v), n in sorted(k.items(), key=lambda x: -x[1]):
+            print(f"  {n:>4}  {f:<10} {kind:<30} {v}")
+
+
+if __name__ == "__main__":
+    main()
