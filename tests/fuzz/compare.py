@@ -59,6 +59,14 @@ REF_BUG_TAGS = {
 }
 
 
+def applies(tag, ref):
+    """Whether a tagged reference bug can explain a disagreement (narrower where it can be told)."""
+    if tag == "output-time-playback":
+        # the reference never fires: it emitted nothing at all
+        return not ref["targets"].get("Out", {}).get("current")
+    return True
+
+
 def run_reference(paths, work):
     env = dict(os.environ, SIDDHI_REF_COMPARE="0", SIDDHI_REF_OUT=os.path.join(work, "ref"), SLUICE="none")
     subprocess.run([os.path.join(SHARED, "run.sh"), *paths], env=env, check=True, cwd=ROOT)
@@ -76,8 +84,17 @@ def main():
     ap.add_argument("--work", default="/work/fuzz-out/work")
     ap.add_argument("--by-kind", action="store_true", help="also print disagreements per feature and kind")
     ap.add_argument("--reuse-ref", action="store_true", help="reuse WORK/ref/ref.jsonl")
+    ap.add_argument("--merge", action="store_true",
+                    help="PATHS are work dirs of earlier runs: print the table over their results.json")
     ap.add_argument("paths", nargs="+")
     a = ap.parse_args()
+    if a.merge:
+        results = []
+        for w in a.paths:
+            with open(os.path.join(w, "results.json")) as f:
+                results += json.load(f)
+        print_table(results, a.by_kind)
+        return
     os.makedirs(a.work, exist_ok=True)
     paths = [os.path.abspath(p) for p in a.paths]
     if a.reuse_ref:
@@ -105,7 +122,9 @@ def main():
         else:
             sv, detail = slref.get(p, ("N", "no sluice verdict"))
             v = {"Y": "agree", "order": "order"}.get(sv, "differ")
-            bugs = [t for t in meta.get("tags", []) if t in REF_BUG_TAGS]
+            if v == "differ" and "not built yet" in detail:
+                v = "sl-notbuilt"
+            bugs = [t for t in meta.get("tags", []) if t in REF_BUG_TAGS and applies(t, ref)]
             if ref.get("runtime_errors"):
                 bugs.append("ref-runtime-error " + ref["runtime_errors"][0][:80])
             if v != "agree" and bugs:
@@ -125,7 +144,7 @@ def print_table(results, by_kind=False):
         per.setdefault(r["feature"], collections.Counter())[r["verdict"]] += 1
     tot = collections.Counter()
     print(f"{'feature':<10} {'apps':>5} {'agree':>6} {'order':>5} {'differ':>6} {'refbug':>6} {'refused':>7} "
-          f"{'strict%':>7} {'+order%':>7}")
+          f"{'notbuilt':>8} {'strict%':>7} {'+order%':>7}")
     for feat, c in list(per.items()) + [("ALL", None)]:
         if c is None:
             c = tot
@@ -134,10 +153,11 @@ def print_table(results, by_kind=False):
         apps = c["agree"] + c["order"] + c["differ"]
         pct = lambda n: f"{100.0 * n / apps:.1f}" if apps else "-"  # noqa: E731
         print(f"{feat:<10} {apps:>5} {c['agree']:>6} {c['order']:>5} {c['differ']:>6} {c['known-ref-bug']:>6} "
-              f"{c['ref-refused'] + c['ref-timeout'] + c['ref-skipped']:>7} {pct(c['agree']):>7} "
+              f"{c['ref-refused'] + c['ref-timeout'] + c['ref-skipped']:>7} {c['sl-notbuilt']:>8} {pct(c['agree']):>7} "
               f"{pct(c['agree'] + c['order']):>7}")
     print("apps = agree + order + differ (apps the reference ran, minus known reference bugs);"
-          " refbug = disagreements set aside as known reference bugs; refused = the reference refused or timed out")
+          " refbug = disagreements set aside as known reference bugs; refused = the reference refused or timed out;"
+          " notbuilt = Sluice refused the app as not built yet (outside apps)")
     if by_kind:
         k = collections.Counter((r["feature"], r["kind"], r["verdict"]) for r in results
                                 if r["verdict"] in ("differ", "order"))
