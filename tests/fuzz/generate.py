@@ -488,6 +488,8 @@ def gen_partition(ctx):
     ctx.kind = kind
     if w and any(x in w for x in ("time", "session", "delay")):
         ctx.tags.add("partition-timer")
+    if w == "#window.batch()":
+        ctx.tags.add("partition-batch")
     batch = w and any(x in w for x in ("Batch", "batch("))
     if ctx.r() < 0.6:
         sel = ["t"] + aggregates(ctx, attrs, ctx.rng.randint(1, 2), batch=batch)
