@@ -140,7 +140,7 @@ def cond(ctx, attrs, depth=0, prefix=""):
         return f"({a} {ctx.choice(['and', 'or'])} {b})"
     if depth < 2 and r < 0.3:
         return f"not ({cond(ctx, attrs, depth + 1, prefix)})"
-    if r < 0.38 and attrs:
+    if r < 0.34 and attrs:
         a, _ = ctx.choice(attrs)
         return f"{prefix}{a} is null"
     strs = attrs_of(ctx, attrs, ("string",))
@@ -560,10 +560,10 @@ def gen_join(ctx):
 
 def pattern_state(ctx, n, streams, seq, prev_names, counts=True):
     """One state e<n>=S[cond] with maybe a count/quantifier; returns (text, name, counted)."""
-    s = ctx.choice(streams)
+    s = streams[0] if ctx.r() < 0.5 else ctx.choice(streams)
     attrs = ctx.streams[s]
     c = ""
-    if ctx.r() < 0.4:
+    if ctx.r() < 0.25:
         c = f"[{cond(ctx, attrs, 1)}]"
     elif prev_names and ctx.r() < 0.2:
         pn, ps = ctx.choice(prev_names)
@@ -621,7 +621,12 @@ def gen_pattern(ctx, seq=False):
                 kinds.add("not-for")
             else:
                 t1, nm1, s1, _ = pattern_state(ctx, n, streams, seq, [], counts=False)
-                parts.append(f"not {s} and {t1}")
+                others = [x for x in streams if x != s1]
+                if others:
+                    s = ctx.choice(others)
+                    parts.append(f"not {s} and {t1}")
+                else:
+                    parts.append(f"not {s}[{cond(ctx, ctx.streams[s], 1)}] and {t1}")
                 refs.append((nm1, s1, False))
                 kinds.add("not-and")
             continue
@@ -667,7 +672,7 @@ def gen_pattern(ctx, seq=False):
     ctx.kind = "+".join(sorted(kinds)) or "plain"
     app = [*(define(ctx, s) for s in streams), "@info(name = 'q1')", f"from {body}",
            "select " + ", ".join(sel), "insert into Out;"]
-    return app, events(ctx, streams, ctx.rng.randint(2, 10), gap=(0, 1500), ticks=0.2)
+    return app, events(ctx, streams, ctx.rng.randint(3, 14), gap=(0, 1200), ticks=0.15)
 
 
 def gen_sequence(ctx):
