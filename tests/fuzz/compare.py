@@ -26,6 +26,8 @@ import os
 import subprocess
 import sys
 
+import yaml
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "reference"))
@@ -62,12 +64,37 @@ REF_BUG_TAGS = {
 }
 
 
-def applies(tag, ref):
-    """Whether a tagged reference bug can explain a disagreement (narrower where it can be told)."""
+def applies(tag, r):
+    """Whether a tagged reference bug can explain r's disagreement (narrower where it can be told)."""
+    if tag == "unidirectional":
+        # rows subtracted that were never added: only an aggregate can show it
+        return "count()" in r["app"] or "sum(" in r["app"]
     if tag == "output-time-playback":
         # the reference never fires: it emitted nothing at all
-        return not ref["targets"].get("Out", {}).get("current")
+        return r["ref_out_empty"]
     return True
+
+
+def judge(r):
+    """Sets r's verdict and detail from what was recorded (so --merge can judge again with
+    today's REF_BUG_TAGS and applies())."""
+    st = r["ref_status"]
+    if st != "ok":
+        r["verdict"], r["detail"] = ("ref-refused" if st == "refused" else "ref-" + st), r["sdetail"]
+        return
+    sv, detail = r["sv"], r["sdetail"]
+    v = {"Y": "agree", "order": "order"}.get(sv, "differ")
+    if v == "order" and r.get("unstable"):
+        v = "order-unstable"
+    if v == "differ" and "not built yet" in detail:
+        v = "sl-notbuilt"
+    bugs = [t for t in r["tags"] if t in REF_BUG_TAGS and applies(t, r)]
+    if r.get("ref_runtime_error"):
+        bugs.append("ref-runtime-error " + r["ref_runtime_error"])
+    if v not in ("agree", "order-unstable") and bugs:
+        v = "known-ref-bug"
+        detail = ",".join(bugs) + ": " + detail
+    r["verdict"], r["detail"] = v, detail
 
 
 def outputs(ref):
@@ -101,7 +128,12 @@ def main():
         results = []
         for w in a.paths:
             with open(os.path.join(w, "results.json")) as f:
-                results += json.load(f)
+                for r in json.load(f):
+                    if "ref_status" in r:  # judge again, with today's tags from the case file
+                        with open(r["path"]) as c:
+                            r["tags"] = (yaml.safe_load(c).get("fuzz") or {}).get("tags", [])
+                        judge(r)
+                    results.append(r)
         print_table(results, a.by_kind)
         return
     os.makedirs(a.work, exist_ok=True)
@@ -124,34 +156,28 @@ def main():
         meta = cases[p].get("fuzz") or {}
         ref = refs.get(p)
         st = ref["status"] if ref else "missing"
-        if st == "refused":
-            v, detail = "ref-refused", ref.get("message", "")[:300]
-        elif st != "ok":
-            v, detail = "ref-" + st, (ref or {}).get("message", "")[:300]
+        r = {"path": p, "feature": meta.get("feature", "?"), "kind": meta.get("kind", ""),
+             "tags": meta.get("tags", []), "app": cases[p]["app"], "ref_status": st}
+        if st == "ok":
+            r["sv"], r["sdetail"] = slref.get(p, ("N", "no sluice verdict"))
+            r["ref_out_empty"] = not ref["targets"].get("Out", {}).get("current")
+            r["ref_runtime_error"] = (ref.get("runtime_errors") or [""])[0][:80]
         else:
-            sv, detail = slref.get(p, ("N", "no sluice verdict"))
-            v = {"Y": "agree", "order": "order"}.get(sv, "differ")
-            if v == "differ" and "not built yet" in detail:
-                v = "sl-notbuilt"
-            bugs = [t for t in meta.get("tags", []) if t in REF_BUG_TAGS and applies(t, ref)]
-            if ref.get("runtime_errors"):
-                bugs.append("ref-runtime-error " + ref["runtime_errors"][0][:80])
-            if v != "agree" and bugs:
-                v = "known-ref-bug"
-                detail = ",".join(bugs) + ": " + detail
-        results.append({"path": p, "feature": meta.get("feature", "?"), "kind": meta.get("kind", ""),
-                        "tags": meta.get("tags", []), "verdict": v, "detail": detail})
+            r["sdetail"] = (ref or {}).get("message", "")[:300]
+        judge(r)
+        results.append(r)
 
     # `order`: is the reference's own order stable? Run those apps again (alone, in other orders:
     # other identity hashes); where the reference's output changes, its order means nothing.
-    reordered = [r["path"] for r in results if r["verdict"] == "order"]
+    reordered = [r["path"] for r in results if r.get("sv") == "order"]
     if reordered:
         for n, order in enumerate(("reverse", "shuffle:7")):
             again = run_reference(reordered, a.work, sub=f"ref-again{n}", order=order)
             for r in results:
-                if r["verdict"] == "order" and r["path"] in again and outputs(again[r["path"]]) != outputs(
+                if r.get("sv") == "order" and r["path"] in again and outputs(again[r["path"]]) != outputs(
                         refs[r["path"]]):
-                    r["verdict"] = "order-unstable"
+                    r["unstable"] = True
+                    judge(r)
     with open(os.path.join(a.work, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print_table(results, a.by_kind)
@@ -179,6 +205,11 @@ def print_table(results, by_kind=False):
           " unstbl = same rows in another order where the reference's own order changes between runs (agreement);"
           " refbug = disagreements set aside as known reference bugs; refused = the reference refused or timed out;"
           " notbuilt = Sluice refused the app as not built yet (outside apps)")
+    bugs = collections.Counter(r["detail"].split(":")[0] for r in results if r["verdict"] == "known-ref-bug")
+    if bugs:
+        print("\nset aside as known reference bugs (tags of the app):")
+        for t, n in bugs.most_common():
+            print(f"  {n:>4}  {t}")
     if by_kind:
         k = collections.Counter((r["feature"], r["kind"], r["verdict"]) for r in results
                                 if r["verdict"] in ("differ", "order"))
