@@ -92,8 +92,12 @@ def judge(r):
     if r.get("ref_runtime_error"):
         bugs.append("ref-runtime-error " + r["ref_runtime_error"])
     if v not in ("agree", "order-unstable") and bugs:
-        v = "known-ref-bug"
-        detail = ",".join(bugs) + ": " + detail
+        if r.get("oracle") == "refuted":
+            # partition_oracle.py: Sluice also differs from the reference run per key
+            detail = "per-key oracle refutes " + ",".join(bugs) + ": " + detail
+        else:
+            v = "known-ref-bug"
+            detail = ("verified per key, " if r.get("oracle") == "confirmed" else "") + ",".join(bugs) + ": " + detail
     r["verdict"], r["detail"] = v, detail
 
 
