@@ -69,10 +69,23 @@ def applies(tag, r):
     if tag == "unidirectional":
         # rows subtracted that were never added: only an aggregate can show it
         return "count()" in r["app"] or "sum(" in r["app"]
+    if tag == "first-every-1":
+        # only the first event ever comes out (per group: the group is the first column)
+        if "grouped" in r["tags"]:
+            return r.get("ref_out_first_unique", True)
+        return r.get("ref_out_rows", 0) <= 1
     if tag == "output-time-playback":
         # the reference never fires: it emitted nothing at all
         return r["ref_out_empty"]
     return True
+
+
+def ref_facts(ref):
+    """What applies() needs to know of the reference's output."""
+    rows = ref["targets"].get("Out", {}).get("current") or []
+    firsts = [json.dumps(x["d"][0]) for x in rows if x["d"]]
+    return {"ref_out_empty": not rows, "ref_out_rows": len(rows),
+            "ref_out_first_unique": len(set(firsts)) == len(firsts)}
 
 
 def judge(r):
@@ -131,8 +144,16 @@ def main():
     if a.merge:
         results = []
         for w in a.paths:
+            refs = {}
+            with open(os.path.join(w, "ref", "ref.jsonl")) as f:
+                for line in f:
+                    x = json.loads(line)
+                    refs[os.path.normpath(x["path"])] = x
             with open(os.path.join(w, "results.json")) as f:
                 for r in json.load(f):
+                    ref = refs.get(r["path"])
+                    if ref and ref["status"] == "ok":
+                        r.update(ref_facts(ref))
                     if "ref_status" in r:  # judge again, with today's tags from the case file
                         with open(r["path"]) as c:
                             r["tags"] = (yaml.safe_load(c).get("fuzz") or {}).get("tags", [])
@@ -164,7 +185,7 @@ def main():
              "tags": meta.get("tags", []), "app": cases[p]["app"], "ref_status": st}
         if st == "ok":
             r["sv"], r["sdetail"] = slref.get(p, ("N", "no sluice verdict"))
-            r["ref_out_empty"] = not ref["targets"].get("Out", {}).get("current")
+            r.update(ref_facts(ref))
             r["ref_runtime_error"] = (ref.get("runtime_errors") or [""])[0][:80]
         else:
             r["sdetail"] = (ref or {}).get("message", "")[:300]
