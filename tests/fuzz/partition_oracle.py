@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -15,6 +15,8 @@ import os
 import shutil
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
