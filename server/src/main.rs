@@ -89,8 +89,22 @@ enum Command {
     },
 }
 
+/// A command-line tool whose output is piped into `head` ends quietly when the
+/// reader goes away, as Unix tools do, instead of panicking on the broken pipe
+/// (Rust ignores SIGPIPE by default). The server keeps ignoring it: its sockets
+/// report a gone peer as an error.
+fn end_quietly_on_broken_pipe() {
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_on_broken_pipe();
+    }
     match cli.command {
         Command::Check { apps } => cli::check::run(&apps),
         Command::Fmt { app, spelling } => cli::fmt::run(&app, spelling.into()),
