@@ -1,36 +1,28 @@
 //! `frequent(n[, attr…])`: the Misra–Gries frequent-items window. It keeps at most
-//! n keys (the given attributes, or the whole row) with a counter each. An event
+//! n keys (the texts of the given attributes appended, or of the event's output
+//! data: see `event_key`) with a counter each. An event
 //! of a kept key counts up, replaces the key's held event and passes. An event of
 //! a new key, when n keys are held, counts every held key down; keys reaching 0
 //! expire (their held event, stamped with the arrival time, comes out before the
 //! arrival); if that made room the arrival is kept and passes, else it is dropped.
 
-use super::{Emitted, Extractor, StreamEvent, Window};
-use crate::value::{Row, Value};
+use super::event_key::EventKey;
+use super::{Emitted, StreamEvent, Window};
+use crate::value::Row;
 
 /// The frequent-items window state.
 pub(super) struct Frequent {
     /// How many keys to keep.
     pub(super) n: usize,
-    /// The key attributes (empty: the whole row).
-    pub(super) keys: Vec<Extractor>,
+    /// Where an event's key comes from.
+    pub(super) keys: EventKey,
     /// Held keys in arrival order: key, count, latest event.
-    pub(super) held: Vec<(Vec<Value>, u64, StreamEvent)>,
-}
-
-impl Frequent {
-    fn key(&self, row: &Row) -> Vec<Value> {
-        if self.keys.is_empty() {
-            row.to_vec()
-        } else {
-            self.keys.iter().map(|k| k(row)).collect()
-        }
-    }
+    pub(super) held: Vec<(String, u64, StreamEvent)>,
 }
 
 impl Window for Frequent {
     fn on_event(&mut self, ev: StreamEvent, out: &mut Vec<Emitted>) {
-        let key = self.key(&ev.row);
+        let key = self.keys.text(&ev.row);
         if let Some(slot) = self.held.iter_mut().find(|(k, _, _)| *k == key) {
             slot.1 += 1;
             slot.2 = ev.clone();
