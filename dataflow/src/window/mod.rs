@@ -362,7 +362,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
                 _ => Err("frequent's keys must be attributes".into()),
             })?;
-            Box::new(frequent::Frequent { n: n.max(0) as usize, keys, held: Vec::new() })
+            Box::new(frequent::Frequent::new(n.max(0) as usize, keys))
         }
         "unique:length" => {
             arity(args, &[2])?;
