@@ -67,6 +67,9 @@ impl Window for Frequent {
         out.push(Emitted::Current(ev));
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+    fn holds_other_than_released(&self) -> bool {
+        true
+    }
     fn contents(&self) -> Vec<Row> {
         super::rows(self.held.values())
     }

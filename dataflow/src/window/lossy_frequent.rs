@@ -83,6 +83,9 @@ impl Window for LossyFrequent {
         }
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+    fn holds_other_than_released(&self) -> bool {
+        true
+    }
     fn is_batch(&self) -> bool {
         // Every chunk is a batch in the reference (siddhi 5.1).
         true

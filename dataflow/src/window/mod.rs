@@ -80,6 +80,13 @@ pub trait Window: Send {
     }
     /// The rows the window holds now (what joins and snapshot queries see).
     fn contents(&self) -> Vec<Row>;
+    /// Whether what it holds may differ from what it released less what it
+    /// expired (`frequent` replaces a key's event without expiring the old one;
+    /// `lossyFrequent` holds events it does not release): a join then reads
+    /// [`Window::contents`] instead of following the releases.
+    fn holds_other_than_released(&self) -> bool {
+        false
+    }
 }
 
 /// Whether a window whose deadline was `before` an [`Window::on_time`] call at
