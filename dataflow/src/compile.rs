@@ -36,12 +36,14 @@ mod aggregation;
 mod expr;
 mod graph;
 mod on_demand;
+mod windows;
 
 use expr::*;
 pub use expr::{compile_expr, compile_over, literal};
 use graph::*;
 use on_demand::*;
 pub use on_demand::{compile_on_demand, plan_on_demand, OnDemand};
+use windows::*;
 
 /// Compiles `plan` into a runnable app, or says what is not built yet.
 pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
@@ -200,7 +202,8 @@ impl RelationSet {
         let mut window_output = Vec::new();
         for w in &plan.windows {
             let expects_expired = w.output != OutputEventType::Current;
-            let (factory, is_batch) = window_factory(&w.window.0, &w.window.1, expects_expired, (&w.name, &w.schema))?;
+            let (factory, is_batch) =
+                window_factory(&w.window.0, &w.window.1, expects_expired, (&w.name, &w.schema), None)?;
             windows.push(factory);
             window_output.push((forward_of(w.output), is_batch));
         }
@@ -400,7 +403,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                 if window.is_some() {
                     return Err(format!("{what}: only one window per input"));
                 }
-                window = Some(compile_window(name, args, query, (&input.name, &input.schema))?);
+                window = Some(compile_window(name, args, query, (&input.name, &input.schema), None)?);
             }
             HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() && !from_window => {
                 pre.push(Stage::Map(pol2cart(args)?));
@@ -466,7 +469,7 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
             match h {
                 HandlerPlan::Filter(e) if window.is_none() => filters.push(compile_expr(e)?),
                 HandlerPlan::Window { name, args } if window.is_none() && shared.is_none() => {
-                    window = Some(compile_window(name, args, query, (&side.name, &side.schema))?.0)
+                    window = Some(compile_window(name, args, query, (&side.name, &side.schema), Some(i))?.0)
                 }
                 _ => return Err(format!("{what}: this join input's handlers are not built yet")),
             }
@@ -653,98 +656,4 @@ fn which_of(w: sluice_frontend::ast::RateWhich) -> Which {
         sluice_frontend::ast::RateWhich::First => Which::First,
         sluice_frontend::ast::RateWhich::Last => Which::Last,
     }
-}
-
-/// Builds a query's window factory; `input` is the input's name and schema.
-fn compile_window(
-    name: &str,
-    args: &[TypedExpr],
-    query: &QueryPlan,
-    input: (&str, &sluice_frontend::logical::Schema),
-) -> Result<(WindowFactory, bool), String> {
-    window_factory(name, args, query.output.events() != OutputEventType::Current, input)
-}
-
-/// Compiles the condition of an `expression` / `expressionBatch` window over
-/// `input` (its name and schema).
-fn window_condition(
-    text: &str,
-    input: (&str, &sluice_frontend::logical::Schema),
-) -> Result<crate::window::ConditionSpec, String> {
-    let c = sluice_frontend::semantic::window_condition::window_condition(
-        text,
-        input.0,
-        input.1,
-        Some(crate::functions::signature),
-    )?;
-    let offsets = [0, c.width, 2 * c.width];
-    let condition = compile_over(&c.condition, &offsets)?;
-    let mut aggregates = Vec::new();
-    for a in &c.aggregates {
-        let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
-        let name = a.name.clone();
-        crate::aggregate::aggregator(&name, &arg_types).ok_or(format!("aggregate '{name}' is not built yet"))?;
-        let arg = a.args.first().map(|e| compile_over(e, &offsets)).transpose()?;
-        let factory: crate::query::selector::AggregatorFactory =
-            Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-        aggregates.push((factory, arg));
-    }
-    Ok(crate::window::ConditionSpec { condition, aggregates, width: c.width })
-}
-
-/// Builds a window factory: constant arguments are evaluated once, attribute
-/// arguments become per-event extractors, and the condition of an expression
-/// window is compiled over `input` (the input's name and schema). Returns it and
-/// whether it is a batch window.
-fn window_factory(
-    name: &str,
-    args: &[TypedExpr],
-    expects_expired: bool,
-    input: (&str, &sluice_frontend::logical::Schema),
-) -> Result<(WindowFactory, bool), String> {
-    let mut compiled = Vec::new();
-    for a in args {
-        compiled.push(compile_expr(a)?);
-    }
-    let condition = match (name, compiled.first()) {
-        ("expression" | "expressionBatch", Some(CExpr::Const(Value::String(text)))) => {
-            Some(crate::window::WindowArg::Condition(Arc::new(
-                window_condition(text, input).map_err(|e| format!("window {name}: {e}"))?,
-            )))
-        }
-        ("expression" | "expressionBatch", Some(text)) => {
-            // Read from each event: compiled when an event brings a new text.
-            let text = text.clone();
-            let (input_name, schema) = (input.0.to_string(), input.1.clone());
-            let compile: crate::window::ConditionCompiler =
-                Arc::new(move |t: &str| window_condition(t, (&input_name, &schema)).map(Arc::new));
-            let text: crate::window::Extractor = Arc::new(move |row: &[Value]| text.eval(row, &Env::default()));
-            Some(crate::window::WindowArg::PerEventCondition(crate::window::PerEventCondition { text, compile }))
-        }
-        _ => None,
-    };
-    let name = name.to_string();
-    let mut window_args: Vec<crate::window::WindowArg> = compiled
-        .into_iter()
-        .map(|c| match c {
-            CExpr::Const(v) => crate::window::WindowArg::Const(v),
-            other => {
-                let column = match &other {
-                    CExpr::Col(i) => Some(*i),
-                    _ => None,
-                };
-                crate::window::WindowArg::Attr(Arc::new(move |row: &[Value]| other.eval(row, &Env::default())), column)
-            }
-        })
-        .collect();
-    if let Some(c) = condition {
-        window_args[0] = c;
-    }
-    // Build one now so that bad parameters are refused before the app starts.
-    let first =
-        crate::window::window(&name, &window_args, expects_expired).map_err(|e| format!("window {name}: {e}"))?;
-    let is_batch = first.is_batch();
-    let factory: WindowFactory =
-        Arc::new(move || crate::window::window(&name, &window_args, expects_expired).expect("checked at compile time"));
-    Ok((factory, is_batch))
 }

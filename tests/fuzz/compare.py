@@ -23,7 +23,6 @@ import collections
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -67,12 +66,6 @@ REF_BUG_TAGS = {
 }
 
 
-# Windows on which Sluice is known to disagree (tests/known-failures.txt:
-# generated_frequent_window, generated_lossyfrequent_no_attribute): apps that use them are
-# never set aside as reference bugs.
-SLUICE_FAMILY = re.compile(r"#window\.(frequent\(\d+\)|lossyFrequent\([\d.]+, [\d.]+\))")
-
-
 def applies(tag, r):
     """Whether a tagged reference bug can explain r's disagreement (narrower where it can be told)."""
     if tag == "unidirectional":
@@ -113,9 +106,6 @@ def judge(r):
     bugs = [t for t in r["tags"] if t in REF_BUG_TAGS and applies(t, r)]
     if r.get("ref_runtime_error"):
         bugs.append("ref-runtime-error " + r["ref_runtime_error"])
-    if bugs and SLUICE_FAMILY.search(r["app"]):
-        # a known disagreement of Sluice's own could explain it as well: count it
-        bugs = []
     if v not in ("agree", "order-unstable") and bugs:
         if r.get("oracle") == "refuted":
             # partition_oracle.py: Sluice also differs from the reference run per key

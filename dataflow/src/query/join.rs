@@ -117,6 +117,21 @@ impl JoinQuery {
         }
     }
 
+    /// Reads side `side`'s rows from its window when they are not what it
+    /// released less what it expired (`frequent`, `lossyFrequent`: the
+    /// reference's join finds over the window's own map).
+    fn resync(&mut self, side: usize) {
+        let rows = match &self.windows[side] {
+            Some(w) if w.holds_other_than_released() && self.spec.sides[side].shared.is_none() => w.contents(),
+            _ => return,
+        };
+        self.contents[side].clear();
+        self.by_key[side].clear();
+        for row in &rows {
+            self.keep(side, row);
+        }
+    }
+
     /// Forgets an expired row of a side.
     fn forget(&mut self, side: usize, row: &Row) {
         match self.spec.keys {
@@ -269,6 +284,7 @@ impl Processor for JoinQuery {
             }
         }
         self.released(side, emitted, out);
+        self.resync(side);
     }
 
     fn on_window_output(&mut self, input: usize, now: i64, chunk: Vec<Emitted>, _batch: bool, out: &mut Vec<Emit>) {

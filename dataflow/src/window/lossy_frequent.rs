@@ -1,14 +1,15 @@
 //! `lossyFrequent(support, error[, attr…])` (LossyFrequentWindowProcessor): the
 //! lossy-counting frequent-items window. Every event counts for its key (the given
-//! attributes' texts appended, or all its values'); an event passes only when its
+//! attributes' texts appended, or its output data's: see `event_key`); an event passes only when its
 //! key's count reaches `(support - error) × events seen`. The stream is cut into
 //! buckets of `⌈1/error⌉` events; at each bucket boundary the keys whose count
 //! plus starting bucket does not exceed the current bucket are dropped, and their
 //! latest event expires (after the arrival, in the reference's
 //! `ConcurrentHashMap` order).
 
+use super::event_key::EventKey;
 use super::java::{JavaKey, JavaMap, MapKind};
-use super::{Emitted, Extractor, StreamEvent, Window};
+use super::{Emitted, StreamEvent, Window};
 use crate::value::{Row, Value};
 
 /// The `lossyFrequent` window state.
@@ -19,8 +20,8 @@ pub(super) struct LossyFrequent {
     pub(super) error: f64,
     /// `⌈1/error⌉`: events per bucket.
     pub(super) width: f64,
-    /// The key attributes (empty: all values).
-    pub(super) keys: Vec<Extractor>,
+    /// Where an event's key comes from.
+    pub(super) keys: EventKey,
     /// Events seen (a Java `int`).
     pub(super) total: i32,
     /// The current bucket.
@@ -33,7 +34,7 @@ pub(super) struct LossyFrequent {
 
 impl LossyFrequent {
     /// A fresh window.
-    pub(super) fn new(support: f64, error: f64, keys: Vec<Extractor>) -> LossyFrequent {
+    pub(super) fn new(support: f64, error: f64, keys: EventKey) -> LossyFrequent {
         LossyFrequent {
             support,
             error,
@@ -45,16 +46,6 @@ impl LossyFrequent {
             latest: JavaMap::new(MapKind::Concurrent),
         }
     }
-
-    fn key(&self, row: &[Value]) -> String {
-        let mut text = String::new();
-        if self.keys.is_empty() {
-            row.iter().for_each(|v| text.push_str(&v.to_string()));
-        } else {
-            self.keys.iter().for_each(|k| text.push_str(&k(row).to_string()));
-        }
-        text
-    }
 }
 
 impl Window for LossyFrequent {
@@ -64,7 +55,7 @@ impl Window for LossyFrequent {
         if self.total != 1 {
             self.bucket = (self.total as f64 / self.width).ceil();
         }
-        let text = self.key(&ev.row);
+        let text = self.keys.text(&ev.row);
         let hv = Value::string(&text);
         let key = JavaKey::string(text);
         if self.latest.put(key.clone(), &hv, ev.clone()).is_some() {
@@ -92,6 +83,9 @@ impl Window for LossyFrequent {
         }
     }
     fn on_time(&mut self, _now: i64, _out: &mut Vec<Emitted>) {}
+    fn holds_other_than_released(&self) -> bool {
+        true
+    }
     fn is_batch(&self) -> bool {
         // Every chunk is a batch in the reference (siddhi 5.1).
         true

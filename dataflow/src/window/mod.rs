@@ -10,6 +10,7 @@
 mod batch;
 mod cron;
 mod delay;
+mod event_key;
 mod expression;
 mod expression_batch;
 mod external_time_batch;
@@ -79,6 +80,13 @@ pub trait Window: Send {
     }
     /// The rows the window holds now (what joins and snapshot queries see).
     fn contents(&self) -> Vec<Row>;
+    /// Whether what it holds may differ from what it released less what it
+    /// expired (`frequent` replaces a key's event without expiring the old one;
+    /// `lossyFrequent` holds events it does not release): a join then reads
+    /// [`Window::contents`] instead of following the releases.
+    fn holds_other_than_released(&self) -> bool {
+        false
+    }
 }
 
 /// Whether a window whose deadline was `before` an [`Window::on_time`] call at
@@ -115,6 +123,10 @@ pub enum WindowArg {
     /// The condition of an `expression` / `expressionBatch` window, read from
     /// each event.
     PerEventCondition(PerEventCondition),
+    /// The output data of the query's events (see `event_key`): what
+    /// `frequent` and `lossyFrequent` key events by when given no key
+    /// attributes. Per slot, the attribute's position, or `None` for a null.
+    OutputData(Vec<Option<usize>>),
 }
 
 impl WindowArg {
@@ -123,7 +135,7 @@ impl WindowArg {
         match self {
             WindowArg::Const(v) => v.clone(),
             WindowArg::Attr(f, _) => f(row),
-            WindowArg::Condition(_) => Value::Null,
+            WindowArg::Condition(_) | WindowArg::OutputData(_) => Value::Null,
             WindowArg::PerEventCondition(c) => (c.text)(row),
         }
     }
@@ -132,9 +144,9 @@ impl WindowArg {
 fn const_i64(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
         Some(WindowArg::Const(v)) => v.as_i64().ok_or(format!("{what} must be an int or long constant, found {v}")),
-        Some(WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
-            Err(format!("{what} must be a constant"))
-        }
+        Some(
+            WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_) | WindowArg::OutputData(_),
+        ) => Err(format!("{what} must be a constant")),
         None => Err(format!("{what} is missing")),
     }
 }
@@ -153,9 +165,9 @@ fn const_int(args: &[WindowArg], i: usize, what: &str) -> Result<i64, String> {
     match args.get(i) {
         Some(WindowArg::Const(Value::Int(v))) => Ok(*v as i64),
         Some(WindowArg::Const(v)) => Err(format!("{what} must be an int constant, found {v}")),
-        Some(WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
-            Err(format!("{what} must be a constant"))
-        }
+        Some(
+            WindowArg::Attr(..) | WindowArg::Condition(_) | WindowArg::PerEventCondition(_) | WindowArg::OutputData(_),
+        ) => Err(format!("{what} must be a constant")),
         None => Err(format!("{what} is missing")),
     }
 }
@@ -263,7 +275,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                     external_time_batch::StartTime::Const(v.as_i64().ok_or("the start time must be an int or long")?)
                 }
                 Some(WindowArg::Attr(f, _)) => external_time_batch::StartTime::Attr(f.clone()),
-                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_) | WindowArg::OutputData(_)) => {
                     return Err("the start time must be an int or long".into())
                 }
             };
@@ -332,7 +344,7 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 Some(WindowArg::Attr(f, _)) => Some(f.clone()),
                 Some(WindowArg::Const(_)) if args.len() == 2 => None,
                 Some(WindowArg::Const(v)) => return Err(format!("the session key must be an attribute, found {v}")),
-                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_)) => {
+                Some(WindowArg::Condition(_) | WindowArg::PerEventCondition(_) | WindowArg::OutputData(_)) => {
                     return Err("the session key must be an attribute".into())
                 }
                 None => None,
@@ -352,17 +364,12 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
                 return Err("frequent needs the number of most frequent events".into());
             }
             let n = const_i64(args, 0, "the event count")?;
-            let keys = args[1..]
-                .iter()
-                .map(|a| match a {
-                    WindowArg::Attr(f, _) => Ok(f.clone()),
-                    WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
-                    WindowArg::Condition(_) | WindowArg::PerEventCondition(_) => {
-                        Err("frequent's keys must be attributes".into())
-                    }
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            Box::new(frequent::Frequent { n: n.max(0) as usize, keys, held: Vec::new() })
+            let keys = event_key::EventKey::from_args(&args[1..], |a| match a {
+                WindowArg::Attr(f, _) => Ok(f.clone()),
+                WindowArg::Const(v) => Err(format!("frequent's keys must be attributes, found {v}")),
+                _ => Err("frequent's keys must be attributes".into()),
+            })?;
+            Box::new(frequent::Frequent::new(n.max(0) as usize, keys))
         }
         "unique:length" => {
             arity(args, &[2])?;
@@ -481,13 +488,10 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             };
             let support = number(0, "support")?;
             let error = number(1, "error bound")?;
-            let keys = args[2..]
-                .iter()
-                .map(|a| match a {
-                    WindowArg::Attr(f, Some(_)) => Ok(f.clone()),
-                    _ => Err("lossyFrequent's keys must be attributes".to_string()),
-                })
-                .collect::<Result<Vec<_>, String>>()?;
+            let keys = event_key::EventKey::from_args(&args[2..], |a| match a {
+                WindowArg::Attr(f, Some(_)) => Ok(f.clone()),
+                _ => Err("lossyFrequent's keys must be attributes".to_string()),
+            })?;
             Box::new(lossy_frequent::LossyFrequent::new(support, error, keys))
         }
         "cron" => {

@@ -67,6 +67,9 @@ impl Analyzer {
             }
             output_schema.attrs.push((n.clone(), e.ty));
         }
+        if let InputPlan::Join(j) = &input {
+            self.check_keyless_frequent_in_join(j, &projection, q.span);
+        }
         let group_by: Vec<TypedExpr> =
             q.selector.group_by.iter().map(|g| self.typed(g, &scope, &mut Ctx::plain())).collect();
         let out_scope = Scope { inputs: scope_clone(&scope), current: None, output: Some(output_schema.clone()) };

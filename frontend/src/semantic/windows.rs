@@ -295,3 +295,39 @@ pub fn is_batch(name: &str) -> bool {
     matches!(name, "lengthBatch" | "timeBatch" | "externalTimeBatch" | "batch" | "expressionBatch" | "cron")
         || name.ends_with("Batch")
 }
+
+impl super::Analyzer {
+    /// Refuses `frequent` / `lossyFrequent` without key attributes on a join side
+    /// whose attributes the `select` does not read: the reference keys such a
+    /// window's events by the attributes of its side the `select` reads, and with
+    /// none it fails on every event (NullPointerException).
+    pub(crate) fn check_keyless_frequent_in_join(
+        &mut self,
+        join: &crate::logical::JoinPlan,
+        projection: &[(String, crate::logical::TypedExpr)],
+        span: crate::ast::Span,
+    ) {
+        use crate::logical::{HandlerPlan, TypedExprKind};
+        for (side, plan) in [&join.left, &join.right].into_iter().enumerate() {
+            let reads_side = projection
+                .iter()
+                .any(|(_, e)| matches!(e.kind, TypedExprKind::Attribute { input, .. } if input == side));
+            for h in &plan.handlers {
+                let HandlerPlan::Window { name, args } = h else { continue };
+                let keyless = (name.eq_ignore_ascii_case("frequent") && args.len() == 1)
+                    || (name.eq_ignore_ascii_case("lossyFrequent") && args.len() == 2);
+                if keyless && !reads_side {
+                    self.not_built(
+                        span,
+                        format!(
+                            "`{name}` without key attributes on a join side ('{}') the `select` reads no \
+                             attribute of (the reference keys its events by those attributes and fails on \
+                             every event); give it key attributes",
+                            plan.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
