@@ -50,16 +50,9 @@ fn random(below: u64) -> u64 {
     std::collections::hash_map::RandomState::new().build_hasher().finish() % below.max(1)
 }
 
+/// A request to the server under test: 30 s at most.
 fn post(base: &str, path: &str, ct: &str, body: &str) -> Result<(u16, String), String> {
-    match ureq::post(&format!("{base}{path}"))
-        .set("content-type", ct)
-        .timeout(Duration::from_secs(30))
-        .send_string(body)
-    {
-        Ok(r) => Ok((r.status(), r.into_string().unwrap_or_default())),
-        Err(ureq::Error::Status(code, r)) => Ok((code, r.into_string().unwrap_or_default())),
-        Err(e) => Err(e.to_string()),
-    }
+    serve_process::post(base, path, ct, body, Duration::from_secs(30))
 }
 
 /// Posts batches of new numbers from `next` until a request fails (the server

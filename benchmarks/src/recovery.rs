@@ -46,12 +46,10 @@ fn body(first: u64, n: u64) -> String {
     b
 }
 
+/// A request that must get an answer; a replay of millions of events may take
+/// minutes before a query is answered.
 fn post(base: &str, path: &str, ct: &str, text: &str) -> (u16, String) {
-    match ureq::post(&format!("{base}{path}")).set("content-type", ct).send_string(text) {
-        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
-        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
-        Err(e) => panic!("POST {path}: {e}"),
-    }
+    serve_process::post(base, path, ct, text, Duration::from_secs(3600)).unwrap_or_else(|e| panic!("POST {path}: {e}"))
 }
 
 fn measure(sluice: &std::path::Path, (name, app): (&str, &str), events: u64) {

@@ -1,5 +1,5 @@
 //! What the HTTP benchmarks share: a `sluice serve` process on loopback, its
-//! memory and metrics, and percentiles.
+//! memory and metrics, a POST helper, and percentiles.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
@@ -95,4 +95,21 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
         return 0;
     }
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// POSTs `body` as `content_type` to `base` + `path`: the status and body of any
+/// HTTP answer, or why there was none (the server died, or no answer within
+/// `timeout`).
+pub fn post(
+    base: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    match ureq::post(&format!("{base}{path}")).set("content-type", content_type).timeout(timeout).send_string(body) {
+        Ok(r) => Ok((r.status(), r.into_string().unwrap_or_default())),
+        Err(ureq::Error::Status(code, r)) => Ok((code, r.into_string().unwrap_or_default())),
+        Err(e) => Err(e.to_string()),
+    }
 }

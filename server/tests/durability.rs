@@ -16,6 +16,11 @@ from S#window.length(1000000) select k, count() as n, sum(v) as total group by k
 from every e1=S[v > 50.0] -> e2=S[k == e1.k] select e1.id as a, e2.id as b insert into Pairs;
 ";
 
+fn create(s: &Server) {
+    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
+    assert_eq!(code, 201, "{text}");
+}
+
 fn push(s: &Server, rows: &[(i64, &str, f64)]) {
     let body: String = rows.iter().map(|(id, k, v)| format!("{{\"id\":{id},\"k\":\"{k}\",\"v\":{v}}}\n")).collect();
     let (code, text) =
@@ -48,8 +53,7 @@ fn batches(from: i64, n: i64, k: &str) -> Vec<(i64, &str, f64)> {
 fn state_survives_kill_9_and_deactivate_activate() {
     let dir = data_dir("durable-kill");
     let s = start(&dir, &[]);
-    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
-    assert_eq!(code, 201, "{text}");
+    create(&s);
     for b in 0..10 {
         push(&s, &batches(b * 100, 100, "a"));
     }
@@ -92,8 +96,7 @@ fn cut_last_bytes(path: &Path, n: u64) {
 fn a_torn_tail_is_cut_and_the_rest_recovers() {
     let dir = data_dir("durable-torn");
     let s = start(&dir, &[]);
-    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
-    assert_eq!(code, 201, "{text}");
+    create(&s);
     for b in 0..5 {
         push(&s, &batches(b * 10, 10, "a"));
     }
@@ -115,8 +118,7 @@ fn a_torn_tail_is_cut_and_the_rest_recovers() {
 fn without_durability_a_restart_starts_empty() {
     let dir = data_dir("durable-none");
     let s = start(&dir, &["--durability", "none"]);
-    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
-    assert_eq!(code, 201, "{text}");
+    create(&s);
     push(&s, &batches(0, 10, "a"));
     assert!(log_stats(&s).is_null());
     drop(s);
@@ -129,8 +131,7 @@ fn without_durability_a_restart_starts_empty() {
 fn an_sse_subscriber_resumes_after_a_crash_with_last_event_id() {
     let dir = data_dir("durable-resume");
     let s = start(&dir, &[]);
-    let (code, text) = call("POST", &format!("{}/v1/apps", s.base), Some(("text/plain", APP)), None);
-    assert_eq!(code, 201, "{text}");
+    create(&s);
     let url = format!("{}/v1/apps/Durable/streams/Totals/events", s.base);
     let first = follow_sse_ids(url, None);
     push(&s, &batches(0, 5, "a"));
