@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -245,32 +244,6 @@ fn playback_heartbeat_over_http() {
     assert_eq!(got[0]["data"]["k"], "a", "{got:?}");
     assert_eq!(got[0]["ts"], 3000, "{got:?}");
 }
-
-/// Starts process `index` of a cluster whose processes listen on `http` and
-/// connect their timely workers over `hostfile`.
-fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Server {
-    let peers: Vec<String> = http.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let (process, peer_list) = (index.to_string(), peers.join(","));
-    serve(&[
-        "--workers",
-        "2",
-        "--listen",
-        &peers[index],
-        "--data-dir",
-        dir.to_str().expect("UTF-8 path"),
-        "--hostfile",
-        hostfile.to_str().expect("UTF-8 path"),
-        "--process",
-        &process,
-        "--peers",
-        &peer_list,
-        "--cluster-secret",
-        CLUSTER_SECRET,
-    ])
-}
-
-/// What the test cluster's processes share.
-const CLUSTER_SECRET: &str = "test-secret-0123456789";
 
 #[test]
 fn a_cluster_of_two_processes_answers_like_one() {

@@ -88,20 +88,48 @@ fn port_of(address: &str) -> Result<u16, String> {
     address.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).ok_or_else(|| format!("'{address}' is not host:port"))
 }
 
-/// Sends a control request to another process; the error names the process.
-/// It carries the cluster `secret` that internal routes ask for.
-pub fn tell(peer: &str, method: &str, path: &str, body: &str, secret: Option<&str>) -> Result<(), String> {
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+/// Why another process did not do what it was told.
+#[derive(Debug)]
+pub enum TellError {
+    /// It could not be reached (down, restarting, or too slow): the cluster is degraded.
+    Unreachable(String),
+    /// It answered with an error status.
+    Refused(String),
+}
+
+impl std::fmt::Display for TellError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TellError::Unreachable(m) | TellError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
+/// How long a control request (start a share, stop it) may take.
+pub const TELL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sends a control request to another process and returns its answer's body;
+/// the error names the process. It carries the cluster `secret` that internal
+/// routes ask for.
+pub fn tell(
+    peer: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    secret: Option<&str>,
+    timeout: Duration,
+) -> Result<String, TellError> {
+    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
     let mut req = agent.request(method, &format!("{peer}{path}"));
     if let Some(s) = secret {
         req = req.set(super::auth::SECRET_HEADER, s);
     }
     match req.send_string(body) {
-        Ok(_) => Ok(()),
+        Ok(r) => r.into_string().map_err(|e| TellError::Unreachable(format!("{peer}: {e}"))),
         Err(ureq::Error::Status(code, r)) => {
-            Err(format!("{peer} answered {code}: {}", r.into_string().unwrap_or_default()))
+            Err(TellError::Refused(format!("{peer} answered {code}: {}", r.into_string().unwrap_or_default())))
         }
-        Err(e) => Err(format!("{peer}: {e}")),
+        Err(e) => Err(TellError::Unreachable(format!("{peer}: {e}"))),
     }
 }
 

@@ -32,9 +32,12 @@ pub struct ManagedApp {
     /// Its number among the apps: in a cluster, where its timely ports are.
     pub slot: usize,
     /// The dataflow, while active.
-    running: Mutex<Option<Arc<RunningApp>>>,
+    pub(super) running: Mutex<Option<Arc<RunningApp>>>,
     /// Whether its dataflow is starting and replaying its ingress log.
     recovering: std::sync::atomic::AtomicBool,
+    /// In a cluster: the app should run, but a process of the cluster is lost
+    /// (or not yet back); why. Its dataflow is stopped until the leader heals it.
+    pub(super) degraded: Mutex<Option<String>>,
 }
 
 impl ManagedApp {
@@ -47,6 +50,11 @@ impl ManagedApp {
     /// input meanwhile).
     pub fn is_recovering(&self) -> bool {
         self.recovering.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Why the app waits for a lost cluster process, if it does.
+    pub fn degraded(&self) -> Option<String> {
+        self.degraded.lock().clone()
     }
 }
 
@@ -111,10 +119,12 @@ pub struct AppManager {
     /// Held through each lifecycle operation (create, delete, activate,
     /// deactivate, follow), files included, so that operations racing on one app
     /// leave exactly one outcome on disk and in memory, and no orphan dataflow.
-    lifecycle: Mutex<()>,
+    pub(super) lifecycle: Mutex<()>,
     /// The server's `inMemory` topics and Macrometa-style named streams, shared by
     /// every app's sources and sinks (apps chain through them).
     hub: Arc<sluice_connectors::hub::Hub>,
+    /// Set once the server shuts down: nothing starts again.
+    pub(super) closing: std::sync::atomic::AtomicBool,
 }
 
 impl AppManager {
@@ -134,6 +144,7 @@ impl AppManager {
             limits: args.limits(),
             lifecycle: Mutex::new(()),
             hub: Arc::default(),
+            closing: Default::default(),
         };
         if manager.cluster.is_some() && manager.secret.is_none() {
             return Err("a cluster needs a secret its processes share: --cluster-secret-file FILE, \
@@ -150,19 +161,20 @@ impl AppManager {
             .filter(|p| p.extension().is_some_and(|x| x == "app"))
             .collect();
         entries.sort();
+        // A cluster's apps start once every process answers (`healing.rs`).
+        let clustered = manager.cluster.is_some();
         for path in entries {
             let restored = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
                 let active =
                     std::fs::read_to_string(path.with_extension("state")).map_or(true, |s| s.trim() != "inactive");
-                manager.install(text, active, false, None).map_err(|e| e.message)
+                let app = manager.install(text, active && !clustered, false, None).map_err(|e| e.message)?;
+                if active && clustered {
+                    *app.degraded.lock() = Some("waiting for every process of the cluster to answer".into());
+                }
+                Ok(app)
             });
             match restored {
-                Ok(app) => {
-                    eprintln!("sluice serve: restored app '{}'", app.name);
-                    if app.running().is_some() {
-                        manager.announce_later(&app);
-                    }
-                }
+                Ok(app) => eprintln!("sluice serve: restored app '{}'", app.name),
                 Err(e) => eprintln!("sluice serve: cannot restore {}: {e}", path.display()),
             }
         }
@@ -191,39 +203,43 @@ impl AppManager {
 
     /// A leader tells every other process to do the same (start an app's share,
     /// stop it, forget it); the first failure is the answer.
-    fn tell_followers(&self, method: &str, path: &str, body: &str) -> Result<(), ApiError> {
+    /// A process that cannot be reached answers 503 (the cluster is degraded),
+    /// one that refuses 502.
+    pub(super) fn tell_followers(&self, method: &str, path: &str, body: &str) -> Result<(), ApiError> {
         let Some(c) = self.cluster.as_ref().filter(|c| c.is_leader()) else { return Ok(()) };
         for peer in c.followers() {
-            cluster::tell(peer, method, path, body, self.secret.as_deref()).map_err(|e| {
-                ApiError::new(StatusCode::BAD_GATEWAY, "cluster", format!("a cluster process did not follow: {e}"))
+            cluster::tell(peer, method, path, body, self.secret.as_deref(), cluster::TELL_TIMEOUT).map_err(|e| {
+                let status = match e {
+                    cluster::TellError::Unreachable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    cluster::TellError::Refused(_) => StatusCode::BAD_GATEWAY,
+                };
+                ApiError::new(status, "cluster", format!("a cluster process did not follow: {e}"))
             })?;
         }
         Ok(())
     }
 
-    /// A restored app: the other processes may not be up yet, so they are told
-    /// in the background until they answer.
-    fn announce_later(&self, app: &ManagedApp) {
-        let Some(c) = self.cluster.clone().filter(|c| c.is_leader()) else { return };
-        let (text, slot, key) = (app.text.clone(), app.slot, self.secret.clone());
-        std::thread::spawn(move || {
-            for peer in c.followers() {
-                while let Err(e) =
-                    cluster::tell(peer, "POST", &format!("/v1/internal/apps/{slot}"), &text, key.as_deref())
-                {
-                    if e.contains(" 409:") {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(500));
-                }
-            }
-        });
-    }
-
-    /// A follower starts its share of an app the leader created in `slot`.
+    /// A follower starts its share of an app the leader created in `slot`. A
+    /// share it already runs under that name is replaced: the leader starts the
+    /// app's computation anew (it was created, or it is healing after a process
+    /// was lost), and the old share belongs to a computation that is gone.
     pub fn follow(&self, text: String, slot: usize) -> Result<Arc<ManagedApp>, ApiError> {
         let _lifecycle = self.lifecycle.lock();
+        let (compiled, _) = validate(&text, self.limits.max_queries)?;
+        let old = self.apps.write().remove(&compiled.plan.name);
+        if let Some(r) = old.and_then(|o| o.running.lock().take()) {
+            r.stop();
+        }
         self.install(text, true, false, Some(slot))
+    }
+
+    /// What a follower runs, for its leader: each app's name, slot and whether
+    /// its share is running without failure.
+    pub fn shares(&self) -> Vec<(String, usize, bool)> {
+        self.list()
+            .iter()
+            .map(|a| (a.name.clone(), a.slot, a.running().is_some_and(|r| r.failure.lock().is_none())))
+            .collect()
     }
 
     /// Creates an app from its text and starts it.
@@ -277,6 +293,7 @@ impl AppManager {
             slot,
             running: Mutex::new(None),
             recovering: Default::default(),
+            degraded: Mutex::new(None),
         });
         if active {
             self.start(&app, persist);
@@ -287,7 +304,7 @@ impl AppManager {
 
     /// Starts `app`'s dataflow, replaying its ingress log (a `fresh` app starts
     /// a new log).
-    fn start(&self, app: &ManagedApp, fresh: bool) {
+    pub(super) fn start(&self, app: &ManagedApp, fresh: bool) {
         let mut running = app.running.lock();
         // A failed dataflow is replaced by a fresh one.
         if let Some(failed) = running.take_if(|r| r.failure.lock().is_some()) {
@@ -353,6 +370,11 @@ impl AppManager {
         if !self.is_follower() {
             self.write_file(name, "state", "active")?;
         }
+        if app.degraded().is_some() {
+            // Waiting for the cluster: activating tries to heal it now.
+            self.heal_locked(&app)?;
+            return Ok(app);
+        }
         self.tell_followers("POST", &format!("/v1/internal/apps/{name}/activate"), "")?;
         self.start(&app, false);
         Ok(app)
@@ -365,7 +387,10 @@ impl AppManager {
         if !self.is_follower() {
             self.write_file(name, "state", "inactive")?;
         }
-        self.tell_followers("POST", &format!("/v1/internal/apps/{name}/deactivate"), "")?;
+        // An app waiting for a lost process has no share running there.
+        if app.degraded.lock().take().is_none() {
+            self.tell_followers("POST", &format!("/v1/internal/apps/{name}/deactivate"), "")?;
+        }
         let running = app.running.lock().take();
         if let Some(r) = running {
             r.stop();
@@ -383,7 +408,15 @@ impl AppManager {
     /// leaves the map, stops, and its files go, before another operation starts.
     fn remove(&self, name: &str) -> Result<(), ApiError> {
         let app = self.apps.write().remove(name).ok_or_else(|| ApiError::no_app(name))?;
-        let told = self.tell_followers("DELETE", &format!("/v1/internal/apps/{name}"), "");
+        // A process that cannot be reached forgets the app when it is back: the
+        // leader's watch deletes shares of apps it does not run.
+        let told = self.tell_followers("DELETE", &format!("/v1/internal/apps/{name}"), "").or_else(|e| {
+            if e.status == StatusCode::SERVICE_UNAVAILABLE {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        });
         let running = app.running.lock().take();
         if let Some(r) = running {
             r.stop();
@@ -398,6 +431,7 @@ impl AppManager {
 
     /// Stops every app (the server is going down; definitions stay on disk).
     pub fn shutdown(&self) {
+        self.closing.store(true, std::sync::atomic::Ordering::Release);
         let _lifecycle = self.lifecycle.lock();
         for app in self.list() {
             let running = app.running.lock().take();

@@ -14,9 +14,11 @@ pub mod connectors;
 pub mod console;
 pub mod error;
 pub mod follow;
+pub mod healing;
 pub mod ingest;
 pub mod ingress;
 pub mod ingress_log;
+pub mod internal;
 pub mod limits;
 pub mod manager;
 pub mod metrics;
@@ -176,6 +178,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    healing::watch(manager.clone());
     // Parsing and checking app and query text recurse (bounded by the parsers' depth
     // limits): the threads get room for the deepest text those limits let through.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

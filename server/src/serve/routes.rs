@@ -21,11 +21,11 @@ use warp::hyper::body::Bytes;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-fn answer(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
+pub(super) fn answer(result: Result<Response, ApiError>) -> Result<Response, Infallible> {
     Ok(result.unwrap_or_else(|e| e.reply().into_response()))
 }
 
-fn json(status: StatusCode, value: serde_json::Value) -> Response {
+pub(super) fn json(status: StatusCode, value: serde_json::Value) -> Response {
     warp::reply::with_status(warp::reply::json(&value), status).into_response()
 }
 
@@ -210,7 +210,7 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         // Only a cluster's followers take orders from a leader, which shows the
         // cluster secret.
         let under_internal = || warp::path("v1").and(warp::path("internal"));
-        let internal = under_internal().and(auth::has_secret(secret)).and(internal_routes(m.clone(), body));
+        let internal = under_internal().and(auth::has_secret(secret)).and(super::internal::routes(m.clone(), body));
         // Whatever else is under /v1/internal stops here, never reaching the leader.
         let refused = under_internal().map(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "internal routes need the cluster secret")
@@ -224,47 +224,6 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
     } else {
         health.or(auth.and(guarded)).unify().recover(recover).unify().boxed()
     }
-}
-
-/// What a cluster's leader tells the other processes: start an app's share in a
-/// slot, activate, deactivate, delete.
-fn internal_routes(
-    m: impl Filter<Extract = (Arc<AppManager>,), Error = Infallible> + Clone + Send + Sync + 'static,
-    body: impl Filter<Extract = (Bytes,), Error = Rejection> + Clone + Send + Sync + 'static,
-) -> BoxedFilter<(Response,)> {
-    let follow = warp::path!("apps" / usize).and(warp::post()).and(m.clone()).and(body).and_then(
-        |slot: usize, m: Arc<AppManager>, body: Bytes| async move {
-            answer(
-                async {
-                    let text = utf8(&body)?;
-                    let app = tokio::task::spawn_blocking(move || m.follow(text, slot)).await.map_err(internal)??;
-                    Ok(json(StatusCode::CREATED, serde_json::json!({"name": app.name, "slot": slot})))
-                }
-                .await,
-            )
-        },
-    );
-    let change = warp::path!("apps" / String / String).and(warp::post()).and(m.clone()).and_then(
-        |name: String, action: String, m: Arc<AppManager>| async move {
-            answer(match action.as_str() {
-                "activate" => lifecycle(move || m.activate(&name)).await,
-                "deactivate" => lifecycle(move || m.deactivate(&name)).await,
-                _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")),
-            })
-        },
-    );
-    let forget = warp::path!("apps" / String).and(warp::delete()).and(m).and_then(
-        |name: String, m: Arc<AppManager>| async move {
-            answer(
-                async {
-                    tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
-                    Ok(StatusCode::NO_CONTENT.into_response())
-                }
-                .await,
-            )
-        },
-    );
-    follow.or(change).unify().or(forget).unify().boxed()
 }
 
 /// How long a follower waits for the leader's answer to a request it passes on.
@@ -317,7 +276,15 @@ fn proxy_routes(
                     // stream then flows for as long as it lasts).
                     let result = match req.body(warp::hyper::Body::from(body)) {
                         Ok(req) => match tokio::time::timeout(PROXY_TIMEOUT, client.request(req)).await {
-                            Ok(answer) => answer.map_err(|e| (StatusCode::BAD_GATEWAY, e.to_string())),
+                            // A leader that cannot be reached is down or restarting: retry.
+                            Ok(answer) => answer.map_err(|e| {
+                                let status = if e.is_connect() {
+                                    StatusCode::SERVICE_UNAVAILABLE
+                                } else {
+                                    StatusCode::BAD_GATEWAY
+                                };
+                                (status, e.to_string())
+                            }),
                             Err(_) => Err((StatusCode::GATEWAY_TIMEOUT, format!("no answer within {PROXY_TIMEOUT:?}"))),
                         },
                         Err(e) => Err((StatusCode::BAD_GATEWAY, e.to_string())),
@@ -353,23 +320,26 @@ async fn recover(r: Rejection) -> Result<Response, Infallible> {
 }
 
 /// Runs a lifecycle change off the async threads (stopping joins the workers).
-async fn lifecycle(
+pub(super) async fn lifecycle(
     change: impl FnOnce() -> Result<Arc<ManagedApp>, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let app = tokio::task::spawn_blocking(change).await.map_err(internal)??;
     Ok(json(StatusCode::OK, serde_json::json!({"name": app.name, "state": state(&app)})))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(super) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
 }
 
-fn utf8(body: &[u8]) -> Result<String, ApiError> {
+pub(super) fn utf8(body: &[u8]) -> Result<String, ApiError> {
     String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the body is not UTF-8 text"))
 }
 
 fn state(app: &ManagedApp) -> &'static str {
+    if app.degraded().is_some() {
+        return "degraded";
+    }
     match app.running() {
         Some(r) if r.failure.lock().is_some() => "failed",
         Some(_) => "active",
@@ -412,6 +382,7 @@ fn describe(app: &ManagedApp) -> serde_json::Value {
         "name": app.name,
         "state": state(app),
         "failure": running.as_ref().and_then(|r| r.failure.lock().clone()),
+        "degraded": app.degraded(),
         "queue_depth": running.as_ref().map_or(0, |r| r.ingress.depth()),
         "ingress_log": running.as_ref().and_then(|r| r.log_stats()),
         "definition": app.text,
@@ -444,7 +415,14 @@ fn running(app: &ManagedApp) -> Result<Arc<super::running::RunningApp>, ApiError
             "recovering",
             format!("app '{}' is replaying its ingress log; retry shortly", app.name),
         )),
-        None => Err(inactive(&app.name)),
+        None => match app.degraded() {
+            Some(reason) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "degraded",
+                format!("app '{}' waits for the cluster ({reason}); retry when the process is back", app.name),
+            )),
+            None => Err(inactive(&app.name)),
+        },
     }
 }
 

@@ -22,6 +22,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+/// How long stopping a cluster app waits for its threads to end.
+const CLUSTER_STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// Where a running app's accepted input is logged, and how.
 #[derive(Clone, Debug)]
 pub struct LogPlan {
@@ -50,6 +53,8 @@ pub struct RunningApp {
     pub fed_ts: Arc<AtomicI64>,
     /// Whether this process feeds the dataflow (always, but in a cluster's followers).
     leader: bool,
+    /// Whether the app's workers span several processes.
+    spans_processes: bool,
     /// Where accepted input is logged.
     log: Option<Arc<IngressLog>>,
 }
@@ -178,6 +183,7 @@ impl RunningApp {
             stop,
             threads: Mutex::new(threads),
             leader,
+            spans_processes,
             failure,
             fed_ts,
             log,
@@ -223,10 +229,21 @@ impl RunningApp {
         self.stop.store(true, Ordering::Release);
         self.ingress.close();
         // A follower's workers end when the leader closes its input; it does not
-        // wait for that (the leader may be gone).
+        // wait for that (the leader may be gone). A leader waits, but in a cluster
+        // only so long: a computation still connecting to a process that is gone
+        // never ends (timely waits for its peers without a timeout).
         for h in self.threads.lock().drain(..) {
-            if self.leader {
+            if !self.leader {
+                continue;
+            }
+            let deadline = std::time::Instant::now() + CLUSTER_STOP_WAIT;
+            while self.spans_processes && !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if h.is_finished() || !self.spans_processes {
                 let _ = h.join();
+            } else {
+                eprintln!("sluice serve: an app's thread did not end within {CLUSTER_STOP_WAIT:?}; left behind");
             }
         }
         // Subscribers have had everything; their streams end now.

@@ -167,3 +167,29 @@ pub fn take<T: std::fmt::Debug>(rx: &mpsc::Receiver<T>, n: usize) -> Vec<T> {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
+
+/// Starts process `index` of a cluster whose processes listen on `http` and
+/// connect their timely workers over `hostfile`.
+pub fn start_process(dir: &Path, hostfile: &Path, index: usize, http: &[u16]) -> Server {
+    let peers: Vec<String> = http.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let (process, peer_list) = (index.to_string(), peers.join(","));
+    serve(&[
+        "--workers",
+        "2",
+        "--listen",
+        &peers[index],
+        "--data-dir",
+        dir.to_str().expect("UTF-8 path"),
+        "--hostfile",
+        hostfile.to_str().expect("UTF-8 path"),
+        "--process",
+        &process,
+        "--peers",
+        &peer_list,
+        "--cluster-secret",
+        CLUSTER_SECRET,
+    ])
+}
+
+/// What the test cluster's processes share.
+pub const CLUSTER_SECRET: &str = "test-secret-0123456789";
