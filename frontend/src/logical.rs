@@ -86,8 +86,23 @@ pub struct Entry {
 pub struct Catalog {
     /// Streams, tables, windows and aggregations.
     pub entries: Vec<Entry>,
-    /// Script functions: name and return type.
-    pub functions: Vec<(String, AttrType)>,
+    /// Script functions, in definition order.
+    pub functions: Vec<std::sync::Arc<ScriptFunction>>,
+}
+
+/// A script function an app defines (`define function f[javascript] return T
+/// { … }`, `CREATE FUNCTION f[javascript] RETURN T AS '…'`): called with its
+/// arguments in `data[]`, its result converted to `return_type`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptFunction {
+    /// Its name as defined.
+    pub name: String,
+    /// The declared return type.
+    pub return_type: AttrType,
+    /// The JavaScript body, verbatim (the inside of `function name(data) { … }`).
+    pub body: String,
+    /// The definition, for errors in the body.
+    pub span: Span,
 }
 
 impl Catalog {
@@ -544,7 +559,14 @@ pub enum TypedExprKind {
         /// The condition.
         cond: Box<TypedExpr>,
     },
-    /// Something checked but not compilable yet (event references, script calls).
+    /// A call of a script function the app defines.
+    Script {
+        /// The function.
+        function: std::sync::Arc<ScriptFunction>,
+        /// The arguments, passed in `data[]`.
+        args: Vec<TypedExpr>,
+    },
+    /// Something checked but not compilable yet (event references).
     Unsupported(String),
 }
 

@@ -58,7 +58,9 @@ fn reads_aggregate(e: &TypedExpr, depth: usize) -> bool {
     }
     match &e.kind {
         TypedExprKind::Aggregate { .. } => true,
-        TypedExprKind::Call { args, .. } => args.iter().any(|a| reads_aggregate(a, depth + 1)),
+        TypedExprKind::Call { args, .. } | TypedExprKind::Script { args, .. } => {
+            args.iter().any(|a| reads_aggregate(a, depth + 1))
+        }
         TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => reads_aggregate(x, depth + 1),
         TypedExprKind::Binary(_, l, r) => reads_aggregate(l, depth + 1) || reads_aggregate(r, depth + 1),
         _ => false,

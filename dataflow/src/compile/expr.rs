@@ -38,6 +38,14 @@ pub(super) fn compile_probing(e: &TypedExpr, offsets: &[usize], probe: Option<us
             });
             CExpr::Call(f, args.iter().map(&compile_expr).collect::<Result<_, _>>()?)
         }
+        TypedExprKind::Script { function, args } => {
+            let f = crate::functions::script::callable(function.clone());
+            let f: ScalarImpl = Arc::new(move |vals: &[Value], env: &Env| {
+                let ctx = crate::functions::FnContext { event_ts: env.event_ts, now: env.now };
+                f(vals, &ctx)
+            });
+            CExpr::Call(f, args.iter().map(&compile_expr).collect::<Result<_, _>>()?)
+        }
         TypedExprKind::Unary(op, x) => CExpr::Unary(*op, Box::new(compile_expr(x)?)),
         TypedExprKind::Binary(op, l, r) => CExpr::Binary(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?)),
         TypedExprKind::IsNull(x) => CExpr::IsNull(Box::new(compile_expr(x)?)),

@@ -111,7 +111,9 @@ pub(super) fn in_tables(e: &TypedExpr, out: &mut Vec<String>) {
             out.push(table.clone());
             in_tables(cond, out);
         }
-        TypedExprKind::Call { args, .. } => args.iter().for_each(|a| in_tables(a, out)),
+        TypedExprKind::Call { args, .. } | TypedExprKind::Script { args, .. } => {
+            args.iter().for_each(|a| in_tables(a, out))
+        }
         TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => in_tables(x, out),
         TypedExprKind::Binary(_, l, r) => {
             in_tables(l, out);

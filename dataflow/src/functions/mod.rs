@@ -18,6 +18,7 @@ pub mod core;
 pub mod json;
 pub mod math;
 pub mod regex;
+pub mod script;
 pub mod set;
 pub mod string;
 pub mod time;
@@ -65,6 +66,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| json::lookup(&name))
         .or_else(|| regex::lookup(&name))
         .or_else(|| unitconversion::lookup(&name))
+        .or_else(|| script::lookup(&name))
 }
 
 /// Whether a scalar function `name` exists.
@@ -79,6 +81,7 @@ pub fn is_scalar(name: &str) -> bool {
         || json::signature(&name, &[]).is_some()
         || regex::signature(&name, &[]).is_some()
         || unitconversion::signature(&name, &[]).is_some()
+        || script::signature(&name, &[], &[]).is_some()
 }
 
 /// The result type of scalar `name` over arguments of `arg_types`, or why the
@@ -104,6 +107,7 @@ pub fn return_type_with_consts(
         .or_else(|| json::signature(&lname, arg_types))
         .or_else(|| regex::signature(&lname, arg_types))
         .or_else(|| unitconversion::signature(&lname, arg_types))
+        .or_else(|| script::signature(&lname, arg_types, consts))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }
 

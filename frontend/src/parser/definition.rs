@@ -188,7 +188,8 @@ impl Parser {
         }))
     }
 
-    /// `f[lang] return type { body }` after `define function` / `CREATE FUNCTION`.
+    /// `f[lang] return type { body }` (or `AS 'body'`) after `define function` /
+    /// `CREATE FUNCTION`.
     fn function_def(&mut self, annotations: Vec<Annotation>, start: Span) -> PResult<Definition> {
         let name = self.ident("a function name")?;
         self.expect_sym("[", "before the script language (`[javascript]`)")?;
@@ -196,9 +197,13 @@ impl Parser {
         self.expect_sym("]", "after the script language")?;
         self.expect_kw("return", "and the return type")?;
         let return_type = self.attr_type()?.0;
+        // `{ body }`, or Macrometa's `AS 'body'`.
+        let quoted = self.eat_kw("as");
         let body = match &self.peek().kind {
-            TokenKind::Block(b) => b.clone(),
-            _ => return Err(self.unexpected("the function body in `{ … }`")),
+            TokenKind::Block(b) if !quoted => b.clone(),
+            TokenKind::Str(b) if quoted => b.clone(),
+            _ if quoted => return Err(self.unexpected("the function body as a string after `AS`")),
+            _ => return Err(self.unexpected("the function body in `{ … }` (or `AS '…'`)")),
         };
         self.advance();
         Ok(Definition::Function(FunctionDef {

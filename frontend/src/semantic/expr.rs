@@ -439,15 +439,10 @@ impl Analyzer {
             })
             .collect();
         if call.namespace.is_none() {
-            let script = self.catalog.functions.iter().find(|(n, _)| n.eq_ignore_ascii_case(&call.name.name));
-            if let Some(ty) = script.map(|(_, ty)| *ty) {
-                // Refused where it is called, so that `sluice check` says so too.
-                self.not_built(span, format!("script function '{}' (running JavaScript functions)", call.name.name));
-                return TypedExpr {
-                    kind: TypedExprKind::Unsupported(format!("script function {}", call.name.name)),
-                    ty,
-                    span,
-                };
+            let script = self.catalog.functions.iter().find(|s| s.name.eq_ignore_ascii_case(&call.name.name));
+            if let Some(function) = script.cloned() {
+                let ty = function.return_type;
+                return TypedExpr { kind: TypedExprKind::Script { function, args }, ty, span };
             }
         }
         let found = scalar_type(&name, &CallArgs { types: &types, const_strings: &consts })
@@ -460,7 +455,7 @@ impl Analyzer {
             }
             None => {
                 let hint = if call.namespace.is_none() {
-                    let scripts = self.catalog.functions.iter().map(|(n, _)| n.as_str());
+                    let scripts = self.catalog.functions.iter().map(|s| s.name.as_str());
                     super::suggest::did_you_mean(written.as_str(), CORE_FUNCTION_NAMES.iter().copied().chain(scripts))
                 } else {
                     String::new()

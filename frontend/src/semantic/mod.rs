@@ -363,18 +363,20 @@ impl Analyzer {
                 }
                 Definition::Function(f) => {
                     if !f.language.name.eq_ignore_ascii_case("javascript") {
-                        self.warn(
+                        self.not_built(
                             f.language.span,
-                            format!(
-                                "script language '{}' is not available; only javascript is planned",
-                                f.language.name
-                            ),
+                            format!("script language '{}' (only javascript runs)", f.language.name),
                         );
                     }
-                    if self.catalog.functions.iter().any(|(n, _)| n.eq_ignore_ascii_case(&f.name.name)) {
+                    if self.catalog.functions.iter().any(|s| s.name.eq_ignore_ascii_case(&f.name.name)) {
                         self.error(f.name.span, format!("function '{}' is already defined", f.name.name));
                     }
-                    self.catalog.functions.push((f.name.name.clone(), f.return_type));
+                    self.catalog.functions.push(std::sync::Arc::new(crate::logical::ScriptFunction {
+                        name: f.name.name.clone(),
+                        return_type: f.return_type,
+                        body: f.body.clone(),
+                        span: f.span,
+                    }));
                 }
                 Definition::Aggregation(agg) => self.aggregation(agg),
                 Definition::Index(_) => {}

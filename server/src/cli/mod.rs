@@ -55,8 +55,9 @@ pub fn analyze(
     app: &sluice_frontend::ast::App,
 ) -> Result<sluice_frontend::logical::AppPlan, Vec<sluice_frontend::Diagnostic>> {
     let mut plan = sluice_frontend::analyze_with(app, Some(sluice_dataflow::functions::signature))?;
-    let (errors, warnings): (Vec<_>, Vec<_>) =
-        sluice_connectors::check::check(&plan).into_iter().partition(sluice_frontend::Diagnostic::is_error);
+    let mut found = sluice_connectors::check::check(&plan);
+    found.extend(sluice_dataflow::functions::script::check(&plan));
+    let (errors, warnings): (Vec<_>, Vec<_>) = found.into_iter().partition(sluice_frontend::Diagnostic::is_error);
     if !errors.is_empty() {
         return Err(errors);
     }
