@@ -22,10 +22,18 @@ impl Machine {
                 self.update_state(n);
             }
         }
+        // The reference's receiver of a stream that several states read sends
+        // matches to the selector only when the last of those states (in its order)
+        // ends the pattern; otherwise what the states return is dropped (a trailing
+        // count passed over at its zero minimum completes a match only through an
+        // event of its own stream).
+        let emits = nodes.len() == 1 || nodes.last().is_some_and(|&n| spec.nodes[n].last);
         let mut done = Vec::new();
         for &n in nodes.iter().rev() {
             for se in self.process_and_return(n, row, ts) {
-                done.push(self.snapshot(&se));
+                if emits {
+                    done.push(self.snapshot(&se));
+                }
             }
         }
         done
