@@ -627,6 +627,7 @@ def gen_pattern(ctx, seq=False):
                     parts.append(f"not {s} and {t1}")
                 else:
                     parts.append(f"not {s}[{cond(ctx, ctx.streams[s], 1)}] and {t1}")
+                    ctx.tags.add("not-and-same-stream")
                 refs.append((nm1, s1, False))
                 kinds.add("not-and")
             continue

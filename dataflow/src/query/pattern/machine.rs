@@ -30,6 +30,10 @@ pub(super) type Se = Rc<RefCell<StateEvent>>;
 /// each slot) and every slot's events.
 pub(super) type Snapshot = (Vec<Value>, Vec<Vec<Row>>);
 
+/// A match sent to the selector: its snapshot and whether it was marked expired
+/// (the reference sends such a state event on as an expired event).
+pub(super) type Done = (Snapshot, bool);
+
 impl StateEvent {
     /// Replaces slot `e` with one event, or clears it.
     pub fn set(&mut self, e: usize, event: Option<(Row, i64)>) {
@@ -544,6 +548,12 @@ impl Machine {
             env.captured = Some(Rc::new(captured));
         }
         spec.filters.iter().all(|f| f.test(&flat, &env))
+    }
+
+    /// `se` as the selector reads it, expired if `within` dropped it from a node
+    /// while another node still held it.
+    pub fn done(&self, se: &Se) -> Done {
+        (self.snapshot(se), se.borrow().expired)
     }
 
     /// The flat row and the events of `se`.

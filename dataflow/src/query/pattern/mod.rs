@@ -29,7 +29,7 @@ use crate::relation::Relations;
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
 use crate::value::Row;
-use machine::{Machine, Snapshot};
+use machine::{Done, Machine};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -163,22 +163,18 @@ impl PatternQuery {
     }
 
     /// Sends completed matches through the selector and rate limiter.
-    fn emit(&mut self, done: Vec<Snapshot>, ts: i64, out: &mut Vec<Emit>) {
+    fn emit(&mut self, done: Vec<Done>, ts: i64, out: &mut Vec<Emit>) {
         if done.is_empty() {
             return;
         }
         let env = Env::new(ts, self.machine.now, &self.machine.relations);
         let mut selected: Vec<Selected> = Vec::new();
-        for (flat, captured) in done {
+        for ((flat, captured), expired) in done {
             let flat: Row = Arc::from(flat);
             let mut env = env.clone();
             env.captured = Some(Rc::new(captured));
-            self.selector.process(
-                &[ChunkEvent::Event { kind: Kind::Current, row: flat, ts }],
-                false,
-                &env,
-                &mut selected,
-            );
+            let kind = if expired { Kind::Expired } else { Kind::Current };
+            self.selector.process(&[ChunkEvent::Event { kind, row: flat, ts }], false, &env, &mut selected);
         }
         self.rate.process_into(selected, self.machine.now, out);
     }

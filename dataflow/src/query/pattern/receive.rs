@@ -1,14 +1,14 @@
 //! An event offered to the nodes of its stream (the reference's stream receivers
 //! and `processAndReturn`), and absence timers firing.
 
-use super::machine::{Machine, Se, Snapshot};
+use super::machine::{Done, Machine, Se};
 use super::NodeKind;
 use crate::value::{Row, Value};
 use std::rc::Rc;
 
 impl Machine {
     /// An event of query input `input` at `ts`: the matches it completes.
-    pub fn receive(&mut self, input: usize, row: &Row, ts: i64) -> Vec<Snapshot> {
+    pub fn receive(&mut self, input: usize, row: &Row, ts: i64) -> Vec<Done> {
         let spec = self.spec.clone();
         let Some(nodes) = spec.by_input.get(input).filter(|n| !n.is_empty()) else { return Vec::new() };
         for n in 0..spec.nodes.len() {
@@ -22,10 +22,18 @@ impl Machine {
                 self.update_state(n);
             }
         }
+        // The reference's receiver of a stream that several states read sends
+        // matches to the selector only when the last of those states (in its order)
+        // ends the pattern; otherwise what the states return is dropped (a trailing
+        // count passed over at its zero minimum completes a match only through an
+        // event of its own stream).
+        let emits = nodes.len() == 1 || nodes.last().is_some_and(|&n| spec.nodes[n].last);
         let mut done = Vec::new();
         for &n in nodes.iter().rev() {
             for se in self.process_and_return(n, row, ts) {
-                done.push(self.snapshot(&se));
+                if emits {
+                    done.push(self.done(&se));
+                }
             }
         }
         done
@@ -177,7 +185,7 @@ impl Machine {
     }
 
     /// Node `n`'s absence timer fires at `at`: the matches it completes.
-    pub fn fire(&mut self, n: usize, at: i64) -> Vec<Snapshot> {
+    pub fn fire(&mut self, n: usize, at: i64) -> Vec<Done> {
         let mut out = Vec::new();
         match self.spec.nodes[n].kind {
             NodeKind::Absent { wait } => self.fire_absent(n, at, wait, &mut out),
@@ -190,7 +198,7 @@ impl Machine {
     }
 
     /// `AbsentStreamPreStateProcessor.process` on a timer.
-    fn fire_absent(&mut self, n: usize, at: i64, wait: i64, out: &mut Vec<Snapshot>) {
+    fn fire_absent(&mut self, n: usize, at: i64, wait: i64, out: &mut Vec<Done>) {
         if self.st[n].inactive {
             return;
         }
@@ -249,15 +257,7 @@ impl Machine {
     }
 
     /// `AbsentLogicalPreStateProcessor.process` on a timer.
-    fn fire_absent_logical(
-        &mut self,
-        n: usize,
-        at: i64,
-        wait: i64,
-        and: bool,
-        partner: usize,
-        out: &mut Vec<Snapshot>,
-    ) {
+    fn fire_absent_logical(&mut self, n: usize, at: i64, wait: i64, and: bool, partner: usize, out: &mut Vec<Done>) {
         if self.st[n].inactive {
             return;
         }
@@ -327,10 +327,10 @@ impl Machine {
     }
 
     /// An absence completed `se`: it goes on (and to the selector when last).
-    fn send_event(&mut self, n: usize, se: &Se, out: &mut Vec<Snapshot>) {
+    fn send_event(&mut self, n: usize, se: &Se, out: &mut Vec<Done>) {
         let node = self.spec.nodes[n].clone();
         if node.last {
-            out.push(self.snapshot(se));
+            out.push(self.done(se));
         }
         if let Some(next) = node.next {
             self.add_state(next, se.clone());
