@@ -74,6 +74,8 @@ fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
         "inMemory" => &["topic"],
         "mqtt" => crate::mqtt::OPTIONS,
         "http" => crate::http::OPTIONS,
+        "http-call" => crate::http::CALL_OPTIONS,
+        "http-call-response" => crate::http::RESPONSE_OPTIONS,
         _ => &["stream", "stream.list"],
     }
 }
@@ -92,6 +94,8 @@ fn transport_errors(
             Some((app, stream)) => crate::http_source::HttpSourceConfig::of(transport, app, stream).err(),
             None => crate::http::HttpConfig::of(transport).err(),
         },
+        "http-call" => crate::http::HttpConfig::of(transport).err(),
+        "http-call-response" => crate::http::response_codes(transport).err(),
         _ => None,
     };
     if let Some(e) = config {

@@ -1,19 +1,41 @@
-//! The `http` sink (Siddhi's siddhi-io-http options): each payload is sent as the
-//! body of a request to `publisher.url` (`ureq`, on a thread of the sink's own,
-//! so the app's output path only queues it; a full queue of 1,024 payloads makes
-//! the output path wait). A request that fails (no connection, or a status of
-//! 400 or more) is logged with the reason and the payload dropped, as Siddhi's
-//! default `on.error='LOG'` does.
+//! The `http` and `http-call` sinks (Siddhi's siddhi-io-http options): each
+//! payload is sent as the body of a request to `publisher.url` (`ureq`, on a
+//! thread of the sink's own, so the app's output path only queues it; a full
+//! queue of 1,024 payloads makes the output path wait). An `http` sink logs a
+//! request that fails (no connection, or a status of 400 or more) with the reason
+//! and drops the payload, as Siddhi's default `on.error='LOG'` does. An
+//! `http-call` sink hands each response's body, whatever its status, to the
+//! `http-call-response` sources with its `sink.id` whose `http.status.code`
+//! (a regular expression, default `200`) matches; a response no source takes, or
+//! a request that gets no response, is logged.
 
+use crate::hub::Hub;
+use crate::mapper::Payload;
 use base64::Engine;
 use sluice_frontend::logical::ConnectorPlan;
 use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The options Sluice reads for an `http` sink.
 pub const OPTIONS: &[&str] =
     &["publisher.url", "method", "headers", "basic.auth.username", "basic.auth.password", "content.type"];
+
+/// The options Sluice reads for an `http-call` sink.
+pub const CALL_OPTIONS: &[&str] =
+    &["publisher.url", "method", "headers", "basic.auth.username", "basic.auth.password", "content.type", "sink.id"];
+
+/// The options Sluice reads for an `http-call-response` source.
+pub const RESPONSE_OPTIONS: &[&str] = &["sink.id", "http.status.code"];
+
+/// The status codes an `http-call-response` source takes: its `http.status.code`
+/// (default `200`) as a regular expression matching the whole code.
+pub fn response_codes(plan: &ConnectorPlan) -> Result<regex::Regex, String> {
+    let codes = plan.option("http.status.code").unwrap_or("200");
+    regex::Regex::new(&format!("^(?:{codes})$"))
+        .map_err(|e| format!("http.status.code '{codes}' is not a regular expression: {e}"))
+}
 
 /// How many payloads wait for their request before the output path waits.
 const QUEUE: usize = 1024;
@@ -71,9 +93,25 @@ pub struct HttpSink {
 impl HttpSink {
     /// Starts the sender thread for the sink on `stream`; `content_type` is the
     /// mapper's (unless the options name one).
-    pub fn start(config: HttpConfig, stream: &str, content_type: &'static str) -> Result<HttpSink, String> {
+    /// With `responses` (an `http-call` sink: the hub and its `sink.id`), each
+    /// response goes to the sources that take its status code.
+    pub fn start(
+        config: HttpConfig,
+        stream: &str,
+        content_type: &'static str,
+        responses: Option<(Arc<Hub>, String)>,
+    ) -> Result<HttpSink, String> {
         let (tx, rx) = sync_channel::<String>(QUEUE);
-        let who = format!("sink on '{stream}' (http {})", config.url);
+        let kind = if responses.is_some() { "http-call" } else { "http" };
+        let who = format!("sink on '{stream}' ({kind} {})", config.url);
+        let caller = who.clone();
+        let respond = move |code: u16, body: String| {
+            let Some((hub, id)) = &responses else { return false };
+            if hub.publish_response(id, code, Payload::Text(body)) == 0 {
+                eprintln!("{caller}: a response with status {code} for sink.id '{id}' matched no http-call-response source; dropped");
+            }
+            true
+        };
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
         let authorization = config
             .basic_auth
@@ -91,10 +129,20 @@ impl HttpSink {
                         request = request.set("Authorization", auth);
                     }
                     match request.send_string(&body) {
-                        Ok(_) => {}
+                        Ok(response) => {
+                            let code = response.status();
+                            match response.into_string() {
+                                Ok(text) => {
+                                    respond(code, text);
+                                }
+                                Err(e) => eprintln!("{who}: the response could not be read: {e}"),
+                            }
+                        }
                         Err(ureq::Error::Status(code, response)) => {
                             let text = response.into_string().unwrap_or_default();
-                            eprintln!("{who}: event dropped: status {code}: {}", text.trim());
+                            if !respond(code, text.clone()) {
+                                eprintln!("{who}: event dropped: status {code}: {}", text.trim());
+                            }
                         }
                         Err(e) => eprintln!("{who}: event dropped: {e}"),
                     }

@@ -18,10 +18,16 @@ pub enum Namespace {
     InMemory,
     /// Macrometa streams (`type='stream'`).
     Stream,
+    /// Responses of `http-call` sinks, by `sink.id`, for `http-call-response`
+    /// sources (each with the status codes it takes).
+    HttpCallResponse,
 }
 
+/// A subscriber, with the status codes it takes (`http-call-response` only).
+type Subscriber = (Sender<Payload>, Option<regex::Regex>);
+
 /// Each topic's subscribers.
-type Topics = HashMap<(Namespace, String), Vec<Sender<Payload>>>;
+type Topics = HashMap<(Namespace, String), Vec<Subscriber>>;
 
 /// The topics of one process.
 #[derive(Debug, Default)]
@@ -33,8 +39,34 @@ impl Hub {
     /// A receiver of every payload published to `topic` from now on.
     pub fn subscribe(&self, namespace: Namespace, topic: &str) -> Receiver<Payload> {
         let (tx, rx) = channel();
-        self.lock().entry((namespace, topic.to_string())).or_default().push(tx);
+        self.lock().entry((namespace, topic.to_string())).or_default().push((tx, None));
         rx
+    }
+
+    /// A receiver of the responses to `http-call` sink `sink_id` whose status
+    /// code `codes` matches (whole).
+    pub fn subscribe_responses(&self, sink_id: &str, codes: regex::Regex) -> Receiver<Payload> {
+        let (tx, rx) = channel();
+        self.lock().entry((Namespace::HttpCallResponse, sink_id.to_string())).or_default().push((tx, Some(codes)));
+        rx
+    }
+
+    /// Sends the response `payload` (status `code`) of `http-call` sink `sink_id`
+    /// to each source that takes that code. Returns how many received it.
+    pub fn publish_response(&self, sink_id: &str, code: u16, payload: Payload) -> usize {
+        let mut topics = self.lock();
+        let Some(subscribers) = topics.get_mut(&(Namespace::HttpCallResponse, sink_id.to_string())) else { return 0 };
+        let code = code.to_string();
+        let mut sent = 0;
+        subscribers.retain(|(s, codes)| {
+            if !codes.as_ref().is_none_or(|c| c.is_match(&code)) {
+                return true;
+            }
+            let alive = s.send(payload.clone()).is_ok();
+            sent += usize::from(alive);
+            alive
+        });
+        sent
     }
 
     /// Sends `payload` to every subscriber of `topic`; subscribers that went away
@@ -42,7 +74,7 @@ impl Hub {
     pub fn publish(&self, namespace: Namespace, topic: &str, payload: Payload) -> usize {
         let mut topics = self.lock();
         let Some(subscribers) = topics.get_mut(&(namespace, topic.to_string())) else { return 0 };
-        subscribers.retain(|s| s.send(payload.clone()).is_ok());
+        subscribers.retain(|(s, _)| s.send(payload.clone()).is_ok());
         subscribers.len()
     }
 

@@ -137,7 +137,7 @@ impl Sinks {
                 "inMemory" => {
                     Transport::Topic { hub: hub.clone(), namespace: Namespace::InMemory, topic: option("topic") }
                 }
-                "http" => {
+                "http" | "http-call" => {
                     let config =
                         crate::http::HttpConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
                     let content_type = match plan_sink.mapper.kind.as_str() {
@@ -145,7 +145,10 @@ impl Sinks {
                         "csv" => "text/csv",
                         _ => "text/plain",
                     };
-                    Transport::Http(crate::http::HttpSink::start(config, &plan_sink.stream, content_type)?)
+                    // An `http-call` sink hands each response to the `http-call-response`
+                    // sources of its `sink.id`.
+                    let responses = (t.kind == "http-call").then(|| (hub.clone(), option("sink.id")));
+                    Transport::Http(crate::http::HttpSink::start(config, &plan_sink.stream, content_type, responses)?)
                 }
                 "mqtt" => {
                     let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;

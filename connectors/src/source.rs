@@ -132,6 +132,11 @@ impl Reader {
                     .map_err(|e| format!("source on '{}': {e}", source.stream))?,
             ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
+            "http-call-response" => {
+                let codes =
+                    crate::http::response_codes(t).map_err(|e| format!("source on '{}': {e}", source.stream))?;
+                Reader::Topics(vec![hub.subscribe_responses(t.option("sink.id").unwrap_or_default(), codes)])
+            }
             _ => Reader::Topics(
                 t.option("stream.list")
                     .unwrap_or(&source.stream)

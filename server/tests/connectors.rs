@@ -150,7 +150,7 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
         ),
         (
             "@source(type='tcp', context='t')\ndefine stream S (a int);\n",
-            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http",
+            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http, http-call-response",
         ),
         (
             "CREATE SOURCE STREAM S (a int);\n@sink(type='stream', stream='S')\n@source(type='inMemory', topic='x')\n\
@@ -363,4 +363,103 @@ fn a_sink_on_an_input_stream_sends_every_event_of_it_in_sluice_run() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("\"stream\":\"High\""), "{stdout}");
+}
+
+/// Answers `n` HTTP requests on `listener`: a JSON body `{"symbol", "price"}`
+/// (or `{"event": …}`) gets 200 with the price doubled, symbol `BAD` gets 404.
+fn quote_server(listener: std::net::TcpListener, n: usize) {
+    use std::io::Read;
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let event = json.get("event").unwrap_or(&json);
+            let symbol = event["symbol"].as_str().unwrap_or("?").to_string();
+            let price = event["price"].as_f64().unwrap_or(0.0);
+            let (status, answer) = if symbol == "BAD" {
+                ("404 Not Found", serde_json::json!({"symbol": symbol, "price": -1.0}))
+            } else {
+                ("200 OK", serde_json::json!({"symbol": symbol, "price": price * 2.0}))
+            };
+            let answer = answer.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+}
+
+#[test]
+fn an_http_call_sink_hands_each_response_to_the_response_source_of_its_status() {
+    let dir = temp_dir("http-call");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    quote_server(listener, 3);
+    let requests = dir.join("requests.jsonl");
+    std::fs::write(
+        &requests,
+        "{\"symbol\":\"IBM\",\"price\":10}\n{\"symbol\":\"BAD\",\"price\":1}\n{\"symbol\":\"WSO2\",\"price\":2.5}\n",
+    )
+    .unwrap();
+    let app = dir.join("quotes.sql");
+    std::fs::write(
+        &app,
+        format!(
+            "@App:name('Quotes')\n\
+             CREATE SOURCE Requests WITH (type='file', file.uri='{}', tailing='false', map.type='json') (symbol string, price double);\n\
+             CREATE SINK Calls WITH (type='http-call', publisher.url='http://127.0.0.1:{port}/quote', method='POST', sink.id='quote', map.type='json') (symbol string, price double);\n\
+             CREATE SOURCE Quotes WITH (type='http-call-response', sink.id='quote', http.status.code='2\\d+', map.type='json') (symbol string, price double);\n\
+             CREATE SOURCE Failures WITH (type='http-call-response', sink.id='quote', http.status.code='4\\d+|5\\d+', map.type='json') (symbol string, price double);\n\
+             INSERT INTO Calls SELECT symbol, price FROM Requests;\n\
+             INSERT INTO Out SELECT symbol, price FROM Quotes;\n\
+             INSERT INTO Bad SELECT symbol FROM Failures;\n",
+            requests.display()
+        ),
+    )
+    .unwrap();
+    let mut child = sluice().arg("run").arg(&app).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut answers = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while answers.len() < 3 && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if v["stream"] != "Calls" {
+                answers.push((v["stream"].as_str().unwrap().to_string(), v["data"].clone()));
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    answers.sort_by_key(|(s, d)| (s.clone(), d.to_string()));
+    assert_eq!(
+        answers,
+        vec![
+            ("Bad".to_string(), serde_json::json!({"symbol": "BAD"})),
+            ("Out".to_string(), serde_json::json!({"symbol": "IBM", "price": 20.0})),
+            ("Out".to_string(), serde_json::json!({"symbol": "WSO2", "price": 5.0})),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

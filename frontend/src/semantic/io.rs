@@ -12,8 +12,14 @@ use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan
 /// The source transports Sluice runs, each with its mandatory options (a
 /// `stream` source without `stream.list`, or sink without `stream`, uses the
 /// Macrometa stream of its own name).
-pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] =
-    &[("file", &["file.uri"]), ("inMemory", &["topic"]), ("stream", &[]), ("mqtt", &["url", "topic"]), ("http", &[])];
+pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
+    ("file", &["file.uri"]),
+    ("inMemory", &["topic"]),
+    ("stream", &[]),
+    ("mqtt", &["url", "topic"]),
+    ("http", &[]),
+    ("http-call-response", &["sink.id"]),
+];
 
 /// The sink transports Sluice runs, each with its mandatory options.
 pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
@@ -23,6 +29,7 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("stream", &[]),
     ("mqtt", &["url", "topic"]),
     ("http", &["publisher.url"]),
+    ("http-call", &["publisher.url", "sink.id"]),
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).
