@@ -1,6 +1,8 @@
 //! `and(b)` and `or(b)`: counts of true and false values in the window.
 //! `and` is true when at least one true and no false value are present; `or` when
 //! at least one true is. Both are false for an empty window; nulls are skipped.
+//! The counts are signed, as the reference's: a window that expires an event it
+//! never released (`lossyFrequent`) takes it out all the same.
 
 use super::Aggregator;
 use crate::value::Value;
@@ -9,8 +11,8 @@ use crate::value::Value;
 #[derive(Debug)]
 pub struct Logic {
     and: bool,
-    trues: u64,
-    falses: u64,
+    trues: i64,
+    falses: i64,
 }
 
 impl Logic {
@@ -30,8 +32,8 @@ impl Aggregator for Logic {
     }
     fn remove(&mut self, v: &Value) {
         match v {
-            Value::Bool(true) => self.trues = self.trues.saturating_sub(1),
-            Value::Bool(false) => self.falses = self.falses.saturating_sub(1),
+            Value::Bool(true) => self.trues -= 1,
+            Value::Bool(false) => self.falses -= 1,
             _ => {}
         }
     }

@@ -202,15 +202,17 @@ impl RateLimiter {
     /// (windows expire what was due), then calls [`RateLimiter::on_tick`] with it,
     /// so each period sees exactly what happened before it ended.
     pub fn period_end_by(&self, now: i64) -> Option<i64> {
-        match &self.spec {
-            RateSpec::Time { .. } | RateSpec::Snapshot(_) => self.next_emit.filter(|&due| due <= now),
-            _ => None,
-        }
+        self.next_deadline().filter(|&due| due <= now)
     }
 
     /// When the current period ends, for time-based limiting that has started.
+    /// `output first every <time>` has no periods: as the reference's
+    /// `FirstPerTimeOutputRateLimiter` (and its group-by form) does, it compares
+    /// each event's clock with the time of the last output and schedules nothing,
+    /// so it never moves a window's clock on its own.
     pub fn next_deadline(&self) -> Option<i64> {
         match &self.spec {
+            RateSpec::Time { which: Which::First, .. } => None,
             RateSpec::Time { .. } | RateSpec::Snapshot(_) => self.next_emit,
             _ => None,
         }
@@ -233,6 +235,7 @@ impl RateLimiter {
     /// The clock moved to `now`: periods that ended release their events.
     pub fn on_tick(&mut self, now: i64, out: &mut Vec<Selected>) {
         let period = match &self.spec {
+            RateSpec::Time { which: Which::First, .. } => return,
             RateSpec::Time { period, .. } => *period,
             RateSpec::Snapshot(s) => s.period,
             _ => return,

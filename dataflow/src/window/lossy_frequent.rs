@@ -5,7 +5,7 @@
 //! buckets of `⌈1/error⌉` events; at each bucket boundary the keys whose count
 //! plus starting bucket does not exceed the current bucket are dropped, and their
 //! latest event expires (after the arrival, in the reference's
-//! `ConcurrentHashMap` order).
+//! `ConcurrentHashMap` order). What one arrival releases is one chunk, not a batch.
 
 use super::event_key::EventKey;
 use super::java::{JavaKey, JavaMap, MapKind};
@@ -86,10 +86,11 @@ impl Window for LossyFrequent {
     fn holds_other_than_released(&self) -> bool {
         true
     }
-    fn is_batch(&self) -> bool {
-        // Every chunk is a batch in the reference (siddhi 5.1).
-        true
-    }
+    // Not a batch (the default `is_batch`): the reference hands the window the
+    // arriving chunk, which a stream's receiver makes with `isBatch` false, and
+    // adds what it releases to that same chunk, so an aggregating query emits
+    // every event of it (both keys expired at a bucket boundary, each row of a
+    // `limit`/`offset`), not only the last.
     fn contents(&self) -> Vec<Row> {
         super::rows(self.latest.values())
     }

@@ -363,6 +363,14 @@ fn value_matches(expected: &Yaml, actual: &Value) -> bool {
             if tolerance == 0.0 {
                 return x == y;
             }
+            // As `../shared/reference/compare.py`: NaN matches NaN (`.nan` in YAML),
+            // an infinity only itself.
+            if x.is_nan() || y.is_nan() {
+                return x.is_nan() && y.is_nan();
+            }
+            if x.is_infinite() || y.is_infinite() {
+                return x == y;
+            }
             (x - y).abs() <= tolerance * x.abs().max(y.abs()).max(1e-12) || (x - y).abs() < 1e-9
         }
         (Yaml::Mapping(_) | Yaml::Sequence(_), Value::Json(a)) => {
