@@ -141,7 +141,10 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(v) => J::from(*v),
             Value::Long(v) => J::from(*v),
-            Value::Float(v) => serde_json::Number::from_f64(*v as f64).map_or(J::Null, J::Number),
+            // The shortest text that reads back as the same float (194.3, not
+            // 194.3000030517578), as Java prints a float.
+            Value::Float(v) => serde_json::Number::from_f64(v.to_string().parse::<f64>().unwrap_or(f64::NAN))
+                .map_or(J::Null, J::Number),
             Value::Double(v) => serde_json::Number::from_f64(*v).map_or(J::Null, J::Number),
             Value::String(s) => J::String(s.to_string()),
             Value::Set(s) => J::Array(s.iter().map(Value::to_json).collect()),
@@ -352,6 +355,9 @@ mod tests {
         assert_eq!(Value::Double(3.0).to_string(), "3.0");
         assert_eq!(Value::Double(1e10).to_string(), "1.0E10");
         assert_eq!(Value::Float(60.5).to_string(), "60.5");
+        // JSON (outputs, the HTTP API) prints a float as Java does, not its widened double.
+        assert_eq!(Value::Float(194.3).to_json().to_string(), "194.3");
+        assert_eq!(Value::Float(50.0).to_json().to_string(), "50.0");
         assert_eq!(Value::Float(0.1).to_string(), "0.1");
         assert_eq!(Value::Long(7).to_string(), "7");
         assert_eq!(Value::Null.to_string(), "null");

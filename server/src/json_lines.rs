@@ -89,7 +89,9 @@ fn value(out: &mut Vec<u8>, v: &Value) {
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Int(x) => out.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes()),
         Value::Long(x) => out.extend_from_slice(itoa::Buffer::new().format(*x).as_bytes()),
-        Value::Float(x) => double(out, f64::from(*x)),
+        // The shortest text that reads back as the same float, as Java prints it.
+        Value::Float(x) if x.is_finite() => out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes()),
+        Value::Float(_) => out.extend_from_slice(b"null"),
         Value::Double(x) => double(out, *x),
         Value::String(s) => {
             let _ = serde_json::to_writer(&mut *out, &**s);
@@ -122,7 +124,18 @@ mod tests {
         lines.event(&mut out, "Out", &row, 1_500);
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, r#"{"stream":"Out","ts":1500,"data":{"zeta":"a\nb","alpha \"q\"":25.0,"n":null}}"#);
-        for v in [Value::Float(194.3), Value::Double(f64::NAN), Value::Long(-7), Value::Bool(true), Value::Int(3)] {
+        let mut out = Vec::new();
+        value(&mut out, &Value::Float(194.3));
+        assert_eq!(String::from_utf8(out).unwrap(), "194.3");
+        for v in [
+            Value::Float(194.3),
+            Value::Float(50.0),
+            Value::Float(1e-7),
+            Value::Double(f64::NAN),
+            Value::Long(-7),
+            Value::Bool(true),
+            Value::Int(3),
+        ] {
             let mut out = Vec::new();
             value(&mut out, &v);
             assert_eq!(String::from_utf8(out).unwrap(), v.to_json().to_string());
