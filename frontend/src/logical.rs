@@ -90,6 +90,10 @@ pub struct Catalog {
     pub functions: Vec<std::sync::Arc<ScriptFunction>>,
 }
 
+/// The relation an on-demand query without `from` reads (`delete T on …`,
+/// `select 1 as x insert into T`, …): one event with no attributes.
+pub const UNIT_RELATION: &str = "#unit";
+
 /// A script function an app defines (`define function f[javascript] return T
 /// { … }`, `CREATE FUNCTION f[javascript] RETURN T AS '…'`): called with its
 /// arguments in `data[]`, its result converted to `return_type`.

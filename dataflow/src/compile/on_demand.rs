@@ -35,7 +35,11 @@ pub fn compile_on_demand(query: &QueryPlan, names: &HashMap<String, RelationRef>
     let InputPlan::Single(input) = &query.input else {
         return Err(format!("{what} must read one table or window"));
     };
-    let source = *names.get(&input.name).ok_or(format!("{what}: '{}' is not a table or window", input.name))?;
+    let source = match names.get(&input.name) {
+        Some(r) => *r,
+        None if input.name == sluice_frontend::logical::UNIT_RELATION => RelationRef::Unit,
+        None => return Err(format!("{what}: '{}' is not a table or window", input.name)),
+    };
     let mut filters = Vec::new();
     let mut within = None;
     for h in &input.handlers {

@@ -330,7 +330,14 @@ impl GroupProcessor {
     fn evaluate(&mut self, text: &str, ts: i64) -> Result<Option<Vec<Row>>, String> {
         let (plan, query) = crate::compile::plan_on_demand(&self.spec.plan, text)?;
         if let InputPlan::Single(input) = &plan.input {
-            if !self.spec.owned.contains(&input.name) {
+            // A write without `from` is answered where the table it writes is.
+            let owner = match &plan.output {
+                _ if input.name != sluice_frontend::logical::UNIT_RELATION => &input.name,
+                sluice_frontend::logical::OutputPlan::Insert { target, .. } => target,
+                sluice_frontend::logical::OutputPlan::TableAction { table, .. } => table,
+                sluice_frontend::logical::OutputPlan::Return { .. } => &input.name,
+            };
+            if !self.spec.owned.contains(owner) {
                 return Ok(None);
             }
         }

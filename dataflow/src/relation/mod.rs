@@ -34,6 +34,8 @@ pub enum RelationRef {
     Window(usize),
     /// Named aggregation number `n`.
     Aggregation(usize),
+    /// What an on-demand write without `from` reads: one event, no attributes.
+    Unit,
 }
 
 /// What a group of queries shares: every table, named window and named
@@ -88,6 +90,10 @@ impl Relations {
             }
             // An aggregation is read with `within … per …` (`aggregation::read`).
             RelationRef::Aggregation(_) => f(&mut std::iter::empty()),
+            RelationRef::Unit => {
+                let unit: Row = Arc::from(Vec::new());
+                f(&mut std::iter::once(&unit))
+            }
         }
     }
 }

@@ -63,8 +63,38 @@ impl Parser {
     pub(crate) fn on_demand_query(&mut self) -> PResult<Query> {
         let start = self.peek().span;
         if !self.eat_kw("from") {
-            // `SELECT … FROM T WHERE …` and the other Macrometa forms.
-            return self.query(Vec::new());
+            // Writes without `from`: `delete T on …`, `update T set … on …`.
+            let names_table = matches!(&self.peek_at(1).kind, TokenKind::Word(w) if !w.eq_ignore_ascii_case("or"));
+            let then = |kws: &[&str]| kws.iter().any(|k| self.is_kw_at(2, k));
+            if names_table
+                && ((self.is_kw("delete") && then(&["on", "for"]))
+                    || (self.is_kw("update") && then(&["set", "on", "for"])))
+            {
+                // Unless a `select … from …` follows: Macrometa's spelling with the
+                // output clause first (`DELETE T ON … SELECT … FROM …`).
+                let (pos, errors) = (self.pos, self.errors.len());
+                if let Ok(q) = self.unit_query(start, Selector::default()) {
+                    if self.at_eof() || self.is_sym(";") {
+                        return Ok(q);
+                    }
+                }
+                self.pos = pos;
+                self.errors.truncate(errors);
+            }
+            // `SELECT … FROM T WHERE …` and the other Macrometa forms; or, with no
+            // `from`, `select <values> insert into T` (or `update …`, `delete …`).
+            let (pos, errors, select) = (self.pos, self.errors.len(), self.is_kw("select"));
+            let full = self.query(Vec::new());
+            if full.is_err() && select {
+                self.pos = pos + 1;
+                self.errors.truncate(errors);
+                let items = self.select_items()?;
+                if self.is_kw("insert") || self.is_kw("update") || self.is_kw("delete") {
+                    let selector = Selector { items, ..Selector::default() };
+                    return self.unit_query(start, selector);
+                }
+            }
+            return full;
         }
         let stream = self.ident("the table or window to query")?;
         let alias = if self.eat_kw("as") { Some(self.ident("an alias")?) } else { None };
@@ -94,6 +124,29 @@ impl Parser {
         } else {
             self.output_action()?
         };
+        Ok(Query {
+            annotations: Vec::new(),
+            input,
+            selector,
+            output_rate: None,
+            output,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    /// An on-demand write without `from`: `selector` over one event with no
+    /// attributes ([`crate::logical::UNIT_RELATION`]), then the output action.
+    fn unit_query(&mut self, start: Span, selector: Selector) -> PResult<Query> {
+        let output = self.output_action()?;
+        let stream = Ident { name: crate::logical::UNIT_RELATION.into(), span: start };
+        let input = InputStream::Single(SingleInput {
+            inner: false,
+            fault: false,
+            stream,
+            handlers: Vec::new(),
+            alias: None,
+            span: start,
+        });
         Ok(Query {
             annotations: Vec::new(),
             input,

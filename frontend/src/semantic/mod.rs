@@ -135,6 +135,19 @@ pub fn analyze_on_demand(
         InputStream::Single(s) => Some(s),
         _ => None,
     };
+    if let Some(s) = source.filter(|s| s.stream.name == crate::logical::UNIT_RELATION) {
+        // A write without `from` reads one event with no attributes.
+        if matches!(q.output, OutputAction::Return { .. }) {
+            a.error(q.span, "an on-demand query without `from` must write to a table (insert, update or delete)");
+        }
+        a.catalog.entries.push(crate::logical::Entry {
+            name: s.stream.name.clone(),
+            kind: EntryKind::Table,
+            schema: Default::default(),
+            span: s.span,
+            declared: true,
+        });
+    }
     match source.and_then(|s| a.catalog.get(&s.stream.name).map(|e| (s, e.kind))) {
         Some((_, EntryKind::Table | EntryKind::Window | EntryKind::Aggregation)) => {}
         Some((s, _)) => {
