@@ -331,7 +331,14 @@ impl Parser {
         let mut below = 0;
         if !self.is_sym(")") {
             loop {
-                if self.is_sym("*") && (self.is_sym_at(1, ")")) {
+                let every_attribute = namespace.is_none()
+                    && (name.name.eq_ignore_ascii_case("maximum") || name.name.eq_ignore_ascii_case("minimum"));
+                if self.is_sym("*") && (self.is_sym_at(1, ")")) && every_attribute {
+                    // `maximum(*)`: over every attribute (the analyser expands it).
+                    let star = self.advance().span;
+                    let name = Ident { name: "*".into(), span: star };
+                    args.push(Expr::new(ExprKind::Attribute { stream: None, name }, star));
+                } else if self.is_sym("*") && (self.is_sym_at(1, ")")) {
                     // `count(*)` is `count()`.
                     self.advance();
                 } else {

@@ -67,6 +67,8 @@ pub(crate) fn expr(e: &Expr, min_prec: u8) -> String {
             };
             (literal(l), if negative { UNARY_PRECEDENCE } else { 10 })
         }
+        // `maximum(*)`'s argument.
+        ExprKind::Attribute { stream: None, name: n } if n.name == "*" => ("*".into(), 10),
         ExprKind::Attribute { stream, name: n } => {
             let prefix = stream.as_ref().map(|s| format!("{}.", stream_ref(s))).unwrap_or_default();
             (format!("{prefix}{}", name(&n.name)), 10)

@@ -384,6 +384,22 @@ impl Analyzer {
             );
             return poison(span);
         }
+        let star = matches!(call.args.as_slice(), [Expr { kind: ExprKind::Attribute { stream: None, name }, .. }] if name.name == "*");
+        if star {
+            // `maximum(*)`, `minimum(*)`: over every attribute of the one input.
+            let [input] = scope.inputs.as_slice() else {
+                self.error(call.span, format!("{}(*) reads every attribute of one input", call.name.name));
+                return poison(span);
+            };
+            let args: Vec<TypedExpr> = (0..input.schema.attrs.len())
+                .map(|p| TypedExpr {
+                    kind: TypedExprKind::Attribute { input: 0, position: p },
+                    ty: input.schema.attrs[p].1,
+                    span: call.args[0].span,
+                })
+                .collect();
+            return self.call_typed(call, args, aggregate, ctx, span);
+        }
         let args: Vec<TypedExpr> = if aggregate {
             call.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect()
         } else {
