@@ -90,6 +90,10 @@ pub struct Catalog {
     pub functions: Vec<std::sync::Arc<ScriptFunction>>,
 }
 
+/// The index of [`TypedExprKind::Indexed`] that reads every matched event of a
+/// counted pattern event (`e1.price` in `select`, for `e1=S<2:>`), as a list.
+pub const ALL_EVENTS: i64 = i64::MIN;
+
 /// The relation an on-demand query without `from` reads (`delete T on …`,
 /// `select 1 as x insert into T`, …): one event with no attributes.
 pub const UNIT_RELATION: &str = "#unit";
@@ -543,11 +547,12 @@ pub enum TypedExprKind {
     Binary(BinaryOp, Box<TypedExpr>, Box<TypedExpr>),
     /// `x is null`.
     IsNull(Box<TypedExpr>),
-    /// `e[n].attr` / `e[last - n].attr` of a counted pattern event.
+    /// `e[n].attr` / `e[last - n].attr` of a counted pattern event (or, with
+    /// [`ALL_EVENTS`], the list of every matched event's `attr`).
     Indexed {
         /// The event number.
         input: usize,
-        /// `n` from the first (`>= 0`) or `-1 - n` for `last - n`.
+        /// `n` from the first (`>= 0`), `-1 - n` for `last - n`, or [`ALL_EVENTS`].
         index: i64,
         /// The attribute's position (`usize::MAX`: the event itself, which is
         /// null when there is none, as in `e2[last - 1] is null`).

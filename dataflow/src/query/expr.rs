@@ -171,6 +171,14 @@ impl CExpr {
             CExpr::ProbeCol(i) => env.probe.as_ref().and_then(|p| p.get(*i).cloned()).unwrap_or(Value::Null),
             CExpr::Indexed(e, i, p) => {
                 let Some(rows) = env.captured.as_ref().and_then(|c| c.get(*e)) else { return Value::Null };
+                if *i == sluice_frontend::logical::ALL_EVENTS {
+                    // Every matched event's value, as a list (none matched: null).
+                    if rows.is_empty() {
+                        return Value::Null;
+                    }
+                    let list = rows.iter().map(|r| r.get(*p).map_or(serde_json::Value::Null, Value::to_json)).collect();
+                    return Value::Json(std::sync::Arc::new(serde_json::Value::Array(list)));
+                }
                 let at = if *i >= 0 { Some(*i as usize) } else { rows.len().checked_sub((-*i) as usize) };
                 let event = at.and_then(|a| rows.get(a));
                 if *p == usize::MAX {

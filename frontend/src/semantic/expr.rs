@@ -16,6 +16,9 @@ pub(crate) struct InputScope {
     pub schema: Schema,
     /// Whether it is a pattern event that may be indexed (`e2[0]`).
     pub indexable: bool,
+    /// Whether it is a counted pattern event (`<n:m>`, `+`, `*`, `?`): read
+    /// without an index in `select`, an attribute is the list of every match's.
+    pub counted: bool,
 }
 
 /// The names an expression can see.
@@ -38,6 +41,7 @@ impl Scope {
                 alias: alias.map(str::to_string),
                 schema: schema.clone(),
                 indexable: false,
+                counted: false,
             }],
             current: None,
             output: None,
@@ -154,6 +158,19 @@ impl Analyzer {
                 TypedExpr { kind: TypedExprKind::IsNull(Box::new(t)), ty: AttrType::Bool, span }
             }
             ExprKind::In(x, table) => self.in_table(x, table, scope, ctx, span),
+            // In `select`/`having`, `e1.attr` of a counted pattern event without an
+            // index is the list of every matched event's value, as in the reference.
+            ExprKind::Attribute { stream: Some(r), name } if r.index.is_none() && ctx.aggregates.is_some() => {
+                let leaf = self.leaf(e, scope);
+                match leaf.kind {
+                    TypedExprKind::Attribute { input, position } if scope.inputs[input].counted => TypedExpr {
+                        kind: TypedExprKind::Indexed { input, index: ALL_EVENTS, position },
+                        ty: AttrType::Object,
+                        span: name.span,
+                    },
+                    _ => leaf,
+                }
+            }
             ExprKind::Literal(_) | ExprKind::Attribute { .. } | ExprKind::StreamRef(_) => self.leaf(e, scope),
         }
     }
@@ -330,7 +347,13 @@ impl Analyzer {
         };
         // The condition may name the table's attributes (`T.symbol == symbol in T`).
         let mut with_table = scope.clone();
-        with_table.inputs.push(InputScope { name: table.name.clone(), alias: None, schema: tschema, indexable: false });
+        with_table.inputs.push(InputScope {
+            name: table.name.clone(),
+            alias: None,
+            schema: tschema,
+            indexable: false,
+            counted: false,
+        });
         if with_table.current.is_none() {
             with_table.current = Some(0);
         }

@@ -498,7 +498,11 @@ impl Analyzer {
                 StatePlan::Logical(*op, Box::new(l?), Box::new(r?))
             }
             StateElement::Count { stream, min, max, .. } => {
-                StatePlan::Count(self.state_stream(stream, scope, events, inner)?, *min, *max)
+                let event = self.state_stream(stream, scope, events, inner)?;
+                if let Some(input) = scope.inputs.last_mut() {
+                    input.counted = true;
+                }
+                StatePlan::Count(event, *min, *max)
             }
             StateElement::Next(a, b) => {
                 let a = self.state_element(a, scope, events, inner);
@@ -532,7 +536,7 @@ impl Analyzer {
             return None;
         };
         let name = s.alias.as_ref().map_or(s.input.stream.name.clone(), |a| a.name.clone());
-        scope.inputs.push(InputScope { name, alias: None, schema: schema.clone(), indexable: true });
+        scope.inputs.push(InputScope { name, alias: None, schema: schema.clone(), indexable: true, counted: false });
         let current = scope.inputs.len() - 1;
         scope.current = Some(current);
         let mut filters = Vec::new();
@@ -663,8 +667,15 @@ impl Analyzer {
                             alias: Some("\u{0}output".into()),
                             schema: schema.clone(),
                             indexable: false,
+                            counted: false,
                         },
-                        InputScope { name: table.name.clone(), alias: None, schema: tschema, indexable: false },
+                        InputScope {
+                            name: table.name.clone(),
+                            alias: None,
+                            schema: tschema,
+                            indexable: false,
+                            counted: false,
+                        },
                     ],
                     current: Some(0),
                     output: None,
@@ -731,8 +742,15 @@ impl Analyzer {
                     alias: Some("\u{0}output".into()),
                     schema: schema.clone(),
                     indexable: false,
+                    counted: false,
                 },
-                InputScope { name: table.name.clone(), alias: None, schema: tschema.clone(), indexable: false },
+                InputScope {
+                    name: table.name.clone(),
+                    alias: None,
+                    schema: tschema.clone(),
+                    indexable: false,
+                    counted: false,
+                },
             ],
             current: Some(0),
             output: None,
@@ -761,6 +779,7 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
             alias: i.alias.clone(),
             schema: i.schema.clone(),
             indexable: i.indexable,
+            counted: i.counted,
         })
         .collect()
 }

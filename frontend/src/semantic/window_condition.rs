@@ -78,8 +78,13 @@ pub fn window_condition(
     let mut with_ts = schema.clone();
     with_ts.attrs.push((TIMESTAMP_ATTR.to_string(), AttrType::Long));
     let width = with_ts.len();
-    let input =
-        |name: &str| InputScope { name: name.to_string(), alias: None, schema: with_ts.clone(), indexable: false };
+    let input = |name: &str| InputScope {
+        name: name.to_string(),
+        alias: None,
+        schema: with_ts.clone(),
+        indexable: false,
+        counted: false,
+    };
     let scope = Scope { inputs: vec![input(stream), input("first"), input("last")], current: Some(0), output: None };
     let mut a = Analyzer::new(Catalog::default(), functions, false);
     let mut ctx = Ctx { aggregates: Some(Vec::new()), input_len: 3 * width };
