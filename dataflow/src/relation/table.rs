@@ -152,10 +152,27 @@ impl Table {
 
     /// Deletes or replaces rows: `verdicts` holds one [`Verdict`] per row, in
     /// iteration order (decided beforehand, so that the decisions may read the
-    /// table). Returns how many rows were deleted or replaced; a replacement that
-    /// would duplicate a primary key is refused for that row (it keeps its values).
+    /// table). Returns how many rows were deleted or replaced. Replacements that
+    /// would leave two rows with one primary key fail as a whole, as the
+    /// reference's update does: no row changes.
     pub fn apply(&mut self, verdicts: Vec<Verdict>) -> Result<usize, String> {
         let slots: Vec<Slot> = self.rows.keys().cloned().collect();
+        if !self.primary_key.is_empty() && verdicts.iter().any(|v| matches!(v, Verdict::Replace(_))) {
+            let mut keys = std::collections::HashSet::new();
+            for (slot, verdict) in slots.iter().zip(&verdicts) {
+                let key = match verdict {
+                    Verdict::Keep => self.rows.get(slot).map(|r| self.key_of(r)),
+                    Verdict::Delete => None,
+                    Verdict::Replace(new) => Some(self.key_of(new)),
+                };
+                if key.is_some_and(|k| !keys.insert(k)) {
+                    return Err(format!(
+                        "table '{}': an update would give two rows the same primary key; no row updated",
+                        self.name
+                    ));
+                }
+            }
+        }
         let (mut touched, mut error) = (0, None);
         for (slot, verdict) in slots.iter().zip(verdicts) {
             match verdict {
