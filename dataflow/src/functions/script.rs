@@ -98,28 +98,22 @@ pub fn callable(function: Arc<ScriptFunction>) -> super::ScalarFn {
 }
 
 fn call(id: u64, function: &ScriptFunction, args: &[Value]) -> Result<Value, String> {
-    ENGINES.with(|engines| {
-        let mut engines = engines.borrow_mut();
-        let engine = match engines.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(engine(function)?),
-        };
-        engine.deadline.set(Some(Instant::now() + CALL_TIME_LIMIT));
-        let result = engine.context.with(|ctx| {
+    let (result, timed_out) = run(
+        id,
+        || engine(function),
+        |ctx| {
             let data = Array::new(ctx.clone()).map_err(|e| e.to_string())?;
             for (i, a) in args.iter().enumerate() {
-                data.set(i, to_js(&ctx, a)?).map_err(|e| e.to_string())?;
+                data.set(i, to_js(ctx, a)?).map_err(|e| e.to_string())?;
             }
-            let f: Function = ctx.globals().get(function.name.as_str()).map_err(|e| exception(&ctx, e))?;
-            let out: rquickjs::Value = f.call((data,)).map_err(|e| exception(&ctx, e))?;
-            from_js(&ctx, &out, function.return_type)
-        });
-        let timed_out = engine.deadline.get().is_some_and(|d| Instant::now() > d);
-        engine.deadline.set(None);
-        result.map_err(|e| {
-            let e = if timed_out { format!("ran over its {CALL_TIME_LIMIT:?} time limit ({e})") } else { e };
-            format!("JavaScript function '{}' failed: {e}", function.name)
-        })
+            let f: Function = ctx.globals().get(function.name.as_str()).map_err(|e| exception(ctx, e))?;
+            let out: rquickjs::Value = f.call((data,)).map_err(|e| exception(ctx, e))?;
+            from_js(ctx, &out, function.return_type)
+        },
+    )?;
+    result.map_err(|e| {
+        let e = if timed_out { format!("ran over its {CALL_TIME_LIMIT:?} time limit ({e})") } else { e };
+        format!("JavaScript function '{}' failed: {e}", function.name)
     })
 }
 
@@ -171,19 +165,31 @@ fn eval(args: &[Value], _: &super::FnContext) -> Result<Value, String> {
         return Ok(Value::Null);
     };
     let ty = eval_type(ty)?;
+    let (result, _) = run(EVAL_ENGINE, bare_engine, |ctx| {
+        let out: rquickjs::Value = ctx.eval(source.as_bytes().to_vec()).map_err(|e| exception(ctx, e))?;
+        from_js(ctx, &out, ty)
+    })?;
+    result.map_err(|e| format!("js:eval('{source}') failed: {e}"))
+}
+
+/// Runs `f` in this thread's engine `id` (made by `make` on first use) under the
+/// time limit; the result, and whether the call ran over the limit.
+fn run(
+    id: u64,
+    make: impl FnOnce() -> Result<Engine, String>,
+    f: impl for<'js> FnOnce(&Ctx<'js>) -> Result<Value, String>,
+) -> Result<(Result<Value, String>, bool), String> {
     ENGINES.with(|engines| {
         let mut engines = engines.borrow_mut();
-        let engine = match engines.entry(EVAL_ENGINE) {
+        let engine = match engines.entry(id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(bare_engine()?),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(make()?),
         };
         engine.deadline.set(Some(Instant::now() + CALL_TIME_LIMIT));
-        let result = engine.context.with(|ctx| {
-            let out: rquickjs::Value = ctx.eval(source.as_bytes().to_vec()).map_err(|e| exception(&ctx, e))?;
-            from_js(&ctx, &out, ty)
-        });
+        let result = engine.context.with(|ctx| f(&ctx));
+        let timed_out = engine.deadline.get().is_some_and(|d| Instant::now() > d);
         engine.deadline.set(None);
-        result.map_err(|e| format!("js:eval('{source}') failed: {e}"))
+        Ok((result, timed_out))
     })
 }
 

@@ -124,14 +124,12 @@ impl Parser {
         } else {
             self.output_action()?
         };
-        Ok(Query {
-            annotations: Vec::new(),
-            input,
-            selector,
-            output_rate: None,
-            output,
-            span: start.to(self.prev_span()),
-        })
+        Ok(self.on_demand(start, input, selector, output))
+    }
+
+    /// An on-demand query of its parts, spanning from `start` to here.
+    fn on_demand(&self, start: Span, input: InputStream, selector: Selector, output: OutputAction) -> Query {
+        Query { annotations: Vec::new(), input, selector, output_rate: None, output, span: start.to(self.prev_span()) }
     }
 
     /// An on-demand write without `from`: `selector` over one event with no
@@ -147,14 +145,7 @@ impl Parser {
             alias: None,
             span: start,
         });
-        Ok(Query {
-            annotations: Vec::new(),
-            input,
-            selector,
-            output_rate: None,
-            output,
-            span: start.to(self.prev_span()),
-        })
+        Ok(self.on_demand(start, input, selector, output))
     }
 
     /// `select …` (classic only) and the clauses after it.

@@ -5,14 +5,14 @@
 
 use super::error::ApiError;
 use super::manager::AppManager;
-use super::routes::{answer, internal, json, lifecycle, utf8};
+use super::routes::{answer, delete_app, internal, json, lifecycle, utf8};
 use std::convert::Infallible;
 use std::sync::Arc;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::hyper::body::Bytes;
 use warp::reply::Response;
-use warp::{Filter, Rejection, Reply};
+use warp::{Filter, Rejection};
 
 /// What a cluster's leader tells the other processes: start an app's share in a
 /// slot, activate, deactivate, delete.
@@ -41,17 +41,7 @@ pub fn routes(
             })
         },
     );
-    let forget = warp::path!("apps" / String).and(warp::delete()).and(m.clone()).and_then(
-        |name: String, m: Arc<AppManager>| async move {
-            answer(
-                async {
-                    tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
-                    Ok(StatusCode::NO_CONTENT.into_response())
-                }
-                .await,
-            )
-        },
-    );
+    let forget = warp::path!("apps" / String).and(warp::delete()).and(m.clone()).and_then(delete_app);
     let shares = warp::path!("shares").and(warp::get()).and(m.clone()).map(|m: Arc<AppManager>| {
         let shares: Vec<serde_json::Value> = m
             .shares()

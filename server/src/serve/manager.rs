@@ -225,12 +225,12 @@ impl AppManager {
     /// was lost), and the old share belongs to a computation that is gone.
     pub fn follow(&self, text: String, slot: usize) -> Result<Arc<ManagedApp>, ApiError> {
         let _lifecycle = self.lifecycle.lock();
-        let (compiled, _) = validate(&text, self.limits.max_queries)?;
+        let (compiled, warnings) = validate(&text, self.limits.max_queries)?;
         let old = self.apps.write().remove(&compiled.plan.name);
         if let Some(r) = old.and_then(|o| o.running.lock().take()) {
             r.stop();
         }
-        self.install(text, true, false, Some(slot))
+        self.install_checked(text, compiled, warnings, true, false, Some(slot))
     }
 
     /// What a follower runs, for its leader: each app's name, slot and whether
@@ -261,6 +261,19 @@ impl AppManager {
         slot: Option<usize>,
     ) -> Result<Arc<ManagedApp>, ApiError> {
         let (compiled, warnings) = validate(&text, self.limits.max_queries)?;
+        self.install_checked(text, compiled, warnings, active, persist, slot)
+    }
+
+    /// [`AppManager::install`] of text already checked and compiled.
+    fn install_checked(
+        &self,
+        text: String,
+        compiled: CompiledApp,
+        warnings: Vec<serde_json::Value>,
+        active: bool,
+        persist: bool,
+        slot: Option<usize>,
+    ) -> Result<Arc<ManagedApp>, ApiError> {
         let name = compiled.plan.name.clone();
         let mut apps = self.apps.write();
         // Apps restored at start-up are all kept, whatever the limit.

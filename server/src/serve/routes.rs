@@ -121,17 +121,7 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
     let deactivate = warp::path!("v1" / "apps" / String / "deactivate").and(warp::post()).and(m.clone()).and_then(
         |name: String, m: Arc<AppManager>| async move { answer(lifecycle(move || m.deactivate(&name)).await) },
     );
-    let delete = warp::path!("v1" / "apps" / String).and(warp::delete()).and(m.clone()).and_then(
-        |name: String, m: Arc<AppManager>| async move {
-            answer(
-                async {
-                    tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
-                    Ok(StatusCode::NO_CONTENT.into_response())
-                }
-                .await,
-            )
-        },
-    );
+    let delete = warp::path!("v1" / "apps" / String).and(warp::delete()).and(m.clone()).and_then(delete_app);
     let ingest = warp::path!("v1" / "apps" / String / "streams" / String)
         .and(warp::post())
         .and(m.clone())
@@ -320,6 +310,17 @@ async fn recover(r: Rejection) -> Result<Response, Infallible> {
 }
 
 /// Runs a lifecycle change off the async threads (stopping joins the workers).
+/// Deletes app `name` off the async threads: `204`, or why not.
+pub(super) async fn delete_app(name: String, m: Arc<AppManager>) -> Result<Response, Infallible> {
+    answer(
+        async {
+            tokio::task::spawn_blocking(move || m.delete(&name)).await.map_err(internal)??;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
 pub(super) async fn lifecycle(
     change: impl FnOnce() -> Result<Arc<ManagedApp>, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
