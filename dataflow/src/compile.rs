@@ -120,7 +120,10 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     let fault_of = fault_streams(&stream_ids);
     refuse_faults_inside_groups(&compiled[..top], &group_of, &fault_of, &stream_ids)?;
     let names: HashMap<StreamId, String> = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
-    crate::runtime::fault::guard(&mut graph, &names, &fault_of);
+    crate::runtime::fault::guard(&mut graph, &names, &fault_of, next_id)?;
+    graph.topological_order().map_err(|n| {
+        format!("query '{n}': @OnError(action='STREAM') on a stream whose readers feed each other is not built yet")
+    })?;
     let mut output_streams = Vec::new();
     for q in &compiled {
         if let QueryOutput::Stream(target) = q.output {
@@ -158,6 +161,7 @@ fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId>
 /// Refuses a fault stream for a stream that queries of one group (sharing a table
 /// or named window) write and read: the group hands such events from member to
 /// member itself, and a failure there is logged and dropped (`query/group.rs`).
+/// Also refuses one that a member of a group reads besides other queries.
 fn refuse_faults_inside_groups(
     queries: &[CompiledQuery],
     group_of: &[Option<usize>],
@@ -178,6 +182,20 @@ fn refuse_faults_inside_groups(
             return Err(format!(
                 "stream '{name}': @OnError(action='STREAM') on a stream that queries sharing a table or named \
                  window write and read is not built yet"
+            ));
+        }
+    }
+    // Readers are chained node by node (`runtime/fault.rs`); a group hands an event
+    // to its members itself, so a group cannot be one link of several.
+    for (&s, _) in fault_of {
+        let readers: Vec<usize> =
+            (0..queries.len()).filter(|&i| queries[i].inputs.contains(&InputRef::Stream(s))).collect();
+        if let Some(&i) = readers.iter().find(|&&i| group_of[i].is_some()).filter(|_| readers.len() > 1) {
+            let name = ids.iter().find(|(_, id)| **id == s).map_or("?", |(n, _)| n.as_str());
+            return Err(format!(
+                "query '{}': @OnError(action='STREAM') on stream '{name}', which other queries read too, in a query \
+                 that shares a table or named window is not built yet",
+                queries[i].name
             ));
         }
     }

@@ -11,6 +11,15 @@
 //! before the error stays done, as in the reference (a window keeps an event whose
 //! selector failed). A failure while the clock moves (a batch flushed by a timer,
 //! a named window's release) is reported and its outputs dropped.
+//!
+//! The reference hands an event to its stream's readers one after the other, in
+//! the order they were defined, and stops at the first that fails: the later
+//! readers never see the event. Sluice's readers are nodes of their own, so for a
+//! stream with a fault stream and several readers, [`guard`] chains them: the
+//! first reader reads the stream, and each reader hands every event it handled
+//! without error on to the next through a stream of the chain's own (same logical
+//! time and timestamp, ordered after what the reader emitted for it), so an event
+//! that fails reaches the fault stream once and no later reader.
 
 use super::graph::{Emit, Graph, Port, Processor};
 use super::message::{Kind, Msg, StreamId, ON_DEMAND};
@@ -23,11 +32,21 @@ use std::sync::Arc;
 /// Wraps every node's processor in a [`Guarded`]. `names` names the streams;
 /// `fault_of` gives the fault stream of each stream with
 /// `@OnError(action='STREAM')`: a node reading such a stream gets an output port
-/// to its fault stream.
-pub fn guard(graph: &mut Graph, names: &HashMap<StreamId, String>, fault_of: &HashMap<StreamId, StreamId>) {
-    for node in &mut graph.nodes {
+/// to its fault stream, and the readers of such a stream are chained (see the
+/// module doc) through streams numbered from `spare` up. Refuses a chain through a
+/// node that reads the stream more than once (a join of the stream with itself).
+pub fn guard(
+    graph: &mut Graph,
+    names: &HashMap<StreamId, String>,
+    fault_of: &HashMap<StreamId, StreamId>,
+    spare: StreamId,
+) -> Result<(), String> {
+    let mut fault_of = fault_of.clone();
+    let mut names = names.clone();
+    let forwards = chain_readers(graph, &mut fault_of, &mut names, spare)?;
+    for (index, node) in graph.nodes.iter_mut().enumerate() {
         let mut inputs = Vec::with_capacity(node.inputs.len());
-        for s in &node.inputs {
+        for (slot, s) in node.inputs.iter().enumerate() {
             let fault_port = fault_of.get(s).map(|&f| {
                 let port = Port { target: Some((f, super::graph::Forward::Current)), query: None, answers: false };
                 match node.outputs.iter().position(|p| *p == port) {
@@ -39,13 +58,62 @@ pub fn guard(graph: &mut Graph, names: &HashMap<StreamId, String>, fault_of: &Ha
                 }
             });
             let stream = names.get(s).cloned().unwrap_or_else(|| format!("#{s}"));
-            inputs.push(InputFaults { stream, fault_port });
+            let forward_port = forwards.get(&(index, slot)).copied();
+            inputs.push(InputFaults { stream, fault_port, forward_port });
         }
         let inputs: Arc<[InputFaults]> = inputs.into();
         let name: Arc<str> = node.name.as_str().into();
         let inner = node.factory.clone();
         node.factory = Arc::new(move || Box::new(Guarded::new(inner(), name.clone(), inputs.clone())));
     }
+    Ok(())
+}
+
+/// Chains the readers of every stream in `fault_of` that more than one node
+/// reads: reader `k + 1` reads a new stream instead, which reader `k` writes.
+/// Returns, per `(node, input)`, the output port that hands the input's events
+/// on; the new streams join `fault_of` (with the stream's fault stream) and
+/// `names` (with the stream's name).
+fn chain_readers(
+    graph: &mut Graph,
+    fault_of: &mut HashMap<StreamId, StreamId>,
+    names: &mut HashMap<StreamId, String>,
+    mut spare: StreamId,
+) -> Result<HashMap<(usize, usize), usize>, String> {
+    let mut forwards = HashMap::new();
+    let mut streams: Vec<(StreamId, StreamId)> = fault_of.iter().map(|(&s, &f)| (s, f)).collect();
+    streams.sort_unstable();
+    for (stream, fault) in streams {
+        let mut readers = Vec::new();
+        for (index, node) in graph.nodes.iter().enumerate() {
+            let slots: Vec<usize> = (0..node.inputs.len()).filter(|&i| node.inputs[i] == stream).collect();
+            match slots[..] {
+                [] => {}
+                [slot] => readers.push((index, slot)),
+                _ => {
+                    let name = names.get(&stream).map_or("?", String::as_str);
+                    return Err(format!(
+                        "query '{}': @OnError(action='STREAM') on stream '{name}', which it reads twice (a join of \
+                         the stream with itself, or queries sharing a table or named window), is not built yet",
+                        node.name
+                    ));
+                }
+            }
+        }
+        for pair in readers.windows(2) {
+            let ((from, from_slot), (to, to_slot)) = (pair[0], pair[1]);
+            let link = spare;
+            spare += 1;
+            let name = names.get(&stream).cloned().unwrap_or_default();
+            names.insert(link, name);
+            fault_of.insert(link, fault);
+            graph.nodes[to].inputs[to_slot] = link;
+            let outputs = &mut graph.nodes[from].outputs;
+            outputs.push(Port { target: Some((link, super::graph::Forward::Current)), query: None, answers: false });
+            forwards.insert((from, from_slot), outputs.len() - 1);
+        }
+    }
+    Ok(forwards)
 }
 
 /// Where one input's failed events go.
@@ -56,6 +124,9 @@ pub struct InputFaults {
     /// The node's output port leading to the stream's fault stream, when the
     /// stream has `@OnError(action='STREAM')`.
     pub fault_port: Option<usize>,
+    /// The node's output port that hands each event handled without error on to
+    /// the stream's next reader, when readers are chained.
+    pub forward_port: Option<usize>,
 }
 
 /// A processor whose failed events are dropped or sent to a fault stream.
@@ -92,9 +163,14 @@ impl Processor for Guarded {
             take_error();
             return;
         }
-        let Some(e) = take_error() else { return };
-        out.truncate(mark);
         let faults = self.inputs.get(input);
+        let Some(e) = take_error() else {
+            if let Some(port) = faults.and_then(|f| f.forward_port) {
+                out.push(Emit { kind: Kind::Current, row: msg.row.clone(), ts: msg.ts, port });
+            }
+            return;
+        };
+        out.truncate(mark);
         match faults.and_then(|f| f.fault_port) {
             Some(port) => out.push(Emit { kind: Kind::Current, row: with_error(&msg.row, e), ts: msg.ts, port }),
             None => {
@@ -173,7 +249,7 @@ mod tests {
             Some(_) => HashMap::from([(0, 2)]),
             None => HashMap::new(),
         };
-        guard(&mut graph, &names, &fault_of);
+        guard(&mut graph, &names, &fault_of, 3).expect("one reader");
         let port = Port { target: Some((2, Forward::Current)), query: None, answers: false };
         assert_eq!(graph.nodes[0].outputs.get(1), fault_port.map(|_| &port));
         (graph.nodes[0].factory)()
