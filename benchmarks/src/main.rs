@@ -10,6 +10,11 @@
 //! 1,000 events (a live app's idle clock): it shows that a tick visits only the
 //! keys with something due, not every key.
 //!
+//! `partition-purge` gives every event a partition key of its own (`K0`, `K1` …,
+//! one per millisecond) in a partition with `@purge(interval='1 sec',
+//! idle.period='1 sec')`: its peak memory stays flat however many keys pass
+//! (`partition-no-purge`, the same app without `@purge`, grows with them).
+//!
 //! `aggregation-ingest` feeds a named aggregation (`every sec ... year`, 1,000
 //! groups) and reads nothing (its `Out` is a filter no event passes): the cost
 //! of keeping its buckets.
@@ -63,6 +68,14 @@ fn apps() -> Vec<(&'static str, String)> {
              from Trades#window.length(2) select symbol, sum(volume) as total insert into Out; end;"
         ),
     ));
+    // A key per event: with @purge, idle keys' instances are dropped.
+    let per_key = "partition with (symbol of Trades) begin \
+                   from Trades#window.length(2) select symbol, sum(volume) as total insert into Out; end;";
+    apps.push((
+        "partition-purge",
+        format!("{head}@purge(enable='true', interval='1 sec', idle.period='1 sec') {per_key}"),
+    ));
+    apps.push(("partition-no-purge", format!("{head}{per_key}")));
     // Functions per event: a date formatted from milliseconds, and a string read
     // from JSON text (built per event, so `json-concat-only` is its baseline).
     apps.push((
@@ -137,6 +150,15 @@ fn ticked_events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
     })
 }
 
+/// N events, each with a symbol of its own (`K0`…), one per millisecond.
+fn distinct_key_events(n: u64) -> impl Iterator<Item = InputItem> + Send + 'static {
+    (0..n).map(|i| InputItem::Event {
+        stream: "Trades".to_string(),
+        values: vec![Value::String(Arc::from(format!("K{i}"))), Value::Double(1.0), Value::Long(1)],
+        ts: i as i64,
+    })
+}
+
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -161,6 +183,9 @@ fn run_one(app_name: &str, workers: usize, n: u64) {
     let mut count = |_| outputs += 1;
     match app_name {
         "partition-ticks" => app.run_streaming(ticked_events(n), workers, &observe, &mut count),
+        "partition-purge" | "partition-no-purge" => {
+            app.run_streaming(distinct_key_events(n), workers, &observe, &mut count)
+        }
         _ => app.run_streaming(events(n, streams), workers, &observe, &mut count),
     }
     .expect("runs");

@@ -303,6 +303,17 @@ pub struct PartitionPlan {
     pub inner: Vec<(String, Schema)>,
     /// The queries inside.
     pub queries: Vec<QueryPlan>,
+    /// `@purge(enable='true', …)`: when idle instances are dropped.
+    pub purge: Option<PurgePlan>,
+}
+
+/// When a partition's idle instances are dropped (`@purge`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PurgePlan {
+    /// How often the idle instances are looked for (ms of the app's clock).
+    pub interval_ms: i64,
+    /// How long an instance may go without an event before it is dropped (ms).
+    pub idle_ms: i64,
 }
 
 /// How the events of one stream are assigned to partitions.

@@ -9,7 +9,7 @@
 //! reports every broken statement.
 
 mod definition;
-mod expr;
+pub(crate) mod expr;
 mod input;
 mod query;
 

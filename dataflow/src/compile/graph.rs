@@ -220,7 +220,7 @@ pub(super) fn partition_node(
         // Read inside the partition without a key: every partition gets it.
         node.broadcast.push(i);
     }
-    node.placement = Placement::Keyed(key_of);
+    node.placement = Placement::Keyed(key_of, p.purge);
     node.name = format!("partition{}", node.name.trim_start_matches("group"));
     Ok(node)
 }
@@ -279,6 +279,12 @@ pub(super) fn keyed_member(
     p: &PartitionPlan,
     ids: &HashMap<String, StreamId>,
 ) -> Result<CompiledQuery, String> {
+    if p.purge.is_some() {
+        return Err(format!(
+            "query '{}': @purge on a partition that uses tables or named windows is not built yet",
+            c.name
+        ));
+    }
     let inputs: Vec<Option<StreamId>> = c
         .inputs
         .iter()

@@ -80,7 +80,11 @@ pub fn build_graph<'s>(
         let node_index = index as u32;
         let placement = node.placement.clone();
         let factory = node.factory.clone();
-        let keyed = matches!(placement, Placement::Keyed(_));
+        let keyed = matches!(placement, Placement::Keyed(..));
+        let purge = match &placement {
+            Placement::Keyed(_, purge) => *purge,
+            _ => None,
+        };
         // Every message travels with its input number and partition key (null
         // outside keyed nodes).
         let routed: StreamVec<'s, Epoch, (u32, Value, Msg)> = match &placement {
@@ -91,7 +95,7 @@ pub fn build_graph<'s>(
                 let ticks = ticks.clone().map(|m| (u32::MAX, Value::Null, m));
                 scope.concatenate([data, ticks]).exchange_by(move |_| index as u64)
             }
-            Placement::Keyed(key_of) => {
+            Placement::Keyed(key_of, _) => {
                 let key_of = key_of.clone();
                 let broadcast: Vec<u32> = node.broadcast.iter().map(|i| *i as u32).collect();
                 let to_all = broadcast.clone();
@@ -113,7 +117,7 @@ pub fn build_graph<'s>(
         let slot = graph.deadlines.slot();
         let out = routed.unary_frontier(Pipeline, &node.name, move |_cap, _info| {
             let mut pending: BTreeMap<Epoch, Pending> = BTreeMap::new();
-            let mut instances = Instances::new(factory, node_index, keyed, broadcast_slots, slot);
+            let mut instances = Instances::new(factory, node_index, keyed, broadcast_slots, slot, purge);
             let mut advances = Vec::new();
             move |(input, frontier), output| {
                 input.for_each_stamp(|cap, data| {

@@ -63,6 +63,9 @@ impl DeadlineSlot {
 pub struct KeyedProcessor {
     /// The processor.
     pub processor: Box<dyn Processor>,
+    /// The timestamp of the latest event it was given (`@purge` drops a key's
+    /// processor that has had none for its idle period).
+    pub last_event: i64,
     ticked: i64,
     deadline: Option<i64>,
 }
@@ -70,7 +73,12 @@ pub struct KeyedProcessor {
 impl KeyedProcessor {
     /// A new key's processor, starting with the clock's latest tick.
     pub fn new(processor: Box<dyn Processor>, ticked: i64) -> KeyedProcessor {
-        KeyedProcessor { processor, ticked, deadline: None }
+        KeyedProcessor { processor, last_event: i64::MIN, ticked, deadline: None }
+    }
+
+    /// Takes the processor's deadline out of `deadlines` (it is being dropped).
+    pub fn forget<K: Ord + Clone>(&mut self, key: &K, deadlines: &mut Deadlines<K>) {
+        deadlines.update(key, &mut self.deadline, None);
     }
 
     /// Brings the processor to the latest tick `ticked` if it skipped it.

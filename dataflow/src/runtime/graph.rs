@@ -72,8 +72,9 @@ pub enum Placement {
     /// On one worker, chosen by the node's index.
     Single,
     /// One processor per key, spread over workers by the key's hash; the function
-    /// gives the keys of an event (a copy goes to each).
-    Keyed(KeyFn),
+    /// gives the keys of an event (a copy goes to each). With a purge plan, keys
+    /// idle for its period are dropped (`@purge` on a partition).
+    Keyed(KeyFn, Option<sluice_frontend::logical::PurgePlan>),
 }
 
 /// Which of a node's output events go to its target stream.

@@ -6,6 +6,7 @@ use super::graph::{Emit, Processor, ProcessorFactory};
 use super::message::{Msg, Order, StreamId};
 use super::time::Time;
 use crate::value::Value;
+use sluice_frontend::logical::PurgePlan;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
@@ -54,6 +55,18 @@ pub struct Instances {
     k: u32,
     /// Where the earliest deadline of these processors is published.
     board: DeadlineSlot,
+    /// `@purge`: when idle keys' processors are dropped.
+    purge: Option<IdlePurge>,
+}
+
+/// A partition's `@purge`: every `interval_ms` of the app's clock (from its first
+/// event), the keys whose latest event is more than `idle_ms` old are dropped
+/// with their state, as the reference's partition purger does.
+struct IdlePurge {
+    interval_ms: i64,
+    idle_ms: i64,
+    /// When the next look for idle keys is due (none before the first key).
+    next: Option<i64>,
 }
 
 impl Instances {
@@ -64,6 +77,7 @@ impl Instances {
         keyed: bool,
         broadcast_slots: Vec<u32>,
         board: DeadlineSlot,
+        purge: Option<PurgePlan>,
     ) -> Instances {
         Instances {
             factory,
@@ -78,16 +92,15 @@ impl Instances {
             emitted: Vec::new(),
             k: 0,
             board,
+            purge: purge.map(|p| IdlePurge { interval_ms: p.interval_ms, idle_ms: p.idle_ms, next: None }),
         }
     }
 
     /// Publishes the earliest deadline of these processors (after each call that
     /// may have changed it).
     fn publish(&mut self) {
-        let earliest = match (self.single_deadline, self.deadlines.first()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let purge = self.purge.as_ref().and_then(|p| p.next);
+        let earliest = [self.single_deadline, self.deadlines.first(), purge].into_iter().flatten().min();
         self.board.publish(earliest);
     }
 
@@ -113,6 +126,7 @@ impl Instances {
         } else if msg.is_tick() {
             self.ticked = self.ticked.max(msg.ts);
             self.tick_due_keys(msg.time, msg.ts, give);
+            self.drop_idle_keys(msg.ts);
         } else if self.broadcast_slots.contains(&slot) {
             for (key, state) in self.per_key.iter_mut() {
                 state.catch_up(self.ticked, &mut self.emitted);
@@ -127,8 +141,12 @@ impl Instances {
             // A new key's processor starts with the clock as it stands.
             let state = self.per_key.entry(key.clone()).or_insert_with(|| KeyedProcessor::new(factory(), ticked));
             state.catch_up(ticked, &mut self.emitted);
+            state.last_event = state.last_event.max(msg.ts);
             state.processor.on_event(slot as usize, msg, &mut self.emitted);
             state.record(&key, &mut self.deadlines);
+            if let Some(purge) = self.purge.as_mut().filter(|p| p.next.is_none()) {
+                purge.next = Some(msg.ts.saturating_add(purge.interval_ms));
+            }
             Self::give_all(&mut self.emitted, msg.time, base, self.node_index, Some((&key, rank)), &mut self.k, give);
         }
         self.publish();
@@ -143,6 +161,7 @@ impl Instances {
         let before = time.saturating_sub(1);
         if self.keyed {
             self.tick_due_keys(before, ts, give);
+            self.drop_idle_keys(ts);
             self.publish();
             return;
         }
@@ -165,6 +184,29 @@ impl Instances {
             state.record(&key, &mut self.deadlines);
             let mut k = 0;
             Self::give_all(&mut self.emitted, time, &[], self.node_index, Some((&key, 0)), &mut k, give);
+        }
+    }
+
+    /// With `@purge`, when a look for idle keys is due at clock `now`: drops the
+    /// processors (and all state) of the keys without an event for longer than the
+    /// idle period. The next look is due an interval after the one that was due,
+    /// or after `now` when the clock jumped past several.
+    fn drop_idle_keys(&mut self, now: i64) {
+        let Some(purge) = self.purge.as_mut() else { return };
+        let Some(due) = purge.next.filter(|&due| due <= now) else { return };
+        let missed = (now - due) / purge.interval_ms;
+        purge.next = Some(due.saturating_add((missed + 1).saturating_mul(purge.interval_ms)));
+        let idle_ms = purge.idle_ms;
+        let idle: Vec<Value> = self
+            .per_key
+            .iter()
+            .filter(|(_, state)| state.last_event.saturating_add(idle_ms) < now)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in idle {
+            if let Some(mut state) = self.per_key.remove(&key) {
+                state.forget(&key, &mut self.deadlines);
+            }
         }
     }
 

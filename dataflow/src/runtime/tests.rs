@@ -83,7 +83,7 @@ fn same_output_in_the_same_order_for_any_number_of_workers() {
 
 #[test]
 fn keyed_processors_count_per_key() {
-    let keyed = Placement::Keyed(Arc::new(|_, m: &Msg, keys: &mut Vec<Value>| keys.push(m.row[0].clone())));
+    let keyed = Placement::Keyed(Arc::new(|_, m: &Msg, keys: &mut Vec<Value>| keys.push(m.row[0].clone())), None);
     let one = render(graph(keyed.clone()), 1);
     let last_of_key_0 = one.iter().rfind(|l| l.starts_with("Stream(1)") && l.contains("[Long(0),")).unwrap().clone();
     assert!(last_of_key_0.ends_with("Long(8)]"), "{last_of_key_0}");

@@ -9,6 +9,7 @@
 mod aggregation;
 mod expr;
 mod faults;
+mod purge;
 pub mod functions;
 pub mod io;
 mod query;
@@ -505,9 +506,7 @@ impl Analyzer {
 
     /// `partition with (…) begin … end`.
     fn partition(&mut self, p: &Partition) -> PartitionPlan {
-        for a in p.annotations.iter().filter(|a| a.name.eq_ignore_ascii_case("purge")) {
-            self.not_built(a.span, "@purge on a partition: idle partition instances are kept");
-        }
+        let purge = self.partition_purge(p);
         let mut keys = Vec::new();
         for key in &p.keys {
             let (stream, exprs): (&Ident, Vec<&Expr>) = match key {
@@ -546,6 +545,6 @@ impl Analyzer {
             }
         }
         let inner = inner.into_iter().map(|(n, s)| (format!("#{n}"), s)).collect();
-        PartitionPlan { keys, inner, queries }
+        PartitionPlan { keys, inner, queries, purge }
     }
 }
