@@ -151,11 +151,17 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     })
 }
 
-/// The fault stream (`!S`) of each stream with `@OnError(action='STREAM')`, which
-/// the front end puts in the catalog (and allows only where one query input reads
-/// the stream: `semantic/faults.rs`).
+/// The fault stream (`!S`) of each stream with `@OnError(action='STREAM')`, or its
+/// error-store stream (`!!S`) with `STORE`, which the front end puts in the catalog
+/// (and refuses where a partition or an aggregation reads the stream:
+/// `semantic/faults.rs`).
 fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId> {
-    ids.iter().filter_map(|(name, &fault)| Some((*ids.get(name.strip_prefix('!')?)?, fault))).collect()
+    ids.iter()
+        .filter_map(|(name, &fault)| {
+            let base = sluice_frontend::logical::stored_errors_of(name).or_else(|| name.strip_prefix('!'))?;
+            Some((*ids.get(base)?, fault))
+        })
+        .collect()
 }
 
 /// Refuses a fault stream for a stream that queries of one group (sharing a table

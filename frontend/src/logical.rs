@@ -307,6 +307,19 @@ pub struct PartitionPlan {
     pub purge: Option<PurgePlan>,
 }
 
+/// The internal stream that carries the failed events of stream `stream` to the
+/// app's error store (`@OnError(action='STORE')`): `!!S`, a name no query can
+/// spell, so only the engine writes it and only the server reads it.
+pub fn error_store_stream(stream: &str) -> String {
+    format!("!!{stream}")
+}
+
+/// The stream whose failed events internal stream `name` carries to the error
+/// store, if `name` is one ([`error_store_stream`]).
+pub fn stored_errors_of(name: &str) -> Option<&str> {
+    name.strip_prefix("!!")
+}
+
 /// When a partition's idle instances are dropped (`@purge`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurgePlan {

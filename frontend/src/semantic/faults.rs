@@ -42,7 +42,9 @@ impl Analyzer {
         for element in &app.elements {
             let Element::Definition(Definition::Stream(s)) = element else { continue };
             let name = &s.name.name;
-            if s.fault || self.catalog.get(&format!("!{name}")).is_none() {
+            let faults = self.catalog.get(&format!("!{name}")).is_some()
+                || self.catalog.get(&crate::logical::error_store_stream(name)).is_some();
+            if s.fault || !faults {
                 continue;
             }
             let Some(a) = s.annotations.iter().find(|a| a.name.eq_ignore_ascii_case("onerror")) else { continue };
@@ -61,8 +63,9 @@ impl Analyzer {
             self.not_built(
                 span,
                 format!(
-                    "@OnError(action='STREAM') on stream '{name}', which {why} (the reference stops handing a \
-                     failed event to the readers after the one that failed)"
+                    "@OnError(action='{}') on stream '{name}', which {why} (the reference stops handing a \
+                     failed event to the readers after the one that failed)",
+                    a.property("action").unwrap_or("STREAM").to_ascii_uppercase()
                 ),
             );
         }

@@ -77,13 +77,14 @@ fn options(a: &Annotation) -> Vec<ConnectorOption> {
 impl Analyzer {
     /// A stream's annotations: each `@source`/`@sink` becomes a plan when its
     /// transport and mapper are built; `@OnError` is checked.
-    /// Returns whether the stream has `@OnError(action='STREAM')` (a fault stream).
-    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) -> bool {
-        let mut fault_stream = false;
+    /// Returns where the stream's failed events go when not logged
+    /// (`@OnError(action='STREAM'|'STORE')`).
+    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) -> Option<FaultAction> {
+        let mut fault_stream = None;
         for a in annotations {
             let kind = a.name.to_ascii_lowercase();
             if kind == "onerror" {
-                fault_stream |= self.on_error(a);
+                fault_stream = self.on_error(a).or(fault_stream);
                 continue;
             }
             let direction = match kind.as_str() {
@@ -213,25 +214,32 @@ impl Analyzer {
     }
 
     /// `@OnError(action='LOG')` (the default: an event whose processing fails is
-    /// reported and dropped) or `STREAM` (it goes to the fault stream `!S`, with
-    /// `_error`); returns whether it is `STREAM`. `STORE` (the reference's error
-    /// store) is not built.
-    pub(super) fn on_error(&mut self, a: &Annotation) -> bool {
+    /// reported and dropped), `STREAM` (it goes to the fault stream `!S`, with
+    /// `_error`) or `STORE` (it is kept in the app's error store, which the
+    /// server lists, replays and discards); `None` for `LOG`.
+    pub(super) fn on_error(&mut self, a: &Annotation) -> Option<FaultAction> {
         match a.property("action") {
-            Some(action) if action.eq_ignore_ascii_case("LOG") => false,
-            Some(action) if action.eq_ignore_ascii_case("STREAM") => true,
-            Some(action) if action.eq_ignore_ascii_case("STORE") => {
-                self.not_built(a.span, "@OnError(action='STORE'): an error store");
-                false
-            }
+            Some(action) if action.eq_ignore_ascii_case("LOG") => None,
+            Some(action) if action.eq_ignore_ascii_case("STREAM") => Some(FaultAction::Stream),
+            Some(action) if action.eq_ignore_ascii_case("STORE") => Some(FaultAction::Store),
             Some(action) => {
                 self.error(a.span, format!("@OnError action '{action}' is not one of LOG, STREAM, STORE"));
-                false
+                None
             }
             None => {
-                self.error(a.span, "@OnError needs an `action` (LOG or STREAM)");
-                false
+                self.error(a.span, "@OnError needs an `action` (LOG, STREAM or STORE)");
+                None
             }
         }
     }
+}
+
+/// Where a stream's failed events go when they are not logged and dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FaultAction {
+    /// To the fault stream `!S`.
+    Stream,
+    /// To the app's error store (an internal stream named by
+    /// [`crate::logical::error_store_stream`]).
+    Store,
 }

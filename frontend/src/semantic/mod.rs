@@ -325,13 +325,16 @@ impl Analyzer {
                 Definition::Stream(s) if s.fault => fault_defs.push(s),
                 Definition::Stream(s) => {
                     let schema = self.schema_of(&s.attributes);
-                    let fault_stream = self.io_annotations(&s.name.name, &s.annotations);
-                    if fault_stream {
-                        // `@OnError(action='STREAM')` defines `!S`: S's attributes and `_error`.
+                    if let Some(action) = self.io_annotations(&s.name.name, &s.annotations) {
+                        // `@OnError(action='STREAM')` defines `!S`: S's attributes and
+                        // `_error`; `STORE` the same under a name no query can read.
                         let mut fault = schema.clone();
                         fault.attrs.push(("_error".into(), AttrType::Object));
-                        let name = Ident::new(format!("!{}", s.name.name), s.name.span);
-                        self.define(&name, EntryKind::Stream, fault, false);
+                        let name = match action {
+                            io::FaultAction::Stream => format!("!{}", s.name.name),
+                            io::FaultAction::Store => crate::logical::error_store_stream(&s.name.name),
+                        };
+                        self.define(&Ident::new(name, s.name.span), EntryKind::Stream, fault, false);
                     }
                     self.define(&s.name, EntryKind::Stream, schema, true);
                 }

@@ -218,6 +218,12 @@ fn finish(
         &observe,
         |o| {
             let OutputSource::Stream(stream) = &o.source else { return };
+            if let Some(failed) = sluice_frontend::logical::stored_errors_of(stream) {
+                // `sluice run` keeps no error store: the stored event is reported.
+                let values: Vec<String> = o.row.iter().map(|v| v.to_string()).collect();
+                eprintln!("error stored: stream '{failed}' at {}: [{}]", o.ts, values.join(", "));
+                return;
+            }
             if sinks.borrow().has(stream) {
                 sinks.borrow_mut().send(stream, &o.row, o.ts);
             }

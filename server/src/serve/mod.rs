@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod connectors;
 pub mod console;
 pub mod error;
+pub mod error_store;
 pub mod follow;
 pub mod healing;
 pub mod ingest;

@@ -80,6 +80,8 @@ pub struct Outputs {
     /// log: they were delivered before the restart; they are numbered and kept,
     /// not sent again.
     pub(super) replayed_until: Mutex<Time>,
+    /// The failed events of streams with `@OnError(action='STORE')`.
+    pub errors: Arc<super::error_store::ErrorStore>,
 }
 
 impl Outputs {
@@ -98,6 +100,7 @@ impl Outputs {
             json,
             sinks: Mutex::new(sinks),
             replayed_until: Mutex::new(0),
+            errors: Arc::default(),
         }
     }
 
@@ -138,6 +141,11 @@ impl Outputs {
     pub(super) fn deliver(&self, o: OutputEvent) {
         match o.source {
             OutputSource::Stream(stream) => {
+                if let Some(failed) = sluice_frontend::logical::stored_errors_of(&stream) {
+                    // A replay stores again what the store lost with the restart.
+                    self.errors.store(failed, &o.row, o.ts);
+                    return;
+                }
                 let replayed = o.time <= *self.replayed_until.lock();
                 let (n, tx) = {
                     let mut streams = self.streams.lock();

@@ -195,6 +195,8 @@ pub fn routes(manager: Arc<AppManager>, keys: Arc<Keys>, max_body: u64) -> Boxed
         .or(subscribe_sse)
         .unify()
         .or(ad_hoc)
+        .unify()
+        .or(super::error_store::routes(m.clone().boxed()))
         .unify();
     if let (true, Some(secret)) = (follower, secret) {
         // Only a cluster's followers take orders from a leader, which shows the
@@ -408,7 +410,7 @@ fn stopped(app: &ManagedApp) -> ApiError {
 
 /// The app's dataflow, or why it takes no input: deactivated (409), or still
 /// replaying its ingress log (503, retry).
-fn running(app: &ManagedApp) -> Result<Arc<super::running::RunningApp>, ApiError> {
+pub(super) fn running(app: &ManagedApp) -> Result<Arc<super::running::RunningApp>, ApiError> {
     match app.running() {
         Some(r) => Ok(r),
         None if app.is_recovering() => Err(ApiError::new(
@@ -432,7 +434,7 @@ fn inactive(name: &str) -> ApiError {
 }
 
 /// The ingress log cannot be written (a full disk, an I/O error).
-fn storage(reason: String) -> ApiError {
+pub(super) fn storage(reason: String) -> ApiError {
     ApiError::new(
         StatusCode::INSUFFICIENT_STORAGE,
         "storage",
@@ -442,7 +444,7 @@ fn storage(reason: String) -> ApiError {
 
 /// `POST /v1/apps/{app}/streams/{stream}`: the answer, and what to wait for
 /// before giving it.
-fn ingest_events(
+pub(super) fn ingest_events(
     m: &AppManager,
     name: &str,
     stream: &str,
