@@ -193,7 +193,7 @@ fn refuse_faults_inside_groups(
     }
     // Readers are chained node by node (`runtime/fault.rs`); a group hands an event
     // to its members itself, so a group cannot be one link of several.
-    for (&s, _) in fault_of {
+    for &s in fault_of.keys() {
         let readers: Vec<usize> =
             (0..queries.len()).filter(|&i| queries[i].inputs.contains(&InputRef::Stream(s))).collect();
         if let Some(&i) = readers.iter().find(|&&i| group_of[i].is_some()).filter(|_| readers.len() > 1) {

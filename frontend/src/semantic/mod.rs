@@ -9,9 +9,9 @@
 mod aggregation;
 mod expr;
 mod faults;
-mod purge;
 pub mod functions;
 pub mod io;
+mod purge;
 mod query;
 mod suggest;
 pub mod window_condition;

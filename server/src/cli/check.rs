@@ -42,6 +42,7 @@ fn summary(plan: &AppPlan) -> String {
     let mut out = format!("  app {}{}\n", plan.name, if plan.playback { " (playback)" } else { "" });
     for e in &plan.catalog.entries {
         let kind = match e.kind {
+            EntryKind::Stream if sluice_frontend::logical::stored_errors_of(&e.name).is_some() => continue,
             EntryKind::Stream if e.declared => "stream",
             EntryKind::Stream => "stream (implicit)",
             EntryKind::Table => "table",

@@ -144,9 +144,10 @@ pub fn routes(m: BoxedFilter<(Arc<AppManager>,)>) -> BoxedFilter<(Response,)> {
         });
     let clear = warp::path!("v1" / "apps" / String / "errors").and(warp::delete()).and(m.clone()).map(
         |name: String, m: Arc<AppManager>| {
-            answer(store_of(&m, &name).map(|(_, store)| {
-                json(StatusCode::OK, serde_json::json!({"discarded": store.clear()}))
-            }))
+            answer(
+                store_of(&m, &name)
+                    .map(|(_, store)| json(StatusCode::OK, serde_json::json!({"discarded": store.clear()}))),
+            )
             .unwrap_or_else(|never| match never {})
         },
     );
@@ -159,10 +160,8 @@ pub fn routes(m: BoxedFilter<(Arc<AppManager>,)>) -> BoxedFilter<(Response,)> {
             .unwrap_or_else(|never| match never {})
         },
     );
-    let replay = warp::path!("v1" / "apps" / String / "errors" / u64 / "replay")
-        .and(warp::post())
-        .and(m)
-        .and_then(|name: String, id: u64, m: Arc<AppManager>| async move {
+    let replay = warp::path!("v1" / "apps" / String / "errors" / u64 / "replay").and(warp::post()).and(m).and_then(
+        |name: String, id: u64, m: Arc<AppManager>| async move {
             let taken = store_of(&m, &name).and_then(|(app, store)| match store.take(id) {
                 Some(x) => Ok((app, store, x)),
                 None => Err(no_entry(&name, id)),
@@ -189,7 +188,8 @@ pub fn routes(m: BoxedFilter<(Arc<AppManager>,)>) -> BoxedFilter<(Response,)> {
                 Err(e) => Err(e),
             };
             answer(result)
-        });
+        },
+    );
     list.or(clear).unify().or(discard).unify().or(replay).unify().boxed()
 }
 

@@ -360,7 +360,7 @@ fn describe(app: &ManagedApp) -> serde_json::Value {
         .catalog
         .entries
         .iter()
-        .filter(|e| !e.name.starts_with('#'))
+        .filter(|e| !e.name.starts_with('#') && sluice_frontend::logical::stored_errors_of(&e.name).is_none())
         .map(|e| {
             let attributes: Vec<serde_json::Value> =
                 e.schema.attrs.iter().map(|(n, t)| serde_json::json!({"name": n, "type": t.to_string()})).collect();
@@ -452,7 +452,10 @@ pub(super) fn ingest_events(
     body: &[u8],
 ) -> Result<(Response, Option<Durable>), ApiError> {
     let app = m.get(name)?;
-    let Some(types) = app.compiled.input_schema(stream) else {
+    // The error store's internal streams take no events from outside.
+    let input =
+        app.compiled.input_schema(stream).filter(|_| sluice_frontend::logical::stored_errors_of(stream).is_none());
+    let Some(types) = input else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
