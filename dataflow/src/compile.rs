@@ -422,6 +422,14 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                     .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))?;
                 pre.push(Stage::FlatMap(flat_map));
             }
+            HandlerPlan::StreamFunction { name, args }
+                if window.is_none() && !from_window && crate::query::geo_stream::NAMES.contains(&name.as_str()) =>
+            {
+                let compiled = args.iter().map(compile_expr).collect::<Result<_, String>>()?;
+                let make = crate::query::geo_stream::geo_stream_function(name, compiled, what)
+                    .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))?;
+                pre.push(Stage::Stateful(make));
+            }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }
@@ -429,8 +437,12 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
-    let stateless =
-        window.is_none() && !from_window && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let stateful_stage = pre.iter().any(|s| matches!(s, Stage::Stateful(_)));
+    let stateless = window.is_none()
+        && !from_window
+        && !stateful_stage
+        && query.aggregates.is_empty()
+        && matches!(rate, RateSpec::PassThrough);
     let spec =
         Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate: rate.clone() });
     let make: MemberFactory =

@@ -12,4 +12,5 @@ pub mod rate;
 pub mod selector;
 pub mod single;
 pub mod snapshot;
+pub mod geo_stream;
 pub mod tokenize;

@@ -9,6 +9,7 @@
 mod aggregation;
 mod expr;
 mod faults;
+mod geo_streams;
 pub mod functions;
 pub mod io;
 mod query;
