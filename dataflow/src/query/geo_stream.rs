@@ -6,11 +6,11 @@
 //!
 //! * `#geo:crosses(id, lon, lat | geometry, fence)` adds `crosses`: an event only
 //!   when the object moves into the fence (`true`) or out of it (`false`).
-//! * `#geo:stationary(id, lon, lat | geometry, radius)` adds `stationary`: the first
+//! * `#geo:stationary(id, lon, lat | geometry, [fence,] radius)` adds `stationary`: the first
 //!   location of an id is kept; an event whose location is within `radius` metres
 //!   of the kept one makes the object stationary (`true`, once); one further away
 //!   becomes the kept location, with `false` if the object was stationary.
-//! * `#geo:proximity(id, lon, lat | geometry, radius)` adds `proximityWith` and
+//! * `#geo:proximity(id, lon, lat | geometry, [fence,] radius)` adds `proximityWith` and
 //!   `inCloseProximity`: each event updates its id's location and, for every other
 //!   id known, gives an event when the two come within `radius` metres (`true`)
 //!   or move apart (`false`); the arriving event itself is not passed on. Other ids
@@ -27,6 +27,8 @@
 //!   and the fence's point nearest to it, each as (x, y) = (longitude, latitude),
 //!   in the extension's order (its "Latitude" attributes hold the x).
 //!
+//! A fence before the radius of `stationary` and `proximity` (Macrometa's syntax
+//! has one) is not used, as the extension reads it and does not use it.
 //! Distances are measured as `geo:withinDistance` measures them
 //! ([`within_degrees`]). An error (bad GeoJSON, a null argument) is an error on the
 //! event ([`raise`]): the event gives nothing and the stream's `@OnError` decides.
@@ -156,8 +158,8 @@ fn crosses(st: &mut State, v: &[Value], label: &str) -> Extras {
 
 fn stationary(st: &mut State, v: &[Value], label: &str) -> Extras {
     let id = id(v)?;
-    let (current, next) = operand(v, 1, label)?;
-    let radius = number(v, next, label)?;
+    let (current, _) = operand(v, 1, label)?;
+    let radius = number(v, v.len().saturating_sub(1), label)?;
     let Some((kept, is_stationary)) = st.places.get_mut(&id) else {
         st.places.insert(id, (current, false));
         return Ok(Vec::new());
@@ -193,8 +195,8 @@ fn pair_key(a: &str, b: &str) -> String {
 
 fn proximity(st: &mut State, v: &[Value], label: &str) -> Extras {
     let id = id(v)?;
-    let (current, next) = operand(v, 1, label)?;
-    let radius = number(v, next, label)?;
+    let (current, _) = operand(v, 1, label)?;
+    let radius = number(v, v.len().saturating_sub(1), label)?;
     let mut out = Vec::new();
     for (other, (place, _)) in &st.places {
         if *other == id {

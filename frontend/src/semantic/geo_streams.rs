@@ -8,19 +8,28 @@ use crate::ast::AttrType;
 pub(crate) type Added = Vec<(&'static str, AttrType)>;
 
 /// For stream function `name` (lower-cased) over arguments of `t`: `None` when
-/// it is not a `geo:` stream function, else the attributes it adds or what is
-/// wrong with the arguments.
-pub(crate) fn geo_stream_output(name: &str, t: &[AttrType]) -> Option<Result<Added, String>> {
+/// it is not a `geo:` stream function, else the attributes it adds, and what is
+/// wrong with the arguments if anything (the attributes are added all the same,
+/// so that the query's other references to them are not reported too).
+pub(crate) fn geo_stream_output(name: &str, t: &[AttrType]) -> Option<(Added, Option<String>)> {
     use AttrType::{Bool, Double, String as Str};
     let num = |i: usize| t.get(i).is_some_and(|a| a.is_numeric() || *a == AttrType::Object);
     let text = |i: usize| t.get(i).is_some_and(|a| *a == Str || *a == AttrType::Object);
     let long = |i: usize| t.get(i).is_some_and(|a| matches!(a, AttrType::Int | AttrType::Long | AttrType::Object));
     // `(id, longitude, latitude, <last>)` or `(id, geometry string, <last>)`.
     let located = |last: &dyn Fn(usize) -> bool| match t.len() {
-        4 => num(1) && num(2) && last(3),
+        4 if !text(1) => num(1) && num(2) && last(3),
         3 => text(1) && last(2),
         _ => false,
     };
+    // The same with a fence before the radius, as Macrometa's syntax writes it
+    // (the extension reads the fence and does not use it).
+    let with_radius = located(&num)
+        || match t.len() {
+            5 => num(1) && num(2) && text(3) && num(4),
+            4 => text(1) && text(2) && num(3),
+            _ => false,
+        };
     let (ok, shape, added): (bool, &str, Added) = match name {
         "geo:crosses" => (
             located(&text),
@@ -28,13 +37,13 @@ pub(crate) fn geo_stream_output(name: &str, t: &[AttrType]) -> Option<Result<Add
             vec![("crosses", Bool)],
         ),
         "geo:stationary" => (
-            located(&num),
-            "(id, longitude, latitude, radius) or (id, geometry string, radius)",
+            with_radius,
+            "(id, longitude, latitude, [fence string,] radius) or (id, geometry string, [fence string,] radius)",
             vec![("stationary", Bool)],
         ),
         "geo:proximity" => (
-            located(&num),
-            "(id, longitude, latitude, radius) or (id, geometry string, radius)",
+            with_radius,
+            "(id, longitude, latitude, [fence string,] radius) or (id, geometry string, [fence string,] radius)",
             vec![("proximityWith", Str), ("inCloseProximity", Bool)],
         ),
         "geo:locationapproximate" => (
@@ -55,12 +64,9 @@ pub(crate) fn geo_stream_output(name: &str, t: &[AttrType]) -> Option<Result<Add
         ),
         _ => return None,
     };
-    if ok {
-        Some(Ok(added))
-    } else {
-        let shown: Vec<&str> = t.iter().map(|a| a.name()).collect();
-        Some(Err(format!("#{name} takes {shape}, found ({})", shown.join(", "))))
-    }
+    let shown: Vec<&str> = t.iter().map(|a| a.name()).collect();
+    let wrong = (!ok).then(|| format!("#{name} takes {shape}, found ({})", shown.join(", ")));
+    Some((added, wrong))
 }
 
 #[cfg(test)]
@@ -70,15 +76,19 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert!(geo_stream_output("geo:crosses", &[String, Double, Double, String]).unwrap().is_ok());
-        assert!(geo_stream_output("geo:crosses", &[Int, String, String]).unwrap().is_ok());
-        assert!(geo_stream_output("geo:crosses", &[String, Double, String]).unwrap().is_err());
-        assert_eq!(geo_stream_output("geo:proximity", &[String, Double, Double, Double]).unwrap().unwrap().len(), 2);
-        assert!(geo_stream_output("geo:stationary", &[String, String, String]).unwrap().is_err());
+        let ok = |name: &str, t: &[AttrType]| geo_stream_output(name, t).unwrap().1.is_none();
+        assert!(ok("geo:crosses", &[String, Double, Double, String]));
+        assert!(ok("geo:crosses", &[Int, String, String]));
+        assert!(!ok("geo:crosses", &[String, Double, String]));
+        assert_eq!(geo_stream_output("geo:proximity", &[String, Double, Double, Double]).unwrap().0.len(), 2);
+        assert!(ok("geo:proximity", &[String, Double, Double, String, Double]));
+        assert!(ok("geo:stationary", &[String, String, String, Double]));
+        assert!(!ok("geo:stationary", &[String, String, Double, Double]));
+        assert!(!ok("geo:stationary", &[String, String, String]));
         let beacon = [String, Double, Double, String, String, Double, Long];
-        assert!(geo_stream_output("geo:locationapproximate", &beacon).unwrap().is_ok());
-        assert!(geo_stream_output("geo:locationapproximate", &beacon[..6]).unwrap().is_err());
-        assert!(geo_stream_output("geo:closestpoints", &[Double, Double, String]).unwrap().is_ok());
+        assert!(ok("geo:locationapproximate", &beacon));
+        assert!(!ok("geo:locationapproximate", &beacon[..6]));
+        assert!(ok("geo:closestpoints", &[Double, Double, String]));
         assert!(geo_stream_output("geo:nope", &[]).is_none());
     }
 }

@@ -243,14 +243,12 @@ impl Analyzer {
                         &name,
                         &args.iter().map(|a| a.ty).collect::<Vec<_>>(),
                     ) {
-                        match checked {
-                            Ok(added) => {
-                                schema.attrs.extend(added.into_iter().map(|(a, t)| (a.to_string(), t)));
-                                scope =
-                                    Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
-                            }
-                            Err(m) => self.error(f.span, m),
+                        let (added, wrong) = checked;
+                        if let Some(m) = wrong {
+                            self.error(f.span, m);
                         }
+                        schema.attrs.extend(added.into_iter().map(|(a, t)| (a.to_string(), t)));
+                        scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else if let Some((attr, ty)) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
                         schema.attrs.push((attr.to_string(), ty));
