@@ -124,8 +124,7 @@ pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let rad = std::f64::consts::PI / 180.0;
     let (lat1, lat2, lon1, lon2) = (lat1 * rad, lat2 * rad, lon1 * rad, lon2 * rad);
     let (dlon, dlat) = (lon2 - lon1, lat2 - lat1);
-    let a = (dlat / 2.0).sin() * (dlat / 2.0).sin()
-        + lat1.cos() * lat2.cos() * (dlon / 2.0).sin() * (dlon / 2.0).sin();
+    let a = (dlat / 2.0).sin() * (dlat / 2.0).sin() + lat1.cos() * lat2.cos() * (dlon / 2.0).sin() * (dlon / 2.0).sin();
     let c = 2.0 * a.sqrt().atan2((1.0 - a).sqrt());
     EARTH_RADIUS_M * c
 }
@@ -184,11 +183,9 @@ pub fn parse_geometry(text: &str) -> Result<Geometry<f64>, String> {
         let v: serde_json::Value = serde_json::from_str(&json).map_err(|e| bad(&e))?;
         let num = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_f64);
         let coords = v.get("coordinates");
-        let (Some(lon), Some(lat), Some(radius)) = (
-            num(coords.and_then(|c| c.get(0))),
-            num(coords.and_then(|c| c.get(1))),
-            num(v.get("radius")),
-        ) else {
+        let (Some(lon), Some(lat), Some(radius)) =
+            (num(coords.and_then(|c| c.get(0))), num(coords.and_then(|c| c.get(1))), num(v.get("radius")))
+        else {
             return Err(bad(&"a circle needs 'coordinates':[longitude, latitude] and a numeric 'radius'"));
         };
         return Ok(Geometry::Polygon(circle(lon, lat, radius / TO_DEGREE)));
@@ -248,7 +245,10 @@ mod tests {
         assert_eq!(b("geo:touches", &[Value::Double(1.0), Value::Double(0.5), s(SQUARE)]), Value::Bool(true));
         assert_eq!(b("geo:touches", &outside), Value::Bool(false));
         let r = Value::Double(TO_DEGREE);
-        assert_eq!(b("geo:withinDistance", &[half[0].clone(), half[1].clone(), s(SQUARE), r.clone()]), Value::Bool(true));
+        assert_eq!(
+            b("geo:withinDistance", &[half[0].clone(), half[1].clone(), s(SQUARE), r.clone()]),
+            Value::Bool(true)
+        );
         assert_eq!(b("geo:withinDistance", &[s(SHIFTED), s(SQUARE), r.clone()]), Value::Bool(true));
         let away = [Value::Double(2.5), Value::Double(0.5), s(SQUARE), r];
         assert_eq!(b("geo:withinDistance", &away), Value::Bool(false));

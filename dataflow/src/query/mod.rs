@@ -3,6 +3,7 @@
 //! aggregate and rate-limit state and emit output events.
 
 pub mod expr;
+pub mod geo_stream;
 pub mod group;
 pub mod join;
 pub mod keyed;
@@ -12,5 +13,4 @@ pub mod rate;
 pub mod selector;
 pub mod single;
 pub mod snapshot;
-pub mod geo_stream;
 pub mod tokenize;

@@ -65,7 +65,12 @@ pub(crate) fn geo_stream_output(name: &str, t: &[AttrType]) -> Option<(Added, Op
         _ => return None,
     };
     let shown: Vec<&str> = t.iter().map(|a| a.name()).collect();
-    let wrong = (!ok).then(|| format!("#{name} takes {shape}, found ({})", shown.join(", ")));
+    let spelled = match name {
+        "geo:locationapproximate" => "geo:locationApproximate",
+        "geo:closestpoints" => "geo:closestPoints",
+        other => other,
+    };
+    let wrong = (!ok).then(|| format!("#{spelled} takes {shape}, found ({})", shown.join(", ")));
     Some((added, wrong))
 }
 

@@ -9,8 +9,8 @@
 mod aggregation;
 mod expr;
 mod faults;
-mod geo_streams;
 pub mod functions;
+mod geo_streams;
 pub mod io;
 mod query;
 mod suggest;

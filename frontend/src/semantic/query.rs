@@ -239,10 +239,9 @@ impl Analyzer {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
-                    } else if let Some(checked) = geo_streams::geo_stream_output(
-                        &name,
-                        &args.iter().map(|a| a.ty).collect::<Vec<_>>(),
-                    ) {
+                    } else if let Some(checked) =
+                        geo_streams::geo_stream_output(&name, &args.iter().map(|a| a.ty).collect::<Vec<_>>())
+                    {
                         let (added, wrong) = checked;
                         if let Some(m) = wrong {
                             self.error(f.span, m);
