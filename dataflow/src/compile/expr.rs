@@ -83,7 +83,7 @@ pub(super) fn stream_stage(name: &str, args: &[TypedExpr], what: &str) -> Result
                 .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
         }
         _ if crate::query::geo_stream::NAMES.contains(&name) => {
-            crate::query::geo_stream::geo_stream_function(name, compiled()?, what)
+            crate::query::geo_stream::geo_stream_function(name, compiled()?)
                 .map(Stage::Stateful)
                 .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
         }

@@ -32,7 +32,7 @@
 use super::{arg_is, arity, FnContext, ScalarFn, NUMERIC};
 use crate::value::Value;
 use geo::relate::IntersectionMatrix;
-use geo::{Coord, Distance, Euclidean, Geometry, LineString, Point, Polygon, Relate};
+use geo::{Coord, Distance, Euclidean, Geometry, HasDimensions, LineString, Point, Polygon, Relate};
 use sluice_frontend::ast::AttrType;
 use std::sync::Arc;
 
@@ -140,8 +140,9 @@ fn within_distance(a: &[Value]) -> Result<Value, String> {
 
 /// Whether `a` and `b` are at most `radius_m` metres apart, measured as the
 /// extension does (planar distance in degrees against `radius_m / TO_DEGREE`).
+/// An empty geometry is near nothing.
 pub fn within_degrees(a: &Geometry<f64>, b: &Geometry<f64>, radius_m: f64) -> bool {
-    Euclidean.distance(a, b) <= radius_m / TO_DEGREE
+    !a.is_empty() && !b.is_empty() && Euclidean.distance(a, b) <= radius_m / TO_DEGREE
 }
 
 /// The geometry the arguments give from position `at`: a point from two numbers
@@ -195,8 +196,12 @@ pub fn parse_geometry(text: &str) -> Result<Geometry<f64>, String> {
 }
 
 /// The polygon of a circle around (`x`, `y`) of radius `r` (degrees), with
-/// [`CIRCLE_SEGMENTS`] sides, from angle 0 round, as JTS buffers a point.
+/// [`CIRCLE_SEGMENTS`] sides, from angle 0 round, as JTS buffers a point; empty
+/// when `r` is not above 0, as JTS's buffer of a point is.
 pub fn circle(x: f64, y: f64, r: f64) -> Polygon<f64> {
+    if r.is_nan() || r <= 0.0 {
+        return Polygon::new(LineString::new(Vec::new()), Vec::new());
+    }
     let step = 2.0 * std::f64::consts::PI / CIRCLE_SEGMENTS as f64;
     let mut ring: Vec<Coord<f64>> = (0..CIRCLE_SEGMENTS)
         .map(|i| {
@@ -270,6 +275,18 @@ mod tests {
         assert!(null.is_err());
         let circle = call_for_test("geo:contains", &[s("{'radius': 'x'}"), s(SQUARE)]);
         assert!(circle.is_err());
+    }
+
+    #[test]
+    fn empty_geometries_are_near_nothing() {
+        let empty = "{'type':'Polygon','coordinates':[]}";
+        let far = Value::Double(1e9);
+        let near =
+            call_for_test("geo:withinDistance", &[Value::Double(0.5), Value::Double(0.5), s(empty), far.clone()]);
+        assert_eq!(near, Ok(Value::Bool(false)));
+        let shrunk = "{'type':'Circle','radius':-5,'coordinates':[0,0]}";
+        assert_eq!(call_for_test("geo:withinDistance", &[s(shrunk), s(SQUARE), far]), Ok(Value::Bool(false)));
+        assert_eq!(call_for_test("geo:intersects", &[s(shrunk), s(SQUARE)]), Ok(Value::Bool(false)));
     }
 
     #[test]

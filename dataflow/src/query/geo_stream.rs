@@ -54,8 +54,9 @@ pub type StreamFnFactory = Arc<dyn Fn() -> Box<dyn StreamFnState> + Send + Sync>
 pub const NAMES: [&str; 5] =
     ["geo:crosses", "geo:stationary", "geo:proximity", "geo:locationapproximate", "geo:closestpoints"];
 
-/// The compiled `#name(args)` for query `what`, if `name` is a `geo:` stream function.
-pub fn geo_stream_function(name: &str, args: Vec<CExpr>, what: &str) -> Option<StreamFnFactory> {
+/// The compiled `#name(args)`, if `name` is a `geo:` stream function. Its errors
+/// name the function; the runtime adds the query and stream.
+pub fn geo_stream_function(name: &str, args: Vec<CExpr>) -> Option<StreamFnFactory> {
     let kind = match name {
         "geo:crosses" => Kind::Crosses,
         "geo:stationary" => Kind::Stationary,
@@ -64,7 +65,12 @@ pub fn geo_stream_function(name: &str, args: Vec<CExpr>, what: &str) -> Option<S
         "geo:closestpoints" => Kind::ClosestPoints,
         _ => return None,
     };
-    let shared = Arc::new((args, format!("{what}: {name}")));
+    let spelled = match name {
+        "geo:locationapproximate" => "geo:locationApproximate",
+        "geo:closestpoints" => "geo:closestPoints",
+        other => other,
+    };
+    let shared = Arc::new((args, spelled.to_string()));
     Some(Arc::new(move || {
         Box::new(GeoFn { shared: shared.clone(), kind, state: State::default() }) as Box<dyn StreamFnState>
     }))
@@ -122,7 +128,7 @@ impl StreamFnState for GeoFn {
         match found {
             Ok(extras) => extras.into_iter().map(|extra| row.iter().cloned().chain(extra).collect()).collect(),
             Err(e) => {
-                raise(|| format!("{label}: {e}"));
+                raise(|| e);
                 Vec::new()
             }
         }
@@ -133,15 +139,15 @@ impl StreamFnState for GeoFn {
 type Extras = Result<Vec<Vec<Value>>, String>;
 
 /// The id at position 0, as the extension's `toString()` gives it.
-fn id(v: &[Value]) -> Result<String, String> {
+fn id(v: &[Value], label: &str) -> Result<String, String> {
     match v.first() {
-        Some(Value::Null) | None => Err("the id (argument 1) is null".to_string()),
+        Some(Value::Null) | None => Err(format!("{label}: the id (argument 1) is null")),
         Some(x) => Ok(java_string(x)),
     }
 }
 
 fn crosses(st: &mut State, v: &[Value], label: &str) -> Extras {
-    let id = id(v)?;
+    let id = id(v, label)?;
     let (geometry, next) = operand(v, 1, label)?;
     let within = geometry.relate(&fence(v, next, label)?).is_within();
     let was_inside = st.inside.contains(&id);
@@ -157,7 +163,7 @@ fn crosses(st: &mut State, v: &[Value], label: &str) -> Extras {
 }
 
 fn stationary(st: &mut State, v: &[Value], label: &str) -> Extras {
-    let id = id(v)?;
+    let id = id(v, label)?;
     let (current, _) = operand(v, 1, label)?;
     let radius = number(v, v.len().saturating_sub(1), label)?;
     let Some((kept, is_stationary)) = st.places.get_mut(&id) else {
@@ -194,7 +200,7 @@ fn pair_key(a: &str, b: &str) -> String {
 }
 
 fn proximity(st: &mut State, v: &[Value], label: &str) -> Extras {
-    let id = id(v)?;
+    let id = id(v, label)?;
     let (current, _) = operand(v, 1, label)?;
     let radius = number(v, v.len().saturating_sub(1), label)?;
     let mut out = Vec::new();
@@ -223,7 +229,7 @@ const BEACON_TIMEOUT: i64 = 300_000;
 
 fn location_approximate(st: &mut State, v: &[Value], label: &str) -> Extras {
     let text = |i: usize| match v.get(i) {
-        Some(Value::Null) | None => Err(format!("argument {} is null", i + 1)),
+        Some(Value::Null) | None => Err(format!("{label}: argument {} is null", i + 1)),
         Some(x) => Ok(java_string(x)),
     };
     let recorder = text(0)?;
@@ -232,7 +238,7 @@ fn location_approximate(st: &mut State, v: &[Value], label: &str) -> Extras {
     let weight = number(v, 5, label)?;
     let ts = match v.get(6).and_then(Value::as_i64) {
         Some(ts) => ts,
-        None => return Err("argument 7 (timestamp) must be a long".to_string()),
+        None => return Err(format!("{label}: argument 7 (timestamp) must be a long")),
     };
     let beacons = st.beacons.entry(recorder).or_default();
     let newer = beacons.get(&uuid).is_none_or(|b| b.ts < ts);
@@ -266,7 +272,9 @@ fn closest_points(v: &[Value], label: &str) -> Extras {
     let point = Point::new(lon, lat);
     let nearest = match fence.closest_point(&point) {
         Closest::Intersection(p) | Closest::SinglePoint(p) => p,
-        Closest::Indeterminate => return Err("the fence has no single point nearest to the location".to_string()),
+        Closest::Indeterminate => {
+            return Err(format!("{label}: the fence has no single point nearest to the location"));
+        }
     };
     let d = Value::Double;
     Ok(vec![vec![d(point.x()), d(point.y()), d(nearest.x()), d(nearest.y())]])
