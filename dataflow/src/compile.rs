@@ -429,22 +429,8 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                 }
                 window = Some(compile_window(name, args, query, (&input.name, &input.schema), None)?);
             }
-            HandlerPlan::StreamFunction { name, args } if name == "pol2cart" && window.is_none() && !from_window => {
-                pre.push(Stage::Map(pol2cart(args)?));
-            }
-            HandlerPlan::StreamFunction { name, args } if name == "log" && window.is_none() && !from_window => {
-                let compiled = args.iter().map(|a| Ok((compile_expr(a)?, a.ty))).collect::<Result<_, String>>()?;
-                pre.push(Stage::Map(crate::query::log_events::log_events(compiled, what)?));
-            }
-            HandlerPlan::StreamFunction { name, args }
-                if window.is_none()
-                    && !from_window
-                    && crate::query::tokenize::tokenizer(name, Vec::new(), what).is_some() =>
-            {
-                let compiled = args.iter().map(compile_expr).collect::<Result<_, String>>()?;
-                let flat_map = crate::query::tokenize::tokenizer(name, compiled, what)
-                    .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))?;
-                pre.push(Stage::FlatMap(flat_map));
+            HandlerPlan::StreamFunction { name, args } if window.is_none() && !from_window => {
+                pre.push(stream_stage(name, args, what)?);
             }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
@@ -453,8 +439,12 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
-    let stateless =
-        window.is_none() && !from_window && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
+    let stateful_stage = pre.iter().any(|s| matches!(s, Stage::Stateful(_)));
+    let stateless = window.is_none()
+        && !from_window
+        && !stateful_stage
+        && query.aggregates.is_empty()
+        && matches!(rate, RateSpec::PassThrough);
     let spec =
         Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate: rate.clone() });
     let make: MemberFactory =

@@ -25,6 +25,15 @@ const CASES: &[(&str, &str)] = &[
         "argument 1 of unitconversion:cmToft() must be int or long or float or double, found string",
     ),
     ("unitconversion:kmTom(n, n)", "unitconversion:kmTom() takes 1 argument, found 2"),
+    ("geo:distance(d, d, d)", "geo:distance() takes 4 arguments, found 3"),
+    ("geo:distance(d, d, d, s)", "argument 4 of geo:distance() must be int or long or float or double, found string"),
+    ("geo:contains(d, s)", "geo:contains() takes (longitude, latitude, fence string), found 2 arguments"),
+    ("geo:touches(s, d)", "argument 2 of geo:touches() must be string, found double"),
+    (
+        "geo:withinDistance(s, s, s)",
+        "argument 3 of geo:withinDistance() must be int or long or float or double, found string",
+    ),
+    ("geo:intersects(b, s)", "argument 1 of geo:intersects() must be string, found bool"),
 ];
 
 fn check(app: &str, dir: &std::path::Path, i: usize) -> String {
@@ -99,6 +108,15 @@ fn tokenizers_with_wrong_arguments_are_refused() {
         (
             "from S#json:tokenize(s) select jsonElement insert into Out;",
             "2:8: error: #json:tokenize takes (input string, path string[, bool])",
+        ),
+        (
+            "from S#geo:crosses(s, n, s) select crosses insert into Out;",
+            "2:8: error: #geo:crosses takes (id, longitude, latitude, fence string) or (id, geometry string, \
+             fence string), found (string, int, string)",
+        ),
+        (
+            "from S#geo:locationApproximate(s, n, n, s, s, n) select averageExist insert into Out;",
+            "2:8: error: #geo:locationApproximate takes (location.recorder, latitude, longitude",
         ),
     ];
     for (i, (query, want)) in cases.iter().enumerate() {

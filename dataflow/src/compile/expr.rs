@@ -67,6 +67,30 @@ pub fn literal(l: &Literal) -> Value {
     }
 }
 
+/// The stage of stream function `#name(args)` before a window, for query `what`:
+/// `#pol2Cart`, `#log`, the tokenizers and the `#geo:` stream functions.
+pub(super) fn stream_stage(name: &str, args: &[TypedExpr], what: &str) -> Result<Stage, String> {
+    let compiled = || args.iter().map(compile_expr).collect::<Result<Vec<_>, String>>();
+    match name {
+        "pol2cart" => Ok(Stage::Map(pol2cart(args)?)),
+        "log" => {
+            let typed = args.iter().map(|a| Ok((compile_expr(a)?, a.ty))).collect::<Result<_, String>>()?;
+            Ok(Stage::Map(crate::query::log_events::log_events(typed, what)?))
+        }
+        _ if crate::query::tokenize::tokenizer(name, Vec::new(), what).is_some() => {
+            crate::query::tokenize::tokenizer(name, compiled()?, what)
+                .map(Stage::FlatMap)
+                .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
+        }
+        _ if crate::query::geo_stream::NAMES.contains(&name) => {
+            crate::query::geo_stream::geo_stream_function(name, compiled()?)
+                .map(Stage::Stateful)
+                .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
+        }
+        _ => Err(format!("{what}: stream function '{name}' is not built yet")),
+    }
+}
+
 /// `#pol2Cart(theta, rho[, elevation])`: appends `x`, `y` (and `z`) to the row,
 /// with theta in degrees.
 pub(super) fn pol2cart(args: &[TypedExpr]) -> Result<RowMap, String> {

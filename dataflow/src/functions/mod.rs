@@ -1,5 +1,5 @@
 //! Scalar functions by name: the core functions of the language and the `str:`,
-//! `math:`, `time:`, `json:`, `regex:` and `unitconversion:` extension families.
+//! `math:`, `time:`, `json:`, `regex:`, `unitconversion:` and `geo:` extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -11,10 +11,11 @@
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
 //! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
-//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`].
+//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`], [`geo`](mod@geo) (`geo:`).
 
 pub mod convert;
 pub mod core;
+pub mod geo;
 pub mod json;
 pub mod math;
 pub mod regex;
@@ -66,6 +67,7 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| json::lookup(&name))
         .or_else(|| regex::lookup(&name))
         .or_else(|| unitconversion::lookup(&name))
+        .or_else(|| geo::lookup(&name))
         .or_else(|| script::lookup(&name))
 }
 
@@ -81,6 +83,7 @@ pub fn is_scalar(name: &str) -> bool {
         || json::signature(&name, &[]).is_some()
         || regex::signature(&name, &[]).is_some()
         || unitconversion::signature(&name, &[]).is_some()
+        || geo::signature(&name, &[]).is_some()
         || script::signature(&name, &[], &[]).is_some()
 }
 
@@ -107,6 +110,7 @@ pub fn return_type_with_consts(
         .or_else(|| json::signature(&lname, arg_types))
         .or_else(|| regex::signature(&lname, arg_types))
         .or_else(|| unitconversion::signature(&lname, arg_types))
+        .or_else(|| geo::signature(&lname, arg_types))
         .or_else(|| script::signature(&lname, arg_types, consts))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }

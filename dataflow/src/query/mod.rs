@@ -3,6 +3,7 @@
 //! aggregate and rate-limit state and emit output events.
 
 pub mod expr;
+pub mod geo_stream;
 pub mod group;
 pub mod join;
 pub mod keyed;

@@ -2,6 +2,7 @@
 //! selector and the rate limiter, fed one event (or tick) at a time.
 
 use super::expr::{CExpr, Env};
+use super::geo_stream::StreamFnState;
 use super::rate::{RateLimiter, RateSpec};
 use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
 use crate::relation::Relations;
@@ -27,6 +28,9 @@ pub enum Stage {
     Map(RowMap),
     /// Replace it by any number of rows (the tokenizing stream functions).
     FlatMap(super::tokenize::RowFlatMap),
+    /// Replace it by any number of rows, with state of its own in each instance
+    /// of the query (the `geo:` stream functions).
+    Stateful(super::geo_stream::StreamFnFactory),
 }
 
 /// The compiled form of a single-input query.
@@ -53,11 +57,21 @@ pub struct SingleQuery {
     now: i64,
     emitted: Vec<Emitted>,
     relations: Option<Rc<Relations>>,
+    /// The state of each [`Stage::Stateful`], by stage position.
+    stage_states: Vec<Option<Box<dyn StreamFnState>>>,
 }
 
 impl SingleQuery {
     /// A query with empty state.
     pub fn new(spec: Arc<SingleQuerySpec>) -> SingleQuery {
+        let stage_states = spec
+            .pre
+            .iter()
+            .map(|s| match s {
+                Stage::Stateful(make) => Some(make()),
+                _ => None,
+            })
+            .collect();
         SingleQuery {
             window: spec.window.as_ref().map(|(f, _)| f()),
             selector: Selector::new(spec.selector.clone()),
@@ -66,6 +80,7 @@ impl SingleQuery {
             now: i64::MIN,
             emitted: Vec::new(),
             relations: None,
+            stage_states,
         }
     }
 
@@ -150,6 +165,11 @@ impl Processor for SingleQuery {
                     self.after_flat_map(msg, rows, i + 1, &env, out);
                     return;
                 }
+                Stage::Stateful(_) => {
+                    let rows = self.stage_states[i].as_mut().map_or_else(Vec::new, |st| st.apply(&row, &env));
+                    self.after_flat_map(msg, rows, i + 1, &env, out);
+                    return;
+                }
             }
         }
         self.accept(msg, row, &env, out);
@@ -185,11 +205,16 @@ impl SingleQuery {
     fn after_flat_map(&mut self, msg: &Msg, rows: Vec<Row>, next: usize, env: &Env, out: &mut Vec<Emit>) {
         let spec = self.spec.clone();
         let mut rows = rows;
-        for stage in &spec.pre[next..] {
+        for (i, stage) in spec.pre.iter().enumerate().skip(next) {
             match stage {
                 Stage::Filter(f) => rows.retain(|r| f.test(r, env)),
                 Stage::Map(m) => rows.iter_mut().for_each(|r| *r = m(r, env)),
                 Stage::FlatMap(m) => rows = rows.iter().flat_map(|r| m(r, env)).collect(),
+                Stage::Stateful(_) => {
+                    if let Some(st) = self.stage_states[i].as_mut() {
+                        rows = rows.iter().flat_map(|r| st.apply(r, env)).collect();
+                    }
+                }
             }
         }
         for row in rows {

@@ -10,6 +10,7 @@ mod aggregation;
 mod expr;
 mod faults;
 pub mod functions;
+mod geo_streams;
 pub mod io;
 mod purge;
 mod query;

@@ -2,7 +2,7 @@
 
 use super::expr::{plain_name, Ctx, InputScope, Scope};
 use super::Analyzer;
-use super::{suggest, windows};
+use super::{geo_streams, suggest, windows};
 use crate::ast::*;
 use crate::logical::*;
 
@@ -238,6 +238,15 @@ impl Analyzer {
                         for axis in ["x", "y", "z"].iter().take(n.max(2)) {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
+                        scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
+                    } else if let Some(checked) =
+                        geo_streams::geo_stream_output(&name, &args.iter().map(|a| a.ty).collect::<Vec<_>>())
+                    {
+                        let (added, wrong) = checked;
+                        if let Some(m) = wrong {
+                            self.error(f.span, m);
+                        }
+                        schema.attrs.extend(added.into_iter().map(|(a, t)| (a.to_string(), t)));
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else if let Some((attr, ty)) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
