@@ -627,16 +627,7 @@ pub(crate) fn selector_spec(
         aggregates: query
             .aggregates
             .iter()
-            .map(|a| {
-                let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
-                let name = a.name.clone();
-                crate::aggregate::aggregator(&name, &arg_types)
-                    .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
-                let arg = a.args.first().map(over).transpose()?;
-                let factory: crate::query::selector::AggregatorFactory =
-                    Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-                Ok(AggregateSpec { factory, arg })
-            })
+            .map(|a| aggregate_factory(a, over, what).map(|(factory, arg)| AggregateSpec { factory, arg }))
             .collect::<Result<_, String>>()?,
         group_by: query.group_by.iter().map(over).collect::<Result<_, _>>()?,
         having: query.having.as_ref().map(over).transpose()?,
