@@ -384,6 +384,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     };
     let mut pre = Vec::new();
+    let mut processors = Vec::new();
     let mut post_filters = Vec::new();
     let mut window: Option<(WindowFactory, bool)> = None;
     for h in &input.handlers {
@@ -422,6 +423,13 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                     .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))?;
                 pre.push(Stage::FlatMap(flat_map));
             }
+            HandlerPlan::StreamFunction { name, args } if window.is_none() && !from_window => {
+                let compiled = args.iter().map(compile_expr).collect::<Result<_, String>>()?;
+                let factory = crate::query::stream_processor::stream_processor(name, compiled, what)
+                    .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))??;
+                pre.push(Stage::Process(processors.len()));
+                processors.push(factory);
+            }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
             }
@@ -429,10 +437,13 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
-    let stateless =
-        window.is_none() && !from_window && query.aggregates.is_empty() && matches!(rate, RateSpec::PassThrough);
-    let spec =
-        Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate: rate.clone() });
+    let stateless = window.is_none()
+        && processors.is_empty()
+        && !from_window
+        && query.aggregates.is_empty()
+        && matches!(rate, RateSpec::PassThrough);
+    let selector = Arc::new(selector);
+    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector, rate: rate.clone(), processors });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(SingleQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((vec![input_ref], make, stateless))

@@ -12,6 +12,7 @@ mod faults;
 pub mod functions;
 pub mod io;
 mod query;
+mod stream_processors;
 mod suggest;
 pub mod window_condition;
 pub mod windows;

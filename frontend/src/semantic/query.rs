@@ -2,7 +2,7 @@
 
 use super::expr::{plain_name, Ctx, InputScope, Scope};
 use super::Analyzer;
-use super::{suggest, windows};
+use super::{stream_processors, suggest, windows};
 use crate::ast::*;
 use crate::logical::*;
 
@@ -203,6 +203,12 @@ impl Analyzer {
                     self.check_within(&range, &per, *span);
                     handlers.push(HandlerPlan::Within { range, per });
                 }
+                StreamHandler::Window(w) if stream_processors::is_stream_processor(&w.qualified_name()) => {
+                    // Macrometa writes `WINDOW unique:deduplicate(…)`: a stream processor.
+                    let (name, args) = (w.qualified_name(), self.typed_args(w, &scope));
+                    self.check_stream_processor(w, &name, &args);
+                    handlers.push(HandlerPlan::StreamFunction { name, args });
+                }
                 StreamHandler::Window(w) => {
                     windows_seen += 1;
                     if !allow_window {
@@ -239,6 +245,8 @@ impl Analyzer {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
+                    } else if stream_processors::is_stream_processor(&name) {
+                        self.check_stream_processor(f, &name, &args);
                     } else if let Some((attr, ty)) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
                         schema.attrs.push((attr.to_string(), ty));
@@ -276,6 +284,11 @@ impl Analyzer {
             _ => s.stream.name.clone(),
         };
         Some((SingleInputPlan { name, kind, schema, handlers }, scope))
+    }
+
+    /// The arguments of `f`, typed over `scope`.
+    fn typed_args(&mut self, f: &FunctionCall, scope: &Scope) -> Vec<TypedExpr> {
+        f.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect()
     }
 
     /// `#log([priority,] [message,] [is.event.logged])`.

@@ -1,0 +1,168 @@
+//! `#reorder:kslack(timestamp[, timeout][, max.k][, discard.late.arrival])`
+//! (siddhi-execution-reorder's `KSlackExtension`): events are released in the
+//! order of their `timestamp` attribute, held back by K, the largest lateness
+//! seen so far (at most `max.k`).
+//!
+//! As the reference: an event whose timestamp is not greater than the greatest
+//! seen waits; one that is greater moves every waiting event to the buffer, grows
+//! K to the difference between it and the least waiting timestamp (up to
+//! `max.k`) and releases, in timestamp order (ties in arrival order), the
+//! buffered events whose timestamp + K is at most the greatest. With
+//! `discard.late.arrival`, an event older than the last released timestamp is
+//! dropped. The greatest timestamp starts at 0, so events stamped 0 or less
+//! only wait.
+//!
+//! With a `timeout`, a timer flushes every buffered event whose timestamp is less
+//! than the timer's time + `timeout`, and fires again a second later while the
+//! buffer holds events; when it finds the buffer empty it stops, and the next
+//! event starts it again on the next whole second of its schedule. The reference
+//! starts the timer at the app's start + `timeout`; Sluice starts it at the
+//! first event's time + `timeout` (an app's clock starts with its first event).
+//! Released events keep the logical time they arrived at.
+
+use super::expr::{raise, CExpr, Env};
+use super::stream_processor::StreamProcessor;
+use crate::value::{Row, Value};
+use std::collections::BTreeMap;
+
+/// Events by timestamp, each list in arrival order.
+type Buffer = BTreeMap<i64, Vec<(i64, Row)>>;
+
+/// The K-slack state.
+pub struct KSlack {
+    timestamp: CExpr,
+    timeout: i64,
+    max_k: i64,
+    discard: bool,
+    /// Events that came since the greatest timestamp last grew.
+    waiting: Buffer,
+    /// Events moved on when it grew, released once older than greatest - K.
+    buffer: Buffer,
+    greatest: i64,
+    k: i64,
+    last_sent: i64,
+    /// The timer's next time, once started.
+    scheduled: Option<i64>,
+    /// Whether the timer is stopped until the next event.
+    needs_scheduling: bool,
+}
+
+impl KSlack {
+    /// Orders by `timestamp`; `timeout` -1 is none.
+    pub fn new(timestamp: CExpr, timeout: i64, max_k: i64, discard: bool) -> KSlack {
+        KSlack {
+            timestamp,
+            timeout,
+            max_k,
+            discard,
+            waiting: Buffer::new(),
+            buffer: Buffer::new(),
+            greatest: 0,
+            k: 0,
+            last_sent: -1,
+            scheduled: None,
+            needs_scheduling: false,
+        }
+    }
+
+    fn timer_on(&self) -> bool {
+        self.timeout != -1
+    }
+}
+
+impl StreamProcessor for KSlack {
+    fn on_event(&mut self, ts: i64, row: Row, env: &Env, out: &mut Vec<(i64, Row)>) {
+        let timestamp = match self.timestamp.eval(&row, env) {
+            Value::Long(t) => t,
+            Value::Int(t) => i64::from(t),
+            _ => {
+                raise(|| "#reorder:kslack: the timestamp is null".to_string());
+                return;
+            }
+        };
+        if self.discard && timestamp < self.last_sent {
+            return;
+        }
+        if self.timer_on() {
+            match self.scheduled {
+                None => self.scheduled = Some(ts.saturating_add(self.timeout)),
+                Some(last) if self.needs_scheduling => {
+                    let seconds = (ts.saturating_sub(last) as f64 / 1000.0).ceil() as i64;
+                    self.scheduled = Some(last.saturating_add(seconds.saturating_mul(1000)));
+                    self.needs_scheduling = false;
+                }
+                Some(_) => {}
+            }
+        }
+        self.waiting.entry(timestamp).or_default().push((ts, row));
+        if timestamp <= self.greatest {
+            return;
+        }
+        self.greatest = timestamp;
+        let least = self.waiting.keys().next().copied().unwrap_or(timestamp);
+        let difference = self.greatest.saturating_sub(least);
+        if difference > self.k {
+            self.k = difference.min(self.max_k);
+        }
+        for (t, events) in std::mem::take(&mut self.waiting) {
+            self.buffer.entry(t).or_default().extend(events);
+        }
+        while let Some(entry) = self.buffer.first_entry() {
+            if entry.key().saturating_add(self.k) > self.greatest {
+                break;
+            }
+            self.last_sent = *entry.key();
+            out.extend(entry.remove());
+        }
+    }
+
+    fn on_time(&mut self, at: i64, out: &mut Vec<(i64, Row)>) {
+        if !self.timer_on() || self.scheduled != Some(at) {
+            return;
+        }
+        let limit = at.saturating_add(self.timeout);
+        while let Some(entry) = self.buffer.first_entry() {
+            if *entry.key() >= limit {
+                break;
+            }
+            out.extend(entry.remove());
+        }
+        if self.buffer.is_empty() {
+            self.needs_scheduling = true;
+        } else {
+            self.scheduled = Some(at.saturating_add(1000));
+        }
+    }
+
+    fn next_deadline(&self) -> Option<i64> {
+        self.scheduled.filter(|_| !self.needs_scheduling)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn feed(k: &mut KSlack, stamps: &[i64]) -> Vec<i64> {
+        let env = Env::new(0, 0, &None);
+        let mut out = Vec::new();
+        for (i, t) in stamps.iter().enumerate() {
+            k.on_event(i as i64, Arc::from(vec![Value::Long(*t)]), &env, &mut out);
+        }
+        out.iter().map(|(_, r)| r[0].as_i64().unwrap_or(0)).collect()
+    }
+
+    #[test]
+    fn reorders_within_k() {
+        let mut k = KSlack::new(CExpr::Col(0), -1, i64::MAX, false);
+        // K is 0 until 3 and 2 come late: 4 went at once; at 5, K grows to 3.
+        assert_eq!(feed(&mut k, &[1, 4, 3, 2, 5, 9]), vec![1, 4, 2, 3, 5]);
+    }
+
+    #[test]
+    fn discards_late_arrivals() {
+        let mut k = KSlack::new(CExpr::Col(0), -1, i64::MAX, true);
+        assert_eq!(feed(&mut k, &[5, 7, 2, 9]), vec![5, 7, 9]);
+    }
+}

@@ -1,0 +1,68 @@
+//! Checks of the stateful stream processors of the extensions, which keep or
+//! drop and reorder events without adding attributes: `#unique:deduplicate(key,
+//! interval)` (also written as Macrometa's `WINDOW unique:deduplicate(…)`) and
+//! `#reorder:kslack(timestamp[, timeout][, max.k][, discard.late.arrival])`.
+//! `#reorder:akslack` is refused as not built yet.
+
+use super::Analyzer;
+use crate::ast::{AttrType, ExprKind, FunctionCall, Literal};
+use crate::logical::TypedExpr;
+
+/// Whether `name` (lower-case, qualified) is one of these processors.
+pub(crate) fn is_stream_processor(name: &str) -> bool {
+    matches!(name, "unique:deduplicate" | "reorder:kslack" | "reorder:akslack")
+}
+
+impl Analyzer {
+    /// Checks a call of one of these processors (see [`is_stream_processor`]).
+    pub(crate) fn check_stream_processor(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let constant = |i: usize| matches!(f.args.get(i).map(|a| &a.kind), Some(ExprKind::Literal(_)));
+        match name {
+            "unique:deduplicate" => {
+                let key_ok = matches!(types.first(), Some(t) if *t != AttrType::Object);
+                let interval_ok = matches!(types.get(1), Some(AttrType::Int | AttrType::Long)) && constant(1);
+                if types.len() != 2 || !key_ok || !interval_ok {
+                    self.error(
+                        f.span,
+                        "#unique:deduplicate takes (unique.key, time.interval), the interval a constant int or long",
+                    );
+                }
+            }
+            "reorder:kslack" => {
+                use AttrType::{Bool, Int, Long};
+                // Macrometa's example writes the timeout as an int (5000); the reference wants a long.
+                let shape = matches!(
+                    types.as_slice(),
+                    [Long]
+                        | [Long, Int | Long | Bool]
+                        | [Long, Int | Long, Int | Long | Bool]
+                        | [Long, Int | Long, Int | Long, Bool]
+                );
+                if !shape {
+                    self.error(
+                        f.span,
+                        "#reorder:kslack takes (timestamp long[, timeout long][, max.k long][, discard.late.arrival bool])",
+                    );
+                    return;
+                }
+                if let Some(i) = (1..args.len()).find(|i| !constant(*i)) {
+                    self.error(f.args[i].span, "the parameters of #reorder:kslack after the timestamp are constants");
+                    return;
+                }
+                // A timeout of -1 is the documented "no timeout"; other negative values are not meaningful.
+                let timeout = match f.args.get(1).map(|a| &a.kind) {
+                    Some(ExprKind::Literal(Literal::Long(t) | Literal::Time(t))) => Some(*t),
+                    Some(ExprKind::Literal(Literal::Int(t))) => Some(i64::from(*t)),
+                    _ => None,
+                };
+                if let Some(t) = timeout {
+                    if t < -1 || t == 0 {
+                        self.error(f.args[1].span, "the timeout of #reorder:kslack is -1 (none) or positive");
+                    }
+                }
+            }
+            _ => self.not_built(f.span, format!("stream processor '{name}' (AQ-K-Slack reordering)")),
+        }
+    }
+}
