@@ -26,12 +26,11 @@ use crate::value::{Row, Value};
 use std::collections::BTreeMap;
 
 /// Events by timestamp, each list in arrival order.
-type Buffer = BTreeMap<i64, Vec<(i64, Row)>>;
+pub(super) type Buffer = BTreeMap<i64, Vec<(i64, Row)>>;
 
 /// The K-slack state.
 pub struct KSlack {
     timestamp: CExpr,
-    timeout: i64,
     max_k: i64,
     discard: bool,
     /// Events that came since the greatest timestamp last grew.
@@ -41,10 +40,62 @@ pub struct KSlack {
     greatest: i64,
     k: i64,
     last_sent: i64,
-    /// The timer's next time, once started.
+    timer: Timer,
+}
+
+/// The flush timer of the reordering processors: started at the first event's
+/// time + `timeout`, fired every second while events wait, stopped when none
+/// does and started again by the next event on the next whole second of its
+/// schedule (`timeout` -1: no timer).
+#[derive(Debug)]
+pub(super) struct Timer {
+    timeout: i64,
+    /// The next firing, once started.
     scheduled: Option<i64>,
-    /// Whether the timer is stopped until the next event.
-    needs_scheduling: bool,
+    /// Whether it is stopped until the next event.
+    stopped: bool,
+}
+
+impl Timer {
+    /// A timer for `timeout` (-1: none).
+    pub(super) fn new(timeout: i64) -> Timer {
+        Timer { timeout, scheduled: None, stopped: false }
+    }
+    /// Whether there is a timeout.
+    pub(super) fn on(&self) -> bool {
+        self.timeout != -1
+    }
+    /// An event came at logical time `ts`.
+    pub(super) fn on_event(&mut self, ts: i64) {
+        if !self.on() {
+            return;
+        }
+        match self.scheduled {
+            None => self.scheduled = Some(ts.saturating_add(self.timeout)),
+            Some(last) if self.stopped => {
+                let seconds = (ts.saturating_sub(last) as f64 / 1000.0).ceil() as i64;
+                self.scheduled = Some(last.saturating_add(seconds.saturating_mul(1000)));
+                self.stopped = false;
+            }
+            Some(_) => {}
+        }
+    }
+    /// The limit below which a firing at `at` flushes, if `at` is a firing.
+    pub(super) fn limit(&self, at: i64) -> Option<i64> {
+        (self.on() && self.scheduled == Some(at) && !self.stopped).then(|| at.saturating_add(self.timeout))
+    }
+    /// After the firing at `at`: again a second later while events wait.
+    pub(super) fn fired(&mut self, at: i64, waiting: bool) {
+        if waiting {
+            self.scheduled = Some(at.saturating_add(1000));
+        } else {
+            self.stopped = true;
+        }
+    }
+    /// The next firing.
+    pub(super) fn next_deadline(&self) -> Option<i64> {
+        self.scheduled.filter(|_| self.on() && !self.stopped)
+    }
 }
 
 impl KSlack {
@@ -52,7 +103,6 @@ impl KSlack {
     pub fn new(timestamp: CExpr, timeout: i64, max_k: i64, discard: bool) -> KSlack {
         KSlack {
             timestamp,
-            timeout,
             max_k,
             discard,
             waiting: Buffer::new(),
@@ -60,13 +110,8 @@ impl KSlack {
             greatest: 0,
             k: 0,
             last_sent: -1,
-            scheduled: None,
-            needs_scheduling: false,
+            timer: Timer::new(timeout),
         }
-    }
-
-    fn timer_on(&self) -> bool {
-        self.timeout != -1
     }
 }
 
@@ -83,17 +128,7 @@ impl StreamProcessor for KSlack {
         if self.discard && timestamp < self.last_sent {
             return;
         }
-        if self.timer_on() {
-            match self.scheduled {
-                None => self.scheduled = Some(ts.saturating_add(self.timeout)),
-                Some(last) if self.needs_scheduling => {
-                    let seconds = (ts.saturating_sub(last) as f64 / 1000.0).ceil() as i64;
-                    self.scheduled = Some(last.saturating_add(seconds.saturating_mul(1000)));
-                    self.needs_scheduling = false;
-                }
-                Some(_) => {}
-            }
-        }
+        self.timer.on_event(ts);
         self.waiting.entry(timestamp).or_default().push((ts, row));
         if timestamp <= self.greatest {
             return;
@@ -117,25 +152,18 @@ impl StreamProcessor for KSlack {
     }
 
     fn on_time(&mut self, at: i64, out: &mut Vec<(i64, Row)>) {
-        if !self.timer_on() || self.scheduled != Some(at) {
-            return;
-        }
-        let limit = at.saturating_add(self.timeout);
+        let Some(limit) = self.timer.limit(at) else { return };
         while let Some(entry) = self.buffer.first_entry() {
             if *entry.key() >= limit {
                 break;
             }
             out.extend(entry.remove());
         }
-        if self.buffer.is_empty() {
-            self.needs_scheduling = true;
-        } else {
-            self.scheduled = Some(at.saturating_add(1000));
-        }
+        self.timer.fired(at, !self.buffer.is_empty());
     }
 
     fn next_deadline(&self) -> Option<i64> {
-        self.scheduled.filter(|_| !self.needs_scheduling)
+        self.timer.next_deadline()
     }
 }
 

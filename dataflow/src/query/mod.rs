@@ -2,6 +2,7 @@
 //! The runtime feeds them events in logical-time order; they keep window,
 //! aggregate and rate-limit state and emit output events.
 
+pub mod akslack;
 pub mod dedup;
 pub mod expr;
 pub mod group;

@@ -1,9 +1,11 @@
 //! Stateful stream processors: between a query's input and its window, they
 //! keep, drop, hold back and release events, each with the logical time it
 //! arrived at, and may release held events when the clock passes a deadline of
-//! theirs. `#unique:deduplicate` (`dedup.rs`) and `#reorder:kslack`
-//! (`kslack.rs`) are built; each query (and each partition key) has its own.
+//! theirs. `#unique:deduplicate` (`dedup.rs`), `#reorder:kslack` (`kslack.rs`)
+//! and `#reorder:akslack` (`akslack.rs`) are built; each query (and each
+//! partition key) has its own.
 
+use super::akslack::AKSlack;
 use super::dedup::Deduplicate;
 use super::expr::{CExpr, Env};
 use super::kslack::KSlack;
@@ -58,6 +60,16 @@ pub fn stream_processor(name: &str, args: Vec<CExpr>, what: &str) -> Option<Resu
             }
             let f: StreamProcessorFactory =
                 Arc::new(move || Box::new(KSlack::new(timestamp.clone(), timeout, max_k, discard)));
+            Ok(f)
+        })(),
+        "reorder:akslack" => (|| {
+            let (Some(timestamp), Some(correlation)) = (args.first().cloned(), args.get(1).cloned()) else {
+                return Err(format!("{what}: #{name} needs a timestamp and a correlation field"));
+            };
+            let constants: Vec<Value> = (2..args.len()).map(constant).collect::<Result<_, _>>()?;
+            let p = super::akslack::params(&constants);
+            let f: StreamProcessorFactory =
+                Arc::new(move || Box::new(AKSlack::new(timestamp.clone(), correlation.clone(), p.clone())));
             Ok(f)
         })(),
         _ => return None,

@@ -2,7 +2,8 @@
 //! drop and reorder events without adding attributes: `#unique:deduplicate(key,
 //! interval)` (also written as Macrometa's `WINDOW unique:deduplicate(…)`) and
 //! `#reorder:kslack(timestamp[, timeout][, max.k][, discard.late.arrival])`.
-//! `#reorder:akslack` is refused as not built yet.
+//! `#reorder:akslack(timestamp, correlation.field[, batch.size[, timeout[, max.k[,
+//! discard.late.arrival[, error.threshold, confidence.level]]]]])`.
 
 use super::Analyzer;
 use crate::ast::{AttrType, ExprKind, FunctionCall, Literal};
@@ -62,7 +63,33 @@ impl Analyzer {
                     }
                 }
             }
-            _ => self.not_built(f.span, format!("stream processor '{name}' (AQ-K-Slack reordering)")),
+            _ => {
+                use AttrType::{Bool, Double, Int, Long};
+                let n = types.len();
+                let int = |t: Option<&AttrType>| matches!(t, Some(Int | Long));
+                let shape = (2..=8).contains(&n)
+                    && n != 7
+                    && types[0] == Long
+                    && types[1].is_numeric()
+                    && (2..n.min(5)).all(|i| int(types.get(i)))
+                    && (n < 6 || types[5] == Bool)
+                    && (n < 8 || (types[6] == Double && types[7] == Double));
+                if !shape {
+                    self.error(
+                        f.span,
+                        "#reorder:akslack takes (timestamp long, correlation.field number[, batch.size long[, \
+                         timeout long[, max.k long[, discard.late.arrival bool[, error.threshold double, \
+                         confidence.level double]]]]])",
+                    );
+                    return;
+                }
+                if let Some(i) = (2..n).find(|i| !constant(*i)) {
+                    self.error(
+                        f.args[i].span,
+                        "the parameters of #reorder:akslack after the correlation field are constants",
+                    );
+                }
+            }
         }
     }
 }
