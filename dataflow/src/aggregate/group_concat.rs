@@ -113,7 +113,7 @@ mod tests {
 
     fn run(params: &[Value], keys: &[&str]) -> GroupConcat {
         let mut g = GroupConcat::new(params);
-        keys.iter().for_each(|k| g.add(&Value::string(*k)));
+        keys.iter().for_each(|k| g.add(&Value::string(k)));
         g
     }
 

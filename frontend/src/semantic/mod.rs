@@ -12,7 +12,7 @@ mod faults;
 pub mod functions;
 pub mod io;
 mod query;
-mod stream_processors;
+mod stream_functions;
 mod suggest;
 pub mod window_condition;
 pub mod windows;

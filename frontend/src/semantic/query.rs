@@ -1,8 +1,9 @@
 //! Checking one query: its input, selection, rate limiting and output.
 
 use super::expr::{plain_name, Ctx, InputScope, Scope};
+use super::stream_functions::{self, tokenizer_output};
 use super::Analyzer;
-use super::{stream_processors, suggest, windows};
+use super::{suggest, windows};
 use crate::ast::*;
 use crate::logical::*;
 
@@ -203,7 +204,7 @@ impl Analyzer {
                     self.check_within(&range, &per, *span);
                     handlers.push(HandlerPlan::Within { range, per });
                 }
-                StreamHandler::Window(w) if stream_processors::is_stream_processor(&w.qualified_name()) => {
+                StreamHandler::Window(w) if stream_functions::is_stream_processor(&w.qualified_name()) => {
                     // Macrometa writes `WINDOW unique:deduplicate(…)`: a stream processor.
                     let (name, args) = (w.qualified_name(), self.typed_args(w, &scope));
                     self.check_stream_processor(w, &name, &args);
@@ -245,7 +246,7 @@ impl Analyzer {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
-                    } else if stream_processors::is_stream_processor(&name) {
+                    } else if stream_functions::is_stream_processor(&name) {
                         self.check_stream_processor(f, &name, &args);
                     } else if let Some((attr, ty)) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
@@ -289,37 +290,6 @@ impl Analyzer {
     /// The arguments of `f`, typed over `scope`.
     fn typed_args(&mut self, f: &FunctionCall, scope: &Scope) -> Vec<TypedExpr> {
         f.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect()
-    }
-
-    /// `#log([priority,] [message,] [is.event.logged])`.
-    fn check_log(&mut self, f: &FunctionCall, args: &[TypedExpr]) {
-        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-        let ok = matches!(
-            types.as_slice(),
-            [] | [AttrType::String]
-                | [AttrType::Bool]
-                | [AttrType::String, AttrType::String]
-                | [AttrType::String, AttrType::Bool]
-                | [AttrType::String, AttrType::String, AttrType::Bool]
-        );
-        if !ok {
-            self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
-        }
-    }
-
-    /// Checks the arguments of a tokenizing stream function: `(input, regex or
-    /// path[, bool])`, the input a string (or an object for `json:`).
-    fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
-        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-        let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
-        let ok = match types.as_slice() {
-            [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
-            _ => false,
-        };
-        if !ok {
-            let what = if name == "str:tokenize" { "regex" } else { "path" };
-            self.error(f.span, format!("#{name} takes (input string, {what} string[, bool])"));
-        }
     }
 
     /// Checks a window call; returns its classic name and typed arguments.
@@ -799,16 +769,4 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
 
 fn scope_with(s: &Scope) -> Scope {
     Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
-}
-
-/// The attribute a tokenizing stream function adds to each event it emits:
-/// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
-/// `#json:tokenizeAsObject` a `jsonElement` object.
-pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
-    match name {
-        "str:tokenize" => Some(("token", AttrType::String)),
-        "json:tokenize" => Some(("jsonElement", AttrType::String)),
-        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
-        _ => None,
-    }
 }

@@ -1,4 +1,5 @@
-//! Checks of the stateful stream processors of the extensions, which keep or
+//! Checks of stream functions: `#log`, the tokenizers, and the stateful stream
+//! processors of the extensions, which keep or
 //! drop and reorder events without adding attributes: `#unique:deduplicate(key,
 //! interval)` (also written as Macrometa's `WINDOW unique:deduplicate(…)`) and
 //! `#reorder:kslack(timestamp[, timeout][, max.k][, discard.late.arrival])`.
@@ -15,6 +16,37 @@ pub(crate) fn is_stream_processor(name: &str) -> bool {
 }
 
 impl Analyzer {
+    /// `#log([priority,] [message,] [is.event.logged])`.
+    pub(crate) fn check_log(&mut self, f: &FunctionCall, args: &[TypedExpr]) {
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let ok = matches!(
+            types.as_slice(),
+            [] | [AttrType::String]
+                | [AttrType::Bool]
+                | [AttrType::String, AttrType::String]
+                | [AttrType::String, AttrType::Bool]
+                | [AttrType::String, AttrType::String, AttrType::Bool]
+        );
+        if !ok {
+            self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
+        }
+    }
+
+    /// Checks the arguments of a tokenizing stream function: `(input, regex or
+    /// path[, bool])`, the input a string (or an object for `json:`).
+    pub(crate) fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
+        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
+        let ok = match types.as_slice() {
+            [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
+            _ => false,
+        };
+        if !ok {
+            let what = if name == "str:tokenize" { "regex" } else { "path" };
+            self.error(f.span, format!("#{name} takes (input string, {what} string[, bool])"));
+        }
+    }
+
     /// Checks a call of one of these processors (see [`is_stream_processor`]).
     pub(crate) fn check_stream_processor(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
         let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
@@ -91,5 +123,17 @@ impl Analyzer {
                 }
             }
         }
+    }
+}
+
+/// The attribute a tokenizing stream function adds to each event it emits:
+/// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
+/// `#json:tokenizeAsObject` a `jsonElement` object.
+pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
+    match name {
+        "str:tokenize" => Some(("token", AttrType::String)),
+        "json:tokenize" => Some(("jsonElement", AttrType::String)),
+        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
+        _ => None,
     }
 }
