@@ -16,6 +16,7 @@
 //!   `round(d α)` (or `max.k`).
 //!
 //! The timer flushes both buffers (events stamped before its time + timeout).
+//! What it releases at once, on an event or on the timer, is one batch chunk.
 //! The reference keeps α and `l` per query (shared by partition keys); Sluice
 //! keeps them with the rest of the state, per key. Like the reference, it keeps
 //! every timestamp within the coverage window (10^10 ms).
@@ -166,6 +167,10 @@ impl StreamProcessor for AKSlack {
 
     fn next_deadline(&self) -> Option<i64> {
         self.timer.next_deadline()
+    }
+
+    fn batch(&self, _timer: bool) -> bool {
+        true
     }
 }
 

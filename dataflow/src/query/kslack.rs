@@ -18,7 +18,9 @@
 //! event starts it again on the next whole second of its schedule. The reference
 //! starts the timer at the app's start + `timeout`; Sluice starts it at the
 //! first event's time + `timeout` (an app's clock starts with its first event).
-//! Released events keep the logical time they arrived at.
+//! Released events keep the logical time they arrived at. What one event frees
+//! is one batch chunk (an aggregating selector emits its last event, per
+//! group), what the timer flushes a plain one, as in the reference.
 
 use super::expr::{raise, CExpr, Env};
 use super::stream_processor::StreamProcessor;
@@ -164,6 +166,12 @@ impl StreamProcessor for KSlack {
 
     fn next_deadline(&self) -> Option<i64> {
         self.timer.next_deadline()
+    }
+
+    fn batch(&self, timer: bool) -> bool {
+        // The reference releases what an event frees as a batch, what its timer
+        // flushes as a plain chunk.
+        !timer
     }
 }
 

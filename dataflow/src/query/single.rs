@@ -156,13 +156,14 @@ impl Processor for SingleQuery {
                 Stage::Map(m) => row = m(&row, &env),
                 Stage::FlatMap(m) => {
                     let rows = m(&row, &env).into_iter().map(|r| (msg.ts, r)).collect();
-                    self.after_stage(msg.kind, rows, i + 1, &env, out);
+                    self.after_stage(msg.kind, (rows, false), i + 1, &env, out);
                     return;
                 }
                 Stage::Process(n) => {
                     let mut released = Vec::new();
                     self.processors[*n].on_event(msg.ts, row, &env, &mut released);
-                    self.after_stage(msg.kind, released, i + 1, &env, out);
+                    let batch = self.processors[*n].batch(false);
+                    self.after_stage(msg.kind, (released, batch), i + 1, &env, out);
                     return;
                 }
             }
@@ -198,11 +199,12 @@ impl Processor for SingleQuery {
 }
 
 impl SingleQuery {
-    /// The rows (each with its arrival time) a stage made, through the stages
-    /// after it (from `next`), each then accepted as an arriving event.
-    fn after_stage(&mut self, kind: Kind, rows: Vec<(i64, Row)>, next: usize, env: &Env, out: &mut Vec<Emit>) {
+    /// The rows (each with its arrival time) a stage made, and whether they are
+    /// one batch, through the stages after it (from `next`), then accepted as
+    /// arriving events: one by one, or as one batch chunk.
+    fn after_stage(&mut self, kind: Kind, made: (Vec<(i64, Row)>, bool), next: usize, env: &Env, out: &mut Vec<Emit>) {
         let spec = self.spec.clone();
-        let mut rows = rows;
+        let (mut rows, mut batch) = made;
         for stage in &spec.pre[next..] {
             match stage {
                 Stage::Filter(f) => rows.retain(|(t, r)| f.test(r, &env.at(*t))),
@@ -216,11 +218,40 @@ impl SingleQuery {
                         self.processors[*n].on_event(t, r, &env.at(t), &mut released);
                     }
                     rows = released;
+                    batch = self.processors[*n].batch(false);
                 }
             }
         }
+        if batch {
+            return self.accept_batch(kind, rows, env, out);
+        }
         for (t, row) in rows {
             self.accept(kind, t, row, &env.at(t), out);
+        }
+    }
+
+    /// Arriving events released together as one batch chunk: into the window
+    /// and released as one chunk, or filtered and selected as one.
+    fn accept_batch(&mut self, kind: Kind, rows: Vec<(i64, Row)>, env: &Env, out: &mut Vec<Emit>) {
+        if rows.is_empty() {
+            return;
+        }
+        match &mut self.window {
+            Some(_) if kind == Kind::Expired => {}
+            Some(w) => {
+                for (ts, row) in rows {
+                    w.on_event(StreamEvent { ts, row }, &mut self.emitted);
+                }
+                self.release_chunk(true, out);
+            }
+            None => {
+                let chunk: Vec<ChunkEvent> = rows
+                    .into_iter()
+                    .filter(|(t, row)| self.spec.post_filters.iter().all(|f| f.test(row, &env.at(*t))))
+                    .map(|(ts, row)| ChunkEvent::Event { kind, row, ts })
+                    .collect();
+                self.emit_chunk(&chunk, true, out);
+            }
         }
     }
 
@@ -242,7 +273,8 @@ impl SingleQuery {
                         if !released.is_empty() {
                             self.advance_window(at, out);
                             let env = Env::new(at, self.now, &self.relations);
-                            self.after_stage(Kind::Current, released, i + 1, &env, out);
+                            let batch = self.processors[*n].batch(true);
+                            self.after_stage(Kind::Current, (released, batch), i + 1, &env, out);
                         }
                     }
                     _ => break,

@@ -21,6 +21,12 @@ pub trait StreamProcessor: Send {
     fn on_time(&mut self, at: i64, out: &mut Vec<(i64, Row)>);
     /// When it next wants [`StreamProcessor::on_time`], if ever.
     fn next_deadline(&self) -> Option<i64>;
+    /// Whether what it releases at once is one batch chunk, as the reference's
+    /// `ComplexEventChunk(true)` (a selector with aggregates or `group by` then
+    /// emits the last event, per group); `timer` for what a timer released.
+    fn batch(&self, _timer: bool) -> bool {
+        false
+    }
 }
 
 /// Makes a fresh processor (one per query, or per partition key).
