@@ -408,6 +408,7 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     };
     let mut pre = Vec::new();
+    let mut processors = Vec::new();
     let mut post_filters = Vec::new();
     let mut window: Option<(WindowFactory, bool)> = None;
     for h in &input.handlers {
@@ -430,7 +431,16 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
                 window = Some(compile_window(name, args, query, (&input.name, &input.schema), None)?);
             }
             HandlerPlan::StreamFunction { name, args } if window.is_none() && !from_window => {
-                pre.push(stream_stage(name, args, what)?);
+                // Stream functions with state are processors of the query's own;
+                // the others are stages its processors share.
+                let compiled = args.iter().map(compile_expr).collect::<Result<_, String>>()?;
+                match crate::query::stream_processor::stream_processor(name, compiled, what) {
+                    Some(factory) => {
+                        pre.push(Stage::Process(processors.len()));
+                        processors.push(factory?);
+                    }
+                    None => pre.push(stream_stage(name, args, what)?),
+                }
             }
             HandlerPlan::StreamFunction { name, .. } => {
                 return Err(format!("{what}: stream function '{name}' is not built yet"));
@@ -439,14 +449,13 @@ fn compile_single(cx: &QueryCx, input: &SingleInputPlan, touches: &mut Vec<Strin
         }
     }
     let selector = selector_spec(query, events, &[0], what)?;
-    let stateful_stage = pre.iter().any(|s| matches!(s, Stage::Stateful(_)));
     let stateless = window.is_none()
+        && processors.is_empty()
         && !from_window
-        && !stateful_stage
         && query.aggregates.is_empty()
         && matches!(rate, RateSpec::PassThrough);
-    let spec =
-        Arc::new(SingleQuerySpec { pre, window, post_filters, selector: Arc::new(selector), rate: rate.clone() });
+    let selector = Arc::new(selector);
+    let spec = Arc::new(SingleQuerySpec { pre, window, post_filters, selector, rate: rate.clone(), processors });
     let make: MemberFactory =
         Arc::new(move |r| Box::new(SingleQuery::new(spec.clone()).with_relations(r)) as Box<dyn Processor>);
     Ok((vec![input_ref], make, stateless))
@@ -641,16 +650,7 @@ pub(crate) fn selector_spec(
         aggregates: query
             .aggregates
             .iter()
-            .map(|a| {
-                let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
-                let name = a.name.clone();
-                crate::aggregate::aggregator(&name, &arg_types)
-                    .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
-                let arg = a.args.first().map(over).transpose()?;
-                let factory: crate::query::selector::AggregatorFactory =
-                    Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-                Ok(AggregateSpec { factory, arg })
-            })
+            .map(|a| aggregate_factory(a, over, what).map(|(factory, arg)| AggregateSpec { factory, arg }))
             .collect::<Result<_, String>>()?,
         group_by: query.group_by.iter().map(over).collect::<Result<_, _>>()?,
         having: query.having.as_ref().map(over).transpose()?,

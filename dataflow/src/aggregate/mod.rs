@@ -11,13 +11,23 @@
 //! `unionSet` is the empty set. Null arguments are skipped by `sum`, `avg`,
 //! `min`, `max`, `stdDev`, `and`, `or`; `count` counts every event (its argument is
 //! not looked at); `distinctCount` counts null as one distinct value.
+//!
+//! Aggregates of the extensions, and Macrometa's `frequency`, each in a file of
+//! its own: `str:groupConcat`, `math:percentile`, `json:group`,
+//! `json:groupAsObject` and `frequency` keep what they need to take a value out
+//! again. Their parameters (a separator, a percentile, an enclosing element …)
+//! are constants given when the aggregator is made ([`aggregator_with`]).
 
 mod count;
 mod distinct_count;
 mod extreme;
 mod forever;
+mod frequency;
+mod group_concat;
+mod json_group;
 mod logic;
 mod mean;
+mod percentile;
 mod stddev;
 mod sum;
 mod union_set;
@@ -56,10 +66,28 @@ pub fn return_type(name: &str, args: &[AttrType]) -> Result<AttrType, String> {
     aggregate_return_type(name, args)
 }
 
+/// The position from which the arguments of aggregate `name` are constant
+/// parameters (see [`aggregator_with`]), `None` when it takes none.
+pub fn parameters_from(name: &str) -> Option<usize> {
+    sluice_frontend::semantic::functions::aggregate_parameters_from(&name.to_ascii_lowercase())
+}
+
 /// A fresh aggregator for `name` over arguments of `args`, if it exists and applies.
 pub fn aggregator(name: &str, args: &[AttrType]) -> Option<Box<dyn Aggregator>> {
+    aggregator_with(name, args, &[])
+}
+
+/// A fresh aggregator for `name` over arguments of `args` whose constant
+/// parameters (the arguments from [`parameters_from`] on) are `params`; the
+/// aggregator is then given only the first argument of each event.
+pub fn aggregator_with(name: &str, args: &[AttrType], params: &[Value]) -> Option<Box<dyn Aggregator>> {
     let out = aggregate_return_type(name, args).ok()?;
     Some(match name.to_ascii_lowercase().as_str() {
+        "frequency" => Box::new(frequency::Frequency::default()),
+        "str:groupconcat" => Box::new(group_concat::GroupConcat::new(params)),
+        "math:percentile" => Box::new(percentile::Percentile::new(params)),
+        "json:group" => Box::new(json_group::JsonGroup::new(params, false)),
+        "json:groupasobject" => Box::new(json_group::JsonGroup::new(params, true)),
         "sum" => Box::new(sum::Sum::new(out == AttrType::Long)),
         "avg" => Box::new(mean::Avg::default()),
         "stddev" => Box::new(stddev::StdDev::default()),
@@ -93,6 +121,10 @@ impl Multiset {
                 self.0.remove(v);
             }
         }
+    }
+    /// How many times `v` is present.
+    pub(crate) fn count(&self, v: &Value) -> u64 {
+        self.0.get(v).copied().unwrap_or(0)
     }
     /// The number of distinct values.
     pub(crate) fn distinct(&self) -> usize {

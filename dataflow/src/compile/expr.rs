@@ -82,11 +82,6 @@ pub(super) fn stream_stage(name: &str, args: &[TypedExpr], what: &str) -> Result
                 .map(Stage::FlatMap)
                 .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
         }
-        _ if crate::query::geo_stream::NAMES.contains(&name) => {
-            crate::query::geo_stream::geo_stream_function(name, compiled()?)
-                .map(Stage::Stateful)
-                .ok_or_else(|| format!("{what}: stream function '{name}' is not built yet"))
-        }
         _ => Err(format!("{what}: stream function '{name}' is not built yet")),
     }
 }
@@ -110,4 +105,30 @@ pub(super) fn pol2cart(args: &[TypedExpr]) -> Result<RowMap, String> {
         }
         Arc::from(out)
     }))
+}
+
+/// The factory of aggregate call `a` and its argument compiled by `over`; the
+/// arguments that are parameters (`str:groupConcat`'s separator …) must be
+/// constants and are given to the aggregator when it is made.
+pub(super) fn aggregate_factory(
+    a: &sluice_frontend::logical::AggregateCall,
+    over: impl Fn(&TypedExpr) -> Result<CExpr, String>,
+    what: &str,
+) -> Result<(crate::query::selector::AggregatorFactory, Option<CExpr>), String> {
+    let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
+    let name = a.name.clone();
+    let mut params = Vec::new();
+    for e in a.args.iter().skip(crate::aggregate::parameters_from(&name).unwrap_or(usize::MAX)) {
+        match compile_expr(e)? {
+            CExpr::Const(v) => params.push(v),
+            _ => return Err(format!("{what}: a parameter of '{name}' read from each event is not built yet")),
+        }
+    }
+    crate::aggregate::aggregator_with(&name, &arg_types, &params)
+        .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
+    let arg = a.args.first().map(over).transpose()?;
+    let factory: crate::query::selector::AggregatorFactory = Arc::new(move || {
+        crate::aggregate::aggregator_with(&name, &arg_types, &params).expect("checked at compile time")
+    });
+    Ok((factory, arg))
 }

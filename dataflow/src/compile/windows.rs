@@ -56,13 +56,7 @@ fn window_condition(
     let condition = compile_over(&c.condition, &offsets)?;
     let mut aggregates = Vec::new();
     for a in &c.aggregates {
-        let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
-        let name = a.name.clone();
-        crate::aggregate::aggregator(&name, &arg_types).ok_or(format!("aggregate '{name}' is not built yet"))?;
-        let arg = a.args.first().map(|e| compile_over(e, &offsets)).transpose()?;
-        let factory: crate::query::selector::AggregatorFactory =
-            Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-        aggregates.push((factory, arg));
+        aggregates.push(aggregate_factory(a, |e| compile_over(e, &offsets), "window condition")?);
     }
     Ok(crate::window::ConditionSpec { condition, aggregates, width: c.width })
 }

@@ -50,6 +50,28 @@ pub trait StreamFnState: Send {
 /// Makes a fresh state for each processor instance.
 pub type StreamFnFactory = Arc<dyn Fn() -> Box<dyn StreamFnState> + Send + Sync>;
 
+/// A `geo:` stream function as one of its query's stream processors
+/// (`stream_processor.rs`): each event's outputs leave at once, at its time.
+struct GeoProcessor(Box<dyn StreamFnState>);
+
+impl super::stream_processor::StreamProcessor for GeoProcessor {
+    fn on_event(&mut self, ts: i64, row: Row, env: &Env, out: &mut Vec<(i64, Row)>) {
+        out.extend(self.0.apply(&row, env).into_iter().map(|r| (ts, r)));
+    }
+
+    fn on_time(&mut self, _at: i64, _out: &mut Vec<(i64, Row)>) {}
+
+    fn next_deadline(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// The stream processor of `#name(args)`, if `name` is a `geo:` stream function.
+pub fn geo_processor(name: &str, args: Vec<CExpr>) -> Option<super::stream_processor::StreamProcessorFactory> {
+    let make = geo_stream_function(name, args)?;
+    Some(Arc::new(move || Box::new(GeoProcessor(make())) as Box<dyn super::stream_processor::StreamProcessor>))
+}
+
 /// The names of the `geo:` stream functions (lower-cased).
 pub const NAMES: [&str; 5] =
     ["geo:crosses", "geo:stationary", "geo:proximity", "geo:locationapproximate", "geo:closestpoints"];

@@ -2,9 +2,9 @@
 //! selector and the rate limiter, fed one event (or tick) at a time.
 
 use super::expr::{CExpr, Env};
-use super::geo_stream::StreamFnState;
 use super::rate::{RateLimiter, RateSpec};
 use super::selector::{ChunkEvent, Selected, Selector, SelectorSpec};
+use super::stream_processor::{StreamProcessor, StreamProcessorFactory};
 use crate::relation::Relations;
 use crate::runtime::graph::{Emit, Processor};
 use crate::runtime::message::{Kind, Msg};
@@ -28,9 +28,10 @@ pub enum Stage {
     Map(RowMap),
     /// Replace it by any number of rows (the tokenizing stream functions).
     FlatMap(super::tokenize::RowFlatMap),
-    /// Replace it by any number of rows, with state of its own in each instance
-    /// of the query (the `geo:` stream functions).
-    Stateful(super::geo_stream::StreamFnFactory),
+    /// Hand it to stateful stream processor number `n` of the query
+    /// (`#unique:deduplicate`, `#reorder:kslack`), which lets through, holds
+    /// back or releases events.
+    Process(usize),
 }
 
 /// The compiled form of a single-input query.
@@ -46,6 +47,8 @@ pub struct SingleQuerySpec {
     pub selector: Arc<SelectorSpec>,
     /// The rate limiting.
     pub rate: RateSpec,
+    /// Makes the stateful stream processors [`Stage::Process`] names.
+    pub processors: Vec<StreamProcessorFactory>,
 }
 
 /// A running single-input query.
@@ -57,30 +60,21 @@ pub struct SingleQuery {
     now: i64,
     emitted: Vec<Emitted>,
     relations: Option<Rc<Relations>>,
-    /// The state of each [`Stage::Stateful`], by stage position.
-    stage_states: Vec<Option<Box<dyn StreamFnState>>>,
+    processors: Vec<Box<dyn StreamProcessor>>,
 }
 
 impl SingleQuery {
     /// A query with empty state.
     pub fn new(spec: Arc<SingleQuerySpec>) -> SingleQuery {
-        let stage_states = spec
-            .pre
-            .iter()
-            .map(|s| match s {
-                Stage::Stateful(make) => Some(make()),
-                _ => None,
-            })
-            .collect();
         SingleQuery {
             window: spec.window.as_ref().map(|(f, _)| f()),
+            processors: spec.processors.iter().map(|f| f()).collect(),
             selector: Selector::new(spec.selector.clone()),
             rate: RateLimiter::new(spec.rate.clone()),
             spec,
             now: i64::MIN,
             emitted: Vec::new(),
             relations: None,
-            stage_states,
         }
     }
 
@@ -161,18 +155,20 @@ impl Processor for SingleQuery {
                 }
                 Stage::Map(m) => row = m(&row, &env),
                 Stage::FlatMap(m) => {
-                    let rows = m(&row, &env);
-                    self.after_flat_map(msg, rows, i + 1, &env, out);
+                    let rows = m(&row, &env).into_iter().map(|r| (msg.ts, r)).collect();
+                    self.after_stage(msg.kind, (rows, false), i + 1, &env, out);
                     return;
                 }
-                Stage::Stateful(_) => {
-                    let rows = self.stage_states[i].as_mut().map_or_else(Vec::new, |st| st.apply(&row, &env));
-                    self.after_flat_map(msg, rows, i + 1, &env, out);
+                Stage::Process(n) => {
+                    let mut released = Vec::new();
+                    self.processors[*n].on_event(msg.ts, row, &env, &mut released);
+                    let batch = self.processors[*n].batch(false);
+                    self.after_stage(msg.kind, (released, batch), i + 1, &env, out);
                     return;
                 }
             }
         }
-        self.accept(msg, row, &env, out);
+        self.accept(msg.kind, msg.ts, row, &env, out);
     }
 
     fn on_window_output(&mut self, _input: usize, now: i64, chunk: Vec<Emitted>, is_batch: bool, out: &mut Vec<Emit>) {
@@ -186,55 +182,120 @@ impl Processor for SingleQuery {
 
     fn on_tick(&mut self, ts: i64, out: &mut Vec<Emit>) {
         while let Some(end) = self.rate.period_end_by(ts) {
+            self.advance_processors(end - 1, out);
             self.advance_window(end - 1, out);
             self.rate.tick_into(end, out);
         }
+        self.advance_processors(ts, out);
         self.advance_window(ts, out);
         self.rate.tick_into(self.now, out);
     }
 
     fn next_deadline(&self) -> Option<i64> {
         let window = self.window.as_ref().and_then(|w| w.next_deadline());
-        earliest(window, self.rate.next_deadline())
+        let processors = self.processors.iter().filter_map(|p| p.next_deadline()).min();
+        earliest(earliest(window, processors), self.rate.next_deadline())
     }
 }
 
 impl SingleQuery {
-    /// The rows a flat-mapping stage made, through the stages after it (from
-    /// `next`), each then accepted as an arriving event.
-    fn after_flat_map(&mut self, msg: &Msg, rows: Vec<Row>, next: usize, env: &Env, out: &mut Vec<Emit>) {
+    /// The rows (each with its arrival time) a stage made, and whether they are
+    /// one batch, through the stages after it (from `next`), then accepted as
+    /// arriving events: one by one, or as one batch chunk.
+    fn after_stage(&mut self, kind: Kind, made: (Vec<(i64, Row)>, bool), next: usize, env: &Env, out: &mut Vec<Emit>) {
         let spec = self.spec.clone();
-        let mut rows = rows;
-        for (i, stage) in spec.pre.iter().enumerate().skip(next) {
+        let (mut rows, mut batch) = made;
+        for stage in &spec.pre[next..] {
             match stage {
-                Stage::Filter(f) => rows.retain(|r| f.test(r, env)),
-                Stage::Map(m) => rows.iter_mut().for_each(|r| *r = m(r, env)),
-                Stage::FlatMap(m) => rows = rows.iter().flat_map(|r| m(r, env)).collect(),
-                Stage::Stateful(_) => {
-                    if let Some(st) = self.stage_states[i].as_mut() {
-                        rows = rows.iter().flat_map(|r| st.apply(r, env)).collect();
+                Stage::Filter(f) => rows.retain(|(t, r)| f.test(r, &env.at(*t))),
+                Stage::Map(m) => rows.iter_mut().for_each(|(t, r)| *r = m(r, &env.at(*t))),
+                Stage::FlatMap(m) => {
+                    rows = rows.iter().flat_map(|(t, r)| m(r, &env.at(*t)).into_iter().map(|x| (*t, x))).collect()
+                }
+                Stage::Process(n) => {
+                    let mut released = Vec::new();
+                    for (t, r) in rows {
+                        self.processors[*n].on_event(t, r, &env.at(t), &mut released);
                     }
+                    rows = released;
+                    batch = self.processors[*n].batch(false);
                 }
             }
         }
-        for row in rows {
-            self.accept(msg, row, env, out);
+        if batch {
+            return self.accept_batch(kind, rows, env, out);
+        }
+        for (t, row) in rows {
+            self.accept(kind, t, row, &env.at(t), out);
+        }
+    }
+
+    /// Arriving events released together as one batch chunk: into the window
+    /// and released as one chunk, or filtered and selected as one.
+    fn accept_batch(&mut self, kind: Kind, rows: Vec<(i64, Row)>, env: &Env, out: &mut Vec<Emit>) {
+        if rows.is_empty() {
+            return;
+        }
+        match &mut self.window {
+            Some(_) if kind == Kind::Expired => {}
+            Some(w) => {
+                for (ts, row) in rows {
+                    w.on_event(StreamEvent { ts, row }, &mut self.emitted);
+                }
+                self.release_chunk(true, out);
+            }
+            None => {
+                let chunk: Vec<ChunkEvent> = rows
+                    .into_iter()
+                    .filter(|(t, row)| self.spec.post_filters.iter().all(|f| f.test(row, &env.at(*t))))
+                    .map(|(ts, row)| ChunkEvent::Event { kind, row, ts })
+                    .collect();
+                self.emit_chunk(&chunk, true, out);
+            }
+        }
+    }
+
+    /// Fires the stream processors whose deadlines come by `ts`, in order; what
+    /// each releases goes through the stages after it.
+    fn advance_processors(&mut self, ts: i64, out: &mut Vec<Emit>) {
+        let Some(stages) = self.spec.pre.iter().position(|s| matches!(s, Stage::Process(_))) else {
+            return;
+        };
+        let spec = self.spec.clone();
+        for (i, stage) in spec.pre.iter().enumerate().skip(stages) {
+            let Stage::Process(n) = stage else { continue };
+            // Each firing moves the deadline on or stops it; bounded for safety.
+            for _ in 0..100_000 {
+                match self.processors[*n].next_deadline() {
+                    Some(at) if at <= ts => {
+                        let mut released = Vec::new();
+                        self.processors[*n].on_time(at, &mut released);
+                        if !released.is_empty() {
+                            self.advance_window(at, out);
+                            let env = Env::new(at, self.now, &self.relations);
+                            let batch = self.processors[*n].batch(true);
+                            self.after_stage(Kind::Current, (released, batch), i + 1, &env, out);
+                        }
+                    }
+                    _ => break,
+                }
+            }
         }
     }
 
     /// An arriving event's row, after the stages: into the window, or filtered
     /// and selected.
-    fn accept(&mut self, msg: &Msg, row: Row, env: &Env, out: &mut Vec<Emit>) {
+    fn accept(&mut self, kind: Kind, ts: i64, row: Row, env: &Env, out: &mut Vec<Emit>) {
         match &mut self.window {
             // Windows take arriving events only.
-            Some(_) if msg.kind == Kind::Expired => {}
+            Some(_) if kind == Kind::Expired => {}
             Some(w) => {
-                w.on_event(StreamEvent { ts: msg.ts, row }, &mut self.emitted);
+                w.on_event(StreamEvent { ts, row }, &mut self.emitted);
                 self.release(out);
             }
             None => {
                 if self.spec.post_filters.iter().all(|f| f.test(&row, env)) {
-                    let chunk = [ChunkEvent::Event { kind: msg.kind, row, ts: msg.ts }];
+                    let chunk = [ChunkEvent::Event { kind, row, ts }];
                     self.emit_chunk(&chunk, false, out);
                 }
             }

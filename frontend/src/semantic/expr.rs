@@ -1,6 +1,9 @@
 //! Resolving and typing expressions against the inputs in scope.
 
-use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES};
+use super::functions::{
+    aggregate_parameters_from, aggregate_type, check_aggregate_parameters, is_aggregate, scalar_type, CallArgs,
+    CORE_FUNCTION_NAMES,
+};
 use super::Analyzer;
 use crate::ast::*;
 use crate::logical::*;
@@ -399,7 +402,7 @@ impl Analyzer {
 
     /// A call: its arguments typed here, on the way down, the rest in [`Self::call_typed`].
     fn call(&mut self, call: &FunctionCall, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
-        let aggregate = call.namespace.is_none() && is_aggregate(&call.qualified_name());
+        let aggregate = is_aggregate(&call.qualified_name());
         if aggregate && ctx.aggregates.is_none() {
             self.error(
                 call.span,
@@ -431,6 +434,37 @@ impl Analyzer {
         self.call_typed(call, args, aggregate, ctx, span)
     }
 
+    /// Checks the parameters of an aggregate that takes some (constants, in
+    /// range); false after reporting what is wrong at the argument.
+    fn aggregate_parameters(&mut self, call: &FunctionCall, name: &str) -> bool {
+        let Some(from) = aggregate_parameters_from(name) else {
+            return true;
+        };
+        let mut literals = Vec::new();
+        for a in call.args.iter().skip(from) {
+            match &a.kind {
+                ExprKind::Literal(l) => literals.push(l),
+                _ => {
+                    self.not_built(
+                        a.span,
+                        format!(
+                            "a parameter of {}:{}() read from each event (only constants are built)",
+                            call.namespace.as_ref().map_or("", |n| n.name.as_str()),
+                            call.name.name
+                        ),
+                    );
+                    return false;
+                }
+            }
+        }
+        if let Err((i, m)) = check_aggregate_parameters(name, &literals) {
+            let at = call.args.get(i).map_or(call.span, |a| a.span);
+            self.error(at, m);
+            return false;
+        }
+        true
+    }
+
     /// A call over its typed `args`.
     fn call_typed(
         &mut self,
@@ -452,7 +486,11 @@ impl Analyzer {
                 return poison(span);
             }
             let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-            return match aggregate_type(&name, &types) {
+            let typed = aggregate_type(&name, &types);
+            if typed.is_ok() && !self.aggregate_parameters(call, &name) {
+                return poison(span);
+            }
+            return match typed {
                 Ok(ty) => {
                     let list = ctx.aggregates.as_mut().expect("checked");
                     let index = list.len();

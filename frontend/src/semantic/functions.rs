@@ -1,7 +1,7 @@
 //! Signatures of the built-in functions: how many arguments each takes, of what
 //! types, and what it returns. The dataflow crate implements the same names.
 
-use crate::ast::AttrType;
+use crate::ast::{AttrType, Literal};
 
 /// The core functions as users spell them, scalar and aggregate (for "did you
 /// mean" suggestions on an unknown function name).
@@ -18,6 +18,7 @@ pub const CORE_FUNCTION_NAMES: &[&str] = &[
     "and",
     "or",
     "unionSet",
+    "frequency",
     "ifThenElse",
     "cast",
     "convert",
@@ -54,7 +55,51 @@ pub fn is_aggregate(name: &str) -> bool {
             | "and"
             | "or"
             | "unionset"
+            | "frequency"
+            | "str:groupconcat"
+            | "math:percentile"
+            | "json:group"
+            | "json:groupasobject"
     )
+}
+
+/// The position from which the arguments of aggregate `name` (lower-case) are
+/// parameters, constants read once (`str:groupConcat`'s separator, distinct and
+/// order, `math:percentile`'s p, `json:group`'s enclosing element and distinct);
+/// `None` when every argument is read from each event.
+pub fn aggregate_parameters_from(name: &str) -> Option<usize> {
+    match name {
+        "str:groupconcat" | "math:percentile" | "json:group" | "json:groupasobject" => Some(1),
+        _ => None,
+    }
+}
+
+/// Checks the constant parameters of aggregate `name` (lower-case): `(index,
+/// message)` of the first that is out of range.
+pub fn check_aggregate_parameters(name: &str, params: &[&Literal]) -> Result<(), (usize, String)> {
+    match (name, params) {
+        ("math:percentile", [p]) => {
+            let v = match p {
+                Literal::Int(i) => f64::from(*i),
+                Literal::Long(l) => *l as f64,
+                Literal::Float(f) => f64::from(*f),
+                Literal::Double(d) => *d,
+                _ => return Err((1, "math:percentile() takes p, a number".into())),
+            };
+            if !(v > 0.0 && v <= 100.0) {
+                return Err((1, format!("math:percentile() takes p with 0 < p <= 100, found {v}")));
+            }
+            Ok(())
+        }
+        ("str:groupconcat", [_, _, Literal::String(order)]) => {
+            if order.eq_ignore_ascii_case("asc") || order.eq_ignore_ascii_case("desc") {
+                Ok(())
+            } else {
+                Err((3, format!("str:groupConcat() takes order 'ASC' or 'DESC', found '{order}'")))
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The result type of aggregate `name` over `args`, or what is wrong.
@@ -103,6 +148,39 @@ pub fn aggregate_type(name: &str, args: &[AttrType]) -> Result<AttrType, String>
                 return Err("unionSet() needs a set (object) argument".into());
             }
             AttrType::Object
+        }
+        "frequency" => {
+            one()?;
+            AttrType::Long
+        }
+        "str:groupconcat" => {
+            use AttrType::{Bool, String as S};
+            if !matches!(args, [S] | [S, S] | [S, S, Bool] | [S, S, Bool, S]) {
+                return Err(
+                    "str:groupConcat() takes (key string[, separator string[, distinct bool[, order string]]])".into(),
+                );
+            }
+            S
+        }
+        "math:percentile" => match args {
+            [x, p] if x.is_numeric() && p.is_numeric() => AttrType::Double,
+            _ => return Err("math:percentile() takes (arg number, p double)".into()),
+        },
+        "json:group" | "json:groupasobject" => {
+            use AttrType::{Bool, Object, String as S};
+            let ok = match args {
+                [j] | [j, Bool] | [j, S] | [j, S, Bool] => matches!(j, S | Object),
+                _ => false,
+            };
+            if !ok {
+                let f = if name == "json:group" { "json:group" } else { "json:groupAsObject" };
+                return Err(format!("{f}() takes (json string|object[, enclosing.element string][, distinct bool])"));
+            }
+            if name == "json:group" {
+                S
+            } else {
+                Object
+            }
         }
         _ => return Err(format!("'{name}' is not an aggregate function")),
     })

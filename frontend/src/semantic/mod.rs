@@ -14,6 +14,7 @@ mod geo_streams;
 pub mod io;
 mod purge;
 mod query;
+mod stream_functions;
 mod suggest;
 pub mod window_condition;
 pub mod windows;

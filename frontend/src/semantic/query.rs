@@ -1,6 +1,7 @@
 //! Checking one query: its input, selection, rate limiting and output.
 
 use super::expr::{plain_name, Ctx, InputScope, Scope};
+use super::stream_functions::{self, tokenizer_output};
 use super::Analyzer;
 use super::{geo_streams, suggest, windows};
 use crate::ast::*;
@@ -203,6 +204,12 @@ impl Analyzer {
                     self.check_within(&range, &per, *span);
                     handlers.push(HandlerPlan::Within { range, per });
                 }
+                StreamHandler::Window(w) if stream_functions::is_stream_processor(&w.qualified_name()) => {
+                    // Macrometa writes `WINDOW unique:deduplicate(…)`: a stream processor.
+                    let (name, args) = (w.qualified_name(), self.typed_args(w, &scope));
+                    self.check_stream_processor(w, &name, &args);
+                    handlers.push(HandlerPlan::StreamFunction { name, args });
+                }
                 StreamHandler::Window(w) => {
                     windows_seen += 1;
                     if !allow_window {
@@ -248,6 +255,8 @@ impl Analyzer {
                         }
                         schema.attrs.extend(added.into_iter().map(|(a, t)| (a.to_string(), t)));
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
+                    } else if stream_functions::is_stream_processor(&name) {
+                        self.check_stream_processor(f, &name, &args);
                     } else if let Some((attr, ty)) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
                         schema.attrs.push((attr.to_string(), ty));
@@ -287,35 +296,9 @@ impl Analyzer {
         Some((SingleInputPlan { name, kind, schema, handlers }, scope))
     }
 
-    /// `#log([priority,] [message,] [is.event.logged])`.
-    fn check_log(&mut self, f: &FunctionCall, args: &[TypedExpr]) {
-        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-        let ok = matches!(
-            types.as_slice(),
-            [] | [AttrType::String]
-                | [AttrType::Bool]
-                | [AttrType::String, AttrType::String]
-                | [AttrType::String, AttrType::Bool]
-                | [AttrType::String, AttrType::String, AttrType::Bool]
-        );
-        if !ok {
-            self.error(f.span, "#log takes ([priority string,] [message string,] [log event bool])");
-        }
-    }
-
-    /// Checks the arguments of a tokenizing stream function: `(input, regex or
-    /// path[, bool])`, the input a string (or an object for `json:`).
-    fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
-        let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
-        let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
-        let ok = match types.as_slice() {
-            [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
-            _ => false,
-        };
-        if !ok {
-            let what = if name == "str:tokenize" { "regex" } else { "path" };
-            self.error(f.span, format!("#{name} takes (input string, {what} string[, bool])"));
-        }
+    /// The arguments of `f`, typed over `scope`.
+    fn typed_args(&mut self, f: &FunctionCall, scope: &Scope) -> Vec<TypedExpr> {
+        f.args.iter().map(|a| self.typed(a, scope, &mut Ctx::plain())).collect()
     }
 
     /// Checks a window call; returns its classic name and typed arguments.
@@ -795,16 +778,4 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
 
 fn scope_with(s: &Scope) -> Scope {
     Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
-}
-
-/// The attribute a tokenizing stream function adds to each event it emits:
-/// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
-/// `#json:tokenizeAsObject` a `jsonElement` object.
-pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
-    match name {
-        "str:tokenize" => Some(("token", AttrType::String)),
-        "json:tokenize" => Some(("jsonElement", AttrType::String)),
-        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
-        _ => None,
-    }
 }
