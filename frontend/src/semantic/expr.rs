@@ -151,6 +151,13 @@ impl Analyzer {
                 self.binary(*op, (l, lt), (r, rt), span)
             }
             ExprKind::IsNull(x) => {
+                if let Some(side) = join_side_named(x, scope) {
+                    self.not_built(
+                        x.span,
+                        format!("`{side} is null` on a whole join side (whether an outer join found no event)"),
+                    );
+                    return poison(span);
+                }
                 let t = self.typed(x, scope, ctx);
                 if is_poison(&t) {
                     return poison(span);
@@ -504,4 +511,15 @@ impl Analyzer {
             }
         }
     }
+}
+
+/// The name, when `x` is a bare name that is no attribute but names a side of a
+/// join (`t` in `t is null`); pattern events (`e2 is null`) are read as events.
+fn join_side_named<'a>(x: &'a Expr, scope: &Scope) -> Option<&'a str> {
+    let ExprKind::Attribute { stream: None, name } = &x.kind else { return None };
+    let n = name.name.as_str();
+    let attribute = scope.output.as_ref().is_some_and(|o| o.find(n).is_some())
+        || scope.inputs.iter().any(|i| i.indexable || i.schema.find(n).is_some());
+    let side = scope.inputs.len() > 1 && scope.inputs.iter().any(|i| i.name == n || i.alias.as_deref() == Some(n));
+    (side && !attribute).then_some(n)
 }
