@@ -255,7 +255,6 @@ impl Parser {
     /// `CREATE …`, with the query of `CREATE TABLE|STREAM X (…) AS SELECT … FROM …`
     /// (X fed by `INSERT INTO X SELECT … FROM …`).
     pub(crate) fn create(&mut self, annotations: Vec<Annotation>) -> PResult<(Definition, Option<Query>)> {
-        let start = annotations.first().map_or(self.peek().span, |a| a.span);
         let definition = self.create_definition(annotations)?;
         if !self.is_kw("as") || !matches!(definition, Definition::Table(_) | Definition::Stream(_)) {
             return Ok((definition, None));
@@ -266,13 +265,12 @@ impl Parser {
         }
         let target = definition.name().clone();
         if let Definition::Stream(s) = &definition {
-            if s.fault || s.annotations.iter().any(|a| a.name == "source" || a.name == "sink") {
-                return Err(Diagnostic::error(as_span, "only a plain stream or a table can be fed by `AS SELECT`"));
+            if s.fault {
+                return Err(Diagnostic::error(as_span, "a fault stream cannot be fed by `AS SELECT`"));
             }
         }
         let output = OutputAction::Insert { events: None, target, inner: false, fault: false };
         let query = self.select_from(Vec::new(), output, as_span)?;
-        let _ = start;
         Ok((definition, Some(query)))
     }
 

@@ -81,6 +81,7 @@ fn macrometa_unique_windows_stores_and_indexes_round_trip() {
         CREATE STORE St WITH (type = 'database', collection = 'c') (k string); \
         CREATE TABLE LOCAL L (k string); \
         CREATE TABLE Fed (k string) AS SELECT k FROM S WINDOW SLIDING_LENGTH(1); \
+        CREATE SINK STREAM Out (k string) AS SELECT k FROM S; \
         CREATE SECONDARY INDEX six ON STORE St WITH (type = 'global') (k); \
         CREATE INDEX ix ON TABLE L WITH (type = 'hash', sparse = 'true') (k); \
         INSERT INTO C FROM S; \
