@@ -523,3 +523,28 @@ fn join_side_named<'a>(x: &'a Expr, scope: &Scope) -> Option<&'a str> {
     let side = scope.inputs.len() > 1 && scope.inputs.iter().any(|i| i.name == n || i.alias.as_deref() == Some(n));
     (side && !attribute).then_some(n)
 }
+
+impl Analyzer {
+    /// `having` (and Macrometa's `WHERE` that means it) filters the selected rows:
+    /// like the reference, it reads the output's attributes, not the input's.
+    pub(crate) fn having_reads_output(&mut self, t: &TypedExpr) {
+        match &t.kind {
+            TypedExprKind::Attribute { .. } => self.error(
+                t.span,
+                "`having` reads the selected attributes, and this one is not selected: select it, or filter \
+                 the input events (`S[…]`, or WHERE before GROUP BY)",
+            ),
+            TypedExprKind::Call { args, .. } | TypedExprKind::Script { args, .. } => {
+                for a in args {
+                    self.having_reads_output(a);
+                }
+            }
+            TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => self.having_reads_output(x),
+            TypedExprKind::Binary(_, l, r) => {
+                self.having_reads_output(l);
+                self.having_reads_output(r);
+            }
+            _ => {}
+        }
+    }
+}
