@@ -126,10 +126,12 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     })?;
     let mut output_streams = Vec::new();
     for q in &compiled {
+        // A partition's inner streams (`#S`) have no name outside it: they are
+        // neither printed nor observable.
         if let QueryOutput::Stream(target) = q.output {
-            let name = stream_ids.iter().find(|(_, v)| **v == target).map(|(k, _)| k.clone()).unwrap_or_default();
-            if !output_streams.contains(&name) {
-                output_streams.push(name);
+            let Some(name) = names.get(&target) else { continue };
+            if !output_streams.contains(name) {
+                output_streams.push(name.clone());
             }
         }
     }

@@ -233,7 +233,7 @@ pub enum Definition {
     Function(FunctionDef),
     /// A trigger.
     Trigger(TriggerDef),
-    /// `CREATE [UNIQUE] INDEX name ON TABLE T (a, …)`.
+    /// `CREATE [UNIQUE|SECONDARY] INDEX name ON TABLE T (a, …)`.
     Index(IndexDef),
 }
 
@@ -381,18 +381,34 @@ pub enum TriggerAt {
     Cron(String),
 }
 
-/// `CREATE [UNIQUE] INDEX name ON TABLE T (a, …)`.
+/// `CREATE [UNIQUE] INDEX name ON TABLE T [WITH (type = 'hash', …)] (a, …)`, or
+/// `CREATE SECONDARY INDEX name ON STORE T WITH (type = 'global') (a, …)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexDef {
     /// The index name.
     pub name: Ident,
     /// `UNIQUE`.
     pub unique: bool,
+    /// `SECONDARY` (Macrometa's index of a DynamoDB store).
+    pub secondary: bool,
     /// The indexed table.
     pub table: Ident,
+    /// The `WITH (…)` options, in the order written.
+    pub options: Vec<IndexOption>,
     /// The indexed attributes.
     pub attributes: Vec<Ident>,
     /// The whole statement.
+    pub span: Span,
+}
+
+/// One `key = value` of an index's `WITH (…)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexOption {
+    /// The option's name (`type`, `sparse`, `minLength`, …).
+    pub key: String,
+    /// Its value, unquoted.
+    pub value: String,
+    /// `key = value`.
     pub span: Span,
 }
 

@@ -280,7 +280,13 @@ impl Parser {
         let element = if self.is_kw("define") {
             Element::Definition(self.define(annotations)?)
         } else if self.is_kw("create") {
-            Element::Definition(self.create(annotations)?)
+            match self.create(annotations)? {
+                (definition, None) => Element::Definition(definition),
+                (definition, Some(feed)) => {
+                    app.elements.push(Element::Definition(definition));
+                    Element::Query(feed)
+                }
+            }
         } else if self.is_kw("partition") {
             Element::Partition(self.partition(annotations)?)
         } else if self.is_kw("from")

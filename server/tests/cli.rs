@@ -137,6 +137,35 @@ fn run_prints_outputs_and_survives_bad_lines() {
     assert!(averages[1].contains("\"avgTemp\":25.0"), "{stdout}");
 }
 
+/// A partition whose query inserts into an inner stream (`#PerCarrier`) runs under
+/// `sluice run` as under `serve`: inner streams are neither printed nor observed
+/// (they used to make `run` fail with "no stream named ''").
+#[test]
+fn run_takes_partitions_with_inner_streams() {
+    let app = repo("tests/apps/macrometa/partition_range.sql");
+    let out = sluice().arg("run").arg(&app).arg("--input").arg("/dev/null").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("sluice-partition-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("events.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"stream\": \"Shipment\", \"data\": [\"dhl\", 5.0]}\n",
+            "{\"stream\": \"Shipment\", \"data\": [\"ups\", 12.0]}\n",
+            "{\"stream\": \"Shipment\", \"data\": [\"dhl\", 7.0]}\n",
+        ),
+    )
+    .unwrap();
+    let out = sluice().arg("run").arg(&app).arg("--input").arg(&input).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let maxima: Vec<&str> = stdout.lines().filter(|l| l.contains("\"CarrierMax\"")).collect();
+    assert_eq!(maxima.len(), 3, "{stdout}");
+    assert!(maxima[2].contains("\"carrier\":\"dhl\",\"heaviest\":7.0"), "{stdout}");
+    assert!(!stdout.contains("PerCarrier"), "{stdout}");
+}
+
 /// Runs `app` live (`sluice run`, wall clock), sends one input line and keeps stdin
 /// open; returns the first output line and how long it took to come.
 fn first_live_output(name: &str, app: &str, input: &str) -> (String, std::time::Duration) {

@@ -247,12 +247,20 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             })
         }
         "timebatch" => {
-            arity(args, &[1, 2])?;
+            arity(args, &[1, 2, 3])?;
             let w = const_i64(args, 0, "the window time")?;
-            let start = if args.len() == 2 { Some(const_i64(args, 1, "the start time")?) } else { None };
+            // (t), (t, start), (t, stream current events) or (t, start, stream …).
+            let stream_current = match args.last() {
+                Some(WindowArg::Const(Value::Bool(b))) if args.len() > 1 => Some(*b),
+                _ if args.len() == 3 => return Err("the third parameter must be a bool constant".into()),
+                _ => None,
+            };
+            let timed = args.len() - usize::from(stream_current.is_some());
+            let start = if timed == 2 { Some(const_i64(args, 1, "the start time")?) } else { None };
             Box::new(time_batch::TimeBatch {
                 w,
                 start,
+                stream_current: stream_current.unwrap_or(false),
                 next_emit: None,
                 current: Vec::new(),
                 expired: Vec::new(),
@@ -334,7 +342,12 @@ pub fn window(name: &str, args: &[WindowArg], expects_expired: bool) -> Result<B
             Box::new(delay::Delay { w: const_i64(args, 0, "the delay")?, held: VecDeque::new() })
         }
         "batch" => {
-            arity(args, &[0])?;
+            // `batch(n)` cuts an arriving chunk into batches of n; a chunk here is
+            // one event, which every n >= 0 keeps whole.
+            arity(args, &[0, 1])?;
+            if args.len() == 1 {
+                const_i64(args, 0, "the batch length")?;
+            }
             Box::new(batch::Batch { expired: Vec::new(), expects_expired })
         }
         "session" => {

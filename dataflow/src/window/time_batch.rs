@@ -1,14 +1,18 @@
-//! `timeBatch(t[, start])`: tumbling batches of t ms by the clock, aligned to the
-//! first event or to `start`; at each period end the previous batch expires, a
-//! reset follows, then the events of the period come out as current.
+//! `timeBatch(t[, start][, stream])`: tumbling batches of t ms by the clock, aligned
+//! to the first event or to `start`; at each period end the previous batch expires,
+//! a reset follows, then the events of the period come out as current. With
+//! `stream` true (Macrometa's `TUMBLING_TIME(t, true)`) each event comes out as it
+//! arrives, and at each period end the period's events expire, then the reset.
 
 use super::{Emitted, StreamEvent, Window};
 use crate::value::Row;
 
-/// `timeBatch(t[, start])`: releases the events of each period of t ms together.
+/// `timeBatch(t[, start][, stream])`: releases the events of each period of t ms
+/// together, or streams them and expires them together.
 pub(super) struct TimeBatch {
     pub(super) w: i64,
     pub(super) start: Option<i64>,
+    pub(super) stream_current: bool,
     pub(super) next_emit: Option<i64>,
     pub(super) current: Vec<StreamEvent>,
     pub(super) expired: Vec<StreamEvent>,
@@ -18,6 +22,21 @@ pub(super) struct TimeBatch {
 
 impl TimeBatch {
     fn flush(&mut self, now: i64, out: &mut Vec<Emitted>) {
+        if self.stream_current {
+            // The period's events were streamed as they came: they expire together.
+            let held = std::mem::take(&mut self.current);
+            if self.expects_expired {
+                out.extend(held.into_iter().map(|mut e| {
+                    e.ts = now;
+                    Emitted::Expired(e)
+                }));
+            }
+            if self.reset_due {
+                out.push(Emitted::Reset);
+                self.reset_due = false;
+            }
+            return;
+        }
         let previous = std::mem::take(&mut self.expired);
         if self.expects_expired {
             out.extend(previous.into_iter().map(|mut e| {
@@ -52,7 +71,7 @@ impl TimeBatch {
 
 impl Window for TimeBatch {
     fn contents(&self) -> Vec<Row> {
-        super::rows(&self.expired)
+        super::rows(if self.stream_current { &self.current } else { &self.expired })
     }
     fn next_deadline(&self) -> Option<i64> {
         self.next_emit
@@ -61,6 +80,9 @@ impl Window for TimeBatch {
         let now = ev.ts;
         let send = self.due(now);
         self.reset_due = true;
+        if self.stream_current {
+            out.push(Emitted::Current(ev.clone()));
+        }
         self.current.push(ev);
         if send {
             self.flush(now, out);

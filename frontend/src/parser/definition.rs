@@ -1,6 +1,7 @@
 //! Definitions in both spellings: `define stream|table|window|aggregation|function|
-//! trigger …` and `CREATE STREAM|SOURCE|SINK|TABLE|INDEX|WINDOW|AGGREGATION|TRIGGER|
-//! FUNCTION …`.
+//! trigger …` and `CREATE STREAM|SOURCE|SINK|TABLE|STORE|[UNIQUE|SECONDARY] INDEX|
+//! WINDOW|AGGREGATION|TRIGGER|FUNCTION …`; `CREATE TABLE|STREAM X (…) AS SELECT …`
+//! is the definition and the query `INSERT INTO X SELECT …` that feeds it.
 //!
 //! Macrometa's `WITH (…)` options become the annotations the classic spelling would
 //! have written: `CREATE SOURCE S WITH (type='http', map.type='json')` is
@@ -251,8 +252,30 @@ impl Parser {
 
     // ---- Macrometa's CREATE … --------------------------------------------------------
 
-    /// `CREATE …`.
-    pub(crate) fn create(&mut self, mut annotations: Vec<Annotation>) -> PResult<Definition> {
+    /// `CREATE …`, with the query of `CREATE TABLE|STREAM X (…) AS SELECT … FROM …`
+    /// (X fed by `INSERT INTO X SELECT … FROM …`).
+    pub(crate) fn create(&mut self, annotations: Vec<Annotation>) -> PResult<(Definition, Option<Query>)> {
+        let definition = self.create_definition(annotations)?;
+        if !self.is_kw("as") || !matches!(definition, Definition::Table(_) | Definition::Stream(_)) {
+            return Ok((definition, None));
+        }
+        let as_span = self.advance().span;
+        if !self.is_kw("select") {
+            return Err(self.unexpected("SELECT after AS (`CREATE TABLE T (…) AS SELECT … FROM …`)"));
+        }
+        let target = definition.name().clone();
+        if let Definition::Stream(s) = &definition {
+            if s.fault {
+                return Err(Diagnostic::error(as_span, "a fault stream cannot be fed by `AS SELECT`"));
+            }
+        }
+        let output = OutputAction::Insert { events: None, target, inner: false, fault: false };
+        let query = self.select_from(Vec::new(), output, as_span)?;
+        Ok((definition, Some(query)))
+    }
+
+    /// One `CREATE …` definition.
+    fn create_definition(&mut self, mut annotations: Vec<Annotation>) -> PResult<Definition> {
         let start = annotations.first().map_or(self.peek().span, |a| a.span);
         self.expect_kw("create", "")?;
         let shortcut = ["sink", "source"].into_iter().find(|k| self.is_kw(k) && self.is_kw_at(1, "stream"));
@@ -295,23 +318,59 @@ impl Parser {
             annotations.push(options_to_annotation(kind, options, with_start.to(self.prev_span())));
             return self.stream_def(annotations, name, false, start);
         }
-        if self.eat_kw("table") {
-            let global = self.eat_kw("global");
-            let name = self.ident("a table name")?;
+        // `CREATE STORE T WITH (type = 'database', …) (…)`: a table of any collection type.
+        let store = self.is_kw("store") && self.is_ident_at(1);
+        if self.eat_kw("table") || store {
+            if store {
+                self.advance();
+            }
+            let global = !store && self.eat_kw("global");
+            if !store && !global && self.is_kw("local") && self.is_ident_at(1) {
+                // `CREATE TABLE LOCAL T`: kept in this region only, as every Sluice table is.
+                self.advance();
+            }
+            let name = self.ident(if store { "a store name" } else { "a table name" })?;
             if self.is_kw("with") {
                 let with_start = self.peek().span;
                 let options = self.with_options()?;
                 annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
             }
-            return self.table_def(annotations, name, global, start);
+            let attributes = self.attribute_list()?;
+            // `CREATE TABLE T (…) WITH (…) AS SELECT …` writes the options after the attributes.
+            if self.is_kw("with") && !annotations.iter().any(|a| a.name == "store") {
+                let with_start = self.peek().span;
+                let options = self.with_options()?;
+                annotations.push(options_to_annotation("store", options, with_start.to(self.prev_span())));
+            }
+            return Ok(Definition::Table(TableDef {
+                annotations,
+                name,
+                attributes,
+                global,
+                span: start.to(self.prev_span()),
+            }));
         }
-        if self.is_kw("index") || (self.is_kw("unique") && self.is_kw_at(1, "index")) {
+        let secondary = self.is_kw("secondary") && self.is_kw_at(1, "index");
+        if self.is_kw("index") || (self.is_kw("unique") && self.is_kw_at(1, "index")) || secondary {
             let unique = self.eat_kw("unique");
+            if secondary {
+                self.advance();
+            }
             self.advance();
             let name = self.ident("an index name")?;
             self.expect_kw("on", "and the indexed table (`ON TABLE T (a)`)")?;
-            self.eat_kw("table");
+            if (self.is_kw("table") || self.is_kw("store")) && self.is_ident_at(1) {
+                self.advance();
+            }
             let table = self.ident("the indexed table")?;
+            let options = if self.is_kw("with") {
+                self.with_options()?
+                    .into_iter()
+                    .map(|o| IndexOption { key: o.key, value: o.value, span: o.span })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             self.expect_sym("(", "before the indexed attributes")?;
             let mut attributes = vec![self.ident("an attribute name")?];
             while self.eat_sym(",") {
@@ -321,7 +380,9 @@ impl Parser {
             return Ok(Definition::Index(IndexDef {
                 name,
                 unique,
+                secondary,
                 table,
+                options,
                 attributes,
                 span: start.to(self.prev_span()),
             }));
@@ -379,8 +440,9 @@ impl Parser {
             }
             return self.aggregation_tail(annotations, name, input, selector, start);
         }
-        Err(self
-            .unexpected("STREAM, SOURCE, SINK, TABLE, INDEX, WINDOW, AGGREGATION, TRIGGER or FUNCTION after CREATE"))
+        Err(self.unexpected(
+            "STREAM, SOURCE, SINK, TABLE, STORE, INDEX, WINDOW, AGGREGATION, TRIGGER or FUNCTION after CREATE",
+        ))
     }
 
     /// `WITH (key = value, …)`.

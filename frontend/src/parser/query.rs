@@ -2,8 +2,8 @@
 //! partitions.
 //!
 //! Classic: `from IN select … group by … having … order by … limit … offset …
-//! output … insert into O`. Macrometa: `INSERT INTO O SELECT … FROM IN [WHERE …]
-//! [GROUP BY …] [HAVING …] [ORDER BY …] [LIMIT …] [OFFSET …] [OUTPUT …]`, and the
+//! output … insert into O`. Macrometa: `INSERT INTO O [SELECT …] FROM IN [WHERE …]
+//! [GROUP BY …] [HAVING|WHERE …] [ORDER BY …] [LIMIT …] [OFFSET …] [OUTPUT …]`, and the
 //! same with `UPDATE T SET … ON …`, `DELETE T ON …`, `UPDATE OR INSERT INTO T …`
 //! or no output clause at all (`SELECT … FROM …` returns its events).
 
@@ -25,14 +25,37 @@ impl Parser {
         }
         // Macrometa spelling: the output clause comes first.
         let output = if self.is_kw("select") { OutputAction::Return { events: None } } else { self.output_action()? };
-        self.expect_kw("select", "after the output clause (`INSERT INTO S SELECT … FROM …`)")?;
-        let items = self.select_items()?;
+        self.select_from(annotations, output, start)
+    }
+
+    /// Macrometa's query after its output clause: `[SELECT …] FROM IN [WHERE …]
+    /// [GROUP BY …] [WHERE|HAVING …] …`. Without `SELECT` every attribute is
+    /// selected. `WHERE` filters the input events, except where Macrometa makes it
+    /// `HAVING` (`query-guide/having-where.md`): after `GROUP BY`, or after a
+    /// window when no `GROUP BY` follows, it filters the selected rows.
+    pub(crate) fn select_from(
+        &mut self,
+        annotations: Vec<Annotation>,
+        output: OutputAction,
+        start: Span,
+    ) -> PResult<Query> {
+        let items = if self.is_kw("from") {
+            None
+        } else {
+            self.expect_kw("select", "after the output clause (`INSERT INTO S SELECT … FROM …`)")?;
+            self.select_items()?
+        };
         self.expect_kw("from", "after the selected attributes")?;
         let mut input = self.input_stream()?;
+        let mut having = None;
         if self.is_kw("where") {
             let where_span = self.advance().span;
             let cond = self.expr()?;
+            let after_window = matches!(&input, InputStream::Single(s)
+                if matches!(s.handlers.last(), Some(StreamHandler::Window(_))));
+            let grouped = self.is_kw("group") && self.is_kw_at(1, "by");
             match &mut input {
+                InputStream::Single(_) if after_window && !grouped => having = Some((where_span, cond)),
                 InputStream::Single(single) => single.handlers.push(StreamHandler::Filter(cond)),
                 InputStream::Join(join) => {
                     join.on = Some(match join.on.take() {
@@ -54,6 +77,15 @@ impl Parser {
             }
         }
         let mut selector = self.selector(false)?;
+        if let Some((where_span, cond)) = having {
+            if selector.having.is_some() {
+                return Err(Diagnostic::error(
+                    where_span,
+                    "WHERE after a window filters the selected rows, as HAVING does: write one of them",
+                ));
+            }
+            selector.having = Some(cond);
+        }
         selector.items = items;
         let output_rate = self.output_rate()?;
         Ok(Query { annotations, input, selector, output_rate, output, span: start.to(self.prev_span()) })
@@ -159,7 +191,9 @@ impl Parser {
             self.advance();
             selector.group_by = self.expr_list()?;
         }
-        if self.eat_kw("having") {
+        // Macrometa's `GROUP BY … WHERE …` is `HAVING`.
+        let where_as_having = !classic && !selector.group_by.is_empty() && self.is_kw("where");
+        if self.eat_kw("having") || (where_as_having && self.eat_kw("where")) {
             selector.having = Some(self.expr()?);
         }
         if self.is_kw("order") && self.is_kw_at(1, "by") {

@@ -225,3 +225,47 @@ fn the_deepest_nesting_the_parser_allows_fits_half_a_worker_stack() {
         worker.expect("a thread").join().expect("the work on the stack panicked");
     }
 }
+
+#[test]
+fn macrometa_where_is_having_after_group_by_or_alone_after_a_window() {
+    let same = |sql: &str, classic: &str| {
+        let (s, c) = (only_query(sql), only_query(classic));
+        assert_eq!((&s.input, &s.selector), (&c.input, &c.selector), "{sql}");
+    };
+    let s = "CREATE STREAM S (a int, b double);\n";
+    same(
+        &format!("{s}INSERT INTO O SELECT a, sum(b) AS t FROM S WINDOW SLIDING_LENGTH(5) GROUP BY a WHERE t > 1.0;"),
+        &format!("{s}from S#window.SLIDING_LENGTH(5) select a, sum(b) as t group by a having t > 1.0 insert into O;"),
+    );
+    same(
+        &format!("{s}INSERT INTO O SELECT a, sum(b) AS t FROM S WINDOW SLIDING_LENGTH(5) WHERE t > 1.0;"),
+        &format!("{s}from S#window.SLIDING_LENGTH(5) select a, sum(b) as t having t > 1.0 insert into O;"),
+    );
+    // Before GROUP BY, or without a window, WHERE filters the input events.
+    same(
+        &format!("{s}INSERT INTO O SELECT a, sum(b) AS t FROM S WINDOW SLIDING_LENGTH(5) WHERE b > 1.0 GROUP BY a;"),
+        &format!("{s}from S#window.SLIDING_LENGTH(5)[b > 1.0] select a, sum(b) as t group by a insert into O;"),
+    );
+    same(
+        &format!("{s}INSERT INTO O SELECT a FROM S WHERE b > 1.0;"),
+        &format!("{s}from S[b > 1.0] select a insert into O;"),
+    );
+    same(&format!("{s}INSERT INTO O FROM S;"), &format!("{s}from S select * insert into O;"));
+    let both = parse(&format!("{s}INSERT INTO O SELECT a FROM S WINDOW SLIDING_LENGTH(5) WHERE a > 1 HAVING a < 9;"));
+    let errors = both.expect_err("WHERE and HAVING both filter the selected rows");
+    assert!(errors[0].message.contains("write one of them"), "{errors:?}");
+}
+
+#[test]
+fn create_table_as_select_is_a_table_and_its_feeding_query() {
+    let a = app(
+        "CREATE STREAM S (k string, v double);\nCREATE TABLE T (k string, v double) AS SELECT k, v FROM S[v > 1.0];",
+    );
+    let Element::Definition(Definition::Table(t)) = &a.elements[1] else { panic!("{:?}", a.elements[1]) };
+    assert_eq!(t.name.name, "T");
+    let Element::Query(q) = &a.elements[2] else { panic!("{:?}", a.elements[2]) };
+    assert!(matches!(&q.output, OutputAction::Insert { target, .. } if target.name == "T"));
+    let local = app("CREATE TABLE LOCAL T (k string); CREATE STORE U WITH (type = 'database') (k string);");
+    let Element::Definition(Definition::Table(u)) = &local.elements[1] else { panic!() };
+    assert_eq!(u.annotations[0].property("type"), Some("database"));
+}

@@ -171,13 +171,25 @@ pub(crate) fn aggregation_tail(a: &AggregationDef, upper: bool) -> String {
 pub(crate) fn index(ix: &IndexDef, upper: bool) -> String {
     let kw = |k: &str| keyword(k, upper);
     let attrs: Vec<String> = ix.attributes.iter().map(|a| name(&a.name)).collect();
-    let unique = if ix.unique { format!("{} ", kw("unique")) } else { String::new() };
+    let mut kind = String::new();
+    if ix.unique {
+        kind = format!("{} ", kw("unique"));
+    }
+    if ix.secondary {
+        kind.push_str(&format!("{} ", kw("secondary")));
+    }
+    let with = if ix.options.is_empty() {
+        String::new()
+    } else {
+        let options: Vec<String> = ix.options.iter().map(|o| format!("{} = {}", o.key, quote(&o.value))).collect();
+        format!(" {} ({})", kw("with"), options.join(", "))
+    };
     format!(
-        "{} {unique}{} {} {} {} ({})",
+        "{} {kind}{} {} {} {}{with} ({})",
         kw("create"),
         kw("index"),
         name(&ix.name.name),
-        kw("on table"),
+        kw(if ix.secondary { "on store" } else { "on table" }),
         name(&ix.table.name),
         attrs.join(", ")
     )

@@ -174,7 +174,7 @@ pub(crate) fn query(q: &Query, indent: &str) -> String {
         let _ = writeln!(s, "{indent}{o}");
     }
     let _ = write!(s, "{indent}SELECT {}", select_items(&q.selector.items, "AS"));
-    let _ = write!(s, "\n{indent}FROM {}", input(&q.input, indent));
+    let _ = write!(s, "\n{indent}FROM {}", input(&q.input, indent, !q.selector.group_by.is_empty()));
     s.push_str(&clauses(q, indent, true));
     s
 }
@@ -184,11 +184,12 @@ fn output(o: &OutputAction) -> String {
     classic::output_in(o, true)
 }
 
-/// The input after `FROM`: a single input's last filter becomes `WHERE`.
-fn input(i: &InputStream, indent: &str) -> String {
+/// The input after `FROM`: a single input's last filter becomes `WHERE` (after a
+/// window, only when `GROUP BY` follows: there, alone, `WHERE` is `HAVING`).
+fn input(i: &InputStream, indent: &str, grouped: bool) -> String {
     match i {
         InputStream::Single(s) => {
-            let (text, filter) = single(s);
+            let (text, filter) = single(s, grouped);
             match filter {
                 Some(f) => format!("{text}\n{indent}WHERE {}", expr(f, 0)),
                 None => text,
@@ -228,11 +229,13 @@ fn whole(s: &SingleInput) -> String {
     text
 }
 
-/// A single input and its last handler when that is a filter (printed as `WHERE`
-/// after the alias, where the parser puts it back last).
-fn single(s: &SingleInput) -> (String, Option<&Expr>) {
-    let filter = match s.handlers.last() {
-        Some(StreamHandler::Filter(f)) => Some(f),
+/// A single input and its last handler when that is a filter that reads back from
+/// `WHERE` (printed after the alias, where the parser puts it back last); a filter
+/// after a window without `GROUP BY` stays in place, `WINDOW X(…)[…]`.
+fn single(s: &SingleInput, grouped: bool) -> (String, Option<&Expr>) {
+    let filter = match s.handlers.as_slice() {
+        [.., StreamHandler::Window(_), StreamHandler::Filter(_)] if !grouped => None,
+        [.., StreamHandler::Filter(f)] => Some(f),
         _ => None,
     };
     let shown = s.handlers.len() - usize::from(filter.is_some());

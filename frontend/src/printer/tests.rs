@@ -55,7 +55,8 @@ fn classic_apps_print_in_macrometa_spelling() {
         "UPDATE OR INSERT INTO T SET T.b = b ON T.a == a\nSELECT *\nFROM S",
         "DELETE T FOR EXPIRED EVENTS ON T.a == a",
         "from S#window.length(2)\nselect a\nreturn all events",
-        "INSERT INTO W2\nSELECT a\nFROM S WINDOW SLIDING_LENGTH(3)\nWHERE a > 2;",
+        // Alone after a window, WHERE would be HAVING: the filter stays in place.
+        "INSERT INTO W2\nSELECT a\nFROM S WINDOW SLIDING_LENGTH(3)[a > 2];",
     ] {
         assert!(p.contains(want), "missing {want:?} in:\n{p}");
     }
@@ -70,4 +71,43 @@ fn macrometa_windows_print_by_their_classic_names() {
     assert!(p.contains("from S#window.timeLength(1 sec, 10)"), "{p}");
     assert!(p.contains("from S#window.externalTimeBatch(t, 1 min)"), "{p}");
     assert!(p.contains("from S#window.unique:length(a, 3)"), "{p}");
+}
+
+#[test]
+fn macrometa_unique_windows_stores_and_indexes_round_trip() {
+    let text = "CREATE STREAM S (k string, t long); \
+        INSERT INTO A SELECT k FROM S WINDOW UNIQUE:SLIDING_LENGTH(k, 3); \
+        INSERT INTO B SELECT k FROM S WINDOW UNIQUE:TUMBLING_EXTERNAL_TIME(k, t, 1 sec); \
+        CREATE STORE St WITH (type = 'database', collection = 'c') (k string); \
+        CREATE TABLE LOCAL L (k string); \
+        CREATE TABLE Fed (k string) AS SELECT k FROM S WINDOW SLIDING_LENGTH(1); \
+        CREATE SINK STREAM Out (k string) AS SELECT k FROM S; \
+        CREATE SECONDARY INDEX six ON STORE St WITH (type = 'global') (k); \
+        CREATE INDEX ix ON TABLE L WITH (type = 'hash', sparse = 'true') (k); \
+        INSERT INTO C FROM S; \
+        INSERT INTO D SELECT k, count() AS n FROM S WINDOW SLIDING_LENGTH(2) GROUP BY k WHERE n > 1; \
+        INSERT INTO E SELECT k, count() AS n FROM S WINDOW SLIDING_LENGTH(2) WHERE n > 1; \
+        INSERT INTO F SELECT k, count() AS n FROM S WINDOW SLIDING_LENGTH(2) WHERE k != 'x' GROUP BY k;";
+    for spelling in [Spelling::Classic, Spelling::Macrometa] {
+        round_trip(text, spelling);
+    }
+    let p = round_trip(text, Spelling::Macrometa);
+    for want in [
+        "FROM S WINDOW UNIQUE:SLIDING_LENGTH(k, 3)",
+        "FROM S WINDOW UNIQUE:TUMBLING_EXTERNAL_TIME(k, t, 1 sec)",
+        "@store(type = 'database', collection = 'c')\nCREATE TABLE St (k string)",
+        "CREATE TABLE L (k string)",
+        "CREATE TABLE Fed (k string);\n\nINSERT INTO Fed\nSELECT k\nFROM S WINDOW SLIDING_LENGTH(1)",
+        "CREATE SECONDARY INDEX six ON STORE St WITH (type = 'global') (k)",
+        "CREATE INDEX ix ON TABLE L WITH (type = 'hash', sparse = 'true') (k)",
+        "INSERT INTO C\nSELECT *\nFROM S",
+        "GROUP BY k\nHAVING n > 1",
+        "FROM S WINDOW SLIDING_LENGTH(2)\nHAVING n > 1",
+        "FROM S WINDOW SLIDING_LENGTH(2)\nWHERE k != 'x'\nGROUP BY k",
+    ] {
+        assert!(p.contains(want), "missing {want:?} in:\n{p}");
+    }
+    let c = round_trip(text, Spelling::Classic);
+    assert!(c.contains("from S#window.unique:length(k, 3)"), "{c}");
+    assert!(c.contains("from S#window.length(2)\nselect k, count() as n\nhaving n > 1"), "{c}");
 }

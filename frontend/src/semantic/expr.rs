@@ -154,6 +154,13 @@ impl Analyzer {
                 self.binary(*op, (l, lt), (r, rt), span)
             }
             ExprKind::IsNull(x) => {
+                if let Some(side) = join_side_named(x, scope) {
+                    self.not_built(
+                        x.span,
+                        format!("`{side} is null` on a whole join side (whether an outer join found no event)"),
+                    );
+                    return poison(span);
+                }
                 let t = self.typed(x, scope, ctx);
                 if is_poison(&t) {
                     return poison(span);
@@ -540,6 +547,42 @@ impl Analyzer {
                 self.error(call.span, format!("function '{written}' is not defined{hint}"));
                 poison(span)
             }
+        }
+    }
+}
+
+/// The name, when `x` is a bare name that is no attribute but names a side of a
+/// join (`t` in `t is null`); pattern events (`e2 is null`) are read as events.
+fn join_side_named<'a>(x: &'a Expr, scope: &Scope) -> Option<&'a str> {
+    let ExprKind::Attribute { stream: None, name } = &x.kind else { return None };
+    let n = name.name.as_str();
+    let attribute = scope.output.as_ref().is_some_and(|o| o.find(n).is_some())
+        || scope.inputs.iter().any(|i| i.indexable || i.schema.find(n).is_some());
+    let side = scope.inputs.len() > 1 && scope.inputs.iter().any(|i| i.name == n || i.alias.as_deref() == Some(n));
+    (side && !attribute).then_some(n)
+}
+
+impl Analyzer {
+    /// `having` (and Macrometa's `WHERE` that means it) filters the selected rows:
+    /// like the reference, it reads the output's attributes, not the input's.
+    pub(crate) fn having_reads_output(&mut self, t: &TypedExpr) {
+        match &t.kind {
+            TypedExprKind::Attribute { .. } => self.error(
+                t.span,
+                "`having` reads the selected attributes, and this one is not selected: select it, or filter \
+                 the input events (`S[…]`, or WHERE before GROUP BY)",
+            ),
+            TypedExprKind::Call { args, .. } | TypedExprKind::Script { args, .. } => {
+                for a in args {
+                    self.having_reads_output(a);
+                }
+            }
+            TypedExprKind::Unary(_, x) | TypedExprKind::IsNull(x) => self.having_reads_output(x),
+            TypedExprKind::Binary(_, l, r) => {
+                self.having_reads_output(l);
+                self.having_reads_output(r);
+            }
+            _ => {}
         }
     }
 }

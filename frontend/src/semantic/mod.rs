@@ -414,10 +414,33 @@ impl Analyzer {
                     }
                     _ => self.error(ix.table.span, format!("'{}' is not a defined table", ix.table.name)),
                 }
+                self.index_options(ix);
             }
         }
         for s in fault_defs {
             self.fault_stream_declaration(s);
+        }
+    }
+
+    /// An index's `WITH (…)`: its `type` must be one Macrometa documents. The
+    /// plain kinds only speed lookups up (Sluice's tables answer the same without
+    /// them); a `ttl` index deletes rows as they age, which is not built.
+    fn index_options(&mut self, ix: &crate::ast::IndexDef) {
+        for o in &ix.options {
+            if !o.key.eq_ignore_ascii_case("type") {
+                continue;
+            }
+            let ty = o.value.to_ascii_lowercase();
+            let known: &[&str] = if ix.secondary {
+                &["global", "local"]
+            } else {
+                &["hash", "persistent", "skiplist", "fulltext", "geo", "ttl"]
+            };
+            if ty == "ttl" {
+                self.not_built(o.span, "a ttl index (rows that expire)");
+            } else if !known.contains(&ty.as_str()) {
+                self.error(o.span, format!("unknown index type '{}'; the types are {}", o.value, known.join(", ")));
+            }
         }
     }
 

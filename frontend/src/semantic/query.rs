@@ -79,6 +79,7 @@ impl Analyzer {
             if t.ty != AttrType::Bool && !matches!(t.kind, TypedExprKind::Unsupported(_)) {
                 self.error(h.span, format!("`having` must be bool, but this is {}", t.ty));
             }
+            self.having_reads_output(&t);
             t
         });
         let order_by: Vec<(TypedExpr, bool)> = q

@@ -41,6 +41,14 @@ pub const WINDOW_NAMES: &[&str] = &[
     "unique:first",
     "unique:ever",
     "unique:externalTimeBatch",
+    "UNIQUE:SLIDING_LENGTH",
+    "UNIQUE:TUMBLING_LENGTH",
+    "UNIQUE:SLIDING_TIME",
+    "UNIQUE:TUMBLING_TIME",
+    "UNIQUE:TUMBLING_FIRST",
+    "UNIQUE:TUMBLING_FIRST_TIME",
+    "UNIQUE:TUMBLING_TIME_LENGTH",
+    "UNIQUE:TUMBLING_EXTERNAL_TIME",
 ];
 
 /// The classic name of a window written in either spelling, or `None` if unknown.
@@ -62,24 +70,24 @@ pub fn classic_name(name: &str) -> Option<&'static str> {
         "delay" => "delay",
         "frequent" => "frequent",
         "lossyfrequent" => "lossyFrequent",
-        "unique:length" => "unique:length",
-        "unique:lengthbatch" => "unique:lengthBatch",
-        "unique:time" => "unique:time",
-        "unique:timebatch" => "unique:timeBatch",
-        "unique:firsttimebatch" => "unique:firstTimeBatch",
-        "unique:timelengthbatch" => "unique:timeLengthBatch",
+        "unique:length" | "unique:slidinglength" => "unique:length",
+        "unique:lengthbatch" | "unique:tumblinglength" => "unique:lengthBatch",
+        "unique:time" | "unique:slidingtime" => "unique:time",
+        "unique:timebatch" | "unique:tumblingtime" => "unique:timeBatch",
+        "unique:firsttimebatch" | "unique:tumblingfirsttime" => "unique:firstTimeBatch",
+        "unique:timelengthbatch" | "unique:tumblingtimelength" => "unique:timeLengthBatch",
         "unique:firstlength" => "unique:firstLength",
-        "unique:firstlengthbatch" => "unique:firstLengthBatch",
+        "unique:firstlengthbatch" | "unique:tumblingfirst" => "unique:firstLengthBatch",
         "unique:first" => "unique:first",
         "unique:ever" => "unique:ever",
-        "unique:externaltimebatch" => "unique:externalTimeBatch",
+        "unique:externaltimebatch" | "unique:tumblingexternaltime" => "unique:externalTimeBatch",
         _ => return None,
     })
 }
 
 /// Macrometa's name for a window given by its classic name (`length` →
-/// `SLIDING_LENGTH`); `None` for the windows Macrometa writes by their classic
-/// names (`session`, `sort`, `unique:length`, …).
+/// `SLIDING_LENGTH`, `unique:lengthBatch` → `UNIQUE:TUMBLING_LENGTH`); `None` for
+/// the windows Macrometa writes by their classic names (`session`, `sort`, …).
 pub fn macrometa_name(classic: &str) -> Option<&'static str> {
     Some(match classic {
         "length" => "SLIDING_LENGTH",
@@ -92,6 +100,16 @@ pub fn macrometa_name(classic: &str) -> Option<&'static str> {
         "expression" => "SLIDING_EXPRESSION",
         "expressionBatch" => "TUMBLING_EXPRESSION",
         "batch" => "TUMBLING",
+        "unique:length" => "UNIQUE:SLIDING_LENGTH",
+        "unique:lengthBatch" => "UNIQUE:TUMBLING_LENGTH",
+        "unique:time" => "UNIQUE:SLIDING_TIME",
+        "unique:timeBatch" => "UNIQUE:TUMBLING_TIME",
+        "unique:firstTimeBatch" => "UNIQUE:TUMBLING_FIRST_TIME",
+        "unique:timeLengthBatch" => "UNIQUE:TUMBLING_TIME_LENGTH",
+        "unique:firstLengthBatch" => "UNIQUE:TUMBLING_FIRST",
+        "unique:externalTimeBatch" => "UNIQUE:TUMBLING_EXTERNAL_TIME",
+        "unique:first" => "UNIQUE:FIRST",
+        "unique:ever" => "UNIQUE:EVER",
         _ => return None,
     })
 }
