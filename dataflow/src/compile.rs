@@ -633,9 +633,10 @@ pub(crate) fn selector_spec(
                 crate::aggregate::aggregator(&name, &arg_types)
                     .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
                 let arg = a.args.first().map(over).transpose()?;
+                let more = a.args.iter().skip(1).map(over).collect::<Result<_, _>>()?;
                 let factory: crate::query::selector::AggregatorFactory =
                     Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));
-                Ok(AggregateSpec { factory, arg })
+                Ok(AggregateSpec { factory, arg, more })
             })
             .collect::<Result<_, String>>()?,
         group_by: query.group_by.iter().map(over).collect::<Result<_, _>>()?,

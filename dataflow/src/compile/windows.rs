@@ -59,6 +59,11 @@ fn window_condition(
         let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
         let name = a.name.clone();
         crate::aggregate::aggregator(&name, &arg_types).ok_or(format!("aggregate '{name}' is not built yet"))?;
+        if a.args.len() > 1 {
+            return Err(format!(
+                "aggregate '{name}' of more than one argument in a window's condition is not built yet"
+            ));
+        }
         let arg = a.args.first().map(|e| compile_over(e, &offsets)).transpose()?;
         let factory: crate::query::selector::AggregatorFactory =
             Arc::new(move || crate::aggregate::aggregator(&name, &arg_types).expect("checked at compile time"));

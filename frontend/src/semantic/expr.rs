@@ -1,6 +1,6 @@
 //! Resolving and typing expressions against the inputs in scope.
 
-use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES};
+use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES, NOT_BUILT_FUNCTIONS};
 use super::Analyzer;
 use crate::ast::*;
 use crate::logical::*;
@@ -399,7 +399,7 @@ impl Analyzer {
 
     /// A call: its arguments typed here, on the way down, the rest in [`Self::call_typed`].
     fn call(&mut self, call: &FunctionCall, scope: &Scope, ctx: &mut Ctx, span: Span) -> TypedExpr {
-        let aggregate = call.namespace.is_none() && is_aggregate(&call.qualified_name());
+        let aggregate = is_aggregate(&call.qualified_name());
         if aggregate && ctx.aggregates.is_none() {
             self.error(
                 call.span,
@@ -483,6 +483,10 @@ impl Analyzer {
                 let ty = function.return_type;
                 return TypedExpr { kind: TypedExprKind::Script { function, args }, ty, span };
             }
+        }
+        if let Some((_, what)) = NOT_BUILT_FUNCTIONS.iter().find(|(n, _)| *n == name) {
+            self.not_built(call.span, what.to_string());
+            return poison(span);
         }
         let found = scalar_type(&name, &CallArgs { types: &types, const_strings: &consts })
             .or_else(|| self.functions.and_then(|lookup| lookup(&name, &types, &consts)));

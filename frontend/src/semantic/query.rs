@@ -239,9 +239,9 @@ impl Analyzer {
                             schema.attrs.push((axis.to_string(), AttrType::Double));
                         }
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
-                    } else if let Some((attr, ty)) = tokenizer_output(&name) {
+                    } else if let Some(added) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
-                        schema.attrs.push((attr.to_string(), ty));
+                        schema.attrs.extend(added.iter().map(|(attr, ty)| (attr.to_string(), *ty)));
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else {
                         self.error(f.span, format!("stream function '{name}' is not defined"));
@@ -298,6 +298,13 @@ impl Analyzer {
     /// path[, bool])`, the input a string (or an object for `json:`).
     fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
         let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        if let Some(what) = name.strip_suffix(":tokenize").filter(|ns| *ns == "map" || *ns == "list") {
+            // `#map:tokenize(m, …)`, `#list:tokenize(l, …)`: one or more maps or lists.
+            if types.is_empty() || types.iter().any(|t| *t != AttrType::Object) {
+                self.error(f.span, format!("#{name} takes one or more {what}s (object)"));
+            }
+            return;
+        }
         let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
         let ok = match types.as_slice() {
             [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
@@ -788,14 +795,17 @@ fn scope_with(s: &Scope) -> Scope {
     Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
 }
 
-/// The attribute a tokenizing stream function adds to each event it emits:
+/// The attributes a tokenizing stream function adds to each event it emits:
 /// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
-/// `#json:tokenizeAsObject` a `jsonElement` object.
-pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
+/// `#json:tokenizeAsObject` a `jsonElement` object, `#map:tokenize` a `key` and a
+/// `value` (objects), `#list:tokenize` an `index` (int) and a `value` (object).
+pub(crate) fn tokenizer_output(name: &str) -> Option<&'static [(&'static str, AttrType)]> {
     match name {
-        "str:tokenize" => Some(("token", AttrType::String)),
-        "json:tokenize" => Some(("jsonElement", AttrType::String)),
-        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
+        "str:tokenize" => Some(&[("token", AttrType::String)]),
+        "json:tokenize" => Some(&[("jsonElement", AttrType::String)]),
+        "json:tokenizeasobject" => Some(&[("jsonElement", AttrType::Object)]),
+        "map:tokenize" => Some(&[("key", AttrType::Object), ("value", AttrType::Object)]),
+        "list:tokenize" => Some(&[("index", AttrType::Int), ("value", AttrType::Object)]),
         _ => None,
     }
 }
