@@ -388,7 +388,7 @@ fn output_into_a_closed_pipe_ends_quietly() {
 }
 
 /// `map:` and `list:` calls are typed by `sluice check`: a wrong argument is an
-/// error at the call, `map:toXML` is refused as not built yet at its place.
+/// error at the call (`map:toXML`'s root element must be a constant).
 #[test]
 fn map_and_list_calls_are_checked_at_their_place() {
     let dir = std::env::temp_dir().join(format!("sluice-maplist-{}", std::process::id()));
@@ -397,7 +397,7 @@ fn map_and_list_calls_are_checked_at_their_place() {
     std::fs::write(
         &app,
         "define stream S (name string, m object, o string);\n\
-         from S select map:size(name) as n, list:sort(m, o) as s, map:toXML(m) as x, list:get(m, 1L) as g\n\
+         from S select map:size(name) as n, list:sort(m, o) as s, map:toXML(m, o) as x, list:get(m, 1L) as g\n\
          insert into Out;\n",
     )
     .unwrap();
@@ -407,8 +407,8 @@ fn map_and_list_calls_are_checked_at_their_place() {
     for expected in [
         "maps.siddhi:2:15: error: argument 1 of map:size() must be a map (object), found string",
         "maps.siddhi:2:36: error: list:sort()'s order must be a constant string",
-        "maps.siddhi:2:58: error: not built yet: map:toXML (XML maps)",
-        "maps.siddhi:2:77: error: argument 2 of list:get() must be int, found long",
+        "maps.siddhi:2:58: error: map:toXML()'s root element name must be a constant string",
+        "maps.siddhi:2:80: error: argument 2 of list:get() must be int, found long",
     ] {
         assert!(err.contains(expected), "{expected}\n{err}");
     }

@@ -3,8 +3,8 @@
 //! `remove`, `replace`, `replaceAll`, `clear`, `clone`, `size`, `isEmpty`, `isMap`,
 //! `containsKey`, `containsValue`, `keys`, `values`, `combineByKey` and `toJSON`.
 //! The aggregates `map:collect` and `map:merge` are in `aggregate/collect.rs`, the
-//! stream function `#map:tokenize` in `query/tokenize.rs`; `createFromXML` and
-//! `toXML` are refused by the checker as not built yet.
+//! stream function `#map:tokenize` in `query/tokenize.rs`, the extension's
+//! `createFromXML` and `toXML` (not on Macrometa's pages) in `map_xml.rs`.
 //!
 //! **A map is an `object` holding a JSON object** (`Value::Json`), so it travels
 //! through events, tables, golden cases and the HTTP API as JSON; any `object`
@@ -154,6 +154,8 @@ pub fn lookup(name: &str) -> Option<ScalarFn> {
             Ok(map_value(m))
         }),
         "createfromjson" => super::f(|a, _| from_json(a)),
+        "createfromxml" => super::f(|a, _| super::map_xml::create_from_xml(a)),
+        "toxml" => super::f(|a, _| super::map_xml::to_xml(a)),
         "get" => super::f(|a, _| {
             let m = map_at("map:get", a, 0)?;
             Ok(match m.get(&key_text(arg(a, 1))) {
@@ -239,8 +241,9 @@ pub(crate) fn object(name: &str, t: &[AttrType], i: usize, what: &str) -> Result
     }
 }
 
-/// The result type of `map:` function `name` over `t`, or what is wrong.
-pub fn signature(name: &str, t: &[AttrType]) -> Option<Result<AttrType, String>> {
+/// The result type of `map:` function `name` over `t` (`consts[i]` the value of a
+/// constant argument), or what is wrong.
+pub fn signature(name: &str, t: &[AttrType], consts: &[Option<Value>]) -> Option<Result<AttrType, String>> {
     use AttrType::*;
     let short = name.strip_prefix("map:")?;
     let map = |i: usize| object(name, t, i, "a map");
@@ -272,6 +275,11 @@ pub fn signature(name: &str, t: &[AttrType]) -> Option<Result<AttrType, String>>
         }
         "combinebykey" => arity(name, t, 2..=usize::MAX).and_then(|_| (0..t.len()).try_for_each(map)).map(|_| Object),
         "tojson" => one_map().map(|_| String),
+        "createfromxml" => arity(name, t, 1..=1).and_then(|_| super::arg_is(name, t, 0, &[String])).map(|_| Object),
+        "toxml" => arity(name, t, 1..=2).and_then(|_| map(0)).and_then(|_| match (t.get(1), consts.get(1)) {
+            (None, _) | (Some(_), Some(Some(Value::String(_)))) => Ok(String),
+            _ => Err(format!("{name}()'s root element name must be a constant string")),
+        }),
         _ => return None,
     })
 }
@@ -329,12 +337,13 @@ mod tests {
     #[test]
     fn signatures() {
         use AttrType::*;
-        assert_eq!(signature("map:create", &[]), Some(Ok(Object)));
-        assert!(signature("map:create", &[Int]).unwrap().is_err());
-        assert!(signature("map:size", &[String]).unwrap().unwrap_err().contains("must be a map"));
-        assert!(signature("map:containskey", &[Object, Object]).unwrap().is_err());
-        assert_eq!(signature("map:remove", &[Object, Int, Int]), Some(Ok(Object)));
-        assert!(signature("map:put", &[Object, Int]).unwrap().is_err());
-        assert!(signature("map:toxml", &[Object]).is_none());
+        assert_eq!(signature("map:create", &[], &[]), Some(Ok(Object)));
+        assert!(signature("map:create", &[Int], &[]).unwrap().is_err());
+        assert!(signature("map:size", &[String], &[]).unwrap().unwrap_err().contains("must be a map"));
+        assert!(signature("map:containskey", &[Object, Object], &[]).unwrap().is_err());
+        assert_eq!(signature("map:remove", &[Object, Int, Int], &[]), Some(Ok(Object)));
+        assert!(signature("map:put", &[Object, Int], &[]).unwrap().is_err());
+        assert_eq!(signature("map:toxml", &[Object], &[]), Some(Ok(String)));
+        assert!(signature("map:toxml", &[Object, String], &[None, None]).unwrap().is_err());
     }
 }

@@ -20,6 +20,7 @@ pub mod core;
 pub mod json;
 pub mod list;
 pub mod map;
+mod map_xml;
 pub mod math;
 pub mod regex;
 pub mod script;
@@ -87,7 +88,7 @@ pub fn is_scalar(name: &str) -> bool {
         || json::signature(&name, &[]).is_some()
         || regex::signature(&name, &[]).is_some()
         || unitconversion::signature(&name, &[]).is_some()
-        || map::signature(&name, &[]).is_some()
+        || map::signature(&name, &[], &[]).is_some()
         || list::signature(&name, &[], &[]).is_some()
         || script::signature(&name, &[], &[]).is_some()
 }
@@ -115,7 +116,7 @@ pub fn return_type_with_consts(
         .or_else(|| json::signature(&lname, arg_types))
         .or_else(|| regex::signature(&lname, arg_types))
         .or_else(|| unitconversion::signature(&lname, arg_types))
-        .or_else(|| map::signature(&lname, arg_types))
+        .or_else(|| map::signature(&lname, arg_types, consts))
         .or_else(|| list::signature(&lname, arg_types, consts))
         .or_else(|| script::signature(&lname, arg_types, consts))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))

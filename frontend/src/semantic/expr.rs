@@ -1,6 +1,6 @@
 //! Resolving and typing expressions against the inputs in scope.
 
-use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES, NOT_BUILT_FUNCTIONS};
+use super::functions::{aggregate_type, is_aggregate, scalar_type, CallArgs, CORE_FUNCTION_NAMES};
 use super::Analyzer;
 use crate::ast::*;
 use crate::logical::*;
@@ -483,10 +483,6 @@ impl Analyzer {
                 let ty = function.return_type;
                 return TypedExpr { kind: TypedExprKind::Script { function, args }, ty, span };
             }
-        }
-        if let Some((_, what)) = NOT_BUILT_FUNCTIONS.iter().find(|(n, _)| *n == name) {
-            self.not_built(call.span, what.to_string());
-            return poison(span);
         }
         let found = scalar_type(&name, &CallArgs { types: &types, const_strings: &consts })
             .or_else(|| self.functions.and_then(|lookup| lookup(&name, &types, &consts)));

@@ -61,11 +61,6 @@ pub fn is_aggregate(name: &str) -> bool {
     )
 }
 
-/// Functions the language documents that Sluice refuses as not built yet
-/// (lower-case name, what to say).
-pub const NOT_BUILT_FUNCTIONS: &[(&str, &str)] =
-    &[("map:createfromxml", "map:createFromXML (XML maps)"), ("map:toxml", "map:toXML (XML maps)")];
-
 /// The result type of aggregate `name` over `args`, or what is wrong.
 pub fn aggregate_type(name: &str, args: &[AttrType]) -> Result<AttrType, String> {
     let one = || -> Result<AttrType, String> {
