@@ -652,7 +652,7 @@ pub(crate) fn selector_spec(
         aggregates: query
             .aggregates
             .iter()
-            .map(|a| aggregate_factory(a, over, what).map(|(factory, arg)| AggregateSpec { factory, arg }))
+            .map(|a| aggregate_factory(a, over, what).map(|(factory, arg, more)| AggregateSpec { factory, arg, more }))
             .collect::<Result<_, String>>()?,
         group_by: query.group_by.iter().map(over).collect::<Result<_, _>>()?,
         having: query.having.as_ref().map(over).transpose()?,

@@ -415,3 +415,30 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(out.status.success() || out.status.signal() == Some(13), "{:?}", out.status);
 }
+
+/// `map:` and `list:` calls are typed by `sluice check`: a wrong argument is an
+/// error at the call (`map:toXML`'s root element must be a constant).
+#[test]
+fn map_and_list_calls_are_checked_at_their_place() {
+    let dir = std::env::temp_dir().join(format!("sluice-maplist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("maps.siddhi");
+    std::fs::write(
+        &app,
+        "define stream S (name string, m object, o string);\n\
+         from S select map:size(name) as n, list:sort(m, o) as s, map:toXML(m, o) as x, list:get(m, 1L) as g\n\
+         insert into Out;\n",
+    )
+    .unwrap();
+    let out = sluice().arg("check").arg(&app).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "maps.siddhi:2:15: error: argument 1 of map:size() must be a map (object), found string",
+        "maps.siddhi:2:36: error: list:sort()'s order must be a constant string",
+        "maps.siddhi:2:58: error: map:toXML()'s root element name must be a constant string",
+        "maps.siddhi:2:80: error: argument 2 of list:get() must be int, found long",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}

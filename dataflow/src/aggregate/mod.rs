@@ -4,7 +4,9 @@
 //! `sum`, `count`, `avg` and `stdDev` keep running sums (O(1)); `min`, `max` and
 //! `distinctCount` keep an ordered multiset (O(log n) per update, never a rescan);
 //! `minForever`/`maxForever` ignore removals and resets; `and`/`or` count trues
-//! and falses; `unionSet` counts the elements of the sets it has seen.
+//! and falses; `unionSet` counts the elements of the sets it has seen;
+//! `map:collect`, `map:merge`, `list:collect` and `list:merge` keep the map or
+//! list they build (`collect.rs`).
 //!
 //! Empty aggregates, as in the reference: `sum`, `avg`, `min`, `max`, `stdDev`
 //! are null; `count` and `distinctCount` are 0; `and` and `or` are false;
@@ -18,6 +20,7 @@
 //! again. Their parameters (a separator, a percentile, an enclosing element …)
 //! are constants given when the aggregator is made ([`aggregator_with`]).
 
+mod collect;
 mod count;
 mod distinct_count;
 mod extreme;
@@ -43,6 +46,15 @@ pub trait Aggregator: Send {
     fn add(&mut self, v: &Value);
     /// An event left.
     fn remove(&mut self, v: &Value);
+    /// An event entered with the values of all the aggregate's arguments (called
+    /// instead of [`Aggregator::add`] for a call of more than one argument).
+    fn add_all(&mut self, args: &[Value]) {
+        self.add(args.first().unwrap_or(&Value::Null))
+    }
+    /// An event left, with the values of all the aggregate's arguments.
+    fn remove_all(&mut self, args: &[Value]) {
+        self.remove(args.first().unwrap_or(&Value::Null))
+    }
     /// The current value.
     fn value(&self) -> Value;
     /// A batch window starts a new batch: back to empty (forever aggregates keep
@@ -100,6 +112,10 @@ pub fn aggregator_with(name: &str, args: &[AttrType], params: &[Value]) -> Optio
         "and" => Box::new(logic::Logic::new(true)),
         "or" => Box::new(logic::Logic::new(false)),
         "unionset" => Box::new(union_set::UnionSet::default()),
+        "map:collect" => Box::new(collect::Collect::new(collect::Kind::MapCollect)),
+        "map:merge" => Box::new(collect::Collect::new(collect::Kind::MapMerge)),
+        "list:collect" => Box::new(collect::Collect::new(collect::Kind::ListCollect)),
+        "list:merge" => Box::new(collect::Collect::new(collect::Kind::ListMerge)),
         _ => return None,
     })
 }

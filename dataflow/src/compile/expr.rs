@@ -107,18 +107,20 @@ pub(super) fn pol2cart(args: &[TypedExpr]) -> Result<RowMap, String> {
     }))
 }
 
-/// The factory of aggregate call `a` and its argument compiled by `over`; the
-/// arguments that are parameters (`str:groupConcat`'s separator …) must be
-/// constants and are given to the aggregator when it is made.
+/// The factory of aggregate call `a`, its argument and its further arguments read
+/// per event (`map:collect(key, value)`), compiled by `over`; the arguments that
+/// are parameters (`str:groupConcat`'s separator …) must be constants and are
+/// given to the aggregator when it is made.
 pub(super) fn aggregate_factory(
     a: &sluice_frontend::logical::AggregateCall,
     over: impl Fn(&TypedExpr) -> Result<CExpr, String>,
     what: &str,
-) -> Result<(crate::query::selector::AggregatorFactory, Option<CExpr>), String> {
+) -> Result<(crate::query::selector::AggregatorFactory, Option<CExpr>, Vec<CExpr>), String> {
     let arg_types: Vec<_> = a.args.iter().map(|e| e.ty).collect();
     let name = a.name.clone();
+    let parameters_from = crate::aggregate::parameters_from(&name).unwrap_or(usize::MAX);
     let mut params = Vec::new();
-    for e in a.args.iter().skip(crate::aggregate::parameters_from(&name).unwrap_or(usize::MAX)) {
+    for e in a.args.iter().skip(parameters_from) {
         match compile_expr(e)? {
             CExpr::Const(v) => params.push(v),
             _ => return Err(format!("{what}: a parameter of '{name}' read from each event is not built yet")),
@@ -126,9 +128,10 @@ pub(super) fn aggregate_factory(
     }
     crate::aggregate::aggregator_with(&name, &arg_types, &params)
         .ok_or(format!("{what}: aggregate '{name}' is not built yet"))?;
-    let arg = a.args.first().map(over).transpose()?;
+    let arg = a.args.first().map(&over).transpose()?;
+    let more = a.args.iter().take(parameters_from).skip(1).map(&over).collect::<Result<_, _>>()?;
     let factory: crate::query::selector::AggregatorFactory = Arc::new(move || {
         crate::aggregate::aggregator_with(&name, &arg_types, &params).expect("checked at compile time")
     });
-    Ok((factory, arg))
+    Ok((factory, arg, more))
 }

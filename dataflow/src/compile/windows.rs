@@ -56,7 +56,14 @@ fn window_condition(
     let condition = compile_over(&c.condition, &offsets)?;
     let mut aggregates = Vec::new();
     for a in &c.aggregates {
-        aggregates.push(aggregate_factory(a, |e| compile_over(e, &offsets), "window condition")?);
+        let (factory, arg, more) = aggregate_factory(a, |e| compile_over(e, &offsets), "window condition")?;
+        if !more.is_empty() {
+            return Err(format!(
+                "aggregate '{}' of more than one argument in a window's condition is not built yet",
+                a.name
+            ));
+        }
+        aggregates.push((factory, arg));
     }
     Ok(crate::window::ConditionSpec { condition, aggregates, width: c.width })
 }

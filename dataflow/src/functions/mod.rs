@@ -1,5 +1,6 @@
 //! Scalar functions by name: the core functions of the language and the `str:`,
-//! `math:`, `time:`, `json:`, `regex:`, `unitconversion:` and `geo:` extension families.
+//! `math:`, `time:`, `json:`, `regex:`, `unitconversion:`, `geo:`, `map:` and `list:`
+//! extension families.
 //!
 //! [`scalar`] finds the implementation of a call, [`return_type`] (and
 //! [`return_type_with_consts`] for `cast`/`convert`, whose result type is named by
@@ -11,12 +12,16 @@
 //! Families, one file each: [`core`] (conditionals, null handling, type tests,
 //! `maximum`/`minimum`, clocks, `UUID`), [`convert`] (`cast`, `convert`), [`set`]
 //! (`createSet`, `sizeOfSet`), [`string`] (`str:`), [`math`] (`math:`), [`time`] (`time:`),
-//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`], [`geo`](mod@geo) (`geo:`).
+//! [`json`] (`json:`), [`regex`](mod@regex) (`regex:`), [`unitconversion`], [`geo`](mod@geo) (`geo:`),
+//! [`map`] (`map:`, maps as JSON objects) and [`list`] (`list:`, lists as JSON arrays).
 
 pub mod convert;
 pub mod core;
 pub mod geo;
 pub mod json;
+pub mod list;
+pub mod map;
+mod map_xml;
 pub mod math;
 pub mod regex;
 pub mod script;
@@ -68,6 +73,8 @@ pub fn scalar(name: &str, arg_types: &[AttrType]) -> Option<ScalarFn> {
         .or_else(|| regex::lookup(&name))
         .or_else(|| unitconversion::lookup(&name))
         .or_else(|| geo::lookup(&name))
+        .or_else(|| map::lookup(&name))
+        .or_else(|| list::lookup(&name))
         .or_else(|| script::lookup(&name))
 }
 
@@ -84,6 +91,8 @@ pub fn is_scalar(name: &str) -> bool {
         || regex::signature(&name, &[]).is_some()
         || unitconversion::signature(&name, &[]).is_some()
         || geo::signature(&name, &[]).is_some()
+        || map::signature(&name, &[], &[]).is_some()
+        || list::signature(&name, &[], &[]).is_some()
         || script::signature(&name, &[], &[]).is_some()
 }
 
@@ -111,6 +120,8 @@ pub fn return_type_with_consts(
         .or_else(|| regex::signature(&lname, arg_types))
         .or_else(|| unitconversion::signature(&lname, arg_types))
         .or_else(|| geo::signature(&lname, arg_types))
+        .or_else(|| map::signature(&lname, arg_types, consts))
+        .or_else(|| list::signature(&lname, arg_types, consts))
         .or_else(|| script::signature(&lname, arg_types, consts))
         .unwrap_or_else(|| Err(format!("no function named '{name}'")))
 }

@@ -51,6 +51,9 @@ pub struct AggregateSpec {
     pub factory: AggregatorFactory,
     /// Its argument (`None`: no argument, as `count()`).
     pub arg: Option<CExpr>,
+    /// Its further arguments (`map:collect(key, value)`, `list:collect(v, distinct)`),
+    /// handed with the first to [`Aggregator::add_all`]; empty for most aggregates.
+    pub more: Vec<CExpr>,
 }
 
 /// The compiled select clause (shared by every processor of the query).
@@ -217,9 +220,17 @@ impl Selector {
                 .or_insert_with(|| spec.aggregates.iter().map(|a| (a.factory)()).collect());
             for (agg, a) in aggs.iter_mut().zip(&spec.aggregates) {
                 let v = a.arg.as_ref().map_or(Value::Bool(true), |e| e.eval(row, env));
-                match kind {
-                    Kind::Current => agg.add(&v),
-                    Kind::Expired => agg.remove(&v),
+                if a.more.is_empty() {
+                    match kind {
+                        Kind::Current => agg.add(&v),
+                        Kind::Expired => agg.remove(&v),
+                    }
+                } else {
+                    let all: Vec<Value> = std::iter::once(v).chain(a.more.iter().map(|e| e.eval(row, env))).collect();
+                    match kind {
+                        Kind::Current => agg.add_all(&all),
+                        Kind::Expired => agg.remove_all(&all),
+                    }
                 }
             }
             for agg in aggs.iter() {

@@ -12,11 +12,24 @@
 //! * `#json:tokenizeAsObject` is the same with `jsonElement` an `object` (JSON
 //!   objects and arrays; strings, numbers and booleans as themselves).
 //!
+//! * `#map:tokenize(m1[, m2, …])` adds `key` and `value` (objects): one event per
+//!   key of any of the maps (in the order keys first appear), `value` the key's
+//!   value in the one map, or the list of each map's value (null where a map
+//!   lacks the key) when several are given. Keys are strings (see
+//!   `functions/map.rs`).
+//! * `#list:tokenize(l1[, l2, …])` adds `index` (int) and `value` (object): one
+//!   event per index up to the longest list's length, `value` the element of the
+//!   one list, or the list of each list's element there (null past a shorter
+//!   list's end). An empty map or list gives no event.
+//!
 //! An error (invalid JSON, path or regex) drops the event, after saying so on
-//! standard error, as other function errors make a value null.
+//! standard error, as other function errors make a value null. A map or list
+//! argument that is not one (null included) fails the event (`@OnError`), as the
+//! reference throws.
 
-use super::expr::{CExpr, Env};
+use super::expr::{raise, CExpr, Env};
 use crate::functions::json::{document, read, Paths};
+use crate::functions::map::{found, list_value, map_at, value_of};
 use crate::value::{Row, Value};
 use parking_lot::Mutex;
 use regex::Regex;
@@ -103,8 +116,60 @@ pub fn tokenizer(name: &str, args: Vec<CExpr>, what: &str) -> Option<RowFlatMap>
                 }
             })
         }
+        "map:tokenize" => Arc::new(move |row: &Row, env: &Env| {
+            let v: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect();
+            let maps = match (0..v.len()).map(|i| map_at("map:tokenize", &v, i)).collect::<Result<Vec<_>, _>>() {
+                Ok(maps) => maps,
+                Err(e) => {
+                    raise(|| e);
+                    return Vec::new();
+                }
+            };
+            let mut keys: Vec<&String> = Vec::new();
+            for key in maps.iter().flat_map(|m| m.keys()) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+            let value = |key: &String| -> Value {
+                match maps.as_slice() {
+                    [one] => one.get(key).map_or(Value::Null, value_of),
+                    many => list_value(many.iter().map(|m| m.get(key).cloned().unwrap_or(J::Null)).collect()),
+                }
+            };
+            keys.into_iter().map(|key| with_two(row, Value::string(key), value(key))).collect()
+        }),
+        "list:tokenize" => Arc::new(move |row: &Row, env: &Env| {
+            let v: Vec<Value> = args.iter().map(|a| a.eval(row, env)).collect();
+            let mut lists = Vec::with_capacity(v.len());
+            for (i, list) in v.iter().enumerate() {
+                match list {
+                    Value::Json(j) if j.is_array() => lists.push(j.as_array().map_or(&[][..], Vec::as_slice)),
+                    other => {
+                        let other = found(Some(other));
+                        raise(|| format!("list:tokenize(): argument {} must be a list, found {other}", i + 1));
+                        return Vec::new();
+                    }
+                }
+            }
+            let longest = lists.iter().map(|l| l.len()).max().unwrap_or(0);
+            (0..longest)
+                .map(|i| {
+                    let value = match lists.as_slice() {
+                        [one] => value_of(&one[i]),
+                        many => list_value(many.iter().map(|l| l.get(i).cloned().unwrap_or(J::Null)).collect()),
+                    };
+                    with_two(row, Value::Int(i.min(i32::MAX as usize) as i32), value)
+                })
+                .collect()
+        }),
         _ => return None,
     })
+}
+
+/// `row` with two values appended.
+fn with_two(row: &Row, a: Value, b: Value) -> Row {
+    row.iter().cloned().chain([a, b]).collect()
 }
 
 /// A JSON value as a string attribute: a string as it is, other JSON as text.

@@ -60,6 +60,10 @@ pub fn is_aggregate(name: &str) -> bool {
             | "math:percentile"
             | "json:group"
             | "json:groupasobject"
+            | "map:collect"
+            | "map:merge"
+            | "list:collect"
+            | "list:merge"
     )
 }
 
@@ -181,6 +185,33 @@ pub fn aggregate_type(name: &str, args: &[AttrType]) -> Result<AttrType, String>
             } else {
                 Object
             }
+        }
+        "map:collect" => {
+            if args.len() != 2 {
+                return Err(format!("map:collect() takes 2 arguments (key, value), found {}", args.len()));
+            }
+            if args[0] == AttrType::Object {
+                return Err("argument 1 of map:collect() (the key) must be int, long, float, double, bool or string, found object".into());
+            }
+            AttrType::Object
+        }
+        "map:merge" => {
+            if one()? != AttrType::Object {
+                return Err(format!("map:merge() needs a map (object), found {}", args[0]));
+            }
+            AttrType::Object
+        }
+        "list:collect" | "list:merge" => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(format!("{name}() takes 1 or 2 arguments, found {}", args.len()));
+            }
+            if name == "list:merge" && args[0] != AttrType::Object {
+                return Err(format!("list:merge() needs a list (object), found {}", args[0]));
+            }
+            if args.len() == 2 && args[1] != AttrType::Bool {
+                return Err(format!("argument 2 of {name}() (is.distinct) must be bool, found {}", args[1]));
+            }
+            AttrType::Object
         }
         _ => return Err(format!("'{name}' is not an aggregate function")),
     })

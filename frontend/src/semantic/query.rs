@@ -258,9 +258,9 @@ impl Analyzer {
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else if stream_functions::is_stream_processor(&name) {
                         self.check_stream_processor(f, &name, &args);
-                    } else if let Some((attr, ty)) = tokenizer_output(&name) {
+                    } else if let Some(added) = tokenizer_output(&name) {
                         self.check_tokenizer(f, &name, &args);
-                        schema.attrs.push((attr.to_string(), ty));
+                        schema.attrs.extend(added.iter().map(|(attr, ty)| (attr.to_string(), *ty)));
                         scope = Scope::single(&s.stream.name, s.alias.as_ref().map(|a| a.name.as_str()), &schema);
                     } else {
                         self.error(f.span, format!("stream function '{name}' is not defined"));

@@ -36,6 +36,13 @@ impl Analyzer {
     /// path[, bool])`, the input a string (or an object for `json:`).
     pub(crate) fn check_tokenizer(&mut self, f: &FunctionCall, name: &str, args: &[TypedExpr]) {
         let types: Vec<AttrType> = args.iter().map(|a| a.ty).collect();
+        if let Some(what) = name.strip_suffix(":tokenize").filter(|ns| *ns == "map" || *ns == "list") {
+            // `#map:tokenize(m, …)`, `#list:tokenize(l, …)`: one or more maps or lists.
+            if types.is_empty() || types.iter().any(|t| *t != AttrType::Object) {
+                self.error(f.span, format!("#{name} takes one or more {what}s (object)"));
+            }
+            return;
+        }
         let input_ok = |t: &AttrType| *t == AttrType::String || *t == AttrType::Object;
         let ok = match types.as_slice() {
             [input, AttrType::String] | [input, AttrType::String, AttrType::Bool] => input_ok(input),
@@ -126,14 +133,17 @@ impl Analyzer {
     }
 }
 
-/// The attribute a tokenizing stream function adds to each event it emits:
+/// The attributes a tokenizing stream function adds to each event it emits:
 /// `#str:tokenize` a `token`, `#json:tokenize` a `jsonElement` string,
-/// `#json:tokenizeAsObject` a `jsonElement` object.
-pub(crate) fn tokenizer_output(name: &str) -> Option<(&'static str, AttrType)> {
+/// `#json:tokenizeAsObject` a `jsonElement` object, `#map:tokenize` a `key` and a
+/// `value` (objects), `#list:tokenize` an `index` (int) and a `value` (object).
+pub(crate) fn tokenizer_output(name: &str) -> Option<&'static [(&'static str, AttrType)]> {
     match name {
-        "str:tokenize" => Some(("token", AttrType::String)),
-        "json:tokenize" => Some(("jsonElement", AttrType::String)),
-        "json:tokenizeasobject" => Some(("jsonElement", AttrType::Object)),
+        "str:tokenize" => Some(&[("token", AttrType::String)]),
+        "json:tokenize" => Some(&[("jsonElement", AttrType::String)]),
+        "json:tokenizeasobject" => Some(&[("jsonElement", AttrType::Object)]),
+        "map:tokenize" => Some(&[("key", AttrType::Object), ("value", AttrType::Object)]),
+        "list:tokenize" => Some(&[("index", AttrType::Int), ("value", AttrType::Object)]),
         _ => None,
     }
 }
