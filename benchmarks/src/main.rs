@@ -88,6 +88,18 @@ fn apps() -> Vec<(&'static str, String)> {
         "json-getstring",
         format!("{head}from Trades select json:getString({json_text}, '$.symbol') as s insert into Out;"),
     ));
+    // A JavaScript function per event, against the same expression in the language.
+    apps.push((
+        "js-function",
+        format!(
+            "{head}define function label[javascript] return string {{ return data[0] + '-' + data[1]; }};\n\
+             from Trades select label(symbol, volume) as s insert into Out;"
+        ),
+    ));
+    apps.push((
+        "js-same-expression",
+        format!("{head}from Trades select str:concat(symbol, '-', convert(volume, 'string')) as s insert into Out;"),
+    ));
     // A named aggregation on event time, every granularity, one group per symbol
     // (1,000): each event updates its bucket at six granularities.
     apps.push((
