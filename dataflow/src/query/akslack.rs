@@ -22,7 +22,7 @@
 //! every timestamp within the coverage window (10^10 ms).
 
 use super::expr::{raise, CExpr, Env};
-use super::kslack::{Buffer, Timer};
+use super::kslack::{release_settled, Buffer, Timer};
 use super::stream_processor::StreamProcessor;
 use crate::value::{Row, Value};
 
@@ -139,16 +139,7 @@ impl StreamProcessor for AKSlack {
         if difference > self.k {
             self.k = if difference < self.p.max_k { java_round(difference as f64 * self.alpha) } else { self.p.max_k };
         }
-        for (t, events) in std::mem::take(&mut self.primary) {
-            self.secondary.entry(t).or_default().extend(events);
-        }
-        while let Some(entry) = self.secondary.first_entry() {
-            if entry.key().saturating_add(self.k) > self.largest {
-                break;
-            }
-            self.last_sent = *entry.key();
-            out.extend(entry.remove());
-        }
+        release_settled(&mut self.primary, &mut self.secondary, (self.k, self.largest), &mut self.last_sent, out);
     }
 
     fn on_time(&mut self, at: i64, out: &mut Vec<(i64, Row)>) {

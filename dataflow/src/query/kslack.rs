@@ -30,6 +30,29 @@ use std::collections::BTreeMap;
 /// Events by timestamp, each list in arrival order.
 pub(super) type Buffer = BTreeMap<i64, Vec<(i64, Row)>>;
 
+/// The K-slack step both reordering processors share once K is set: moves the
+/// events `waiting` into `buffer`, then releases from it, oldest first, those at
+/// least `k` older than `greatest`, recording the last released timestamp in
+/// `last_sent`.
+pub(super) fn release_settled(
+    waiting: &mut Buffer,
+    buffer: &mut Buffer,
+    (k, greatest): (i64, i64),
+    last_sent: &mut i64,
+    out: &mut Vec<(i64, Row)>,
+) {
+    for (t, events) in std::mem::take(waiting) {
+        buffer.entry(t).or_default().extend(events);
+    }
+    while let Some(entry) = buffer.first_entry() {
+        if entry.key().saturating_add(k) > greatest {
+            break;
+        }
+        *last_sent = *entry.key();
+        out.extend(entry.remove());
+    }
+}
+
 /// The K-slack state.
 pub struct KSlack {
     timestamp: CExpr,
@@ -141,16 +164,7 @@ impl StreamProcessor for KSlack {
         if difference > self.k {
             self.k = difference.min(self.max_k);
         }
-        for (t, events) in std::mem::take(&mut self.waiting) {
-            self.buffer.entry(t).or_default().extend(events);
-        }
-        while let Some(entry) = self.buffer.first_entry() {
-            if entry.key().saturating_add(self.k) > self.greatest {
-                break;
-            }
-            self.last_sent = *entry.key();
-            out.extend(entry.remove());
-        }
+        release_settled(&mut self.waiting, &mut self.buffer, (self.k, self.greatest), &mut self.last_sent, out);
     }
 
     fn on_time(&mut self, at: i64, out: &mut Vec<(i64, Row)>) {
