@@ -22,24 +22,11 @@ pub(super) struct TimeBatch {
 
 impl TimeBatch {
     fn flush(&mut self, now: i64, out: &mut Vec<Emitted>) {
-        if self.stream_current {
-            // The period's events were streamed as they came: they expire together.
-            let held = std::mem::take(&mut self.current);
-            if self.expects_expired {
-                out.extend(held.into_iter().map(|mut e| {
-                    e.ts = now;
-                    Emitted::Expired(e)
-                }));
-            }
-            if self.reset_due {
-                out.push(Emitted::Reset);
-                self.reset_due = false;
-            }
-            return;
-        }
-        let previous = std::mem::take(&mut self.expired);
+        // What expires now: the period's events when they were streamed as they
+        // came (they expire together), else the batch released last time.
+        let expiring = std::mem::take(if self.stream_current { &mut self.current } else { &mut self.expired });
         if self.expects_expired {
-            out.extend(previous.into_iter().map(|mut e| {
+            out.extend(expiring.into_iter().map(|mut e| {
                 e.ts = now;
                 Emitted::Expired(e)
             }));
@@ -47,6 +34,9 @@ impl TimeBatch {
         if self.reset_due {
             out.push(Emitted::Reset);
             self.reset_due = false;
+        }
+        if self.stream_current {
+            return;
         }
         if !self.current.is_empty() {
             // The released batch stays as the window's contents until the next one.
