@@ -468,7 +468,7 @@ fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<String>) -> Res
     if join.right.kind == EntryKind::Aggregation {
         return aggregation::compile_join(cx, join, touches);
     }
-    let offsets = [0, join.left.schema.len()];
+    let offsets = join.offsets();
     let mut sides = Vec::new();
     let mut inputs = Vec::new();
     for (i, side) in [&join.left, &join.right].into_iter().enumerate() {

@@ -432,7 +432,8 @@ pub enum StatePlan {
 }
 
 /// A join: both sides, the kind, which side triggers, and the condition over the
-/// joined row (`left ++ right`; attributes carry input 0 or 1).
+/// joined row (`left ++ right ++ presence`; attributes carry input 0 or 1, and
+/// the two presence markers input [`JOIN_PRESENCE`]).
 #[derive(Clone, Debug)]
 pub struct JoinPlan {
     /// The first input.
@@ -452,6 +453,25 @@ pub struct JoinPlan {
     /// `per duration`, over the joined row.
     pub per: Option<TypedExpr>,
 }
+
+impl JoinPlan {
+    /// Where each input starts in the joined row: the left side, the right side
+    /// and the presence markers ([`JOIN_PRESENCE`]).
+    pub fn offsets(&self) -> [usize; 3] {
+        let left = self.left.schema.len();
+        [0, left, left + self.right.schema.len()]
+    }
+}
+
+/// The input number of a joined row's two presence markers, which follow both
+/// sides' attributes: position 0 for the left side, 1 for the right, each `true`
+/// when that side has an event and null when an outer join found none. `t is
+/// null` on a whole join side reads its marker, as the reference tests whether
+/// the joined event has that side.
+pub const JOIN_PRESENCE: usize = 2;
+
+/// How many presence markers end a joined row ([`JOIN_PRESENCE`]).
+pub const JOIN_PRESENCE_WIDTH: usize = 2;
 
 /// `define aggregation A from S select … group by … aggregate [by ts] every …`.
 #[derive(Clone, Debug)]

@@ -78,13 +78,15 @@ impl AggregationJoin {
         left[width - 1] = Value::Long(end);
         let mut chunk = Vec::new();
         for r in rows {
-            let joined: Row = left.iter().chain(r.iter()).cloned().collect();
+            let present = [Value::Bool(true), Value::Bool(true)];
+            let joined: Row = left.iter().chain(r.iter()).cloned().chain(present).collect();
             if self.spec.on.as_ref().is_none_or(|c| c.test(&joined, &env)) {
                 chunk.push(ChunkEvent::Event { kind, row: joined, ts });
             }
         }
         if chunk.is_empty() && self.spec.outer {
             left.extend(std::iter::repeat_n(Value::Null, self.spec.right_width));
+            left.extend([Value::Bool(true), Value::Null]);
             chunk.push(ChunkEvent::Event { kind, row: Arc::from(left), ts });
         }
         Ok(chunk)

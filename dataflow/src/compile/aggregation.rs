@@ -99,7 +99,7 @@ fn join_spec(
         }
     }
     let per = join.per.as_ref().ok_or(format!("{what}: a join with an aggregation needs `per`"))?;
-    let offsets = [0, join.left.schema.len()];
+    let offsets = join.offsets();
     Ok(AggregationJoinSpec {
         aggregation,
         filters,
@@ -142,7 +142,7 @@ pub(super) fn compile_join(cx: &QueryCx, join: &JoinPlan, touches: &mut Vec<Stri
         return Err(format!("{what}: '{}' is not an aggregation", join.right.name));
     };
     touches.push(join.right.name.clone());
-    let offsets = [0, join.left.schema.len()];
+    let offsets = join.offsets();
     let selector = selector_spec(query, events, &offsets, what)?;
     let expired = events != OutputEventType::Current;
     let spec = Arc::new(join_spec(join, a, selector, rate, expired, what)?);

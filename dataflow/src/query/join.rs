@@ -1,10 +1,10 @@
 //! The processor of a join of two inputs, as the reference's `JoinProcessor`
 //! behaves: an arrival on one side passes that side's window; each event the window
 //! releases (current or expired) looks up the other side's window contents with the
-//! `on` condition and yields joined rows of the same kind (`left ++ right`), or —
-//! for an outer side with no match — the row with nulls for the other side. Each
-//! event's results are one chunk for the selector. `unidirectional` limits which
-//! side's arrivals trigger.
+//! `on` condition and yields joined rows of the same kind (`left ++ right ++
+//! presence`, the markers `t is null` reads), or — for an outer side with no
+//! match — the row with nulls for the other side. Each event's results are one
+//! chunk for the selector. `unidirectional` limits which side's arrivals trigger.
 //!
 //! When `on` holds an equality between a left and a right attribute, each side's
 //! window contents are also kept by that key and an arrival looks up only its
@@ -24,6 +24,15 @@ use crate::window::{self, Emitted, StreamEvent, Window};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
+
+/// A side's presence marker in a joined row: `true`, or null where it has no event.
+fn presence(side: Option<&Row>) -> Value {
+    if side.is_some() {
+        Value::Bool(true)
+    } else {
+        Value::Null
+    }
+}
 
 /// One side of a join.
 #[derive(Clone)]
@@ -92,9 +101,11 @@ impl JoinQuery {
         self
     }
 
+    /// The joined row `left ++ right ++ presence` (the markers `t is null` reads,
+    /// [`sluice_frontend::logical::JOIN_PRESENCE`]); an absent side is nulls.
     fn joined(&self, side: usize, mine: Option<&Row>, other: Option<&Row>) -> Row {
         let (left, right) = if side == 0 { (mine, other) } else { (other, mine) };
-        let mut out = Vec::with_capacity(self.spec.sides[0].width + self.spec.sides[1].width);
+        let mut out = Vec::with_capacity(self.spec.sides[0].width + self.spec.sides[1].width + 2);
         match left {
             Some(r) => out.extend(r.iter().cloned()),
             None => out.extend(std::iter::repeat_n(Value::Null, self.spec.sides[0].width)),
@@ -103,6 +114,7 @@ impl JoinQuery {
             Some(r) => out.extend(r.iter().cloned()),
             None => out.extend(std::iter::repeat_n(Value::Null, self.spec.sides[1].width)),
         }
+        out.extend([left, right].map(presence));
         Arc::from(out)
     }
 

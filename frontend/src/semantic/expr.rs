@@ -33,6 +33,8 @@ pub(crate) struct Scope {
     pub current: Option<usize>,
     /// For `having` / `order by`: the output attributes, seen first.
     pub output: Option<Schema>,
+    /// Whether the inputs are a join's two sides (`t is null` tests a side).
+    pub join: bool,
 }
 
 impl Scope {
@@ -48,6 +50,7 @@ impl Scope {
             }],
             current: None,
             output: None,
+            join: false,
         }
     }
 }
@@ -155,11 +158,9 @@ impl Analyzer {
             }
             ExprKind::IsNull(x) => {
                 if let Some(side) = join_side_named(x, scope) {
-                    self.not_built(
-                        x.span,
-                        format!("`{side} is null` on a whole join side (whether an outer join found no event)"),
-                    );
-                    return poison(span);
+                    let marker = TypedExprKind::Attribute { input: JOIN_PRESENCE, position: side };
+                    let marker = TypedExpr { kind: marker, ty: AttrType::Bool, span: x.span };
+                    return TypedExpr { kind: TypedExprKind::IsNull(Box::new(marker)), ty: AttrType::Bool, span };
                 }
                 let t = self.typed(x, scope, ctx);
                 if is_poison(&t) {
@@ -551,15 +552,19 @@ impl Analyzer {
     }
 }
 
-/// The name, when `x` is a bare name that is no attribute but names a side of a
-/// join (`t` in `t is null`); pattern events (`e2 is null`) are read as events.
-fn join_side_named<'a>(x: &'a Expr, scope: &Scope) -> Option<&'a str> {
+/// The side (0 left, 1 right), when `x` is a bare name that is no attribute but
+/// names a side of a join (`t` in `t is null`); pattern events (`e2 is null`)
+/// are read as events.
+fn join_side_named(x: &Expr, scope: &Scope) -> Option<usize> {
     let ExprKind::Attribute { stream: None, name } = &x.kind else { return None };
     let n = name.name.as_str();
     let attribute = scope.output.as_ref().is_some_and(|o| o.find(n).is_some())
-        || scope.inputs.iter().any(|i| i.indexable || i.schema.find(n).is_some());
-    let side = scope.inputs.len() > 1 && scope.inputs.iter().any(|i| i.name == n || i.alias.as_deref() == Some(n));
-    (side && !attribute).then_some(n)
+        || scope.inputs.iter().any(|i| i.schema.find(n).is_some());
+    if !scope.join || attribute {
+        return None;
+    }
+    let by_alias = scope.inputs.iter().position(|i| i.alias.as_deref() == Some(n));
+    by_alias.or_else(|| scope.inputs.iter().position(|i| i.name == n))
 }
 
 impl Analyzer {

@@ -32,7 +32,10 @@ impl Analyzer {
                 (InputPlan::Pattern(Box::new(plan)), scope)
             }
         };
-        let input_len: usize = scope.inputs.iter().map(|i| i.schema.len()).sum();
+        let mut input_len: usize = scope.inputs.iter().map(|i| i.schema.len()).sum();
+        if scope.join {
+            input_len += JOIN_PRESENCE_WIDTH;
+        }
         // Select.
         let mut ctx = Ctx::aggregating();
         ctx.input_len = input_len;
@@ -73,7 +76,8 @@ impl Analyzer {
         }
         let group_by: Vec<TypedExpr> =
             q.selector.group_by.iter().map(|g| self.typed(g, &scope, &mut Ctx::plain())).collect();
-        let out_scope = Scope { inputs: scope_clone(&scope), current: None, output: Some(output_schema.clone()) };
+        let out_scope =
+            Scope { inputs: scope_clone(&scope), current: None, output: Some(output_schema.clone()), join: scope.join };
         let having = q.selector.having.as_ref().map(|h| {
             let t = self.typed(h, &out_scope, &mut ctx);
             if t.ty != AttrType::Bool && !matches!(t.kind, TypedExprKind::Unsupported(_)) {
@@ -361,7 +365,7 @@ impl Analyzer {
         {
             self.error(j.right.span, "joining a stream with itself needs an alias on each side (`as a`, `as b`)");
         }
-        let scope = Scope { inputs, current: None, output: None };
+        let scope = Scope { inputs, current: None, output: None, join: true };
         let on = j.on.as_ref().map(|on| self.condition(on, &scope));
         if !j.within.is_empty() && !right_is_aggregation {
             if lp.kind == EntryKind::Aggregation {
@@ -465,7 +469,7 @@ impl Analyzer {
     /// Checks a pattern or sequence; the scope has one input per event alias (or
     /// stream) in order of appearance.
     fn pattern(&mut self, st: &StateInput, inner: Option<&Vec<(String, Schema)>>) -> Option<(PatternPlan, Scope)> {
-        let mut scope = Scope { inputs: Vec::new(), current: None, output: None };
+        let mut scope = Scope { inputs: Vec::new(), current: None, output: None, join: false };
         let mut events = Vec::new();
         let state = self.state_element(&st.element, &mut scope, &mut events, inner)?;
         Some((PatternPlan { kind: st.kind, events, state }, scope))
@@ -672,6 +676,7 @@ impl Analyzer {
                     ],
                     current: Some(0),
                     output: None,
+                    join: false,
                 };
                 let mut assignments = Vec::new();
                 for a in set {
@@ -747,6 +752,7 @@ impl Analyzer {
             ],
             current: Some(0),
             output: None,
+            join: false,
         };
         let on = self.condition(on, &scope);
         Some((tschema, on))
@@ -778,5 +784,5 @@ fn scope_clone(s: &Scope) -> Vec<InputScope> {
 }
 
 fn scope_with(s: &Scope) -> Scope {
-    Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone() }
+    Scope { inputs: scope_clone(s), current: s.current, output: s.output.clone(), join: s.join }
 }

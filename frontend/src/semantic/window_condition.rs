@@ -85,7 +85,12 @@ pub fn window_condition(
         indexable: false,
         counted: false,
     };
-    let scope = Scope { inputs: vec![input(stream), input("first"), input("last")], current: Some(0), output: None };
+    let scope = Scope {
+        inputs: vec![input(stream), input("first"), input("last")],
+        current: Some(0),
+        output: None,
+        join: false,
+    };
     let mut a = Analyzer::new(Catalog::default(), functions, false);
     let mut ctx = Ctx { aggregates: Some(Vec::new()), input_len: 3 * width };
     let condition = a.typed(&e, &scope, &mut ctx);
