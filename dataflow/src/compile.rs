@@ -118,7 +118,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
     }
     graph.topological_order().map_err(|n| format!("query '{n}' is part of a cycle of streams"))?;
     let fault_of = fault_streams(&stream_ids);
-    refuse_faults_inside_groups(&compiled[..top], &group_of, &fault_of, &stream_ids)?;
+    refuse_faults_inside_groups(&compiled[..top], plan.aggregations.len(), &group_of, &fault_of, &stream_ids)?;
     let names: HashMap<StreamId, String> = stream_ids.iter().map(|(n, &id)| (id, n.clone())).collect();
     crate::runtime::fault::guard(&mut graph, &names, &fault_of, next_id)?;
     graph.topological_order().map_err(|n| {
@@ -155,7 +155,7 @@ pub fn compile(plan: &AppPlan) -> Result<CompiledApp, String> {
 
 /// The fault stream (`!S`) of each stream with `@OnError(action='STREAM')`, or its
 /// error-store stream (`!!S`) with `STORE`, which the front end puts in the catalog
-/// (and refuses where a partition or an aggregation reads the stream:
+/// (and refuses where a partition reads the stream besides other readers:
 /// `semantic/faults.rs`).
 fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId> {
     ids.iter()
@@ -169,9 +169,11 @@ fn fault_streams(ids: &HashMap<String, StreamId>) -> HashMap<StreamId, StreamId>
 /// Refuses a fault stream for a stream that queries of one group (sharing a table
 /// or named window) write and read: the group hands such events from member to
 /// member itself, and a failure there is logged and dropped (`query/group.rs`).
-/// Also refuses one that a member of a group reads besides other queries.
+/// Also refuses, where several nodes read it, a group among them that is not an
+/// aggregation's feeder alone.
 fn refuse_faults_inside_groups(
     queries: &[CompiledQuery],
+    feeders: usize,
     group_of: &[Option<usize>],
     fault_of: &HashMap<StreamId, StreamId>,
     ids: &HashMap<String, StreamId>,
@@ -194,11 +196,18 @@ fn refuse_faults_inside_groups(
         }
     }
     // Readers are chained node by node (`runtime/fault.rs`); a group hands an event
-    // to its members itself, so a group cannot be one link of several.
+    // to its members itself, so a group is one link of several only where one
+    // member reads the stream and the group's node stands where that member does
+    // in the reference's order: an aggregation's feeder (the first `feeders`
+    // queries), which comes before every query.
     for &s in fault_of.keys() {
         let readers: Vec<usize> =
             (0..queries.len()).filter(|&i| queries[i].inputs.contains(&InputRef::Stream(s))).collect();
-        if let Some(&i) = readers.iter().find(|&&i| group_of[i].is_some()).filter(|_| readers.len() > 1) {
+        let nodes: std::collections::BTreeSet<(usize, Option<usize>)> =
+            readers.iter().map(|&i| (if group_of[i].is_some() { usize::MAX } else { i }, group_of[i])).collect();
+        let alone = |i: usize| readers.iter().filter(|&&j| group_of[j] == group_of[i]).count() == 1;
+        let refused = readers.iter().find(|&&i| group_of[i].is_some() && !(i < feeders && alone(i)));
+        if let Some(&i) = refused.filter(|_| nodes.len() > 1) {
             let name = ids.iter().find(|(_, id)| **id == s).map_or("?", |(n, _)| n.as_str());
             return Err(format!(
                 "query '{}': @OnError(action='STREAM') on stream '{name}', which other queries read too, in a query \

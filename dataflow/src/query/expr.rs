@@ -16,6 +16,22 @@ thread_local! {
     /// thread (see [`raise`]); the runtime clears it before an event and reads it
     /// after (`runtime::fault`).
     static EVENT_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How many of a node's outputs for the failed event stand (see [`keep_outputs`]).
+    static KEPT_OUTPUTS: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Notes, for an event that failed in one of several readers inside one node (a
+/// group's or a partition's queries), that the first `len` outputs the node
+/// produced for it come from readers that handled it before the failure: they
+/// stand, as the reference's earlier readers have emitted already, and only what
+/// follows is dropped (`runtime::fault`).
+pub fn keep_outputs(len: usize) {
+    KEPT_OUTPUTS.with(|k| k.set(Some(len)));
+}
+
+/// Takes what [`keep_outputs`] noted since the last call, if anything.
+pub fn take_kept_outputs() -> Option<usize> {
+    KEPT_OUTPUTS.with(|k| k.take())
 }
 
 /// Notes that processing the current event failed with `message`, where the

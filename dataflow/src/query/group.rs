@@ -8,7 +8,7 @@
 //! member's output also leaves the node by its own port (its query callback, and
 //! its target stream when it has one).
 
-use super::expr::{has_error, take_error, CExpr, Env};
+use super::expr::{has_error, keep_outputs, take_error, CExpr, Env};
 use super::selector::{ChunkEvent, Selector};
 use crate::relation::{NamedWindowFactory, Relations, TableFactory};
 use crate::relation::{RelationRef, Verdict};
@@ -386,6 +386,9 @@ impl Processor for GroupProcessor {
         for &(m, slot) in spec.external.get(input).into_iter().flatten() {
             self.deliver(m, slot, msg, out);
             if has_error() {
+                // The members before this one handled the event: what they
+                // emitted stands; the later ones never see it.
+                keep_outputs(out.len());
                 break;
             }
         }

@@ -9,7 +9,8 @@
 //! the fault stream `!S` of its stream, with its attributes and `_error` (the
 //! message) (`@OnError(action='STREAM')`). What the processor did to its state
 //! before the error stays done, as in the reference (a window keeps an event whose
-//! selector failed). A failure while the clock moves (a batch flushed by a timer,
+//! selector failed); in a node of several queries (a group, a partition), what
+//! the queries before the failing one emitted stands (`query::expr::keep_outputs`). A failure while the clock moves (a batch flushed by a timer,
 //! a named window's release) is reported and its outputs dropped.
 //!
 //! The reference hands an event to its stream's readers one after the other, in
@@ -23,7 +24,7 @@
 
 use super::graph::{Emit, Graph, Port, Processor};
 use super::message::{Kind, Msg, StreamId, ON_DEMAND};
-use crate::query::expr::take_error;
+use crate::query::expr::{take_error, take_kept_outputs};
 use crate::value::{Row, Value};
 use crate::window::Emitted;
 use std::collections::HashMap;
@@ -156,7 +157,9 @@ impl Processor for Guarded {
     fn on_event(&mut self, input: usize, msg: &Msg, out: &mut Vec<Emit>) {
         let mark = out.len();
         take_error();
+        take_kept_outputs();
         self.inner.on_event(input, msg, out);
+        let kept = take_kept_outputs();
         if msg.stream == ON_DEMAND {
             // An on-demand query is answered whatever its expressions met (a
             // failed value is null); it is no event of a stream.
@@ -170,7 +173,7 @@ impl Processor for Guarded {
             }
             return;
         };
-        out.truncate(mark);
+        out.truncate(kept.map_or(mark, |k| k.max(mark)));
         match faults.and_then(|f| f.fault_port) {
             Some(port) => out.push(Emit { kind: Kind::Current, row: with_error(&msg.row, e), ts: msg.ts, port }),
             None => {

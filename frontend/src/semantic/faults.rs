@@ -1,11 +1,16 @@
 //! Where a fault stream (`@OnError(action='STREAM')`) can run.
 //!
-//! The reference hands an event of `S` to `S`'s readers (queries, join sides,
-//! patterns, aggregations, partitions) one after the other and stops at the first
-//! that fails: the later readers never see the event. Sluice chains the queries
-//! that read such a stream in that order (`runtime/fault.rs` in the dataflow
-//! crate); a partition or an aggregation reading it is not chained yet, so there
-//! `@OnError(action='STREAM')` is refused as not built, at the annotation.
+//! The reference hands an event of `S` to `S`'s readers (aggregations first, as
+//! they are defined before any query, then queries and partitions in the order
+//! they are written) one after the other and stops at the first that fails: the
+//! later readers never see the event. Sluice chains the nodes that read such a
+//! stream in that order (`runtime/fault.rs` in the dataflow crate). A partition
+//! is one node spread over the workers by key, and it drops events without a key
+//! (as the reference does), so it cannot hand every event on to a next reader:
+//! `@OnError(action='STREAM')` on a stream that a partition reads besides other
+//! readers is refused as not built, at the annotation. A partition (or an
+//! aggregation) that is the stream's only reader runs, and inside a partition
+//! the queries are readers in order like any others.
 
 use super::Analyzer;
 use crate::ast::{App, Definition, Element};
@@ -32,13 +37,14 @@ fn inputs_of(q: &QueryPlan, out: &mut Vec<String>) {
 }
 
 impl Analyzer {
-    /// Refuses `@OnError(action='STREAM')` on a stream that a partition or an
-    /// aggregation reads (see the module doc).
-    pub(super) fn check_fault_streams(&mut self, app: &App, partitions: &[PartitionPlan]) {
-        let mut inside = Vec::new();
-        for q in partitions.iter().flat_map(|p| &p.queries) {
-            inputs_of(q, &mut inside);
-        }
+    /// Refuses `@OnError(action='STREAM')` on a stream that a partition reads
+    /// besides other readers (see the module doc).
+    pub(super) fn check_fault_streams(&mut self, app: &App, queries: &[QueryPlan], partitions: &[PartitionPlan]) {
+        let read_by = |q: &QueryPlan, name: &str| {
+            let mut inputs = Vec::new();
+            inputs_of(q, &mut inputs);
+            inputs.iter().any(|i| i == name)
+        };
         for element in &app.elements {
             let Element::Definition(Definition::Stream(s)) = element else { continue };
             let name = &s.name.name;
@@ -48,23 +54,27 @@ impl Analyzer {
                 continue;
             }
             let Some(a) = s.annotations.iter().find(|a| a.name.eq_ignore_ascii_case("onerror")) else { continue };
+            let partitioned = partitions.iter().filter(|p| p.queries.iter().any(|q| read_by(q, name))).count();
+            if partitioned == 0 {
+                continue;
+            }
             let aggregated = app
                 .elements
                 .iter()
-                .any(|e| matches!(e, Element::Definition(Definition::Aggregation(g)) if g.input.stream.name == *name));
-            let why = if inside.contains(name) {
-                "a partition reads"
-            } else if aggregated {
-                "an aggregation reads"
-            } else {
+                .filter(
+                    |e| matches!(e, Element::Definition(Definition::Aggregation(g)) if g.input.stream.name == *name),
+                )
+                .count();
+            let others = queries.iter().filter(|q| read_by(q, name)).count() + aggregated + partitioned - 1;
+            if others == 0 {
                 continue;
-            };
-            let span = a.span;
+            }
             self.not_built(
-                span,
+                a.span,
                 format!(
-                    "@OnError(action='{}') on stream '{name}', which {why} (the reference stops handing a \
-                     failed event to the readers after the one that failed)",
+                    "@OnError(action='{}') on stream '{name}', which a partition reads besides other queries, \
+                     partitions or aggregations (the reference stops handing a failed event to the readers after \
+                     the one that failed; a partition cannot hand events on yet)",
                     a.property("action").unwrap_or("STREAM").to_ascii_uppercase()
                 ),
             );
@@ -116,14 +126,19 @@ mod tests {
     }
 
     #[test]
-    fn several_query_readers_are_allowed_and_a_partition_reader_is_not_built() {
+    fn a_partition_reader_among_others_is_not_built() {
         analyze(
             "define stream T (a string);\n@OnError(action='STREAM') define stream S (a string);\n\
              from S select a insert into O;\nfrom S join T#window.length(1) on S.a == T.a select S.a insert into P;",
         )
         .expect("two queries read S");
-        let partitioned = errors(
+        analyze(
             "@OnError(action='STREAM') define stream S (a string);\n\
+             partition with (a of S) begin from S select a insert into O; from S select a insert into P; end;",
+        )
+        .expect("a partition is the only reader of S");
+        let partitioned = errors(
+            "@OnError(action='STREAM') define stream S (a string);\nfrom S select a insert into Q;\n\
              partition with (a of S) begin from S select a insert into O; end;",
         );
         assert!(partitioned[0].0.is_not_built() && partitioned[0].0.message.contains("a partition reads"));

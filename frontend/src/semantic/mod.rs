@@ -99,7 +99,7 @@ pub fn analyze_with(app: &App, functions: Option<functions::FunctionLookup>) -> 
             partitions.push(p);
         }
     }
-    a.check_fault_streams(app, &partitions);
+    a.check_fault_streams(app, &queries, &partitions);
     let errors: Vec<Diagnostic> = a.diags.iter().filter(|d| d.is_error()).cloned().collect();
     if !errors.is_empty() {
         return Err(errors);
