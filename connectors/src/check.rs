@@ -23,7 +23,7 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for source in &plan.sources {
         if let Err(e) = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
-            out.push(Diagnostic::error(e.span, e.message));
+            out.push(mapper_diagnostic(e));
         }
         out.extend(transport_errors(&source.transport, Some((&plan.name, &source.stream))));
     }
@@ -43,11 +43,20 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
             ));
         }
         if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
-            out.push(Diagnostic::error(e.span, e.message));
+            out.push(mapper_diagnostic(e));
         }
         out.extend(transport_errors(&sink.transport, None));
     }
     out
+}
+
+/// A mapper that cannot be built, as a diagnostic (not built, or an error).
+fn mapper_diagnostic(e: crate::mapper::MapperError) -> Diagnostic {
+    if e.not_built {
+        Diagnostic::not_built(e.span, e.message)
+    } else {
+        Diagnostic::error(e.span, e.message)
+    }
 }
 
 /// The in-process topics (`inMemory:t`, `stream:s`) a source reads or a sink writes.

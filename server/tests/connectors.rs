@@ -81,6 +81,61 @@ fn a_file_source_feeds_an_app_whose_sinks_append_to_a_file_and_log() {
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
 }
 
+#[test]
+fn an_xml_file_source_feeds_an_xml_file_sink_through_xpaths() {
+    let dir = temp_dir("xml");
+    let input = dir.join("in.xml");
+    let output = dir.join("out.xml");
+    std::fs::write(
+        &input,
+        "<portfolio xmlns:dt=\"urn:dt\"><stock exchange=\"nasdaq\"><company><symbol>IBM</symbol></company>\
+         <price dt:type=\"number\">75.5</price></stock><stock exchange=\"nyse\"><company><symbol>A&amp;B</symbol>\
+         </company><price dt:type=\"number\">10</price></stock></portfolio>\n\
+         <portfolio><stock/>\n\
+         <portfolio><stock><company><symbol>ORCL</symbol></company><price>500</price></stock></portfolio>\n",
+    )
+    .unwrap();
+    let app = dir.join("app.siddhi");
+    std::fs::write(
+        &app,
+        format!(
+            "@app:name('XmlChain')\n\
+             @source(type='file', file.uri='file:{}', tailing='false', @map(type='xml', namespaces='dt=urn:dt',\n\
+                 enclosing.element='/portfolio', @attributes(symbol='company/symbol', price='price[@dt:type=\"number\"]',\n\
+                 exchange='@exchange')))\n\
+             define stream StockIn (symbol string, price double, exchange string);\n\
+             @sink(type='file', file.uri='{}', @map(type='xml'))\n\
+             @sink(type='log', prefix='CHEAP', @map(type='xml', enclosing.element='<portfolio>',\n\
+                 @payload(\"<stock symbol='{{{{symbol}}}}'>{{{{price}}}}</stock>\")))\n\
+             define stream Cheap (symbol string, price double);\n\
+             from StockIn[price < 100] select symbol, price insert into Cheap;\n",
+            input.display(),
+            output.display()
+        ),
+    )
+    .unwrap();
+    let out = sluice().arg("run").arg(&app).stdin(Stdio::null()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "<events><event><symbol>IBM</symbol><price>75.5</price></event></events>\n\
+         <events><event><symbol>A&amp;B</symbol><price>10.0</price></event></events>\n"
+    );
+    let logged: Vec<&str> = stderr.lines().filter(|l| l.starts_with("CHEAP : ")).collect();
+    assert_eq!(
+        logged,
+        [
+            "CHEAP : <portfolio><stock symbol='IBM'>75.5</stock></portfolio>",
+            "CHEAP : <portfolio><stock symbol='A&amp;B'>10.0</stock></portfolio>"
+        ]
+    );
+    // A payload that is not XML, and one without the attributes, are dropped with the reason.
+    assert!(stderr.contains("source on 'StockIn': payload dropped: not well-formed XML"), "{stderr}");
+    // The third line has no price typed in the dt namespace: with fail.on.missing.attribute on, it is dropped.
+    assert!(stderr.contains("XPath 'price[@dt:type=\"number\"]' (attribute 'price') selects nothing"), "{stderr}");
+}
+
 /// A running `sluice run`, killed when dropped.
 struct Running(Child);
 
@@ -162,8 +217,12 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
             "app.siddhi:1:1: error: url 'ssl://127.0.0.1:8883': Sluice connects to `tcp://host:port`",
         ),
         (
-            "@source(type='file', file.uri='x', @map(type='xml'))\ndefine stream S (a int);\n",
-            "app.siddhi:1:36: error: not built yet: mapper 'xml': the mappers Sluice runs are json, csv, text, keyvalue, passThrough",
+            "@source(type='file', file.uri='x', @map(type='bogus'))\ndefine stream S (a int);\n",
+            "app.siddhi:1:36: error: not built yet: mapper 'bogus': the mappers Sluice runs are json, csv, text, keyvalue, xml, passThrough",
+        ),
+        (
+            "@source(type='file', file.uri='x', @map(type='xml', @attributes(a='count(//a)')))\ndefine stream S (a int);\n",
+            "app.siddhi:1:65: error: not built yet: XPath 'count(//a)': 'count(' is not built",
         ),
     ];
     for (text, expected) in cases {

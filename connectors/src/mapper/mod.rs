@@ -7,6 +7,8 @@ mod json;
 mod keyvalue;
 mod template;
 mod text;
+mod xml;
+mod xpath;
 
 pub use template::Template;
 
@@ -88,11 +90,17 @@ pub struct MapperError {
     pub span: Span,
     /// Why.
     pub message: String,
+    /// Whether it asks for something Sluice has not built (rather than something wrong).
+    pub not_built: bool,
 }
 
 impl MapperError {
     fn at(span: Span, message: impl Into<String>) -> MapperError {
-        MapperError { span, message: message.into() }
+        MapperError { span, message: message.into(), not_built: false }
+    }
+
+    fn not_built(span: Span, message: impl Into<String>) -> MapperError {
+        MapperError { span, message: message.into(), not_built: true }
     }
 }
 
@@ -138,6 +146,8 @@ pub enum SourceMapper {
     Text(text::TextSource),
     /// `keyvalue`.
     KeyValue(keyvalue::KeyValueSource),
+    /// `xml`.
+    Xml(xml::XmlSource),
     /// `passThrough`: events as they are (text is read as a JSON object or array).
     PassThrough(Schema),
 }
@@ -153,6 +163,7 @@ impl SourceMapper {
             "csv" => SourceMapper::Csv(csv::CsvSource::new(plan, schema)?),
             "text" => SourceMapper::Text(text::TextSource::new(plan, schema)?),
             "keyvalue" => SourceMapper::KeyValue(keyvalue::KeyValueSource::new(plan, schema)?),
+            "xml" => SourceMapper::Xml(xml::XmlSource::new(plan, schema)?),
             _ => {
                 only_options(plan, &[])?;
                 if let Some(a) = plan.attributes.first() {
@@ -171,6 +182,7 @@ impl SourceMapper {
             SourceMapper::Csv(m) => m.map(payload),
             SourceMapper::Text(m) => m.map(payload),
             SourceMapper::KeyValue(m) => m.map(payload),
+            SourceMapper::Xml(m) => m.map(payload),
             SourceMapper::PassThrough(schema) => pass_through(schema, payload),
         }
     }
@@ -218,6 +230,8 @@ pub enum SinkMapper {
     Text(text::TextSink),
     /// `keyvalue`.
     KeyValue(Schema),
+    /// `xml` (its own `@payload` handling: inside `enclosing.element`, values escaped).
+    Xml(xml::XmlSink),
     /// `passThrough`: the event itself.
     PassThrough,
     /// Any text-like mapper with `@payload("…{{attr}}…")`.
@@ -230,11 +244,14 @@ impl SinkMapper {
         if let Some(a) = plan.attributes.first() {
             return Err(MapperError::at(a.span, "@attributes are for sources; a sink's mapper takes @payload"));
         }
+        if plan.kind == "xml" {
+            return Ok(SinkMapper::Xml(xml::XmlSink::new(plan, schema)?));
+        }
         if let Some(p) = &plan.payload {
             if plan.kind == "passThrough" || plan.kind == "keyvalue" {
                 return Err(MapperError::at(
                     p.span,
-                    format!("the {} mapper writes no text; @payload needs json, csv or text", plan.kind),
+                    format!("the {} mapper writes no text; @payload needs json, csv, text or xml", plan.kind),
                 ));
             }
             only_options(plan, if plan.kind == "json" { &["validate.json"] } else { &[] })?;
@@ -266,6 +283,7 @@ impl SinkMapper {
             SinkMapper::Json(m) => Payload::Text(m.map(row)),
             SinkMapper::Csv(m) => Payload::Text(m.map(row)),
             SinkMapper::Text(m) => Payload::Text(m.map(row)),
+            SinkMapper::Xml(m) => Payload::Text(m.map(row)),
             SinkMapper::KeyValue(schema) => Payload::Map(data_object(schema, row)),
             SinkMapper::PassThrough => Payload::Event { row: row.to_vec(), ts },
             SinkMapper::Template(t) => Payload::Text(t.render(row)),
@@ -351,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_payload_template_works_for_every_text_mapper() {
-        for kind in ["json", "csv", "text"] {
+        for kind in ["json", "csv", "text", "xml"] {
             let mut m = SinkMapper::new(&plan(kind, &[], &[], Some("{{symbol}} at {{price}}")), &stock()).unwrap();
             assert_eq!(m.map(&ibm(), 0), Payload::Text("IBM at 75.5".into()));
         }

@@ -42,14 +42,16 @@ impl Template {
 
     /// The text for one event.
     pub fn render(&self, row: &[Value]) -> String {
+        self.render_with(row, |v| v.to_string())
+    }
+
+    /// The text for one event, each value written by `write` (e.g. escaped for XML).
+    pub fn render_with(&self, row: &[Value], write: impl Fn(&Value) -> String) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Attribute(i) => {
-                    use std::fmt::Write;
-                    let _ = write!(out, "{}", row.get(*i).unwrap_or(&Value::Null));
-                }
+                Part::Attribute(i) => out.push_str(&write(row.get(*i).unwrap_or(&Value::Null))),
             }
         }
         out

@@ -33,7 +33,7 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).
-pub const MAPPERS: &[&str] = &["json", "csv", "text", "keyvalue", "passThrough"];
+pub const MAPPERS: &[&str] = &["json", "csv", "text", "keyvalue", "xml", "passThrough"];
 
 /// Whether an annotation is a source or a sink.
 #[derive(Clone, Copy, PartialEq, Eq)]
