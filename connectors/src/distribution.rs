@@ -17,7 +17,7 @@ pub struct Distributor {
 }
 
 /// The destinations of one event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pick {
     /// The destination at this position.
     One(usize),
