@@ -194,3 +194,40 @@ fn mqtt_source_to_filter_to_mqtt_sink_survives_a_broker_restart() {
     }
     drop(mosquitto);
 }
+
+/// `on.error='WAIT'` on an mqtt sink whose broker is not there: the events wait
+/// (the sink retries with back-off) and reach the broker, in order, once it runs.
+#[test]
+fn an_mqtt_sink_with_on_error_wait_holds_events_until_the_broker_comes_up() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("sluice-mqtt-wait-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(&input, "").unwrap();
+    let app = dir.join("wait.sql");
+    std::fs::write(
+        &app,
+        format!(
+            "CREATE SOURCE Readings WITH (type='file', file.uri='{}', map.type='json') (sensor string, temp double);\n\
+             CREATE SINK Hot WITH (type='mqtt', url='tcp://127.0.0.1:{port}', topic='out', on.error='WAIT', \
+               map.type='text', map.payload='{{{{sensor}}}} is at {{{{temp}}}}') (sensor string, temp double);\n\
+             INSERT INTO Hot SELECT sensor, temp FROM Readings;\n",
+            input.display()
+        ),
+    )
+    .unwrap();
+    let (_app, log) = run_app(&app);
+    wait_for_log(&log, "retrying in");
+    std::fs::write(
+        &input,
+        "{\"sensor\":\"a\",\"temp\":1}\n{\"sensor\":\"b\",\"temp\":2}\n{\"sensor\":\"c\",\"temp\":3}\n",
+    )
+    .unwrap();
+    wait_for_log(&log, "on.error='WAIT': retrying");
+    std::thread::sleep(Duration::from_millis(1500));
+    let _mosquitto = broker(port);
+    let (_subscriber, out) = client(port, "test-wait", "out");
+    assert_eq!(receive(&out, 3), ["a is at 1.0", "b is at 2.0", "c is at 3.0"]);
+    wait_for_log(&log, "published again after");
+    let _ = std::fs::remove_dir_all(&dir);
+}
