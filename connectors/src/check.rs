@@ -45,7 +45,20 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
         if let Err(e) = SinkMapper::new(&sink.mapper, &schema_of(plan, &sink.stream)) {
             out.push(mapper_diagnostic(e));
         }
-        out.extend(transport_errors(&sink.transport, None));
+        match &sink.distribution {
+            None => out.extend(transport_errors(&sink.transport, None)),
+            Some(d) => {
+                // Each destination is a transport of its own; a sink's option
+                // not read is said once.
+                for t in &d.destinations {
+                    for e in transport_errors(t, None) {
+                        if !out.contains(&e) {
+                            out.push(e);
+                        }
+                    }
+                }
+            }
+        }
     }
     out
 }
@@ -112,6 +125,9 @@ fn transport_errors(
     }
     for o in &transport.options {
         let key = o.key.to_ascii_lowercase();
+        if source.is_none() && key == "on.error" {
+            continue; // every sink reads it (checked by the front end)
+        }
         let read = options_read(&transport.kind, source.is_some());
         if !read.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
             out.push(Diagnostic::warning(

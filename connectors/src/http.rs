@@ -1,9 +1,10 @@
 //! The `http` and `http-call` sinks (Siddhi's siddhi-io-http options): each
 //! payload is sent as the body of a request to `publisher.url` (`ureq`, on a
 //! thread of the sink's own, so the app's output path only queues it; a full
-//! queue of 1,024 payloads makes the output path wait). An `http` sink logs a
-//! request that fails (no connection, or a status of 400 or more) with the reason
-//! and drops the payload, as Siddhi's default `on.error='LOG'` does. An
+//! queue of 1,024 payloads makes the output path wait). A request that fails (no
+//! connection, or a status of 400 or more on an `http` sink) goes to the sink's
+//! `on.error` ([`crate::sink_error`]): logged and dropped (`LOG`, the default),
+//! or retried with back-off (`WAIT`, the full queue holding the app back). An
 //! `http-call` sink hands each response's body, whatever its status, to the
 //! `http-call-response` sources with its `sink.id` whose `http.status.code`
 //! (a regular expression, default `200`) matches; a response no source takes, or
@@ -11,6 +12,7 @@
 
 use crate::hub::Hub;
 use crate::mapper::Payload;
+use crate::sink_error::OnError;
 use base64::Engine;
 use sluice_frontend::logical::ConnectorPlan;
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -91,24 +93,22 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    /// Starts the sender thread for the sink on `stream`; `content_type` is the
-    /// mapper's (unless the options name one).
+    /// Starts the sender thread; `content_type` is the mapper's (unless the
+    /// options name one); `on_error` decides what a failed request does.
     /// With `responses` (an `http-call` sink: the hub and its `sink.id`), each
     /// response goes to the sources that take its status code.
     pub fn start(
         config: HttpConfig,
-        stream: &str,
         content_type: &'static str,
         responses: Option<(Arc<Hub>, String)>,
+        on_error: OnError,
     ) -> Result<HttpSink, String> {
         let (tx, rx) = sync_channel::<String>(QUEUE);
-        let kind = if responses.is_some() { "http-call" } else { "http" };
-        let who = format!("sink on '{stream}' ({kind} {})", config.url);
-        let caller = who.clone();
+        let who = on_error.who.clone();
         let respond = move |code: u16, body: String| {
             let Some((hub, id)) = &responses else { return false };
             if hub.publish_response(id, code, Payload::Text(body)) == 0 {
-                eprintln!("{caller}: a response with status {code} for sink.id '{id}' matched no http-call-response source; dropped");
+                eprintln!("{who}: a response with status {code} for sink.id '{id}' matched no http-call-response source; dropped");
             }
             true
         };
@@ -118,35 +118,39 @@ impl HttpSink {
             .as_ref()
             .map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
         let sender = std::thread::Builder::new()
-            .name(format!("sink-{stream}"))
+            .name("sink-http".into())
             .spawn(move || {
                 for body in rx {
-                    let mut request = agent.request(&config.method, &config.url).set("Content-Type", content_type);
-                    for (name, value) in &config.headers {
-                        request = request.set(name, value);
-                    }
-                    if let Some(auth) = &authorization {
-                        request = request.set("Authorization", auth);
-                    }
-                    match request.send_string(&body) {
-                        Ok(response) => {
-                            let code = response.status();
-                            match response.into_string() {
-                                Ok(text) => {
-                                    respond(code, text);
+                    on_error.publish(|| {
+                        let mut request = agent.request(&config.method, &config.url).set("Content-Type", content_type);
+                        for (name, value) in &config.headers {
+                            request = request.set(name, value);
+                        }
+                        if let Some(auth) = &authorization {
+                            request = request.set("Authorization", auth);
+                        }
+                        match request.send_string(&body) {
+                            Ok(response) => {
+                                let code = response.status();
+                                let text = response
+                                    .into_string()
+                                    .map_err(|e| format!("the response could not be read: {e}"))?;
+                                respond(code, text);
+                                Ok(())
+                            }
+                            Err(ureq::Error::Status(code, response)) => {
+                                let text = response.into_string().unwrap_or_default();
+                                if respond(code, text.clone()) {
+                                    Ok(())
+                                } else {
+                                    Err(format!("status {code}: {}", text.trim()))
                                 }
-                                Err(e) => eprintln!("{who}: the response could not be read: {e}"),
                             }
+                            Err(e) => Err(e.to_string()),
                         }
-                        Err(ureq::Error::Status(code, response)) => {
-                            let text = response.into_string().unwrap_or_default();
-                            if !respond(code, text.clone()) {
-                                eprintln!("{who}: event dropped: status {code}: {}", text.trim());
-                            }
-                        }
-                        Err(e) => eprintln!("{who}: event dropped: {e}"),
-                    }
+                    });
                 }
+                on_error.report();
             })
             .map_err(|e| format!("cannot start a sink thread: {e}"))?;
         Ok(HttpSink { queue: Some(tx), sender: Some(sender) })

@@ -4,12 +4,14 @@
 //! and the source and sink runtimes that `sluice run` and `sluice serve` use.
 
 pub mod check;
+pub mod distribution;
 pub mod http;
 pub mod http_source;
 pub mod hub;
 pub mod mapper;
 pub mod mqtt;
 pub mod sink;
+pub mod sink_error;
 pub mod source;
 
 /// A transport's plan with `options` and no places, for unit tests.

@@ -155,6 +155,11 @@ impl Reconnect {
         self.retrying = true;
     }
 
+    /// Whether the last attempt failed and none has succeeded since.
+    pub fn retrying(&self) -> bool {
+        self.retrying
+    }
+
     /// The broker accepted the connection.
     pub fn connected(&mut self) {
         if self.retrying {

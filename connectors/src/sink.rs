@@ -5,11 +5,13 @@
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
+use crate::distribution::{Distributor, Pick};
 use crate::hub::{Hub, Namespace};
 use crate::mapper::{event_json, Payload, Schema, SinkMapper};
 use crate::mqtt::{MqttConfig, Polled, Reconnect};
+use crate::sink_error::{GiveUp, OnError};
 use sluice_dataflow::value::Value;
-use sluice_frontend::logical::AppPlan;
+use sluice_frontend::logical::{AppPlan, ConnectorPlan, SinkOnError, SinkPlan};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +34,8 @@ struct MqttSink {
     client: rumqttc::Client,
     config: MqttConfig,
     closing: Arc<AtomicBool>,
+    /// Whether the last connection attempt failed (and none succeeded since).
+    down: Arc<AtomicBool>,
     driver: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -47,6 +51,8 @@ impl MqttSink {
         let closing = Arc::new(AtomicBool::new(false));
         let who = format!("sink on '{stream}' (mqtt {})", config.url);
         let stop = closing.clone();
+        let down = Arc::new(AtomicBool::new(false));
+        let is_down = down.clone();
         let driver = std::thread::Builder::new()
             .name(format!("sink-{stream}"))
             .spawn(move || {
@@ -56,20 +62,26 @@ impl MqttSink {
                     {
                         return;
                     }
+                    is_down.store(reconnect.retrying(), Ordering::Release);
                 }
                 // Closing: what was published goes out before the disconnection.
                 crate::mqtt::drain(&mut connection, Duration::from_secs(5));
             })
             .map_err(|e| format!("cannot start a sink thread: {e}"))?;
-        Ok(MqttSink { client, config, closing, driver: Some(driver) })
+        Ok(MqttSink { client, config, closing, down, driver: Some(driver) })
     }
 
     /// Publishes a payload; waits while the client's queue is full (back-pressure).
-    fn publish(&self, stream: &str, text: String) {
+    /// While the connection is down (after an attempt failed), the publish fails
+    /// and `on_error` decides; before the first attempt ends, it is queued.
+    fn publish(&self, text: String, on_error: &OnError) {
         let c = &self.config;
-        if let Err(e) = self.client.publish(c.topic.clone(), c.qos, c.retain, text.into_bytes()) {
-            eprintln!("sink on '{stream}' (mqtt {}): event not sent: {e}", c.url);
-        }
+        on_error.publish(|| {
+            if self.down.load(Ordering::Acquire) {
+                return Err("not connected to the broker".into());
+            }
+            self.client.publish(c.topic.clone(), c.qos, c.retain, text.clone().into_bytes()).map_err(|e| e.to_string())
+        });
     }
 }
 
@@ -87,7 +99,11 @@ impl Drop for MqttSink {
 struct Sink {
     schema: Schema,
     mapper: SinkMapper,
-    transport: Transport,
+    /// The sink's transport, or one per destination of a distributed sink.
+    transports: Vec<Transport>,
+    /// What each transport does with an event it cannot publish.
+    on_error: Vec<OnError>,
+    distributor: Option<Distributor>,
 }
 
 /// The path of a `file.uri` (`file:/x`, `file:///x` or a plain path).
@@ -108,60 +124,45 @@ pub fn payload_text(schema: &Schema, payload: &Payload) -> String {
 #[derive(Debug, Default)]
 pub struct Sinks {
     by_stream: HashMap<String, Vec<Sink>>,
+    give_up: GiveUp,
 }
 
 impl Sinks {
     /// Builds `plan`'s sinks (opening their files); `hub` carries `inMemory` and
     /// `stream` payloads.
     pub fn start(plan: &AppPlan, hub: &Arc<Hub>) -> Result<Sinks, String> {
+        let give_up = GiveUp::default();
         let mut by_stream: HashMap<String, Vec<Sink>> = HashMap::new();
         for plan_sink in &plan.sinks {
             let schema = schema_of(plan, &plan_sink.stream);
             let mapper = SinkMapper::new(&plan_sink.mapper, &schema).map_err(|e| e.message)?;
-            let t = &plan_sink.transport;
-            let option = |key: &str| t.option(key).unwrap_or_default().to_string();
-            let transport = match t.kind.as_str() {
-                "log" => Transport::Log { prefix: t.option("prefix").unwrap_or(&plan_sink.stream).to_string() },
-                "file" => {
-                    let path = file_path(&option("file.uri")).to_string();
-                    let append = !t.option("append").is_some_and(|a| a.eq_ignore_ascii_case("false"));
-                    let file = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(append)
-                        .write(true)
-                        .truncate(!append)
-                        .open(&path)
-                        .map_err(|e| format!("sink on '{}': cannot open file '{path}': {e}", plan_sink.stream))?;
-                    Transport::File { path, writer: std::io::BufWriter::new(file), failed: false }
-                }
-                "inMemory" => {
-                    Transport::Topic { hub: hub.clone(), namespace: Namespace::InMemory, topic: option("topic") }
-                }
-                "http" | "http-call" => {
-                    let config =
-                        crate::http::HttpConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
-                    let content_type = match plan_sink.mapper.kind.as_str() {
-                        "json" | "keyvalue" | "passThrough" => "application/json",
-                        "csv" => "text/csv",
-                        _ => "text/plain",
-                    };
-                    // An `http-call` sink hands each response to the `http-call-response`
-                    // sources of its `sink.id`.
-                    let responses = (t.kind == "http-call").then(|| (hub.clone(), option("sink.id")));
-                    Transport::Http(crate::http::HttpSink::start(config, &plan_sink.stream, content_type, responses)?)
-                }
-                "mqtt" => {
-                    let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
-                    Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
-                }
-                _ => {
-                    let topic = t.option("stream").unwrap_or(&plan_sink.stream).to_string();
-                    Transport::Topic { hub: hub.clone(), namespace: Namespace::Stream, topic }
-                }
+            let plans = match &plan_sink.distribution {
+                Some(d) => d.destinations.iter().collect(),
+                None => vec![&plan_sink.transport],
             };
-            by_stream.entry(plan_sink.stream.clone()).or_default().push(Sink { schema, mapper, transport });
+            let (mut transports, mut on_error) = (Vec::new(), Vec::new());
+            for t in plans {
+                let who = format!("sink on '{}' ({} {})", plan_sink.stream, t.kind, destination_name(t));
+                let policy = OnError::new(plan_sink.on_error, who, give_up.clone());
+                transports.push(transport(plan_sink, t, hub, &policy)?);
+                on_error.push(policy);
+            }
+            let distributor = plan_sink.distribution.as_ref().map(Distributor::new);
+            by_stream.entry(plan_sink.stream.clone()).or_default().push(Sink {
+                schema,
+                mapper,
+                transports,
+                on_error,
+                distributor,
+            });
         }
-        Ok(Sinks { by_stream })
+        Ok(Sinks { by_stream, give_up })
+    }
+
+    /// The flag that makes the sinks stop waiting on failing transports (set it
+    /// when the app stops, before waiting for its outputs to be written).
+    pub fn give_up(&self) -> GiveUp {
+        self.give_up.clone()
     }
 
     /// Whether `stream` has a sink.
@@ -169,32 +170,22 @@ impl Sinks {
         self.by_stream.contains_key(stream)
     }
 
-    /// Sends one event of `stream` through each of its sinks.
+    /// Sends one event of `stream` through each of its sinks (to the
+    /// destinations its distribution picks).
     pub fn send(&mut self, stream: &str, row: &[Value], ts: i64) {
         let Some(sinks) = self.by_stream.get_mut(stream) else { return };
         for sink in sinks {
             let payload = sink.mapper.map(row, ts);
-            match &mut sink.transport {
-                Transport::Log { prefix } => eprintln!("{prefix} : {}", payload_text(&sink.schema, &payload)),
-                Transport::File { path, writer, failed } => {
-                    let mut text = payload_text(&sink.schema, &payload);
-                    text.push('\n');
-                    match writer.write_all(text.as_bytes()) {
-                        Ok(()) => *failed = false,
-                        Err(e) if !*failed => {
-                            *failed = true;
-                            eprintln!(
-                                "sink on '{stream}': cannot write to '{path}': {e}; events are lost until it can"
-                            );
-                        }
-                        Err(_) => {}
-                    }
-                }
-                Transport::Topic { hub, namespace, topic } => {
-                    hub.publish(*namespace, topic, payload);
-                }
-                Transport::Mqtt(mqtt) => mqtt.publish(stream, payload_text(&sink.schema, &payload)),
-                Transport::Http(http) => http.send(payload_text(&sink.schema, &payload)),
+            let picked = match sink.distributor.as_mut().map(|d| d.pick(row)) {
+                None => 0..1,
+                Some(Pick::One(at)) => at..at + 1,
+                Some(Pick::All) => 0..sink.transports.len(),
+            };
+            for at in picked {
+                let (Some(transport), Some(on_error)) = (sink.transports.get_mut(at), sink.on_error.get(at)) else {
+                    continue;
+                };
+                transport.send(stream, &sink.schema, &payload, on_error);
             }
         }
     }
@@ -202,15 +193,105 @@ impl Sinks {
     /// Writes out what file sinks buffer (call when no output is waiting).
     pub fn flush(&mut self) {
         for sink in self.by_stream.values_mut().flatten() {
-            if let Transport::File { writer, .. } = &mut sink.transport {
-                let _ = writer.flush();
+            for (transport, on_error) in sink.transports.iter_mut().zip(&sink.on_error) {
+                if let Transport::File { path, writer, .. } = transport {
+                    on_error.publish(|| writer.flush().map_err(|e| format!("cannot write to '{path}': {e}")));
+                }
             }
+        }
+    }
+}
+
+/// What names a destination in messages: its URL, file, topic or stream.
+fn destination_name(t: &ConnectorPlan) -> &str {
+    ["publisher.url", "url", "file.uri", "topic", "stream", "prefix"]
+        .iter()
+        .find_map(|k| t.option(k))
+        .unwrap_or_default()
+}
+
+/// Starts the transport `t` of `plan_sink` (its own, or one destination's).
+fn transport(plan_sink: &SinkPlan, t: &ConnectorPlan, hub: &Arc<Hub>, on_error: &OnError) -> Result<Transport, String> {
+    let option = |key: &str| t.option(key).unwrap_or_default().to_string();
+    Ok(match t.kind.as_str() {
+        "log" => Transport::Log { prefix: t.option("prefix").unwrap_or(&plan_sink.stream).to_string() },
+        "file" => {
+            let path = file_path(&option("file.uri")).to_string();
+            let append = !t.option("append").is_some_and(|a| a.eq_ignore_ascii_case("false"));
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(append)
+                .write(true)
+                .truncate(!append)
+                .open(&path)
+                .map_err(|e| format!("sink on '{}': cannot open file '{path}': {e}", plan_sink.stream))?;
+            Transport::File { path, writer: std::io::BufWriter::new(file), failed: false }
+        }
+        "inMemory" => Transport::Topic { hub: hub.clone(), namespace: Namespace::InMemory, topic: option("topic") },
+        "http" | "http-call" => {
+            let config = crate::http::HttpConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            let content_type = match plan_sink.mapper.kind.as_str() {
+                "json" | "keyvalue" | "passThrough" => "application/json",
+                "csv" => "text/csv",
+                _ => "text/plain",
+            };
+            // An `http-call` sink hands each response to the `http-call-response`
+            // sources of its `sink.id`.
+            let responses = (t.kind == "http-call").then(|| (hub.clone(), option("sink.id")));
+            Transport::Http(crate::http::HttpSink::start(config, content_type, responses, on_error.clone())?)
+        }
+        "mqtt" => {
+            let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
+        }
+        _ => {
+            let topic = t.option("stream").unwrap_or(&plan_sink.stream).to_string();
+            Transport::Topic { hub: hub.clone(), namespace: Namespace::Stream, topic }
+        }
+    })
+}
+
+impl Transport {
+    /// Publishes one payload, applying `on_error` to a failure.
+    fn send(&mut self, stream: &str, schema: &Schema, payload: &Payload, on_error: &OnError) {
+        match self {
+            Transport::Log { prefix } => eprintln!("{prefix} : {}", payload_text(schema, payload)),
+            Transport::File { path, writer, failed } => {
+                let mut text = payload_text(schema, payload);
+                text.push('\n');
+                if on_error.policy == SinkOnError::Wait {
+                    on_error.publish(|| {
+                        writer.write_all(text.as_bytes()).map_err(|e| format!("cannot write to '{path}': {e}"))
+                    });
+                    return;
+                }
+                // LOG: a file that cannot be written is said once, not per event.
+                match writer.write_all(text.as_bytes()) {
+                    Ok(()) => *failed = false,
+                    Err(e) if !*failed => {
+                        *failed = true;
+                        eprintln!("sink on '{stream}': cannot write to '{path}': {e}; events are lost until it can");
+                    }
+                    Err(_) => {}
+                }
+            }
+            Transport::Topic { hub, namespace, topic } => {
+                hub.publish(*namespace, topic, payload.clone());
+            }
+            Transport::Mqtt(mqtt) => mqtt.publish(payload_text(schema, payload), on_error),
+            Transport::Http(http) => http.send(payload_text(schema, payload)),
         }
     }
 }
 
 impl Drop for Sinks {
     fn drop(&mut self) {
+        self.give_up.give_up();
         self.flush();
+        for sink in self.by_stream.values_mut().flatten() {
+            // Each transport ends (an http sink's thread sends what it holds first).
+            sink.transports.clear();
+            sink.on_error.iter().for_each(OnError::report);
+        }
     }
 }

@@ -7,6 +7,9 @@
 use crate::ast::{AttrType, BinaryOp, Literal, OutputEventType, RateWhich, Span, UnaryOp};
 use crate::diagnostic::Diagnostic;
 
+mod sinks;
+pub use sinks::{DistributionPlan, DistributionStrategy, SinkOnError};
+
 /// A playback app's heartbeat: whenever no event (or heartbeat) has arrived for
 /// `idle_ms` of wall-clock time, the app's clock moves forward by `increment_ms`,
 /// as the reference's timestamp generator does.
@@ -178,6 +181,10 @@ pub struct SinkPlan {
     pub transport: ConnectorPlan,
     /// How an event becomes a payload.
     pub mapper: MapperPlan,
+    /// What happens to an event the transport cannot publish.
+    pub on_error: SinkOnError,
+    /// Several destinations, when the sink has a `@distribution`.
+    pub distribution: Option<DistributionPlan>,
 }
 
 /// A transport as the app names it: its type (the canonical spelling of a built

@@ -6,7 +6,7 @@
 //! connectors crate, which builds the mappers.
 
 use super::Analyzer;
-use crate::ast::{Annotation, AnnotationElement};
+use crate::ast::{Annotation, AnnotationElement, AttrType};
 use crate::logical::{ConnectorOption, ConnectorPlan, MappedAttribute, MapperPlan, SinkPlan, SourcePlan};
 
 /// The source transports Sluice runs, each with its mandatory options (a
@@ -79,7 +79,12 @@ impl Analyzer {
     /// transport and mapper are built; `@OnError` is checked.
     /// Returns where the stream's failed events go when not logged
     /// (`@OnError(action='STREAM'|'STORE')`).
-    pub(super) fn io_annotations(&mut self, stream: &str, annotations: &[Annotation]) -> Option<FaultAction> {
+    pub(super) fn io_annotations(
+        &mut self,
+        stream: &str,
+        attrs: &[(String, AttrType)],
+        annotations: &[Annotation],
+    ) -> Option<FaultAction> {
         let mut fault_stream = None;
         for a in annotations {
             let kind = a.name.to_ascii_lowercase();
@@ -92,12 +97,18 @@ impl Analyzer {
                 "sink" => Direction::Sink,
                 _ => continue,
             };
-            let Some(transport) = self.transport(direction, a) else { continue };
+            let Some(mut transport) = self.transport(direction, a) else { continue };
             let Some(mapper) = self.mapper(direction, a) else { continue };
-            let stream = stream.to_string();
             match direction {
-                Direction::Source => self.sources.push(SourcePlan { stream, transport, mapper }),
-                Direction::Sink => self.sinks.push(SinkPlan { stream, transport, mapper }),
+                Direction::Source => self.sources.push(SourcePlan { stream: stream.to_string(), transport, mapper }),
+                Direction::Sink => {
+                    let distribution = self.sink_distribution(a, &mut transport, stream, attrs);
+                    let (Ok(distribution), Some(on_error)) = (distribution, self.sink_on_error(&transport)) else {
+                        continue;
+                    };
+                    let stream = stream.to_string();
+                    self.sinks.push(SinkPlan { stream, transport, mapper, on_error, distribution });
+                }
             }
         }
         fault_stream
@@ -123,7 +134,9 @@ impl Analyzer {
         };
         let plan = ConnectorPlan { kind: name.to_string(), options: options(a), span: a.span };
         let mut complete = true;
-        for key in mandatory.iter() {
+        // A distributed sink's mandatory options are checked on each destination.
+        let distributed = direction == Direction::Sink && super::sink_plan::is_distributed(a);
+        for key in mandatory.iter().filter(|_| !distributed) {
             if plan.option(key).is_none_or(|v| v.trim().is_empty()) {
                 self.error(a.span, format!("{word} type '{name}' needs the option `{key}`"));
                 complete = false;

@@ -14,6 +14,7 @@ mod geo_streams;
 pub mod io;
 mod purge;
 mod query;
+mod sink_plan;
 mod stream_functions;
 mod suggest;
 pub mod window_condition;
@@ -327,7 +328,7 @@ impl Analyzer {
                 Definition::Stream(s) if s.fault => fault_defs.push(s),
                 Definition::Stream(s) => {
                     let schema = self.schema_of(&s.attributes);
-                    if let Some(action) = self.io_annotations(&s.name.name, &s.annotations) {
+                    if let Some(action) = self.io_annotations(&s.name.name, &schema.attrs, &s.annotations) {
                         // `@OnError(action='STREAM')` defines `!S`: S's attributes and
                         // `_error`; `STORE` the same under a name no query can read.
                         let mut fault = schema.clone();

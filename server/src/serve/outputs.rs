@@ -76,6 +76,8 @@ pub struct Outputs {
     json: crate::json_lines::JsonLines,
     /// The app's sinks (`log`, `file`, `inMemory`, `stream`).
     pub(super) sinks: Mutex<sluice_connectors::sink::Sinks>,
+    /// Makes sinks that wait on a failing transport give up (the app stopping).
+    pub(super) sinks_give_up: sluice_connectors::sink_error::GiveUp,
     /// Outputs at or before this logical time come from replaying the ingress
     /// log: they were delivered before the restart; they are numbered and kept,
     /// not sent again.
@@ -98,6 +100,7 @@ impl Outputs {
             counters,
             produced,
             json,
+            sinks_give_up: sinks.give_up(),
             sinks: Mutex::new(sinks),
             replayed_until: Mutex::new(0),
             errors: Arc::default(),

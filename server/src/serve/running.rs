@@ -228,6 +228,9 @@ impl RunningApp {
         }
         self.stop.store(true, Ordering::Release);
         self.ingress.close();
+        // A sink waiting on a transport that is down (`on.error='WAIT'`) would hold
+        // the workers forever: from now on it drops what fails, and says so.
+        self.outputs.sinks_give_up.give_up();
         // A follower's workers end when the leader closes its input; it does not
         // wait for that (the leader may be gone). A leader waits, but in a cluster
         // only so long: a computation still connecting to a process that is gone
