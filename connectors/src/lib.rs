@@ -11,6 +11,8 @@ pub mod mapper;
 pub mod mqtt;
 pub mod sink;
 pub mod source;
+pub mod sse;
+pub mod tcp;
 
 /// A transport's plan with `options` and no places, for unit tests.
 #[cfg(test)]
