@@ -138,7 +138,9 @@ pub(crate) fn follow(config: &SseSourceConfig, mut feed: Feed) {
     let mut parser = EventParser::default();
     let mut backoff = POLL;
     while !feed.stopped() {
-        let problem = runtime.block_on(subscribe(&client, config, &mut parser, &mut feed, &mut backoff));
+        let Some(problem) = runtime.block_on(subscribe(&client, config, &mut parser, &mut feed, &mut backoff)) else {
+            return;
+        };
         if feed.stopped() {
             return;
         }
@@ -155,14 +157,14 @@ pub(crate) fn follow(config: &SseSourceConfig, mut feed: Feed) {
 }
 
 /// One subscription: sends the request and offers each event until the stream
-/// ends or the source stops; says why it ended.
+/// ends (saying why) or the source stops (`None`).
 async fn subscribe(
     client: &hyper::Client<hyper::client::HttpConnector>,
     config: &SseSourceConfig,
     parser: &mut EventParser,
     feed: &mut Feed,
     backoff: &mut Duration,
-) -> String {
+) -> Option<String> {
     let mut request = hyper::Request::get(&config.url).header("accept", "text/event-stream");
     for (name, value) in &config.headers {
         request = request.header(name.as_str(), value.as_str());
@@ -172,15 +174,15 @@ async fn subscribe(
     }
     let request = match request.body(hyper::Body::empty()) {
         Ok(r) => r,
-        Err(e) => return format!("the request cannot be made: {e}"),
+        Err(e) => return Some(format!("the request cannot be made: {e}")),
     };
     let response = match tokio::time::timeout(Duration::from_secs(10), client.request(request)).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => return format!("cannot connect: {e}"),
-        Err(_) => return "no answer within 10 s".into(),
+        Ok(Err(e)) => return Some(format!("cannot connect: {e}")),
+        Err(_) => return Some("no answer within 10 s".into()),
     };
     if response.status() != hyper::StatusCode::OK {
-        return format!("the endpoint answered {}", response.status());
+        return Some(format!("the endpoint answered {}", response.status()));
     }
     *backoff = POLL;
     let mut body = response.into_body();
@@ -189,19 +191,19 @@ async fn subscribe(
             chunk = hyper::body::HttpBody::data(&mut body) => chunk,
             () = tokio::time::sleep(POLL) => {
                 if feed.stopped() {
-                    return String::new();
+                    return None;
                 }
                 continue;
             }
         };
         match chunk {
-            None => return "the endpoint ended the stream".into(),
-            Some(Err(e)) => return format!("connection lost: {e}"),
+            None => return Some("the endpoint ended the stream".into()),
+            Some(Err(e)) => return Some(format!("connection lost: {e}")),
             Some(Ok(bytes)) => {
                 for data in parser.push(&bytes) {
                     // A payload the mapper cannot read is logged by the feed and dropped.
                     if let Ok(false) = feed.offer_telling(&Payload::Text(data)) {
-                        return String::new();
+                        return None;
                     }
                 }
             }

@@ -375,61 +375,68 @@ async fn connect(config: &TcpSinkConfig) -> std::io::Result<tokio::net::TcpStrea
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connection timed out"))?
 }
 
+/// A sink's connection, and when to try again while there is none.
+struct Link {
+    stream: Option<tokio::net::TcpStream>,
+    backoff: Duration,
+    next_attempt: Instant,
+    retrying: bool,
+    dropped: usize,
+}
+
+impl Link {
+    /// Connects unless connected or waiting out a back-off; logs failures and recoveries.
+    async fn ensure(&mut self, config: &TcpSinkConfig, who: &str) {
+        if self.stream.is_some() || Instant::now() < self.next_attempt {
+            return;
+        }
+        match connect(config).await {
+            Ok(s) => {
+                if self.retrying {
+                    eprintln!("{who}: connected again ({} events dropped meanwhile)", self.dropped);
+                }
+                (self.stream, self.backoff, self.retrying, self.dropped) = (Some(s), POLL, false, 0);
+            }
+            Err(e) => {
+                eprintln!("{who}: cannot connect: {e}; retrying in {:?}", self.backoff);
+                self.next_attempt = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.retrying = true;
+            }
+        }
+    }
+}
+
 /// Keeps the connection (reconnecting with back-off) and sends each queued payload.
 async fn send_all(config: TcpSinkConfig, who: String, rx: Receiver<(String, Option<SyncSender<()>>)>) {
     let session =
         format!("sluice-{}-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::Relaxed), config.authority);
-    let mut stream: Option<tokio::net::TcpStream> = None;
-    let mut backoff = POLL;
-    let mut next_attempt = Instant::now();
-    let mut retrying = false;
-    let mut dropped = 0usize;
+    let mut link = Link { stream: None, backoff: POLL, next_attempt: Instant::now(), retrying: false, dropped: 0 };
     loop {
-        if stream.is_none() && Instant::now() >= next_attempt {
-            match connect(&config).await {
-                Ok(s) => {
-                    if retrying {
-                        eprintln!("{who}: connected again ({dropped} events dropped meanwhile)");
-                    }
-                    (stream, backoff, retrying, dropped) = (Some(s), POLL, false, 0);
-                }
-                Err(e) => {
-                    eprintln!("{who}: cannot connect: {e}; retrying in {backoff:?}");
-                    next_attempt = Instant::now() + backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    retrying = true;
-                }
-            }
-        }
-        // The queue is a std channel: look at it without holding up the runtime long.
+        link.ensure(&config, &who).await;
+        // The queue is a std channel; nothing else runs on this thread's runtime.
         let (text, done) = match rx.recv_timeout(POLL) {
             Ok(item) => item,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        if stream.is_none() && Instant::now() >= next_attempt {
-            if let Ok(s) = connect(&config).await {
-                eprintln!("{who}: connected again ({dropped} events dropped meanwhile)");
-                (stream, backoff, retrying, dropped) = (Some(s), POLL, false, 0);
-            }
-        }
-        match stream.as_mut() {
+        link.ensure(&config, &who).await;
+        match link.stream.as_mut() {
             Some(s) => {
                 let bytes = frame(&session, &config.channel, text.as_bytes());
                 let written = async { s.write_all(&bytes).await.and(s.flush().await) };
                 if let Err(e) = written.await {
                     eprintln!("{who}: connection lost: {e}; event dropped, reconnecting");
-                    stream = None;
-                    retrying = true;
+                    (link.stream, link.retrying) = (None, true);
                 }
             }
-            None => dropped += 1,
+            None => link.dropped += 1,
         }
         if let Some(done) = done {
             let _ = done.send(());
         }
     }
-    if let Some(mut s) = stream {
+    if let Some(mut s) = link.stream {
         let _ = s.shutdown().await;
     }
 }
