@@ -95,6 +95,10 @@ fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
         "file" => &["file.uri", "mode", "tailing", "append"],
         "inMemory" => &["topic"],
         "mqtt" => crate::mqtt::OPTIONS,
+        "tcp" if source => crate::tcp::SOURCE_OPTIONS,
+        "tcp" => crate::tcp::SINK_OPTIONS,
+        "sse" => crate::sse::SOURCE_OPTIONS,
+        "sse-server" => crate::sse::SINK_OPTIONS,
         "http" => crate::http::OPTIONS,
         "http-call" => crate::http::CALL_OPTIONS,
         "http-call-response" => crate::http::RESPONSE_OPTIONS,
@@ -117,6 +121,12 @@ fn transport_errors(
             None => crate::http::HttpConfig::of(transport).err(),
         },
         "http-call" => crate::http::HttpConfig::of(transport).err(),
+        "tcp" => match source {
+            Some((app, stream)) => crate::tcp::TcpSourceConfig::of(transport, app, stream).err(),
+            None => crate::tcp::TcpSinkConfig::of(transport).err(),
+        },
+        "sse" => crate::sse::SseSourceConfig::of(transport).err(),
+        "sse-server" => crate::sse::SseSinkConfig::of(transport).err(),
         "http-call-response" => crate::http::response_codes(transport).err(),
         _ => None,
     };

@@ -66,13 +66,7 @@ impl HttpConfig {
         if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(&method.as_str()) {
             return Err(format!("method '{method}' is not one of POST, PUT, PATCH, DELETE, GET"));
         }
-        let mut headers = Vec::new();
-        for header in plan.option("headers").unwrap_or_default().split(',').map(str::trim).filter(|h| !h.is_empty()) {
-            let header = header.trim_matches(|c| c == '\'' || c == '"');
-            let (name, value) =
-                header.split_once(':').ok_or_else(|| format!("header '{header}' is not `Name:value`"))?;
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
+        let mut headers = headers(plan.option("headers").unwrap_or_default())?;
         if let Some(ct) = plan.option("content.type") {
             headers.push(("Content-Type".into(), ct.to_string()));
         }
@@ -83,6 +77,17 @@ impl HttpConfig {
         };
         Ok(HttpConfig { url, method, headers, basic_auth })
     }
+}
+
+/// The `headers` option: `'Name:value','Name:value'`.
+pub(crate) fn headers(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for header in text.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let header = header.trim_matches(|c| c == '\'' || c == '"');
+        let (name, value) = header.split_once(':').ok_or_else(|| format!("header '{header}' is not `Name:value`"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(headers)
 }
 
 /// A running `http` sink: a queue and the thread that sends what is in it.

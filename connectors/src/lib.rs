@@ -13,6 +13,8 @@ pub mod mqtt;
 pub mod sink;
 pub mod sink_error;
 pub mod source;
+pub mod sse;
+pub mod tcp;
 
 /// A transport's plan with `options` and no places, for unit tests.
 #[cfg(test)]

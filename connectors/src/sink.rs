@@ -1,7 +1,8 @@
 //! An app's sinks at run time: each event inserted into a stream with sinks is
 //! mapped by each sink's mapper and sent by its transport — `log` (standard
 //! error, `prefix : payload`), `file` (appended, one payload per line),
-//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`. The caller hands
+//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`, `tcp`,
+//! `sse-server`. The caller hands
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
@@ -26,6 +27,8 @@ enum Transport {
     Topic { hub: Arc<Hub>, namespace: Namespace, topic: String },
     Mqtt(MqttSink),
     Http(crate::http::HttpSink),
+    Tcp(crate::tcp::TcpSink),
+    Sse(crate::sse::SseSink),
 }
 
 /// A sink's MQTT client, and the thread that keeps its connection (reconnecting
@@ -240,6 +243,14 @@ fn transport(plan_sink: &SinkPlan, t: &ConnectorPlan, hub: &Arc<Hub>, on_error: 
             let responses = (t.kind == "http-call").then(|| (hub.clone(), option("sink.id")));
             Transport::Http(crate::http::HttpSink::start(config, content_type, responses, on_error.clone())?)
         }
+        "tcp" => {
+            let config = crate::tcp::TcpSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            Transport::Tcp(crate::tcp::TcpSink::start(config, &plan_sink.stream)?)
+        }
+        "sse-server" => {
+            let config = crate::sse::SseSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            Transport::Sse(crate::sse::SseSink::start(config, &plan_sink.stream)?)
+        }
         "mqtt" => {
             let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
             Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
@@ -280,6 +291,9 @@ impl Transport {
             }
             Transport::Mqtt(mqtt) => mqtt.publish(payload_text(schema, payload), on_error),
             Transport::Http(http) => http.send(payload_text(schema, payload)),
+            // Both log and drop what they cannot send (`on.error='WAIT'` is refused on them).
+            Transport::Tcp(tcp) => tcp.send(payload_text(schema, payload)),
+            Transport::Sse(sse) => sse.send(payload_text(schema, payload)),
         }
     }
 }

@@ -112,6 +112,8 @@ enum Reader {
     File { path: String, tailing: bool },
     Mqtt(MqttConfig),
     Http(crate::http_source::HttpSourceConfig),
+    Tcp(crate::tcp::TcpSourceConfig),
+    Sse(crate::sse::SseSourceConfig),
     Topics(Vec<std::sync::mpsc::Receiver<Payload>>),
 }
 
@@ -130,6 +132,13 @@ impl Reader {
             "http" => Reader::Http(
                 crate::http_source::HttpSourceConfig::of(t, app, &source.stream)
                     .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+            ),
+            "tcp" => Reader::Tcp(
+                crate::tcp::TcpSourceConfig::of(t, app, &source.stream)
+                    .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+            ),
+            "sse" => Reader::Sse(
+                crate::sse::SseSourceConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?,
             ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             "http-call-response" => {
@@ -155,6 +164,8 @@ impl Reader {
             Reader::Topics(receivers) => follow_topics(&receivers, &mut feed),
             Reader::Mqtt(config) => follow_mqtt(&config, &mut feed),
             Reader::Http(config) => crate::http_source::serve(&config, feed),
+            Reader::Tcp(config) => crate::tcp::serve(&config, feed),
+            Reader::Sse(config) => crate::sse::follow(&config, feed),
         }
     }
 }

@@ -19,6 +19,8 @@ pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
     ("mqtt", &["url", "topic"]),
     ("http", &[]),
     ("http-call-response", &["sink.id"]),
+    ("tcp", &[]),
+    ("sse", &["receiver.url"]),
 ];
 
 /// The sink transports Sluice runs, each with its mandatory options.
@@ -30,6 +32,8 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("mqtt", &["url", "topic"]),
     ("http", &["publisher.url"]),
     ("http-call", &["publisher.url", "sink.id"]),
+    ("tcp", &["url"]),
+    ("sse-server", &["server.port"]),
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).

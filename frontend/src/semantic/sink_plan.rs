@@ -51,6 +51,16 @@ impl Analyzer {
         };
         match o.value.to_ascii_uppercase().as_str() {
             "LOG" => Some(SinkOnError::Log),
+            "WAIT" if matches!(transport.kind.as_str(), "tcp" | "sse-server") => {
+                self.not_built(
+                    o.span,
+                    format!(
+                        "on.error 'WAIT' on a {} sink (it logs and drops what it cannot send); LOG is built",
+                        transport.kind
+                    ),
+                );
+                None
+            }
             "WAIT" => Some(SinkOnError::Wait),
             "STREAM" => {
                 self.not_built(
