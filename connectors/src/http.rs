@@ -37,6 +37,17 @@ pub fn response_codes(plan: &ConnectorPlan) -> Result<regex::Regex, String> {
         .map_err(|e| format!("http.status.code '{codes}' is not a regular expression: {e}"))
 }
 
+/// The `headers` option (`'Name:value','Name:value'`) as name and value pairs.
+pub fn headers(plan: &ConnectorPlan) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for header in plan.option("headers").unwrap_or_default().split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let header = header.trim_matches(|c| c == '\'' || c == '"');
+        let (name, value) = header.split_once(':').ok_or_else(|| format!("header '{header}' is not `Name:value`"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(headers)
+}
+
 /// How many payloads wait for their request before the output path waits.
 const QUEUE: usize = 1024;
 
@@ -64,13 +75,7 @@ impl HttpConfig {
         if !["POST", "PUT", "PATCH", "DELETE", "GET"].contains(&method.as_str()) {
             return Err(format!("method '{method}' is not one of POST, PUT, PATCH, DELETE, GET"));
         }
-        let mut headers = Vec::new();
-        for header in plan.option("headers").unwrap_or_default().split(',').map(str::trim).filter(|h| !h.is_empty()) {
-            let header = header.trim_matches(|c| c == '\'' || c == '"');
-            let (name, value) =
-                header.split_once(':').ok_or_else(|| format!("header '{header}' is not `Name:value`"))?;
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
+        let mut headers = headers(plan)?;
         if let Some(ct) = plan.option("content.type") {
             headers.push(("Content-Type".into(), ct.to_string()));
         }

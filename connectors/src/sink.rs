@@ -1,7 +1,8 @@
 //! An app's sinks at run time: each event inserted into a stream with sinks is
 //! mapped by each sink's mapper and sent by its transport — `log` (standard
 //! error, `prefix : payload`), `file` (appended, one payload per line),
-//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`. The caller hands
+//! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`,
+//! `http-service-response` (the answer to a request an `http-service` source holds). The caller hands
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
@@ -24,6 +25,7 @@ enum Transport {
     Topic { hub: Arc<Hub>, namespace: Namespace, topic: String },
     Mqtt(MqttSink),
     Http(crate::http::HttpSink),
+    Service(crate::http_service::ResponseSink),
 }
 
 /// A sink's MQTT client, and the thread that keeps its connection (reconnecting
@@ -150,6 +152,10 @@ impl Sinks {
                     let responses = (t.kind == "http-call").then(|| (hub.clone(), option("sink.id")));
                     Transport::Http(crate::http::HttpSink::start(config, &plan_sink.stream, content_type, responses)?)
                 }
+                "http-service-response" => Transport::Service(
+                    crate::http_service::ResponseSink::new(t, &plan_sink.mapper.kind, &schema, hub)
+                        .map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?,
+                ),
                 "mqtt" => {
                     let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
                     Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
@@ -195,6 +201,7 @@ impl Sinks {
                 }
                 Transport::Mqtt(mqtt) => mqtt.publish(stream, payload_text(&sink.schema, &payload)),
                 Transport::Http(http) => http.send(payload_text(&sink.schema, &payload)),
+                Transport::Service(service) => service.send(row, payload_text(&sink.schema, &payload)),
             }
         }
     }

@@ -7,7 +7,7 @@
 
 use crate::check::schema_of;
 use crate::hub::{Hub, Namespace};
-use crate::mapper::{Payload, SourceMapper};
+use crate::mapper::{Payload, PropertyMapper};
 use crate::mqtt::{MqttConfig, Polled, Reconnect};
 use crate::sink::file_path;
 use sluice_dataflow::value::Value;
@@ -44,7 +44,8 @@ impl Sources {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for source in &plan.sources {
-            let mapper = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
+            let mapper =
+                PropertyMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
             let reader = Reader::new(source, &plan.name, hub)?;
             let (stop, door, stream) = (stop.clone(), door.clone(), source.stream.clone());
             let name = format!("source-{}", source.stream);
@@ -74,7 +75,7 @@ impl Sources {
 /// What a source thread does with a payload.
 pub(crate) struct Feed {
     stream: String,
-    mapper: SourceMapper,
+    mapper: PropertyMapper,
     door: Arc<dyn Door>,
     stop: Arc<AtomicBool>,
 }
@@ -88,7 +89,17 @@ impl Feed {
     /// Maps and pushes one payload: whether the source goes on, or why the
     /// payload was dropped (logged too).
     pub(crate) fn offer_telling(&mut self, payload: &Payload) -> Result<bool, String> {
-        match self.mapper.map(payload) {
+        self.offer_with(payload, &|_: &str| None)
+    }
+
+    /// [`Feed::offer_telling`] for a transport that gives properties (`trp:`
+    /// attributes): `property` answers each one by name.
+    pub(crate) fn offer_with(
+        &mut self,
+        payload: &Payload,
+        property: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<bool, String> {
+        match self.mapper.map(payload, property) {
             Ok(rows) if rows.is_empty() => Ok(true),
             Ok(rows) => Ok(self.door.push(&self.stream, rows)),
             Err(reason) => {
@@ -102,6 +113,11 @@ impl Feed {
         &self.stream
     }
 
+    /// The flag that says the source should end.
+    pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
     pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }
@@ -112,12 +128,13 @@ enum Reader {
     File { path: String, tailing: bool },
     Mqtt(MqttConfig),
     Http(crate::http_source::HttpSourceConfig),
+    Service(crate::http_service::ServiceConfig, Arc<Hub>),
     Topics(Vec<std::sync::mpsc::Receiver<Payload>>),
 }
 
 impl Reader {
     /// Subscribes at once (so nothing published after the app starts is missed).
-    fn new(source: &SourcePlan, app: &str, hub: &Hub) -> Result<Reader, String> {
+    fn new(source: &SourcePlan, app: &str, hub: &Arc<Hub>) -> Result<Reader, String> {
         let t = &source.transport;
         Ok(match t.kind.as_str() {
             "file" => Reader::File {
@@ -130,6 +147,11 @@ impl Reader {
             "http" => Reader::Http(
                 crate::http_source::HttpSourceConfig::of(t, app, &source.stream)
                     .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+            ),
+            "http-service" => Reader::Service(
+                crate::http_service::ServiceConfig::of(t, app, &source.stream)
+                    .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+                hub.clone(),
             ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             "http-call-response" => {
@@ -155,6 +177,7 @@ impl Reader {
             Reader::Topics(receivers) => follow_topics(&receivers, &mut feed),
             Reader::Mqtt(config) => follow_mqtt(&config, &mut feed),
             Reader::Http(config) => crate::http_source::serve(&config, feed),
+            Reader::Service(config, hub) => crate::http_service::serve(&config, &hub, feed),
         }
     }
 }

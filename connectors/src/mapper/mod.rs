@@ -5,9 +5,11 @@
 mod csv;
 mod json;
 mod keyvalue;
+pub mod properties;
 mod template;
 mod text;
 
+pub use properties::PropertyMapper;
 pub use template::Template;
 
 use serde_json::Value as J;

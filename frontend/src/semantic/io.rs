@@ -19,6 +19,7 @@ pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
     ("mqtt", &["url", "topic"]),
     ("http", &[]),
     ("http-call-response", &["sink.id"]),
+    ("http-service", &["source.id"]),
 ];
 
 /// The sink transports Sluice runs, each with its mandatory options.
@@ -30,6 +31,7 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("mqtt", &["url", "topic"]),
     ("http", &["publisher.url"]),
     ("http-call", &["publisher.url", "sink.id"]),
+    ("http-service-response", &["source.id", "message.id"]),
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).
