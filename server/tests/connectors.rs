@@ -150,7 +150,7 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
         ),
         (
             "@source(type='tcp', context='t')\ndefine stream S (a int);\n",
-            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http, http-call-response",
+            "app.siddhi:1:1: error: not built yet: source type 'tcp': the sources Sluice runs are file, inMemory, stream, mqtt, http, http-call-response, http-service",
         ),
         (
             "CREATE SOURCE STREAM S (a int);\n@sink(type='stream', stream='S')\n@source(type='inMemory', topic='x')\n\
