@@ -3,7 +3,7 @@
 //! expressions, `@payload` templates, column numbers), so a bad one is refused at
 //! its line and column before the app runs.
 
-use crate::mapper::{Schema, SinkMapper, SourceMapper};
+use crate::mapper::{PropertyMapper, Schema, SinkMapper};
 use sluice_frontend::logical::AppPlan;
 use sluice_frontend::Diagnostic;
 
@@ -22,10 +22,11 @@ pub fn schema_of(plan: &AppPlan, stream: &str) -> Schema {
 pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for source in &plan.sources {
-        if let Err(e) = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
+        if let Err(e) = PropertyMapper::new(&source.mapper, &schema_of(plan, &source.stream)) {
             out.push(mapper_diagnostic(e));
         }
         out.extend(transport_errors(&source.transport, Some((&plan.name, &source.stream))));
+        out.extend(crate::mapper::properties::refused(source));
     }
     for sink in &plan.sinks {
         let fed_back = plan.sources.iter().filter(|source| source.stream == sink.stream).find(|source| {
@@ -58,6 +59,16 @@ pub fn check(plan: &AppPlan) -> Vec<Diagnostic> {
                     }
                 }
             }
+        }
+        if sink.transport.kind == "http-service-response" {
+            let hub = std::sync::Arc::default();
+            let built = crate::http_service::ResponseSink::new(
+                &sink.transport,
+                &sink.mapper.kind,
+                &schema_of(plan, &sink.stream),
+                &hub,
+            );
+            out.extend(built.err().map(|e| Diagnostic::error(sink.transport.span, e)));
         }
     }
     out
@@ -102,6 +113,8 @@ fn options_read(kind: &str, source: bool) -> &'static [&'static str] {
         "http" => crate::http::OPTIONS,
         "http-call" => crate::http::CALL_OPTIONS,
         "http-call-response" => crate::http::RESPONSE_OPTIONS,
+        "http-service" => crate::http_service::OPTIONS,
+        "http-service-response" => crate::http_service::RESPONSE_OPTIONS,
         _ => &["stream", "stream.list"],
     }
 }
@@ -128,6 +141,9 @@ fn transport_errors(
         "sse" => crate::sse::SseSourceConfig::of(transport).err(),
         "sse-server" => crate::sse::SseSinkConfig::of(transport).err(),
         "http-call-response" => crate::http::response_codes(transport).err(),
+        "http-service" => {
+            source.and_then(|(app, stream)| crate::http_service::ServiceConfig::of(transport, app, stream).err())
+        }
         _ => None,
     };
     if let Some(e) = config {

@@ -72,21 +72,36 @@ fn answer(status: StatusCode, text: String) -> warp::reply::WithStatus<String> {
 
 /// Serves the source's endpoint until the source stops.
 pub(crate) fn serve(config: &HttpSourceConfig, feed: Feed) {
+    serve_route(config, feed, "http", endpoint);
+}
+
+/// Serves the filter `route` makes at `config`'s address until the source stops
+/// (a port that cannot be bound is retried with back-off); `kind` names the
+/// transport in the log.
+pub(crate) fn serve_route<F, R>(
+    config: &HttpSourceConfig,
+    feed: Feed,
+    kind: &str,
+    route: impl Fn(HttpSourceConfig, Arc<Mutex<Feed>>) -> F,
+) where
+    F: Filter<Extract = (R,), Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
+    R: warp::Reply,
+{
+    let who = format!("source on '{}' ({kind} {})", feed.stream(), config.url);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("source on '{}' (http {}): cannot start: {e}", feed.stream(), config.url);
+            eprintln!("{who}: cannot start: {e}");
             return;
         }
     };
-    let who = format!("source on '{}' (http {})", feed.stream(), config.url);
     let feed = Arc::new(Mutex::new(feed));
     let mut backoff = Duration::from_millis(100);
     loop {
         if feed.lock().map(|f| f.stopped()).unwrap_or(true) {
             return;
         }
-        let route = endpoint(config.clone(), feed.clone());
+        let route = route(config.clone(), feed.clone());
         let stopping = feed.clone();
         let bound = runtime.block_on(async {
             let shutdown = async move {

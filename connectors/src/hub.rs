@@ -33,6 +33,8 @@ type Topics = HashMap<(Namespace, String), Vec<Subscriber>>;
 #[derive(Debug, Default)]
 pub struct Hub {
     topics: Mutex<Topics>,
+    /// The requests `http-service` sources hold for their replies.
+    pub(crate) waiting: crate::http_service::Waiting,
 }
 
 impl Hub {

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod distribution;
 pub mod http;
+pub mod http_service;
 pub mod http_source;
 pub mod hub;
 pub mod mapper;

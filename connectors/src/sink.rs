@@ -2,7 +2,8 @@
 //! mapped by each sink's mapper and sent by its transport — `log` (standard
 //! error, `prefix : payload`), `file` (appended, one payload per line),
 //! `inMemory` and `stream` (published to the process's [`Hub`]), `mqtt`, `http`, `tcp`,
-//! `sse-server`. The caller hands
+//! `sse-server`, `http-service-response` (the answer to a request an `http-service`
+//! source holds). The caller hands
 //! events over in logical-time order (the runtime's output order).
 
 use crate::check::schema_of;
@@ -29,6 +30,7 @@ enum Transport {
     Http(crate::http::HttpSink),
     Tcp(crate::tcp::TcpSink),
     Sse(crate::sse::SseSink),
+    Service(crate::http_service::ResponseSink),
 }
 
 /// A sink's MQTT client, and the thread that keeps its connection (reconnecting
@@ -147,7 +149,7 @@ impl Sinks {
             for t in plans {
                 let who = format!("sink on '{}' ({} {})", plan_sink.stream, t.kind, destination_name(t));
                 let policy = OnError::new(plan_sink.on_error, who, give_up.clone());
-                transports.push(transport(plan_sink, t, hub, &policy)?);
+                transports.push(transport(plan_sink, t, &schema, hub, &policy)?);
                 on_error.push(policy);
             }
             let distributor = plan_sink.distribution.as_ref().map(Distributor::new);
@@ -188,7 +190,7 @@ impl Sinks {
                 let (Some(transport), Some(on_error)) = (sink.transports.get_mut(at), sink.on_error.get(at)) else {
                     continue;
                 };
-                transport.send(stream, &sink.schema, &payload, on_error);
+                transport.send(stream, row, &sink.schema, &payload, on_error);
             }
         }
     }
@@ -214,7 +216,13 @@ fn destination_name(t: &ConnectorPlan) -> &str {
 }
 
 /// Starts the transport `t` of `plan_sink` (its own, or one destination's).
-fn transport(plan_sink: &SinkPlan, t: &ConnectorPlan, hub: &Arc<Hub>, on_error: &OnError) -> Result<Transport, String> {
+fn transport(
+    plan_sink: &SinkPlan,
+    t: &ConnectorPlan,
+    schema: &Schema,
+    hub: &Arc<Hub>,
+    on_error: &OnError,
+) -> Result<Transport, String> {
     let option = |key: &str| t.option(key).unwrap_or_default().to_string();
     Ok(match t.kind.as_str() {
         "log" => Transport::Log { prefix: t.option("prefix").unwrap_or(&plan_sink.stream).to_string() },
@@ -251,6 +259,10 @@ fn transport(plan_sink: &SinkPlan, t: &ConnectorPlan, hub: &Arc<Hub>, on_error: 
             let config = crate::sse::SseSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
             Transport::Sse(crate::sse::SseSink::start(config, &plan_sink.stream)?)
         }
+        "http-service-response" => Transport::Service(
+            crate::http_service::ResponseSink::new(t, &plan_sink.mapper.kind, schema, hub)
+                .map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?,
+        ),
         "mqtt" => {
             let config = MqttConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
             Transport::Mqtt(MqttSink::start(config, &plan_sink.stream)?)
@@ -264,7 +276,7 @@ fn transport(plan_sink: &SinkPlan, t: &ConnectorPlan, hub: &Arc<Hub>, on_error: 
 
 impl Transport {
     /// Publishes one payload, applying `on_error` to a failure.
-    fn send(&mut self, stream: &str, schema: &Schema, payload: &Payload, on_error: &OnError) {
+    fn send(&mut self, stream: &str, row: &[Value], schema: &Schema, payload: &Payload, on_error: &OnError) {
         match self {
             Transport::Log { prefix } => eprintln!("{prefix} : {}", payload_text(schema, payload)),
             Transport::File { path, writer, failed } => {
@@ -294,6 +306,8 @@ impl Transport {
             // Both log and drop what they cannot send (`on.error='WAIT'` is refused on them).
             Transport::Tcp(tcp) => tcp.send(payload_text(schema, payload)),
             Transport::Sse(sse) => sse.send(payload_text(schema, payload)),
+            // An answer for a request that no longer waits is logged and dropped.
+            Transport::Service(service) => service.send(row, payload_text(schema, payload)),
         }
     }
 }

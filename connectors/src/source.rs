@@ -7,7 +7,7 @@
 
 use crate::check::schema_of;
 use crate::hub::{Hub, Namespace};
-use crate::mapper::{Payload, SourceMapper};
+use crate::mapper::{Payload, PropertyMapper};
 use crate::mqtt::{MqttConfig, Polled, Reconnect};
 use crate::sink::file_path;
 use sluice_dataflow::value::Value;
@@ -44,7 +44,8 @@ impl Sources {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for source in &plan.sources {
-            let mapper = SourceMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
+            let mapper =
+                PropertyMapper::new(&source.mapper, &schema_of(plan, &source.stream)).map_err(|e| e.message)?;
             let reader = Reader::new(source, &plan.name, hub)?;
             let (stop, door, stream) = (stop.clone(), door.clone(), source.stream.clone());
             let name = format!("source-{}", source.stream);
@@ -74,7 +75,7 @@ impl Sources {
 /// What a source thread does with a payload.
 pub(crate) struct Feed {
     stream: String,
-    mapper: SourceMapper,
+    mapper: PropertyMapper,
     door: Arc<dyn Door>,
     stop: Arc<AtomicBool>,
 }
@@ -88,7 +89,17 @@ impl Feed {
     /// Maps and pushes one payload: whether the source goes on, or why the
     /// payload was dropped (logged too).
     pub(crate) fn offer_telling(&mut self, payload: &Payload) -> Result<bool, String> {
-        match self.mapper.map(payload) {
+        self.offer_with(payload, &|_: &str| None)
+    }
+
+    /// [`Feed::offer_telling`] for a transport that gives properties (`trp:`
+    /// attributes): `property` answers each one by name.
+    pub(crate) fn offer_with(
+        &mut self,
+        payload: &Payload,
+        property: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<bool, String> {
+        match self.mapper.map(payload, property) {
             Ok(rows) if rows.is_empty() => Ok(true),
             Ok(rows) => Ok(self.door.push(&self.stream, rows)),
             Err(reason) => {
@@ -100,6 +111,11 @@ impl Feed {
 
     pub(crate) fn stream(&self) -> &str {
         &self.stream
+    }
+
+    /// The flag that says the source should end.
+    pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
     }
 
     pub(crate) fn stopped(&self) -> bool {
@@ -114,12 +130,13 @@ enum Reader {
     Http(crate::http_source::HttpSourceConfig),
     Tcp(crate::tcp::TcpSourceConfig),
     Sse(crate::sse::SseSourceConfig),
+    Service(crate::http_service::ServiceConfig, Arc<Hub>),
     Topics(Vec<std::sync::mpsc::Receiver<Payload>>),
 }
 
 impl Reader {
     /// Subscribes at once (so nothing published after the app starts is missed).
-    fn new(source: &SourcePlan, app: &str, hub: &Hub) -> Result<Reader, String> {
+    fn new(source: &SourcePlan, app: &str, hub: &Arc<Hub>) -> Result<Reader, String> {
         let t = &source.transport;
         Ok(match t.kind.as_str() {
             "file" => Reader::File {
@@ -139,6 +156,11 @@ impl Reader {
             ),
             "sse" => Reader::Sse(
                 crate::sse::SseSourceConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?,
+            ),
+            "http-service" => Reader::Service(
+                crate::http_service::ServiceConfig::of(t, app, &source.stream)
+                    .map_err(|e| format!("source on '{}': {e}", source.stream))?,
+                hub.clone(),
             ),
             "mqtt" => Reader::Mqtt(MqttConfig::of(t).map_err(|e| format!("source on '{}': {e}", source.stream))?),
             "http-call-response" => {
@@ -166,6 +188,7 @@ impl Reader {
             Reader::Http(config) => crate::http_source::serve(&config, feed),
             Reader::Tcp(config) => crate::tcp::serve(&config, feed),
             Reader::Sse(config) => crate::sse::follow(&config, feed),
+            Reader::Service(config, hub) => crate::http_service::serve(&config, &hub, feed),
         }
     }
 }

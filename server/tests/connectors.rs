@@ -205,7 +205,7 @@ fn check_refuses_bad_mapper_options_and_unbuilt_transports_at_their_place() {
         ),
         (
             "@source(type='kafka', topic='t')\ndefine stream S (a int);\n",
-            "app.siddhi:1:1: error: not built yet: source type 'kafka': the sources Sluice runs are file, inMemory, stream, mqtt, http, http-call-response",
+            "app.siddhi:1:1: error: not built yet: source type 'kafka': the sources Sluice runs are file, inMemory, stream, mqtt, http, http-call-response, tcp, sse, http-service",
         ),
         (
             "CREATE SOURCE STREAM S (a int);\n@sink(type='stream', stream='S')\n@source(type='inMemory', topic='x')\n\

@@ -5,11 +5,13 @@
 mod csv;
 mod json;
 mod keyvalue;
+pub mod properties;
 mod template;
 mod text;
 mod xml;
 mod xpath;
 
+pub use properties::PropertyMapper;
 pub use template::Template;
 
 use serde_json::Value as J;

@@ -497,6 +497,34 @@ fn on_error_annotation(options: &mut Vec<WithOption>) -> Option<Annotation> {
     Some(Annotation { name: "OnError".into(), elements: vec![element], span: o.span })
 }
 
+/// The `name='value'` pairs of a `map.attributes` text (`a='$.x', b="$.y"`),
+/// or `None` when it is not such a list. Values are quoted, so they may hold commas.
+fn attribute_pairs(text: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('=')?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let after = after.trim_start();
+        let quote = after.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let close = after[1..].find(quote)? + 1;
+        out.push((name.to_string(), after[1..close].to_string()));
+        rest = after[close + 1..].trim_start();
+        if let Some(next) = rest.strip_prefix(',') {
+            rest = next.trim_start();
+            if rest.is_empty() {
+                return None;
+            }
+        } else if !rest.is_empty() {
+            return None;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// Turns `WITH` options into the annotation the classic spelling writes:
 /// `map.type` → `@map(type)`, `map.payload` → `@map(@payload(…))`,
 /// `map.attributes.x` → `@map(@attributes(x = …))`, the rest stay on `@kind(…)`.
@@ -511,6 +539,11 @@ fn options_to_annotation(kind: &str, options: Vec<WithOption>, span: Span) -> An
         if let Some(attr) = lower.strip_prefix("map.attributes.") {
             let _ = attr;
             attributes.push(property(Some(o.key["map.attributes.".len()..].to_string())));
+        } else if let Some(pairs) = (lower == "map.attributes").then(|| attribute_pairs(&o.value)).flatten() {
+            // `map.attributes = "a='$.x',b='trp:y'"`, as Macrometa's docs write it.
+            for (key, value) in pairs {
+                attributes.push(AnnotationElement::Property { key: Some(key), value, span: o.span });
+            }
         } else if lower == "map.payload" {
             payload.push(property(None));
         } else if lower.starts_with("map.") {

@@ -56,6 +56,23 @@ fn create_source_becomes_annotations() {
 }
 
 #[test]
+fn map_attributes_as_one_list_of_pairs() {
+    let a = app(
+        r#"CREATE SOURCE S WITH (type='http', map.type='json', map.attributes="id='trp:messageId', x = '$.a,b'") (id string, x int);"#,
+    );
+    let Element::Definition(Definition::Stream(s)) = &a.elements[0] else { panic!() };
+    let attributes = s.annotations[0].nested("map").next().unwrap().nested("attributes").next().unwrap();
+    assert_eq!(attributes.property("id"), Some("trp:messageId"));
+    assert_eq!(attributes.property("x"), Some("$.a,b"));
+    // Not a list of pairs: it stays a mapper option (which the mapper refuses).
+    for bad in ["x", "x='a' y='b'", "x='a',", "='a'"] {
+        let a = app(&format!("CREATE SOURCE S WITH (type='http', map.type='json', map.attributes=\"{bad}\") (x int);"));
+        let Element::Definition(Definition::Stream(s)) = &a.elements[0] else { panic!() };
+        assert_eq!(s.annotations[0].nested("map").next().unwrap().property("attributes"), Some(bad), "{bad}");
+    }
+}
+
+#[test]
 fn patterns_sequences_and_counts() {
     let q = only_query("define stream S (p double); from every e1=S[p > 1] -> e2=S[p > e1.p]<2:5> -> not S for 5 sec within 10 min select e1.p, e2[last].p as l insert into O;");
     let InputStream::State(st) = &q.input else { panic!() };

@@ -21,6 +21,7 @@ pub const SOURCE_TRANSPORTS: &[(&str, &[&str])] = &[
     ("http-call-response", &["sink.id"]),
     ("tcp", &[]),
     ("sse", &["receiver.url"]),
+    ("http-service", &["source.id"]),
 ];
 
 /// The sink transports Sluice runs, each with its mandatory options.
@@ -34,6 +35,7 @@ pub const SINK_TRANSPORTS: &[(&str, &[&str])] = &[
     ("http-call", &["publisher.url", "sink.id"]),
     ("tcp", &["url"]),
     ("sse-server", &["server.port"]),
+    ("http-service-response", &["source.id", "message.id"]),
 ];
 
 /// The mappers Sluice runs (for sources and sinks alike).

@@ -51,7 +51,7 @@ impl Analyzer {
         };
         match o.value.to_ascii_uppercase().as_str() {
             "LOG" => Some(SinkOnError::Log),
-            "WAIT" if matches!(transport.kind.as_str(), "tcp" | "sse-server") => {
+            "WAIT" if matches!(transport.kind.as_str(), "tcp" | "sse-server" | "http-service-response") => {
                 self.not_built(
                     o.span,
                     format!(
