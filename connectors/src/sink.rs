@@ -252,11 +252,13 @@ fn transport(
             Transport::Http(crate::http::HttpSink::start(config, content_type, responses, on_error.clone())?)
         }
         "tcp" => {
-            let config = crate::tcp::TcpSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            let config =
+                crate::tcp::TcpSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
             Transport::Tcp(crate::tcp::TcpSink::start(config, &plan_sink.stream)?)
         }
         "sse-server" => {
-            let config = crate::sse::SseSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
+            let config =
+                crate::sse::SseSinkConfig::of(t).map_err(|e| format!("sink on '{}': {e}", plan_sink.stream))?;
             Transport::Sse(crate::sse::SseSink::start(config, &plan_sink.stream)?)
         }
         "http-service-response" => Transport::Service(

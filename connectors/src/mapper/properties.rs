@@ -156,7 +156,7 @@ mod tests {
     fn a_trp_attribute_takes_the_transport_property_and_the_rest_come_from_the_payload() {
         let p = plan("json", &[], &[("symbol", "trp:messageId"), ("price", "$.event.price")], None);
         let mut m = PropertyMapper::new(&p, &stock()).unwrap();
-        let body = Payload::Text(r#"{"event":{"price":12.5,"volume":3}}"#.into());
+        let body = Payload::Text(r#"{"event":{"price":12.5},"volume":3}"#.into());
         let props = |name: &str| (name == "messageId").then(|| "m-1".to_string());
         let rows = m.map(&body, &props).unwrap();
         assert_eq!(rows, vec![vec![Value::string("m-1"), Value::Double(12.5), Value::Long(3)]]);
@@ -167,7 +167,7 @@ mod tests {
         // A property that is not of the attribute's type is a reason to drop the payload.
         let p = plan("json", &[], &[("volume", "trp:count")], None);
         let mut m = PropertyMapper::new(&p, &stock()).unwrap();
-        let body = Payload::Text(r#"{"event":{"symbol":"A","price":1.0}}"#.into());
+        let body = Payload::Text(r#"{"symbol":"A","price":1.0}"#.into());
         assert!(m.map(&body, &|_: &str| Some("many".into())).is_err());
         assert_eq!(m.map(&body, &|_: &str| Some("7".into())).unwrap()[0][2], Value::Long(7));
         // passThrough takes no @attributes, trp: or not.
