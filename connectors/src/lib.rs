@@ -17,6 +17,17 @@ pub mod source;
 pub mod sse;
 pub mod tcp;
 
+/// A transport's `true`/`false` option `key` (`default` when absent), or why its
+/// value is neither.
+pub(crate) fn flag(plan: &sluice_frontend::logical::ConnectorPlan, key: &str, default: bool) -> Result<bool, String> {
+    match plan.option(key) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(format!("option '{key}' is 'true' or 'false', not '{v}'")),
+    }
+}
+
 /// A transport's plan with `options` and no places, for unit tests.
 #[cfg(test)]
 pub(crate) fn test_plan(kind: &str, options: &[(&str, &str)]) -> sluice_frontend::logical::ConnectorPlan {

@@ -4,6 +4,7 @@
 //! publishes each payload. Both reconnect with back-off (0.1 s doubling to 5 s)
 //! and say so on standard error; the app keeps running meanwhile.
 
+use crate::flag;
 use rumqttc::{Client, Connection, ConnectionError, Event, MqttOptions, Packet, QoS};
 use sluice_frontend::logical::ConnectorPlan;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,15 +58,6 @@ pub struct MqttConfig {
 }
 
 static CLIENTS: AtomicUsize = AtomicUsize::new(0);
-
-fn flag(plan: &ConnectorPlan, key: &str, default: bool) -> Result<bool, String> {
-    match plan.option(key) {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(format!("option '{key}' is 'true' or 'false', not '{v}'")),
-    }
-}
 
 impl MqttConfig {
     /// Reads the options of an `mqtt` transport, or says which one is wrong.

@@ -19,6 +19,7 @@
 //! what it is given meanwhile is logged and dropped, as Siddhi's default
 //! `on.error='LOG'` does.
 
+use crate::flag;
 use crate::source::Feed;
 use sluice_frontend::logical::ConnectorPlan;
 use std::collections::HashMap;
@@ -273,15 +274,6 @@ pub struct TcpSinkConfig {
     pub no_delay: bool,
     /// `keep.alive` (default true).
     pub keep_alive: bool,
-}
-
-fn flag(plan: &ConnectorPlan, key: &str, default: bool) -> Result<bool, String> {
-    match plan.option(key) {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(format!("option '{key}' is 'true' or 'false', not '{v}'")),
-    }
 }
 
 impl TcpSinkConfig {
