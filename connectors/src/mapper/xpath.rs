@@ -177,13 +177,7 @@ pub(super) fn parse(text: &str) -> Result<Element, String> {
             Event::Text(t) => push_text(&mut stack, &t.xml10_content()),
             Event::CData(t) => push_text(&mut stack, &t.xml10_content()),
             Event::GeneralRef(r) => {
-                let name = r.xml10_content();
-                let resolved = match r.resolve_char_ref().map_err(|e| bad(&e))? {
-                    Some(c) => c.to_string(),
-                    None => quick_xml::escape::resolve_predefined_entity(&name)
-                        .ok_or_else(|| bad(&format!("unknown entity &{name};")))?
-                        .to_string(),
-                };
+                let resolved = sluice_dataflow::functions::resolve_reference(&r).map_err(|e| bad(&e))?;
                 push_text(&mut stack, &resolved);
             }
             Event::End(_) => {

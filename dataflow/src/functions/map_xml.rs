@@ -154,13 +154,7 @@ pub(crate) fn create_from_xml(a: &[Value]) -> Result<Value, String> {
                 }
             }
             Event::GeneralRef(r) => {
-                let name = r.xml10_content();
-                let resolved = match r.resolve_char_ref().map_err(|e| bad(&e))? {
-                    Some(c) => c.to_string(),
-                    None => quick_xml::escape::resolve_predefined_entity(&name)
-                        .ok_or_else(|| bad(&format!("unknown entity &{name};")))?
-                        .to_string(),
-                };
+                let resolved = crate::functions::resolve_reference(&r).map_err(|e| bad(&e))?;
                 if let Some(open) = stack.last_mut() {
                     open.text.push_str(&resolved);
                 }
@@ -231,6 +225,18 @@ pub(crate) fn to_xml(a: &[Value]) -> Result<Value, String> {
         out.push_str(&format!("</{root}>"));
     }
     Ok(Value::string(&out))
+}
+
+/// The text an entity or character reference (`&amp;`, `&#65;`) stands for, or
+/// why it cannot be read.
+pub fn resolve_reference(r: &quick_xml::events::BytesRef) -> Result<String, String> {
+    let name = r.xml10_content();
+    match r.resolve_char_ref().map_err(|e| e.to_string())? {
+        Some(c) => Ok(c.to_string()),
+        None => quick_xml::escape::resolve_predefined_entity(&name)
+            .map(str::to_string)
+            .ok_or_else(|| format!("unknown entity &{name};")),
+    }
 }
 
 #[cfg(test)]

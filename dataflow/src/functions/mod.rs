@@ -22,6 +22,7 @@ pub mod json;
 pub mod list;
 pub mod map;
 mod map_xml;
+pub use map_xml::resolve_reference;
 pub mod math;
 pub mod regex;
 pub mod script;
